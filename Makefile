@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+OUTPUT := .output
+BUILD := build
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+PREFIX ?= /usr/local
+
+INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
+# system include dirs clang would use for the host, for -target bpf
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
+PKGS := libbpf libelf zlib
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# modules without libbpf: unit-tested, also under sanitizers
+PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
+	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
+	user/sym/demangle.c user/sym/symbolizer.c \
+	user/render/common.c user/render/table.c user/render/folded.c \
+	user/render/json.c user/render/flamegraph.c
+BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c
+PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
+BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
+HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+TOOLS := cpu_split threads syscalls pie_main jit forker symbench
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps check-deps vmlinux test test-unit test-integration bench demo install clean tools
+
+all: $(BUILD)/ebprof
+
+check-deps:
+	$(Q)tools/check-deps.sh
+
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
+		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev linux-perf gdb valgrind python3 >/dev/null
+	@echo "ebprof: build dependencies installed"
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/tests-asan $(OUTPUT)/tools $(BUILD):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX) | $(OUTPUT) check-deps
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
+		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/obj/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(BUILD)/ebprof: $(PURE_OBJS) $(BPF_USER_OBJS) | $(BUILD)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# unit tests: one binary per module, plain and with ASan+UBSan
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/t.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/unit $< $(PURE_SRCS) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tests-asan
+	$(call msg,TEST-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -Itests/unit $< $(PURE_SRCS) $(LDLIBS) -o $@
+
+# workloads with a profile known by construction; frame pointers on
+TOOL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -Wall -Wextra -Werror
+$(OUTPUT)/tools/libhot.so: tools/libhot.c | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) -fPIC -shared $< -o $@
+$(OUTPUT)/tools/pie_main: tools/pie_main.c $(OUTPUT)/tools/libhot.so
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
+$(OUTPUT)/tools/threads: tools/threads.c | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/symbench: tools/symbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
+$(OUTPUT)/tools/%: tools/%.c | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) -no-pie $< -o $@
+
+tools: $(addprefix $(OUTPUT)/tools/,$(TOOLS) libhot.so)
+
+test-unit: $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS)) $(addprefix $(OUTPUT)/tests-asan/,$(UNIT_TESTS)) $(OUTPUT)/tests/sym_fixture
+test-integration: all tools
+
+$(OUTPUT)/tests/sym_fixture: tests/unit/fixtures/sym_fixture.c | $(OUTPUT)/tests
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O1 -g -fPIE -pie -Wl,--build-id $< -o $@
+	$(Q)cp $@ $@.stripped && strip --strip-all $@.stripped
+
+test: test-unit test-integration
+	$(Q)tests/run.sh
+
+bench: all tools
+	$(Q)tools/bench.sh
+
+demo: check-deps all tools
+	$(Q)tools/demo.sh
+
+install: $(BUILD)/ebprof
+	install -D -m 0755 $(BUILD)/ebprof $(DESTDIR)$(PREFIX)/bin/ebprof
+
+clean:
+	rm -rf $(OUTPUT) $(BUILD)

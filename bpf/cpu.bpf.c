@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cpu.bpf.c - on-CPU sampler.  A perf_event program on every online CPU
+ * filters the target set in the kernel, records the kernel stack in a
+ * stack-trace map and the user stack in our own hash map, and counts
+ * (tgid, [tid], user stack, kernel stack) in a hash map: no per-sample trip
+ * to user space.  Tracepoints keep the target set and the exec generation
+ * up to date and tell user space when to re-read a process's mappings.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ebprof.h"
+#include "ustack.bpf.h"
+
+#define PROT_EXEC 0x4
+
+const volatile bool targ_all = false;		/* -a: every process */
+const volatile bool targ_per_thread = false;
+const volatile bool targ_kernel = true;		/* --no-kernel clears it */
+const volatile bool targ_user = true;
+const volatile bool targ_follow_fork = false;	/* launch mode follows children */
+
+/* tgid -> exec generation; the target set unless targ_all */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, EBPROF_MAX_STACK * sizeof(__u64));
+	__uint(max_entries, 16384);
+} kstacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 40960);
+	__type(key, struct sample_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBPROF_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* tid -> 1 while an mmap(PROT_EXEC) of a target is in flight */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} mmap_pending SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void emit(__u32 type, __u32 tgid, __u32 ppid, __u32 gen)
+{
+	struct ebprof_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(EBPROF_STAT_EVENTS_LOST);
+		return;
+	}
+	e->type = type;
+	e->tgid = tgid;
+	e->ppid = ppid;
+	e->gen = gen;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void count_key(struct sample_key *key)
+{
+	__u64 one = 1, *c;
+	long err;
+
+	c = bpf_map_lookup_elem(&counts, key);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU raced us */) {
+		c = bpf_map_lookup_elem(&counts, key);
+		if (c)
+			__sync_fetch_and_add(c, 1);
+	} else if (err) {
+		stat_inc(EBPROF_STAT_LOST_COUNTS);
+	}
+}
+
+static __always_inline int sample(struct bpf_perf_event_data *ctx, bool have_task_regs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct task_struct *task;
+	struct sample_key key = {};
+	bool in_kernel;
+	__u32 *gen;
+
+	if (!tgid)	/* the idle task */
+		return 0;
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if (!gen && !targ_all)
+		return 0;
+
+	stat_inc(EBPROF_STAT_SAMPLES);
+	task = (struct task_struct *)bpf_get_current_task();
+	key.tgid = tgid;
+	key.tid = targ_per_thread ? tid : 0;
+	key.gen = gen ? *gen : 0;
+	key.kstack_id = -1;
+	if (targ_per_thread)
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
+	else
+		BPF_CORE_READ_INTO(&key.comm, task, group_leader, comm);
+
+	/* a full-width load: the verifier rejects narrow ctx reads here */
+	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
+	if (in_kernel && targ_kernel) {
+		long sid = bpf_get_stackid(ctx, &kstacks, 0);
+
+		if (sid >= 0) {
+			key.kstack_id = sid;
+		} else {
+			stat_inc(sid == -17 ? EBPROF_STAT_KSTACK_COLLISION : EBPROF_STAT_KSTACK_ERR);
+			key.flags |= EBPROF_F_KERNEL_MISSING;
+		}
+	}
+
+	/* kernel threads have no user stack, and that is not a loss */
+	if (targ_user && BPF_CORE_READ(task, mm)) {
+		struct user_regs uregs = {};
+		int ret;
+
+		if (!in_kernel) {
+			uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
+			uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
+			uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
+			ret = ustack_record(ctx, &uregs, have_task_regs, &key.ustack_hash);
+		} else {
+			ret = ustack_record(ctx, NULL, have_task_regs, &key.ustack_hash);
+		}
+		if (ret & EBPROF_F_USER_TRUNC)
+			stat_inc(EBPROF_STAT_USTACK_TRUNC);
+		if (ret & EBPROF_F_USER_MISSING)
+			stat_inc(EBPROF_STAT_LOST_USTACK);
+		key.flags |= ret;
+	}
+
+	count_key(&key);
+	return 0;
+}
+
+/* Kernels with bpf_task_pt_regs() (5.15+): our own frame-pointer walk. */
+SEC("perf_event")
+int do_sample(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, true);
+}
+
+/* Older kernels: the kernel's own frame-pointer walk (bpf_get_stack). */
+SEC("perf_event")
+int do_sample_compat(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, false);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u32 zero = 0;
+
+	if (ptgid == ctgid)	/* a new thread: already covered by its tgid */
+		return 0;
+	if (!targ_all) {
+		if (!targ_follow_fork || !bpf_map_lookup_elem(&targets, &ptgid))
+			return 0;
+		bpf_map_update_elem(&targets, &ctgid, &zero, BPF_ANY);
+	}
+	emit(EBPROF_EV_FORK, ctgid, ptgid, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 *gen = bpf_map_lookup_elem(&targets, &tgid);
+	__u32 g = 1;
+
+	if (gen) {
+		g = *gen + 1;
+		*gen = g;
+	} else if (targ_all) {
+		bpf_map_update_elem(&targets, &tgid, &g, BPF_ANY);
+	} else {
+		return 0;
+	}
+	emit(EBPROF_EV_EXEC, tgid, 0, g);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	/* only when the last thread of the process goes */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	if (targ_all) {
+		/* keeps the map bounded; a late sample falls back to gen 0 */
+		bpf_map_delete_elem(&targets, &tgid);
+		return 0;
+	}
+	emit(EBPROF_EV_EXIT, tgid, 0, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int on_mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u8 one = 1;
+
+	if (!(ctx->args[2] & PROT_EXEC))
+		return 0;
+	if (!targ_all && !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	bpf_map_update_elem(&mmap_pending, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u32 *gen;
+
+	if (!bpf_map_lookup_elem(&mmap_pending, &tid))
+		return 0;
+	bpf_map_delete_elem(&mmap_pending, &tid);
+	if (ctx->ret < 0)
+		return 0;
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	emit(EBPROF_EV_MMAP_EXEC, tgid, 0, gen ? *gen : 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

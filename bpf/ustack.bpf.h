@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ustack.bpf.h - user stacks for every program that records stacks.
+ *
+ * ustack_record() finds the user frames of the current task, stores them in
+ * the "ustacks" map under a hash of the frames and returns EBPROF_F_* flags.
+ * Callers only see the hash, so the walk below (frame pointers today) can be
+ * replaced by a table-driven unwinder without touching them.
+ */
+#ifndef __USTACK_BPF_H
+#define __USTACK_BPF_H
+
+#include "ebprof.h"
+
+struct user_regs {
+	__u64 ip, sp, bp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ustack);
+} ustacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack);
+} ustack_scratch SEC(".maps");
+
+#define USER_TOP 0x800000000000ULL	/* x86-64 user space ends below */
+
+/*
+ * Does *ra* follow a call instruction?  Used only to vet the return address
+ * we guess for a leaf sampled in its prologue or at its ret, so that a
+ * pushed register is never shown as a frame.
+ */
+static __always_inline bool after_call(__u64 ra)
+{
+	__u8 c[8];
+
+	if (bpf_probe_read_user(c, sizeof(c), (void *)(ra - 8)))
+		return false;
+	return c[3] == 0xe8 ||				/* call rel32 */
+	       (c[2] == 0xff && c[3] == 0x15) ||	/* call *disp32(%rip) */
+	       (c[5] == 0xff && (c[6] & 0xf8) == 0x50) ||	/* call *disp8(%reg) */
+	       (c[6] == 0xff && (c[7] & 0xf8) == 0xd0);	/* call *%reg */
+}
+
+/*
+ * In a function's first instructions (endbr64, push %rbp, mov %rsp,%rbp) or
+ * at its final ret, %rbp still holds the caller's frame, so a plain frame
+ * walk would skip the caller.  Its return address is on top of the stack.
+ */
+static __always_inline __u64 leaf_return_address(__u64 ip, __u64 sp)
+{
+	__u8 c[4];
+	__u64 slot = 0, ra = 0;
+
+	if (bpf_probe_read_user(c, sizeof(c), (void *)ip))
+		return 0;
+	if (c[0] == 0x55 || c[0] == 0xc3 ||
+	    (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa))
+		slot = sp;
+	else if (c[0] == 0x48 && c[1] == 0x89 && c[2] == 0xe5)
+		slot = sp + 8;
+	if (!slot || bpf_probe_read_user(&ra, sizeof(ra), (void *)slot))
+		return 0;
+	if (!ra || ra >= USER_TOP || !after_call(ra))
+		return 0;
+	return ra;
+}
+
+/*
+ * Does the call that returns to *ra* lead to the function that holds *ip*?
+ * Direct calls (e8 rel32), calls through the GOT (ff 15) and calls to a PLT
+ * stub (jmp *GOT) are checked; the callee must start at most 64 KiB below
+ * *ip*.  This vets return addresses found by scanning the stack.
+ */
+static __always_inline bool calls_near(__u64 ra, __u64 ip)
+{
+	__u8 b[6], p[8];
+	__u64 target, fn = 0;
+	__s32 rel;
+
+	if (bpf_probe_read_user(b, sizeof(b), (void *)(ra - 6)))
+		return false;
+	__builtin_memcpy(&rel, &b[2], sizeof(rel));
+	if (b[1] == 0xe8) {
+		target = ra + (__s64)rel;
+		if (ip >= target && ip - target < 0x10000)
+			return true;
+		/* a PLT stub: jmp *GOT(%rip), maybe after endbr64 and/or bnd */
+		if (bpf_probe_read_user(p, sizeof(p), (void *)target))
+			return false;
+		if (p[0] == 0xff && p[1] == 0x25) {
+			__builtin_memcpy(&rel, &p[2], sizeof(rel));
+			target += 6 + (__s64)rel;
+		} else if (p[0] == 0xf2 && p[1] == 0xff && p[2] == 0x25) {
+			__builtin_memcpy(&rel, &p[3], sizeof(rel));
+			target += 7 + (__s64)rel;
+		} else if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa &&
+			   p[4] == 0xf2 && p[5] == 0xff && p[6] == 0x25) {
+			if (bpf_probe_read_user(&rel, sizeof(rel), (void *)(target + 7)))
+				return false;
+			target += 11 + (__s64)rel;
+		} else {
+			return false;
+		}
+	} else if (b[0] == 0xff && b[1] == 0x15) {
+		target = ra + (__s64)rel;	/* the GOT slot */
+	} else {
+		return false;
+	}
+	if (bpf_probe_read_user(&fn, sizeof(fn), (void *)target))
+		return false;
+	return ip >= fn && ip - fn < 0x10000;
+}
+
+/*
+ * A leaf without a frame of its own (common at -O2, and everywhere in
+ * libraries built without frame pointers) leaves %rbp at its caller's
+ * frame, so the walk would skip the caller.  Its return address is within
+ * the first slots above %rsp: take the first that calls the function at
+ * *ip*.  *fp_ra* is what the frame walk will find first: seeing it means
+ * the leaf has a frame after all.
+ */
+static __always_inline __u64 frameless_caller(__u64 ip, __u64 sp, __u64 fp_ra)
+{
+	__u64 slots[4];
+	int i;
+
+	if (bpf_probe_read_user(slots, sizeof(slots), (void *)sp))
+		return 0;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		if (slots[i] == fp_ra)
+			return 0;
+		if (slots[i] > 0x10000 && slots[i] < USER_TOP && calls_near(slots[i], ip))
+			return slots[i];
+	}
+	return 0;
+}
+
+static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_regs *r)
+{
+	__u64 bp = r->bp, ra, frame[2] = {};
+	__u32 n = 0;
+	int i;
+
+	st->ips[n++] = r->ip;
+	ra = leaf_return_address(r->ip, r->sp);
+	if (!ra) {
+		if (bp && !(bp & 7) && bp < USER_TOP)
+			bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
+		ra = frameless_caller(r->ip, r->sp, frame[1]);
+	}
+	if (ra)
+		st->ips[n++] = ra;
+
+	for (i = 0; i < EBPROF_MAX_STACK; i++) {
+		if (n >= EBPROF_MAX_STACK)
+			return n | (1u << 31);	/* depth limit */
+		if (!bp || (bp & 7) || bp >= USER_TOP)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
+			break;
+		if (!frame[1] || frame[1] >= USER_TOP)
+			break;
+		st->ips[n++] = frame[1];
+		if (frame[0] <= bp)	/* frames must move up the stack */
+			break;
+		bp = frame[0];
+	}
+	return n;
+}
+
+static __always_inline __u64 hash_ips(const struct ustack *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < EBPROF_MAX_STACK; i++) {
+		if (i >= st->nr)
+			break;
+		h = (h ^ st->ips[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+/*
+ * Record the user stack of the current task.  *regs* are its user registers
+ * when the sample hit user mode, NULL when it hit the kernel.  On success
+ * *hash* names the stack in "ustacks"; the return value is EBPROF_F_* flags.
+ */
+static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
+					   bool have_task_regs, __u64 *hash)
+{
+	__u32 zero = 0, n, flags = 0;
+	struct ustack *st;
+	long err;
+
+	st = bpf_map_lookup_elem(&ustack_scratch, &zero);
+	if (!st)
+		return EBPROF_F_USER_MISSING;
+
+	if (have_task_regs) {
+		struct user_regs r;
+
+		if (!regs) {
+			struct pt_regs *pr;
+
+			pr = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+			r.ip = BPF_CORE_READ(pr, ip);
+			r.sp = BPF_CORE_READ(pr, sp);
+			r.bp = BPF_CORE_READ(pr, bp);
+		} else {
+			r = *regs;
+		}
+		n = walk_frame_pointers(st, &r);
+		if (n & (1u << 31)) {
+			flags |= EBPROF_F_USER_TRUNC;
+			n &= ~(1u << 31);
+		}
+	} else {
+		long len = bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK);
+
+		if (len <= 0)
+			return EBPROF_F_USER_MISSING;
+		n = len / sizeof(__u64);
+		if (n >= EBPROF_MAX_STACK)
+			flags |= EBPROF_F_USER_TRUNC;
+	}
+	if (n > EBPROF_MAX_STACK)
+		n = EBPROF_MAX_STACK;
+	st->nr = n;
+	*hash = hash_ips(st);
+	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: stored before */) {
+		*hash = 0;
+		return flags | EBPROF_F_USER_MISSING;
+	}
+	return flags;
+}
+
+#endif /* __USTACK_BPF_H */

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/perf_event.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const char usage[] =
+"Usage: ebprof [cpu] (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
+"\n"
+"Sample the stacks of running processes on CPU and show where their time goes:\n"
+"kernel and user frames, symbolized, as a table, folded stacks, an interactive\n"
+"SVG flame graph or JSON.\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  profile these processes and all their threads\n"
+"  -a, --all               profile every process on the machine\n"
+"  -- COMMAND [ARG...]     run COMMAND and profile it from its first instruction,\n"
+"                          with its threads and child processes; exit with its status\n"
+"\n"
+"Options:\n"
+"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+"  -d, --duration SECONDS  stop after SECONDS (default: Ctrl-C or the targets exit)\n"
+"  -e, --event EVENT[/PERIOD]  sample on EVENT instead of cpu-clock: task-clock,\n"
+"                          page-faults, minor-faults, major-faults, context-switches,\n"
+"                          cpu-migrations (every PERIOD events when given)\n"
+"  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
+"  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
+"  -n, --rows N            table rows to show (default 25, 0: all)\n"
+"      --no-kernel         leave out kernel frames\n"
+"      --per-thread        split the profile by thread\n"
+"      --map-size N        entries in the stack and count maps (default 16384)\n"
+"      --debug             show libbpf's messages and ebprof's decisions\n"
+"  -h, --help              show this help\n"
+"  -V, --version           show the version\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof -p 1234                 # top functions of pid 1234, Ctrl-C to stop\n"
+"  sudo ebprof -p 1234 -d 10 -o out.svg  # 10 s flame graph\n"
+"  sudo ebprof -a -d 5                 # the whole machine, grouped by process\n"
+"  sudo ebprof -F 999 -- ./myprog arg  # launch and profile a command\n";
+
+enum {
+	OPT_NO_KERNEL = 256,
+	OPT_PER_THREAD,
+	OPT_MAP_SIZE,
+	OPT_DEBUG,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "event", required_argument, NULL, 'e' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "rows", required_argument, NULL, 'n' },
+	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
+	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ebprof: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'ebprof --help')\n");
+	return -EINVAL;
+}
+
+static int parse_long(const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_pids(const char *arg, struct ebprof_opts *o)
+{
+	const char *p = arg;
+
+	while (*p) {
+		char buf[16];
+		size_t len = strcspn(p, ",");
+		long v;
+
+		if (!len || len >= sizeof(buf) || o->npids >= MAX_PIDS)
+			return -EINVAL;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (parse_long(buf, 1, INT_MAX, &v))
+			return -EINVAL;
+		o->pids[o->npids++] = (int)v;
+		p += len;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL;
+		}
+	}
+	return o->npids ? 0 : -EINVAL;
+}
+
+static const struct ebprof_event_spec events[] = {
+	{ "cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, 0, true },
+	{ "task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, 0, true },
+	{ "page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, 0, false },
+	{ "faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, 0, false },
+	{ "minor-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN, 0, false },
+	{ "major-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 0, false },
+	{ "context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, 0, false },
+	{ "cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, 0, false },
+	{ "cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, 0, false },
+	{ "migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, 0, false },
+	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, 0, false },
+	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, 0, false },
+	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES, 0, false },
+	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, 0, false },
+	{ "branches", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 0, false },
+	{ "branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, 0, false },
+};
+
+int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
+{
+	size_t len = strcspn(spec, "/"), i;
+
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		if (strlen(events[i].name) != len || strncmp(events[i].name, spec, len))
+			continue;
+		*ev = events[i];
+		if (spec[len] == '/') {
+			long v;
+
+			if (parse_long(spec + len + 1, 1, LONG_MAX, &v))
+				return -EINVAL;
+			ev->period = v;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void defaults(struct ebprof_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_CPU;
+	o->freq = 99;
+	o->rows = 25;
+	o->map_size = 16384;
+	cli_parse_event("cpu-clock", &o->event);
+}
+
+int cli_parse(int argc, char **argv, struct ebprof_opts *o)
+{
+	int c, targets;
+	long v;
+
+	defaults(o);
+	if (argc > 1 && !strcmp(argv[1], "cpu")) {
+		argc--;
+		argv++;
+	}
+	optind = 0;	/* glibc: start afresh, also on a second call */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_parse_pids(optarg, o))
+				return bad("invalid PID list '%s': give process ids like 1234 or 12,34", optarg);
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case 'F':
+			if (parse_long(optarg, 1, 100000, &v))
+				return bad("invalid frequency '%s': give 1 to 100000 Hz", optarg);
+			o->freq = (unsigned int)v;
+			break;
+		case 'd': {
+			char *end;
+
+			errno = 0;
+			o->duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->duration > 0) || !isfinite(o->duration))
+				return bad("invalid duration '%s': give seconds > 0", optarg);
+			break;
+		}
+		case 'e':
+			if (cli_parse_event(optarg, &o->event))
+				return bad("unknown event '%s'", optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				return bad("empty output file name%s", "");
+			o->output = optarg;
+			break;
+		case 'f':
+			if (render_parse_format(optarg, &o->format))
+				return bad("unknown format '%s': use table, folded, svg or json", optarg);
+			o->format_set = true;
+			break;
+		case 'n':
+			if (parse_long(optarg, 0, INT_MAX, &v))
+				return bad("invalid row count '%s'", optarg);
+			o->rows = (int)v;
+			break;
+		case OPT_NO_KERNEL:
+			o->no_kernel = true;
+			break;
+		case OPT_PER_THREAD:
+			o->per_thread = true;
+			break;
+		case OPT_MAP_SIZE:
+			if (parse_long(optarg, 64, 1 << 24, &v))
+				return bad("invalid map size '%s': give 64 to 16777216 entries", optarg);
+			o->map_size = (unsigned int)v;
+			break;
+		case OPT_DEBUG:
+			o->debug = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'V':
+			printf("ebprof %s\n", EBPROF_VERSION);
+			return 1;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256) {
+				char opt[3] = { '-', (char)optopt, 0 };
+
+				return bad("unknown option '%s'", opt);
+			}
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->cmd = &argv[optind];
+	targets = (o->npids > 0) + o->all + (o->cmd != NULL);
+	if (targets == 0)
+		return bad("nothing to profile: give -p PID, -a or a command%s", "");
+	if (targets > 1)
+		return bad("give only one of -p PID, -a and a command%s", "");
+	if (!o->format_set)
+		o->format = o->output ? render_format_for_path(o->output) : FORMAT_TABLE;
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef __EBPROF_CLI_H
+#define __EBPROF_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "render/render.h"
+
+#define EBPROF_VERSION "0.1.0"
+#define MAX_PIDS 64
+
+/* exit statuses */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_NOFEATURE	3	/* the kernel lacks a required feature */
+
+enum ebprof_mode {
+	MODE_CPU,
+};
+
+struct ebprof_event_spec {
+	const char *name;	/* perf's name: "cpu-clock" */
+	uint32_t type;		/* PERF_TYPE_* */
+	uint64_t config;
+	uint64_t period;	/* 0: sample at the frequency */
+	bool timer;		/* a clock: period in ns from the frequency */
+};
+
+struct ebprof_opts {
+	enum ebprof_mode mode;
+	int pids[MAX_PIDS];
+	int npids;
+	bool all;
+	char **cmd;		/* NULL-terminated, or NULL */
+	unsigned int freq;
+	double duration;	/* 0: until Ctrl-C or the targets exit */
+	const char *output;
+	enum render_format format;
+	bool format_set;
+	bool no_kernel;
+	bool per_thread;
+	int rows;
+	bool debug;
+	struct ebprof_event_spec event;
+	unsigned int map_size;	/* entries in each stack map */
+};
+
+/*
+ * parse the command line into *o*: 0 to run, 1 when --help or --version was
+ * printed, -EINVAL after printing one line about what is wrong
+ */
+int cli_parse(int argc, char **argv, struct ebprof_opts *o);
+/* "cpu-clock", "page-faults/1000", ...: 0 or -EINVAL */
+int cli_parse_event(const char *spec, struct ebprof_event_spec *ev);
+/* "1,2,3": 0 or -EINVAL */
+int cli_parse_pids(const char *arg, struct ebprof_opts *o);
+
+#endif

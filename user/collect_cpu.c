@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * collect_cpu.c - the on-CPU collector: open -> configure -> load ->
+ * attach -> poll -> drain -> symbolize.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect_cpu.h"
+#include "cpu.skel.h"
+#include "ebprof.h"
+#include "sym/symbolizer.h"
+#include "util/log.h"
+
+struct cpu_run {
+	const struct ebprof_opts *o;
+	struct cpu_bpf *skel;
+	struct symbolizer *sym;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	int *pefds;
+	int ncpus;
+	bool track_mmap;	/* else re-read the targets' mappings periodically */
+	bool pids_gone[MAX_PIDS];
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	/* libbpf's warnings are only noise next to our own one-line errors */
+	if (log_level < 2 || (level == LIBBPF_DEBUG && log_level < 3))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct cpu_run *r = ctx;
+	const struct ebprof_event *e = data;
+	int i;
+
+	if (size < sizeof(*e))
+		return 0;
+	switch (e->type) {
+	case EBPROF_EV_FORK:
+		/* the child runs its parent's code until it execs */
+		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
+		symbolizer__snapshot(r->sym, e->tgid, 0);
+		pr_debug("fork %u -> %u\n", e->ppid, e->tgid);
+		break;
+	case EBPROF_EV_EXEC:
+	case EBPROF_EV_MMAP_EXEC:
+		symbolizer__snapshot(r->sym, e->tgid, e->gen);
+		pr_debug("%s %u gen %u\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen);
+		break;
+	case EBPROF_EV_EXIT:
+		for (i = 0; i < r->o->npids; i++)
+			if (r->o->pids[i] == (int)e->tgid)
+				r->pids_gone[i] = true;
+		pr_debug("exit %u\n", e->tgid);
+		break;
+	}
+	return 0;
+}
+
+static int add_target(struct cpu_run *r, int tgid)
+{
+	__u32 key = tgid, gen = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.targets), &key, &gen, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void snapshot_all(struct cpu_run *r)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0)
+			symbolizer__snapshot(r->sym, pid, 0);
+	}
+	closedir(d);
+}
+
+static int open_events(struct cpu_run *r)
+{
+	const struct ebprof_event_spec *ev = &r->o->event;
+	struct bpf_program *prog;
+	struct perf_event_attr attr = {};
+	int cpu, attached = 0;
+
+	prog = bpf_program__autoload(r->skel->progs.do_sample) ? r->skel->progs.do_sample
+							       : r->skel->progs.do_sample_compat;
+	attr.size = sizeof(attr);
+	attr.type = ev->type;
+	attr.config = ev->config;
+	if (ev->period) {
+		attr.sample_period = ev->period;
+	} else if (ev->timer) {
+		attr.sample_period = 1000000000ULL / r->o->freq;	/* ns */
+	} else {
+		attr.freq = 1;
+		attr.sample_freq = r->o->freq;
+	}
+	for (cpu = 0; cpu < r->ncpus; cpu++) {
+		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		r->pefds[cpu] = -1;
+		if (fd < 0) {
+			if (errno == ENODEV)	/* offline CPU */
+				continue;
+			if (errno == ENOENT || errno == EOPNOTSUPP)
+				pr_err("event '%s' is not supported on this machine%s\n", ev->name,
+				       ev->type == PERF_TYPE_HARDWARE ? " (no hardware PMU: a VM?); use a software event such as cpu-clock" : "");
+			else
+				pr_err("cannot open perf event '%s' on CPU %d: %s\n", ev->name, cpu, strerror(errno));
+			return -1;
+		}
+		r->pefds[cpu] = fd;
+		r->links[cpu] = bpf_program__attach_perf_event(prog, fd);
+		if (!r->links[cpu]) {
+			pr_err("cannot attach the sampler to CPU %d: %s\n", cpu, strerror(errno));
+			return -1;
+		}
+		attached++;
+	}
+	return attached ? 0 : -1;
+}
+
+static void close_events(struct cpu_run *r)
+{
+	int cpu;
+
+	for (cpu = 0; r->links && cpu < r->ncpus; cpu++) {
+		bpf_link__destroy(r->links[cpu]);
+		r->links[cpu] = NULL;
+		if (r->pefds[cpu] >= 0)
+			close(r->pefds[cpu]);
+		r->pefds[cpu] = -1;
+	}
+}
+
+static bool targets_gone(struct cpu_run *r, struct launch *l)
+{
+	int i;
+
+	if (l->pid)
+		return launch_poll(l);
+	if (r->o->all || !r->o->npids)
+		return false;
+	for (i = 0; i < r->o->npids; i++) {
+		if (!r->pids_gone[i] && kill(r->o->pids[i], 0) && errno == ESRCH)
+			r->pids_gone[i] = true;
+		if (!r->pids_gone[i])
+			return false;
+	}
+	return true;
+}
+
+/* without mmap tracing: catch code mapped since the last look */
+static void rescan(struct cpu_run *r, struct launch *l)
+{
+	int i;
+
+	if (l->pid && !l->done)
+		symbolizer__snapshot(r->sym, l->pid, symbolizer__latest_gen(r->sym, l->pid));
+	for (i = 0; i < r->o->npids; i++)
+		if (!r->pids_gone[i])
+			symbolizer__snapshot(r->sym, r->o->pids[i],
+					     symbolizer__latest_gen(r->sym, r->o->pids[i]));
+}
+
+static void read_stats(struct cpu_run *r, struct profile_meta *m)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->skel->maps.stats);
+	__u64 *vals = calloc(ncpu, sizeof(__u64));
+	__u64 sum[EBPROF_STAT_MAX] = {};
+	__u32 i;
+	int c;
+
+	if (!vals)
+		return;
+	for (i = 0; i < EBPROF_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			sum[i] += vals[c];
+	}
+	free(vals);
+	m->lost_counts = sum[EBPROF_STAT_LOST_COUNTS];
+	m->lost_ustacks = sum[EBPROF_STAT_LOST_USTACK];
+	m->lost_kstacks = sum[EBPROF_STAT_KSTACK_ERR];
+	m->kstack_collisions = sum[EBPROF_STAT_KSTACK_COLLISION];
+	m->ustack_truncated = sum[EBPROF_STAT_USTACK_TRUNC];
+	m->lost_events = sum[EBPROF_STAT_EVENTS_LOST];
+}
+
+#define MAX_FRAMES (2 * EBPROF_MAX_STACK + 2)
+
+/* one counted key to frame ids, outermost first */
+static int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
+		      struct ustack *us, __u64 *kips, uint32_t *ids)
+{
+	int ufd = bpf_map__fd(r->skel->maps.ustacks), kfd = bpf_map__fd(r->skel->maps.kstacks);
+	uint32_t n = 0;
+	int i, id, nk = 0;
+
+	if (k->ustack_hash && !bpf_map_lookup_elem(ufd, &k->ustack_hash, us)) {
+		if (us->nr > EBPROF_MAX_STACK)
+			us->nr = EBPROF_MAX_STACK;
+		for (i = us->nr - 1; i >= 0; i--) {
+			struct sym_frame sf;
+
+			symbolizer__user(r->sym, k->tgid, k->gen, us->ips[i], i > 0, &sf);
+			id = profile__frame(p, sf.func, sf.module, false);
+			if (id < 0)
+				return id;
+			ids[n++] = id;
+		}
+	} else if (k->flags & EBPROF_F_USER_MISSING) {
+		id = profile__frame(p, "[missing user stack]", "", false);
+		if (id < 0)
+			return id;
+		ids[n++] = id;
+	}
+	if (k->kstack_id >= 0 && !bpf_map_lookup_elem(kfd, &k->kstack_id, kips)) {
+		while (nk < EBPROF_MAX_STACK && kips[nk])
+			nk++;
+		for (i = nk - 1; i >= 0; i--) {
+			struct sym_frame sf;
+
+			symbolizer__kernel(r->sym, kips[i], i > 0, &sf);
+			id = profile__frame(p, sf.func, sf.module, true);
+			if (id < 0)
+				return id;
+			ids[n++] = id;
+		}
+	} else if (k->flags & EBPROF_F_KERNEL_MISSING) {
+		id = profile__frame(p, "[missing kernel stack]", "[kernel]", true);
+		if (id < 0)
+			return id;
+		ids[n++] = id;
+	}
+	return n;
+}
+
+static int build_profile(struct cpu_run *r, struct profile *p)
+{
+	int cfd = bpf_map__fd(r->skel->maps.counts);
+	struct sample_key key, next, *prev = NULL;
+	__u64 kips[EBPROF_MAX_STACK];
+	uint32_t ids[MAX_FRAMES];
+	struct ustack us;
+	int first_tgid = -1, n, err;
+
+	while (!bpf_map_get_next_key(cfd, prev, &next)) {
+		__u64 count;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(cfd, &key, &count))
+			continue;
+		n = key_frames(r, p, &key, &us, kips, ids);
+		if (n < 0)
+			return n;
+		if (first_tgid < 0)
+			first_tgid = key.tgid;
+		else if (first_tgid != (int)key.tgid)
+			p->meta.per_process = true;
+		err = profile__add(p, key.tgid, key.tid, key.comm, ids, n, count);
+		if (err)
+			return err;
+	}
+	return profile__finish(p);
+}
+
+static void describe_target(const struct ebprof_opts *o, struct launch *l, struct profile_meta *m)
+{
+	char comm[32];
+	size_t len = 0;
+	int i;
+
+	if (o->all) {
+		snprintf(m->target, sizeof(m->target), "all processes");
+	} else if (o->cmd) {
+		len = snprintf(m->target, sizeof(m->target), "command '");
+		for (i = 0; o->cmd[i] && len < sizeof(m->target); i++)
+			len += snprintf(m->target + len, sizeof(m->target) - len, "%s%s", i ? " " : "", o->cmd[i]);
+		if (len < sizeof(m->target))
+			snprintf(m->target + len, sizeof(m->target) - len, "' (pid %d)", l->pid);
+	} else if (o->npids == 1) {
+		proc_comm(o->pids[0], comm, sizeof(comm));
+		snprintf(m->target, sizeof(m->target), "pid %d (%s)", o->pids[0], comm);
+	} else {
+		len = snprintf(m->target, sizeof(m->target), "pids");
+		for (i = 0; i < o->npids && len < sizeof(m->target); i++)
+			len += snprintf(m->target + len, sizeof(m->target) - len, "%s%d", i ? "," : " ", o->pids[i]);
+	}
+}
+
+static bool have_task_pt_regs(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_task_pt_regs, NULL) > 0;
+}
+
+int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out)
+{
+	struct cpu_run r = { .o = o };
+	struct profile *p = NULL;
+	double start, stop, deadline = 0, last_rescan = 0;
+	int err, ret = 1, i;
+
+	libbpf_set_print(libbpf_print);
+	r.ncpus = libbpf_num_possible_cpus();
+	r.links = calloc(r.ncpus, sizeof(*r.links));
+	r.pefds = calloc(r.ncpus, sizeof(*r.pefds));
+	r.sym = symbolizer__new();
+	p = profile__new();
+	if (!r.links || !r.pefds || !r.sym || !p) {
+		pr_err("out of memory\n");
+		goto cleanup;
+	}
+
+	/* Open and configure the BPF object */
+	r.skel = cpu_bpf__open();
+	if (!r.skel) {
+		pr_err("cannot open the BPF object: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	r.skel->rodata->targ_all = o->all;
+	r.skel->rodata->targ_per_thread = o->per_thread;
+	r.skel->rodata->targ_kernel = !o->no_kernel;
+	r.skel->rodata->targ_follow_fork = o->cmd != NULL;
+	bpf_map__set_max_entries(r.skel->maps.kstacks, o->map_size);
+	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
+	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
+	if (have_task_pt_regs()) {
+		bpf_program__set_autoload(r.skel->progs.do_sample_compat, false);
+	} else {
+		pr_info("kernel lacks bpf_task_pt_regs (5.15): using the kernel's frame-pointer walk\n");
+		bpf_program__set_autoload(r.skel->progs.do_sample, false);
+	}
+
+	r.track_mmap = ensure_tracefs();
+	if (!r.track_mmap) {
+		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");
+		bpf_program__set_autoload(r.skel->progs.on_mmap_enter, false);
+		bpf_program__set_autoload(r.skel->progs.on_mmap_exit, false);
+	}
+
+	/* Load and verify the BPF programs */
+	err = cpu_bpf__load(r.skel);
+	if (err) {
+		if (err == -EPERM || errno == EPERM)
+			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
+		else
+			pr_err("cannot load the BPF programs: %s (rerun with --debug for the verifier's log)\n",
+			       strerror(-err));
+		ret = err == -EPERM ? 1 : EXIT_NOFEATURE;
+		goto cleanup;
+	}
+
+	/* Attach the tracepoints that follow processes, then the ring buffer */
+	err = cpu_bpf__attach(r.skel);
+	if (err) {
+		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), handle_event, &r, NULL);
+	if (!r.rb) {
+		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	/* The target set, and its mappings as they are now */
+	if (o->all) {
+		snapshot_all(&r);
+	} else if (l->pid) {
+		if (add_target(&r, l->pid)) {
+			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
+			goto cleanup;
+		}
+	} else {
+		for (i = 0; i < o->npids; i++) {
+			if (add_target(&r, o->pids[i])) {
+				pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
+				goto cleanup;
+			}
+			err = symbolizer__snapshot(r.sym, o->pids[i], 0);
+			if (err)
+				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
+		}
+	}
+
+	/* Start sampling */
+	if (open_events(&r))
+		goto cleanup;
+	start = now_sec();
+	if (o->duration > 0)
+		deadline = start + o->duration;
+	if (l->pid) {
+		err = launch_release(l);
+		if (err) {
+			pr_err("cannot run '%s': %s\n", o->cmd[0], strerror(-err));
+			ret = 127;
+			goto cleanup;
+		}
+	}
+	pr_info("sampling %s at %u Hz; Ctrl-C to stop\n", o->event.name, o->freq);
+
+	while (!exiting) {
+		err = ring_buffer__poll(r.rb, 100 /* ms */);
+		if (err < 0 && err != -EINTR) {
+			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
+			break;
+		}
+		if (deadline && now_sec() >= deadline)
+			break;
+		if (targets_gone(&r, l))
+			break;
+		if (!r.track_mmap && now_sec() - last_rescan >= 1.0) {
+			rescan(&r, l);
+			last_rescan = now_sec();
+		}
+	}
+	stop = now_sec();
+
+	/* Stop sampling, then take in the last events and the counts */
+	close_events(&r);
+	ring_buffer__consume(r.rb);
+	describe_target(o, l, &p->meta);
+	p->meta.event = o->event.name;
+	p->meta.freq = o->event.period ? 0 : o->freq;
+	p->meta.duration = stop - start;
+	p->meta.per_thread = o->per_thread;
+	p->meta.per_process = o->all || o->npids > 1;
+	read_stats(&r, &p->meta);
+	err = build_profile(&r, p);
+	if (err) {
+		pr_err("cannot build the profile: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	*out = p;
+	p = NULL;
+	ret = 0;
+
+cleanup:
+	close_events(&r);
+	ring_buffer__free(r.rb);
+	cpu_bpf__destroy(r.skel);
+	symbolizer__free(r.sym);
+	profile__free(p);
+	free(r.links);
+	free(r.pefds);
+	return ret;
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ebprof - an eBPF profiler.  main() parses the command line, checks the
+ * system, starts the target and hands over to the mode's collector.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "cli.h"
+#include "collect_cpu.h"
+#include "render/render.h"
+#include "session.h"
+#include "util/log.h"
+
+int log_level;
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* one descriptor per mapped file keeps exited processes symbolizable */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct render_opts ropts = {};
+	struct ebprof_opts opts;
+	struct launch launch = { .go_fd = -1, .err_fd = -1 };
+	struct profile *prof = NULL;
+	FILE *out = stdout;
+	int err, ret;
+
+	err = cli_parse(argc, argv, &opts);
+	if (err)
+		return err > 0 ? 0 : EXIT_USAGE;
+	log_level = opts.debug ? 2 : 0;
+
+	ret = session_check_system();
+	if (ret)
+		return ret;
+	if (opts.npids && (ret = session_resolve_pids(&opts)))
+		return ret;
+	if (opts.cmd && (ret = session_check_command(opts.cmd)))
+		return ret;
+	if (opts.output) {
+		out = open_output(opts.output);
+		if (!out)
+			return 1;
+	}
+	raise_fd_limit();
+	session_install_signals();
+
+	if (opts.cmd) {
+		err = launch_start(&launch, opts.cmd);
+		if (err) {
+			pr_err("cannot start '%s': %s\n", opts.cmd[0], strerror(-err));
+			ret = 1;
+			goto cleanup;
+		}
+	}
+
+	ret = cpu_collect(&opts, &launch, &prof);
+	if (ret)
+		goto cleanup;
+
+	ropts.rows = opts.rows;
+	ropts.title = prof->meta.target;
+	err = render_for(opts.format)(prof, &ropts, out);
+	if (!err)
+		err = fflush(out) ? -errno : 0;
+	if (err) {
+		pr_err("cannot write the profile: %s\n", strerror(-err));
+		ret = 1;
+		goto cleanup;
+	}
+	if (opts.output) {
+		fprintf(stderr, "ebprof: %llu samples of %s written to '%s'\n",
+			(unsigned long long)prof->total, prof->meta.target, opts.output);
+		render_losses(prof, stderr, "ebprof: warning: ");
+	}
+
+cleanup:
+	if (launch.pid) {
+		int status = launch_finish(&launch);
+
+		if (!ret)
+			ret = status;
+	}
+	profile__free(prof);
+	if (out && out != stdout)
+		fclose(out);
+	return ret;
+}

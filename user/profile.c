@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "profile.h"
+#include "util/strmap.h"
+
+struct profile *profile__new(void)
+{
+	struct profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->meta.event = "cpu-clock";
+	p->strings = strmap__new();
+	p->frame_ids = strmap__new();
+	p->stack_ids = strmap__new();
+	if (!p->strings || !p->frame_ids || !p->stack_ids) {
+		profile__free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void profile__free(struct profile *p)
+{
+	size_t i, it = 0;
+	void *v;
+
+	if (!p)
+		return;
+	while (p->strings && (v = strmap__next(p->strings, &it, NULL, NULL)))
+		free(v);
+	for (i = 0; i < p->nstacks; i++) {
+		free(p->stacks[i].frames);
+		free(p->stacks[i].text);
+	}
+	strmap__free(p->strings);
+	strmap__free(p->frame_ids);
+	strmap__free(p->stack_ids);
+	free(p->frames);
+	free(p->stacks);
+	free(p);
+}
+
+static const char *intern(struct profile *p, const char *s)
+{
+	size_t len = strlen(s);
+	char *v = strmap__get(p->strings, s, len);
+
+	if (v)
+		return v;
+	v = strdup(s);
+	if (!v || strmap__set(p->strings, s, len, v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+int profile__frame(struct profile *p, const char *func, const char *module, bool kernel)
+{
+	struct {
+		const char *f, *m;
+		bool k;
+	} key;
+	void *v;
+
+	memset(&key, 0, sizeof(key));
+	key.f = intern(p, func);
+	key.m = intern(p, module ? module : "");
+	key.k = kernel;
+	if (!key.f || !key.m)
+		return -ENOMEM;
+	v = strmap__get(p->frame_ids, &key, sizeof(key));
+	if (v)
+		return (int)((uintptr_t)v - 1);
+	if (p->nframes == p->frames_cap) {
+		size_t cap = p->frames_cap ? p->frames_cap * 2 : 256;
+		struct frame *f = realloc(p->frames, cap * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		p->frames = f;
+		p->frames_cap = cap;
+	}
+	p->frames[p->nframes].func = key.f;
+	p->frames[p->nframes].module = key.m;
+	p->frames[p->nframes].kernel = kernel;
+	if (strmap__set(p->frame_ids, &key, sizeof(key), (void *)(uintptr_t)(p->nframes + 1)))
+		return -ENOMEM;
+	return (int)p->nframes++;
+}
+
+const struct frame *profile__frame_at(const struct profile *p, uint32_t id)
+{
+	return &p->frames[id];
+}
+
+int profile__add(struct profile *p, int tgid, int tid, const char *comm,
+		 const uint32_t *frames, uint32_t n, uint64_t count)
+{
+	size_t klen = 3 * sizeof(uint64_t) + n * sizeof(uint32_t);
+	uint64_t *key = malloc(klen);
+	struct stack *s;
+	void *v;
+
+	if (!key)
+		return -ENOMEM;
+	comm = intern(p, comm);
+	if (!comm) {
+		free(key);
+		return -ENOMEM;
+	}
+	key[0] = tgid;
+	key[1] = tid;
+	key[2] = (uintptr_t)comm;
+	memcpy(key + 3, frames, n * sizeof(uint32_t));
+	v = strmap__get(p->stack_ids, key, klen);
+	if (v) {
+		p->stacks[(uintptr_t)v - 1].count += count;
+		p->total += count;
+		free(key);
+		return 0;
+	}
+	if (p->nstacks == p->stacks_cap) {
+		size_t cap = p->stacks_cap ? p->stacks_cap * 2 : 256;
+		struct stack *st = realloc(p->stacks, cap * sizeof(*st));
+
+		if (!st)
+			goto err;
+		p->stacks = st;
+		p->stacks_cap = cap;
+	}
+	s = &p->stacks[p->nstacks];
+	memset(s, 0, sizeof(*s));
+	s->frames = malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!s->frames)
+		goto err;
+	memcpy(s->frames, frames, n * sizeof(uint32_t));
+	s->nframes = n;
+	s->tgid = tgid;
+	s->tid = tid;
+	s->comm = comm;
+	s->count = count;
+	if (strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(p->nstacks + 1))) {
+		free(s->frames);
+		goto err;
+	}
+	p->nstacks++;
+	p->total += count;
+	free(key);
+	return 0;
+err:
+	free(key);
+	return -ENOMEM;
+}
+
+void profile__root_label(const struct profile *p, const struct stack *s, char *buf, size_t len)
+{
+	if (p->meta.per_thread)
+		snprintf(buf, len, "%s-%d", s->comm, s->tid);
+	else if (p->meta.per_process)
+		snprintf(buf, len, "%s-%d", s->comm, s->tgid);
+	else
+		snprintf(buf, len, "%s", s->comm);
+}
+
+static int cmp_stack(const void *a, const void *b)
+{
+	const struct stack *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+static char *stack_text(const struct profile *p, const struct stack *s)
+{
+	char root[64], *buf;
+	size_t len, cap, i;
+
+	profile__root_label(p, s, root, sizeof(root));
+	cap = strlen(root) + 1;
+	for (i = 0; i < s->nframes; i++)
+		cap += strlen(p->frames[s->frames[i]].func) + 5;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	len = snprintf(buf, cap, "%s", root);
+	for (i = 0; i < s->nframes; i++) {
+		const struct frame *f = &p->frames[s->frames[i]];
+
+		/* FlameGraph's and speedscope's convention for kernel frames */
+		len += snprintf(buf + len, cap - len, ";%s%s", f->func, f->kernel ? "_[k]" : "");
+	}
+	return buf;
+}
+
+int profile__finish(struct profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nstacks; i++) {
+		free(p->stacks[i].text);
+		p->stacks[i].text = stack_text(p, &p->stacks[i]);
+		if (!p->stacks[i].text)
+			return -ENOMEM;
+	}
+	qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
+	/* stack_ids index positions before the sort: drop them */
+	strmap__free(p->stack_ids);
+	p->stack_ids = strmap__new();
+	p->finished = true;
+	return p->stack_ids ? 0 : -ENOMEM;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * profile.h - the aggregate every renderer reads: symbolized stacks with
+ * counts, plus what the run was and what it lost.  Pure data: no BPF, no
+ * /proc, so renderers are unit-tested on profiles the tests build.
+ */
+#ifndef __EBPROF_PROFILE_H
+#define __EBPROF_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap;
+
+struct frame {
+	const char *func;
+	const char *module;
+	bool kernel;
+};
+
+struct stack {
+	int tgid;
+	int tid;		/* 0 unless per-thread */
+	const char *comm;
+	uint64_t count;
+	uint32_t nframes;
+	uint32_t *frames;	/* frame ids, outermost first */
+	char *text;		/* "comm;outer;...;leaf": sort key and folded line */
+};
+
+struct profile_meta {
+	char target[256];	/* "pid 42 (python3)", "all processes", "command ..." */
+	const char *event;	/* "cpu-clock" */
+	unsigned int freq;	/* Hz, 0 when sampling by period */
+	double duration;	/* seconds profiled */
+	bool per_process;	/* group rows by process (-a, several pids) */
+	bool per_thread;
+	/* losses, from the BPF side */
+	uint64_t lost_counts;	/* counts map full */
+	uint64_t lost_ustacks;	/* user stack missing (map full or unreadable) */
+	uint64_t lost_kstacks;	/* kernel stack not stored */
+	uint64_t kstack_collisions;
+	uint64_t ustack_truncated;
+	uint64_t lost_events;
+};
+
+struct profile {
+	struct profile_meta meta;
+	struct frame *frames;
+	size_t nframes, frames_cap;
+	struct stack *stacks;
+	size_t nstacks, stacks_cap;
+	uint64_t total;		/* sum of stack counts */
+	struct strmap *strings;
+	struct strmap *frame_ids;
+	struct strmap *stack_ids;
+	bool finished;
+};
+
+struct profile *profile__new(void);
+void profile__free(struct profile *p);
+/* the id of a frame, interning its strings: >= 0 or -ENOMEM */
+int profile__frame(struct profile *p, const char *func, const char *module, bool kernel);
+/*
+ * add *count* samples of a stack of *n* frame ids, outermost first; equal
+ * stacks of the same thread merge: 0 or -ENOMEM
+ */
+int profile__add(struct profile *p, int tgid, int tid, const char *comm,
+		 const uint32_t *frames, uint32_t n, uint64_t count);
+/* sort the stacks (count descending, then text) and build their texts */
+int profile__finish(struct profile *p);
+const struct frame *profile__frame_at(const struct profile *p, uint32_t id);
+/* a root label for a stack: "comm", or "comm-tid" / "comm-pid" when split */
+void profile__root_label(const struct profile *p, const struct stack *s, char *buf, size_t len);
+
+#endif

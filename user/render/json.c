@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include "render.h"
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_frame(FILE *out, const struct frame *f)
+{
+	fputs("{\"function\": ", out);
+	json_str(out, f->func);
+	fputs(", \"module\": ", out);
+	json_str(out, f->module);
+	fprintf(out, ", \"kernel\": %s}", f->kernel ? "true" : "false");
+}
+
+int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
+{
+	const struct profile_meta *m = &p->meta;
+	struct func_row *rows;
+	size_t n, i;
+	uint32_t j;
+
+	(void)o;
+	rows = render_func_rows(p, &n);
+	if (!rows)
+		return -ENOMEM;
+	fputs("{\n  \"version\": 1,\n  \"mode\": \"cpu\",\n  \"target\": ", out);
+	json_str(out, m->target);
+	fputs(",\n  \"event\": ", out);
+	json_str(out, m->event);
+	fprintf(out, ",\n  \"frequency\": %u,\n  \"duration_s\": %.3f,\n  \"samples\": %" PRIu64 ",\n",
+		m->freq, m->duration, p->total);
+	fprintf(out, "  \"lost\": {\"counts\": %" PRIu64 ", \"user_stacks\": %" PRIu64
+		", \"kernel_stacks\": %" PRIu64 ", \"kernel_stack_collisions\": %" PRIu64
+		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
+		m->lost_counts, m->lost_ustacks, m->lost_kstacks, m->kstack_collisions,
+		m->ustack_truncated, m->lost_events);
+	fputs("  \"functions\": [", out);
+	for (i = 0; i < n; i++) {
+		const struct frame *f = profile__frame_at(p, rows[i].frame);
+
+		fputs(i ? ",\n    " : "\n    ", out);
+		fputs("{\"function\": ", out);
+		json_str(out, f->func);
+		fputs(", \"module\": ", out);
+		json_str(out, f->module);
+		fprintf(out, ", \"kernel\": %s, \"self\": %" PRIu64 ", \"total\": %" PRIu64,
+			f->kernel ? "true" : "false", rows[i].self, rows[i].total);
+		if (m->per_thread)
+			fprintf(out, ", \"tid\": %d", rows[i].group);
+		else if (m->per_process)
+			fprintf(out, ", \"pid\": %d", rows[i].group);
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+	fputs("  \"stacks\": [", out);
+	for (i = 0; i < p->nstacks; i++) {
+		const struct stack *s = &p->stacks[i];
+
+		fputs(i ? ",\n    " : "\n    ", out);
+		fprintf(out, "{\"pid\": %d, \"tid\": %d, \"comm\": ", s->tgid, s->tid);
+		json_str(out, s->comm);
+		fprintf(out, ", \"count\": %" PRIu64 ", \"frames\": [", s->count);
+		for (j = 0; j < s->nframes; j++) {
+			if (j)
+				fputs(", ", out);
+			json_frame(out, profile__frame_at(p, s->frames[j]));
+		}
+		fputs("]}", out);
+	}
+	fputs(p->nstacks ? "\n  ]\n}\n" : "]\n}\n", out);
+	free(rows);
+	return ferror(out) ? -EIO : 0;
+}

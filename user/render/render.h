@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef __EBPROF_RENDER_H
+#define __EBPROF_RENDER_H
+
+#include <stdio.h>
+#include "../profile.h"
+
+enum render_format {
+	FORMAT_TABLE,
+	FORMAT_FOLDED,
+	FORMAT_SVG,
+	FORMAT_JSON,
+};
+
+struct render_opts {
+	int rows;		/* table rows, 0: all */
+	const char *title;	/* SVG title */
+};
+
+typedef int (*render_fn)(const struct profile *p, const struct render_opts *o, FILE *out);
+
+int render_table(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_svg(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_json(const struct profile *p, const struct render_opts *o, FILE *out);
+
+render_fn render_for(enum render_format f);
+/* "table", "folded", "svg", "json": 0 or -EINVAL */
+int render_parse_format(const char *name, enum render_format *f);
+/* the format an output file name implies (.svg, .folded, .json; else table) */
+enum render_format render_format_for_path(const char *path);
+
+/* per-function rows, as the table and JSON show them */
+struct func_row {
+	uint32_t frame;
+	int group;		/* tgid or tid when split, else 0 */
+	const char *comm;
+	uint64_t self, total;
+	size_t last_stack;	/* internal */
+};
+
+/* rows sorted by self, then total, then name: an array of *n*; NULL on error */
+struct func_row *render_func_rows(const struct profile *p, size_t *n);
+/* lines describing losses and their fix, for table headers and stderr */
+void render_losses(const struct profile *p, FILE *out, const char *prefix);
+
+#endif

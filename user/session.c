@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "session.h"
+#include "util/log.h"
+
+volatile sig_atomic_t exiting;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;	/* only to interrupt poll() */
+}
+
+void session_install_signals(void)
+{
+	struct sigaction sa = {};
+
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+int session_check_system(void)
+{
+	if (geteuid() != 0 && !has_cap(CAP_SYS_ADMIN) &&
+	    !(has_cap(39 /* CAP_BPF */) && has_cap(38 /* CAP_PERFMON */))) {
+		pr_err("permission denied: run ebprof as root (sudo), or give it CAP_BPF and CAP_PERFMON\n");
+		return 1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("the kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)\n");
+		return EXIT_NOFEATURE;
+	}
+	return 0;
+}
+
+/* the tgid of *pid* (which may name a thread), or -errno */
+static int pid_to_tgid(int pid)
+{
+	char path[64], line[256];
+	int tgid = -ESRCH;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno == -ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Tgid:", 5))
+			tgid = atoi(line + 5);
+	fclose(f);
+	return tgid;
+}
+
+int session_resolve_pids(struct ebprof_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->npids; i++) {
+		int tgid = pid_to_tgid(o->pids[i]);
+
+		if (tgid < 0) {
+			pr_err("no process with pid %d: check the pid (ps -p %d)\n", o->pids[i], o->pids[i]);
+			return 1;
+		}
+		if (tgid != o->pids[i])
+			pr_info("pid %d is a thread of process %d: profiling the process\n", o->pids[i], tgid);
+		o->pids[i] = tgid;
+	}
+	return 0;
+}
+
+void proc_comm(int pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+int session_check_command(char **cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(cmd[0], '/')) {
+		if (access(cmd[0], X_OK)) {
+			pr_err("cannot run '%s': %s\n", cmd[0], strerror(errno));
+			return 127;
+		}
+		return 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", cmd[0]);
+		if (!access(buf, X_OK))
+			return 0;
+		path += len + (path[len] == ':');
+	}
+	pr_err("cannot run '%s': command not found\n", cmd[0]);
+	return 127;
+}
+
+int launch_start(struct launch *l, char **cmd)
+{
+	int go[2], er[2];
+	char c;
+
+	memset(l, 0, sizeof(*l));
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(er, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	l->pid = fork();
+	if (l->pid < 0) {
+		int err = -errno;
+
+		close(go[0]), close(go[1]), close(er[0]), close(er[1]);
+		return err;
+	}
+	if (l->pid == 0) {
+		int err;
+
+		/* held here until the profiler is attached; EOF: ebprof died */
+		close(go[1]);
+		close(er[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		err = errno;
+		if (write(er[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(er[1]);
+	l->go_fd = go[1];
+	l->err_fd = er[0];
+	return 0;
+}
+
+int launch_release(struct launch *l)
+{
+	int err = 0;
+	ssize_t n;
+
+	if (write(l->go_fd, "g", 1) != 1)
+		return -errno;
+	close(l->go_fd);
+	l->go_fd = -1;
+	do {
+		n = read(l->err_fd, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(l->err_fd);
+	l->err_fd = -1;
+	if (n == sizeof(err))
+		return -err;
+	return 0;
+}
+
+bool launch_poll(struct launch *l)
+{
+	if (!l->pid || l->done)
+		return l->done;
+	if (waitpid(l->pid, &l->status, WNOHANG) == l->pid)
+		l->done = true;
+	return l->done;
+}
+
+int launch_finish(struct launch *l)
+{
+	int i;
+
+	if (!l->pid)
+		return 0;
+	if (l->go_fd >= 0 && !l->done) {
+		close(l->go_fd);	/* never released: it exits */
+		l->go_fd = -1;
+	}
+	for (i = 0; i < 20 && !launch_poll(l); i++) {
+		if (i == 0)
+			kill(l->pid, SIGTERM);
+		usleep(50000);
+	}
+	if (!l->done) {
+		kill(l->pid, SIGKILL);
+		if (waitpid(l->pid, &l->status, 0) == l->pid)
+			l->done = true;
+	}
+	if (WIFEXITED(l->status))
+		return WEXITSTATUS(l->status);
+	if (WIFSIGNALED(l->status))
+		return 128 + WTERMSIG(l->status);
+	return 1;
+}
+
+FILE *open_output(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	/* root writes it: never through a symbolic link an attacker planted */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			pr_err("refusing to write '%s': it is a symbolic link; remove it or pick another name\n", path);
+		else
+			pr_err("cannot write '%s': %s\n", path, strerror(errno));
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		pr_err("cannot write '%s': %s\n", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+bool ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return true;
+	/*
+	 * Not mounted: mount it where only ebprof sees it, in a mount
+	 * namespace of its own that goes away with it.  Mounts from the host
+	 * still propagate in (slave), none leak out.
+	 */
+	if (unshare(CLONE_NEWNS))
+		return false;
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		return false;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return false;
+	return !access("/sys/kernel/tracing/events", F_OK);
+}

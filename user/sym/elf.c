@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf.h"
+#include "../util/log.h"
+
+#define MAX_LOADS 16
+
+struct load {
+	uint64_t off, vaddr, filesz;
+};
+
+struct dso {
+	char *path;
+	const char *name;
+	char *root;
+	int fd;
+	void *mem;		/* in-memory image (vdso) */
+	size_t memlen;
+	bool tried;
+	bool debug_file;
+	int err;
+	struct load loads[MAX_LOADS];
+	int nloads;
+	struct sym *syms;
+	size_t nsyms;
+	char *strs;
+};
+
+/* symbols as collected, before sorting and de-duplication */
+struct raw_syms {
+	struct sym *v;
+	unsigned char *rank;
+	size_t n, cap;
+	char *pool;
+	size_t plen, pcap;
+};
+
+static struct dso *dso_alloc(const char *path, const char *root)
+{
+	struct dso *d = calloc(1, sizeof(*d));
+	const char *slash;
+
+	if (!d)
+		return NULL;
+	d->fd = -1;
+	d->path = strdup(path);
+	d->root = strdup(root ? root : "");
+	if (!d->path || !d->root) {
+		dso__free(d);
+		return NULL;
+	}
+	slash = strrchr(d->path, '/');
+	d->name = slash ? slash + 1 : d->path;
+	return d;
+}
+
+struct dso *dso__new_fd(int fd, const char *path, const char *root)
+{
+	struct dso *d = dso_alloc(path, root);
+
+	if (!d) {
+		close(fd);
+		return NULL;
+	}
+	d->fd = fd;
+	return d;
+}
+
+struct dso *dso__new_mem(const void *buf, size_t len, const char *name)
+{
+	struct dso *d = dso_alloc(name, "");
+
+	if (!d)
+		return NULL;
+	d->mem = malloc(len);
+	if (!d->mem) {
+		dso__free(d);
+		return NULL;
+	}
+	memcpy(d->mem, buf, len);
+	d->memlen = len;
+	return d;
+}
+
+void dso__free(struct dso *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->path);
+	free(d->root);
+	free(d->mem);
+	free(d->syms);
+	free(d->strs);
+	free(d);
+}
+
+const char *dso__name(const struct dso *d)
+{
+	return d->name;
+}
+
+bool dso__has_debug_file(const struct dso *d)
+{
+	return d->debug_file;
+}
+
+static int raw_add(struct raw_syms *r, uint64_t addr, uint64_t size, const char *name,
+		   unsigned char rank)
+{
+	size_t len = strlen(name) + 1;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		struct sym *v = realloc(r->v, cap * sizeof(*v));
+		unsigned char *rk;
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		rk = realloc(r->rank, cap);
+		if (!rk)
+			return -ENOMEM;
+		r->rank = rk;
+		r->cap = cap;
+	}
+	if (r->plen + len > r->pcap) {
+		size_t cap = r->pcap ? r->pcap * 2 : 64 * 1024;
+		char *p;
+
+		while (cap < r->plen + len)
+			cap *= 2;
+		p = realloc(r->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		r->pool = p;
+		r->pcap = cap;
+	}
+	memcpy(r->pool + r->plen, name, len);
+	r->v[r->n].addr = addr;
+	r->v[r->n].size = size;
+	r->v[r->n].name = (const char *)(uintptr_t)r->plen;	/* fixed up later */
+	r->rank[r->n] = rank;
+	r->n++;
+	r->plen += len;
+	return 0;
+}
+
+static int collect_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, struct raw_syms *r)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Sym s;
+		const char *name;
+		int type, bind;
+		unsigned char rank;
+
+		if (!gelf_getsym(data, i, &s))
+			continue;
+		type = GELF_ST_TYPE(s.st_info);
+		bind = GELF_ST_BIND(s.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		if (s.st_shndx == SHN_UNDEF || !s.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, s.st_name);
+		if (!name || !*name)
+			continue;
+		/* prefer global names with a size at an address several share */
+		rank = (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) + (s.st_size ? 1 : 0);
+		if (raw_add(r, s.st_value, s.st_size, name, rank))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* collect function symbols; sets *has_symtab* when a full .symtab was found */
+static int collect(Elf *elf, struct raw_syms *r, bool *has_symtab)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err;
+
+	*has_symtab = false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			*has_symtab = true;
+		err = collect_symtab(elf, scn, &sh, r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void read_loads(struct dso *d, Elf *elf)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(elf, &n))
+		return;
+	for (i = 0; i < n && d->nloads < MAX_LOADS; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		d->loads[d->nloads].off = ph.p_offset;
+		d->loads[d->nloads].vaddr = ph.p_vaddr;
+		d->loads[d->nloads].filesz = ph.p_filesz;
+		d->nloads++;
+	}
+}
+
+/* hex build-id into *out* ("" if none) */
+static void read_build_id(Elf *elf, char *out, size_t outlen)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	out[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			const unsigned char *id = (const unsigned char *)data->d_buf + doff;
+			size_t i;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)data->d_buf + noff, "GNU", 4))
+				continue;
+			for (i = 0; i < nh.n_descsz && 2 * i + 3 <= outlen; i++)
+				sprintf(out + 2 * i, "%02x", id[i]);
+			return;
+		}
+	}
+}
+
+static const char *debuglink(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".gnu_debuglink"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data && data->d_size > 1 && memchr(data->d_buf, '\0', data->d_size))
+			return data->d_buf;
+	}
+	return NULL;
+}
+
+/* open the separate debug file of *d*, by build-id, then by debuglink */
+static int open_debug_file(struct dso *d, Elf *elf)
+{
+	const char *roots[2] = { d->root, "" };
+	char bid[128], cand[1024], dir[512];
+	const char *link = debuglink(elf), *slash;
+	int i, j, fd;
+
+	read_build_id(elf, bid, sizeof(bid));
+	slash = strrchr(d->path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - d->path) : 0, d->path);
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && !*d->root)
+			break;
+		for (j = 0; j < 4; j++) {
+			cand[0] = '\0';
+			if (j == 0 && strlen(bid) > 2)
+				snprintf(cand, sizeof(cand), "%s/usr/lib/debug/.build-id/%.2s/%s.debug",
+					 roots[i], bid, bid + 2);
+			else if (j == 1 && link)
+				snprintf(cand, sizeof(cand), "%s/usr/lib/debug%s/%s", roots[i], dir, link);
+			else if (j == 2 && link)
+				snprintf(cand, sizeof(cand), "%s%s/.debug/%s", roots[i], dir, link);
+			else if (j == 3 && link)
+				snprintf(cand, sizeof(cand), "%s%s/%s", roots[i], dir, link);
+			if (!cand[0])
+				continue;
+			fd = open(cand, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				pr_debug("debug file for %s: %s\n", d->path, cand);
+				return fd;
+			}
+		}
+	}
+	return -1;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/* sort, keep the best-ranked symbol per address, and close gaps of size 0 */
+static void finish(struct dso *d, struct raw_syms *r)
+{
+	size_t i, n = 0;
+	struct {
+		struct sym s;
+		unsigned char rank;
+	} *tmp;
+
+	for (i = 0; i < r->n; i++)
+		r->v[i].name = r->pool + (uintptr_t)r->v[i].name;
+	tmp = malloc((r->n ? r->n : 1) * sizeof(*tmp));
+	if (!tmp) {
+		d->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < r->n; i++) {
+		tmp[i].s = r->v[i];
+		tmp[i].rank = r->rank[i];
+	}
+	/* cmp_sym compares the leading struct sym; break ties on rank below */
+	qsort(tmp, r->n, sizeof(*tmp), cmp_sym);
+	for (i = 0; i < r->n; i++) {
+		if (n && r->v[n - 1].addr == tmp[i].s.addr) {
+			if (tmp[i].rank > r->rank[n - 1] ||
+			    (tmp[i].rank == r->rank[n - 1] &&
+			     strcmp(tmp[i].s.name, r->v[n - 1].name) < 0)) {
+				r->v[n - 1] = tmp[i].s;
+				r->rank[n - 1] = tmp[i].rank;
+			}
+			continue;
+		}
+		r->v[n] = tmp[i].s;
+		r->rank[n] = tmp[i].rank;
+		n++;
+	}
+	free(tmp);
+	for (i = 0; i < n; i++) {
+		if (!r->v[i].size && i + 1 < n)
+			r->v[i].size = r->v[i + 1].addr - r->v[i].addr;
+		if (!r->v[i].size)
+			r->v[i].size = 1;
+	}
+	d->syms = r->v;
+	d->nsyms = n;
+	d->strs = r->pool;
+	r->v = NULL;
+	r->pool = NULL;
+}
+
+int dso__load(struct dso *d)
+{
+	struct raw_syms r = {};
+	bool has_symtab;
+	Elf *elf;
+	int err;
+
+	if (d->tried)
+		return d->err;
+	d->tried = true;
+	elf_version(EV_CURRENT);
+	if (d->mem)
+		elf = elf_memory(d->mem, d->memlen);
+	else
+		elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		pr_debug("cannot parse ELF '%s': %s\n", d->path, elf_errmsg(-1));
+		d->err = -ENOEXEC;
+		goto out;
+	}
+	read_loads(d, elf);
+	err = collect(elf, &r, &has_symtab);
+	if (!err && !has_symtab && !d->mem) {
+		int dfd = open_debug_file(d, elf);
+		Elf *delf;
+
+		if (dfd >= 0) {
+			delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
+			if (delf && elf_kind(delf) == ELF_K_ELF) {
+				err = collect(delf, &r, &has_symtab);
+				d->debug_file = true;
+			}
+			if (delf)
+				elf_end(delf);
+			close(dfd);
+		}
+	}
+	if (err)
+		d->err = err;
+	else
+		finish(d, &r);
+out:
+	if (elf)
+		elf_end(elf);
+	free(r.v);
+	free(r.rank);
+	free(r.pool);
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	return d->err;
+}
+
+bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr)
+{
+	int i;
+
+	dso__load(d);
+	for (i = 0; i < d->nloads; i++) {
+		const struct load *l = &d->loads[i];
+
+		if (off >= l->off && off < l->off + l->filesz) {
+			*vaddr = off - l->off + l->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct sym *dso__find(struct dso *d, uint64_t vaddr)
+{
+	size_t lo = 0, hi;
+
+	if (dso__load(d) || !d->nsyms)
+		return NULL;
+	hi = d->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	if (vaddr - d->syms[lo - 1].addr < d->syms[lo - 1].size)
+		return &d->syms[lo - 1];
+	return NULL;
+}
+
+size_t dso__nr_syms(struct dso *d)
+{
+	dso__load(d);
+	return d->nsyms;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * elf.h - a "dso": one ELF file (executable, shared library, vdso) and its
+ * function symbols, loaded lazily on the first lookup.
+ */
+#ifndef __EBPROF_ELF_H
+#define __EBPROF_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sym {
+	uint64_t addr;
+	uint64_t size;
+	const char *name;
+};
+
+struct dso;
+
+/*
+ * a dso for the file open at *fd* (owned by the dso from now on); *path* is
+ * the path the process mapped it under, *root* the directory that path is
+ * relative to ("/proc/PID/root", or "" for ours): separate debug files are
+ * looked for there
+ */
+struct dso *dso__new_fd(int fd, const char *path, const char *root);
+/* a dso for an ELF image in memory (copied), such as the vdso */
+struct dso *dso__new_mem(const void *buf, size_t len, const char *name);
+void dso__free(struct dso *d);
+
+/* basename of the mapped path: the module column */
+const char *dso__name(const struct dso *d);
+/* parse the ELF file now (done on first use otherwise): 0 or -errno */
+int dso__load(struct dso *d);
+/* a file offset in a mapping to the ELF virtual address symbols use */
+bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr);
+/* the function containing *vaddr*, or NULL */
+const struct sym *dso__find(struct dso *d, uint64_t vaddr);
+size_t dso__nr_syms(struct dso *d);
+/* did the symbols come from a separate debug file? */
+bool dso__has_debug_file(const struct dso *d);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef __EBPROF_PROCMAPS_H
+#define __EBPROF_PROCMAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* one line of /proc/PID/maps */
+struct map_entry {
+	uint64_t start, end, pgoff;
+	uint64_t dev;		/* makedev(major, minor) */
+	uint64_t ino;
+	bool exec;
+	bool deleted;		/* the path ended in " (deleted)" */
+	char path[256];		/* "" for anonymous memory */
+};
+
+/* parse one maps line: 0, or -EINVAL */
+int procmaps_parse_line(const char *line, struct map_entry *e);
+/*
+ * the executable mappings in *f* (a maps file): an array in *out*, sorted by
+ * address, with its length in *n*: 0 or -errno
+ */
+int procmaps_parse(FILE *f, struct map_entry **out, size_t *n);
+int procmaps_read(int pid, struct map_entry **out, size_t *n);
+
+#endif

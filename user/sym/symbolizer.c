@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <elf.h>
+#include "symbolizer.h"
+#include "procmaps.h"
+#include "elf.h"
+#include "kallsyms.h"
+#include "perfmap.h"
+#include "demangle.h"
+#include "../util/strmap.h"
+#include "../util/log.h"
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	struct dso *dso;	/* NULL: anonymous or special */
+	const char *name;	/* module column */
+};
+
+struct proc {
+	int tgid;
+	unsigned int gen;
+	struct mapping *maps;
+	size_t nmaps;
+	char root[64];		/* /proc/PID/root while it lives */
+	int nspid;
+	uid_t uid;
+	struct perfmap *perfmap;
+	bool perfmap_tried;
+};
+
+struct proc_key {
+	int tgid;
+	unsigned int gen;
+};
+
+struct dso_key {
+	uint64_t dev, ino;
+};
+
+struct symbolizer {
+	struct strmap *procs;	/* proc_key -> proc */
+	struct strmap *latest;	/* tgid -> newest proc */
+	struct strmap *dsos;	/* dso_key -> dso */
+	struct strmap *strings;	/* interned strings */
+	struct strmap *names;	/* struct sym * -> display name */
+	struct dso *vdso;
+	struct ksyms *ksyms;
+	bool ksyms_tried;
+};
+
+struct symbolizer *symbolizer__new(void)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->procs = strmap__new();
+	s->latest = strmap__new();
+	s->dsos = strmap__new();
+	s->strings = strmap__new();
+	s->names = strmap__new();
+	if (!s->procs || !s->latest || !s->dsos || !s->strings || !s->names) {
+		symbolizer__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+static void proc_free(struct proc *p)
+{
+	free(p->maps);
+	perfmap__free(p->perfmap);
+	free(p);
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	size_t it;
+	void *v;
+
+	if (!s)
+		return;
+	it = 0;
+	while (s->procs && (v = strmap__next(s->procs, &it, NULL, NULL)))
+		proc_free(v);
+	it = 0;
+	while (s->dsos && (v = strmap__next(s->dsos, &it, NULL, NULL)))
+		dso__free(v);
+	it = 0;
+	while (s->strings && (v = strmap__next(s->strings, &it, NULL, NULL)))
+		free(v);
+	strmap__free(s->procs);
+	strmap__free(s->latest);
+	strmap__free(s->dsos);
+	strmap__free(s->strings);
+	strmap__free(s->names);
+	dso__free(s->vdso);
+	ksyms__free(s->ksyms);
+	free(s);
+}
+
+const char *symbolizer__intern(struct symbolizer *s, const char *str)
+{
+	size_t len = strlen(str);
+	char *v = strmap__get(s->strings, str, len);
+
+	if (v)
+		return v;
+	v = strdup(str);
+	if (!v || strmap__set(s->strings, str, len, v)) {
+		free(v);
+		return "[out of memory]";
+	}
+	return v;
+}
+
+/* our own vdso: the kernel maps the same image into every process */
+static struct dso *vdso_dso(struct symbolizer *s)
+{
+	const Elf64_Ehdr *eh;
+	const Elf64_Phdr *ph;
+	uint64_t end = 0;
+	int i;
+
+	if (s->vdso)
+		return s->vdso;
+	eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	if (!eh)
+		return NULL;
+	ph = (const Elf64_Phdr *)((const char *)eh + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	if (eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > end)
+		end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+	s->vdso = dso__new_mem(eh, end, "[vdso]");
+	return s->vdso;
+}
+
+static struct dso *find_dso(struct symbolizer *s, int tgid, const struct map_entry *e)
+{
+	struct dso_key key = { e->dev, e->ino };
+	char path[512], root[64];
+	struct dso *d;
+	int fd;
+
+	d = strmap__get(s->dsos, &key, sizeof(key));
+	if (d)
+		return d;
+	/* map_files reaches deleted files and other mount namespaces alike */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, tgid, e->start, e->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(root, sizeof(root), "/proc/%d/root", tgid);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s%s", root, e->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		pr_debug("cannot open '%s' of pid %d: %s\n", e->path, tgid, strerror(errno));
+		return NULL;
+	}
+	d = dso__new_fd(fd, e->path, root);
+	if (d && strmap__set(s->dsos, &key, sizeof(key), d)) {
+		dso__free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+static void proc_read_ids(struct proc *p)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	p->nspid = p->tgid;
+	snprintf(path, sizeof(path), "/proc/%d/status", p->tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Uid:", 4)) {
+			p->uid = strtoul(line + 4, NULL, 10);
+		} else if (!strncmp(line, "NSpid:", 6)) {
+			/* the last number is the pid in the process's own namespace */
+			char *last = strrchr(line, '\t');
+
+			if (!last)
+				last = strrchr(line, ' ');
+			if (last)
+				p->nspid = atoi(last + 1);
+		}
+	}
+	fclose(f);
+}
+
+static int add_proc(struct symbolizer *s, struct proc *p)
+{
+	struct proc_key key = { p->tgid, p->gen };
+	struct proc *old = strmap__get(s->procs, &key, sizeof(key));
+	struct proc *cur = strmap__get(s->latest, &p->tgid, sizeof(p->tgid));
+
+	if (strmap__set(s->procs, &key, sizeof(key), p))
+		return -ENOMEM;
+	if (!cur || cur == old || cur->gen <= p->gen)
+		strmap__set(s->latest, &p->tgid, sizeof(p->tgid), p);
+	if (old)
+		proc_free(old);
+	return 0;
+}
+
+int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen)
+{
+	struct map_entry *ents = NULL;
+	struct proc *p;
+	size_t i, n = 0;
+	int err;
+
+	err = procmaps_read(tgid, &ents, &n);
+	if (err)
+		return err;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->maps = calloc(n, sizeof(*p->maps)))) {
+		free(p);
+		free(ents);
+		return -ENOMEM;
+	}
+	p->tgid = tgid;
+	p->gen = gen;
+	snprintf(p->root, sizeof(p->root), "/proc/%d/root", tgid);
+	proc_read_ids(p);
+	for (i = 0; i < n; i++) {
+		struct map_entry *e = &ents[i];
+		struct mapping *m = &p->maps[p->nmaps++];
+
+		m->start = e->start;
+		m->end = e->end;
+		m->pgoff = e->pgoff;
+		if (!strcmp(e->path, "[vdso]")) {
+			m->dso = vdso_dso(s);
+			m->name = "[vdso]";
+		} else if (e->path[0] == '/' && e->ino) {
+			m->dso = find_dso(s, tgid, e);
+			m->name = m->dso ? dso__name(m->dso) : symbolizer__intern(s, e->path);
+		} else {
+			m->name = e->path[0] ? symbolizer__intern(s, e->path) : "[anon]";
+		}
+	}
+	free(ents);
+	err = add_proc(s, p);
+	if (err)
+		proc_free(p);
+	return err;
+}
+
+int symbolizer__inherit(struct symbolizer *s, int tgid, unsigned int gen, int ptgid)
+{
+	struct proc *parent = strmap__get(s->latest, &ptgid, sizeof(ptgid));
+	struct proc *p;
+	int err;
+
+	if (!parent)
+		return -ESRCH;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->maps = calloc(parent->nmaps ? parent->nmaps : 1, sizeof(*p->maps)))) {
+		free(p);
+		return -ENOMEM;
+	}
+	memcpy(p->maps, parent->maps, parent->nmaps * sizeof(*p->maps));
+	p->nmaps = parent->nmaps;
+	p->tgid = tgid;
+	p->gen = gen;
+	p->uid = parent->uid;
+	p->nspid = tgid;
+	snprintf(p->root, sizeof(p->root), "/proc/%d/root", tgid);
+	err = add_proc(s, p);
+	if (err)
+		proc_free(p);
+	return err;
+}
+
+bool symbolizer__has(struct symbolizer *s, int tgid)
+{
+	return strmap__get(s->latest, &tgid, sizeof(tgid)) != NULL;
+}
+
+unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid)
+{
+	struct proc *p = strmap__get(s->latest, &tgid, sizeof(tgid));
+
+	return p ? p->gen : 0;
+}
+
+/* the snapshot for (tgid, gen), or the nearest older one, or the newest */
+static struct proc *find_proc(struct symbolizer *s, int tgid, unsigned int gen)
+{
+	struct proc_key key = { tgid, gen };
+	struct proc *p;
+
+	for (;;) {
+		p = strmap__get(s->procs, &key, sizeof(key));
+		if (p || !key.gen)
+			break;
+		key.gen--;
+	}
+	return p ? p : strmap__get(s->latest, &tgid, sizeof(tgid));
+}
+
+static const char *sym_name(struct symbolizer *s, const struct sym *sym)
+{
+	const char *name = strmap__get(s->names, &sym, sizeof(sym));
+	char *dm;
+
+	if (name)
+		return name;
+	dm = demangle(sym->name);
+	name = symbolizer__intern(s, dm ? dm : sym->name);
+	free(dm);
+	strmap__set(s->names, &sym, sizeof(sym), (void *)name);
+	return name;
+}
+
+static const char *unknown_name(struct symbolizer *s, const char *module, uint64_t off)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, module, off);
+	return symbolizer__intern(s, buf);
+}
+
+static struct perfmap *proc_perfmap(struct proc *p)
+{
+	char root[64];
+	struct stat st;
+
+	if (p->perfmap_tried)
+		return p->perfmap;
+	p->perfmap_tried = true;
+	/* the target's own /tmp while it lives, ours once it is gone */
+	snprintf(root, sizeof(root), "%s", p->root);
+	if (stat(root, &st))
+		root[0] = '\0';
+	p->perfmap = perfmap__load(root, p->nspid, p->uid);
+	if (!p->perfmap && root[0])
+		p->perfmap = perfmap__load("", p->tgid, p->uid);
+	return p->perfmap;
+}
+
+void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t addr,
+		      bool ret_addr, struct sym_frame *out)
+{
+	uint64_t look = ret_addr && addr ? addr - 1 : addr;
+	struct proc *p = find_proc(s, tgid, gen);
+	const struct mapping *m = NULL;
+	size_t lo = 0, hi;
+
+	out->known = false;
+	if (p) {
+		hi = p->nmaps;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (p->maps[mid].start <= look)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && look < p->maps[lo - 1].end)
+			m = &p->maps[lo - 1];
+	}
+	if (m && m->dso) {
+		uint64_t off = look - m->start + m->pgoff, vaddr;
+		const struct sym *sym;
+
+		out->module = m->name;
+		if (!dso__file_to_vaddr(m->dso, off, &vaddr))
+			vaddr = off;
+		sym = dso__find(m->dso, vaddr);
+		if (sym) {
+			out->func = sym_name(s, sym);
+			out->known = true;
+		} else {
+			out->func = unknown_name(s, m->name, vaddr);
+		}
+		return;
+	}
+	if (p && (!m || !strcmp(m->name, "[anon]"))) {
+		struct perfmap *pm = proc_perfmap(p);
+		const char *name = pm ? perfmap__find(pm, look) : NULL;
+
+		if (name) {
+			char mod[32];
+
+			snprintf(mod, sizeof(mod), "perf-%d.map", p->tgid);
+			out->module = symbolizer__intern(s, mod);
+			out->func = symbolizer__intern(s, name);
+			out->known = true;
+			return;
+		}
+	}
+	out->module = m ? m->name : "[unknown]";
+	out->func = m ? unknown_name(s, m->name, look - m->start) : unknown_name(s, "[unknown]", addr);
+}
+
+void symbolizer__kernel(struct symbolizer *s, uint64_t addr, bool ret_addr, struct sym_frame *out)
+{
+	uint64_t look = ret_addr && addr ? addr - 1 : addr;
+	const struct ksym *k;
+
+	if (!s->ksyms_tried) {
+		s->ksyms_tried = true;
+		s->ksyms = ksyms__load();
+		if (!s->ksyms)
+			pr_warn("cannot read kernel symbols from /proc/kallsyms: %s\n", strerror(errno));
+	}
+	k = s->ksyms ? ksyms__find(s->ksyms, look) : NULL;
+	if (!k) {
+		out->module = "[kernel]";
+		out->func = unknown_name(s, "[kernel]", addr);
+		out->known = false;
+		return;
+	}
+	out->func = k->name;
+	if (!strcmp(k->module, "kernel")) {
+		out->module = "[kernel]";
+	} else {
+		char buf[160];
+
+		snprintf(buf, sizeof(buf), "[%s]", k->module);
+		out->module = symbolizer__intern(s, buf);
+	}
+	out->known = true;
+}

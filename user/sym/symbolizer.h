@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * symbolizer.h - addresses to function and module names, per process.
+ *
+ * A process's mappings are snapshotted while it runs (at start, exec, and
+ * when it maps new code), and every mapped file is opened at once, so that
+ * samples still resolve after the process has exited or the file has been
+ * deleted.  Files are parsed once, shared by every process that maps them.
+ */
+#ifndef __EBPROF_SYMBOLIZER_H
+#define __EBPROF_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sym_frame {
+	const char *func;	/* demangled name, or "module+0xVADDR" */
+	const char *module;	/* basename, "[kernel]", "[vdso]", "[unknown]" ... */
+	bool known;		/* a symbol was found */
+};
+
+struct symbolizer;
+
+struct symbolizer *symbolizer__new(void);
+void symbolizer__free(struct symbolizer *s);
+
+/* snapshot the mappings of *tgid* for exec generation *gen*: 0 or -errno */
+int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen);
+/* a forked child starts with its parent's mappings */
+int symbolizer__inherit(struct symbolizer *s, int tgid, unsigned int gen, int ptgid);
+bool symbolizer__has(struct symbolizer *s, int tgid);
+/* the newest exec generation snapshotted for *tgid* (0 if none) */
+unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid);
+
+/*
+ * name a user address of *tgid*; *ret_addr* says it is a return address
+ * (every frame but the innermost), which is looked up one byte earlier so
+ * that a call at the very end of a function still names that function
+ */
+void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t addr,
+		      bool ret_addr, struct sym_frame *out);
+void symbolizer__kernel(struct symbolizer *s, uint64_t addr, bool ret_addr,
+			struct sym_frame *out);
+/* intern a string for the life of the symbolizer */
+const char *symbolizer__intern(struct symbolizer *s, const char *str);
+
+#endif

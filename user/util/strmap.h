@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * strmap.h - an open-addressing hash map from a byte key to a pointer.
+ * Keys are copied; values are the caller's.
+ */
+#ifndef __EBPROF_STRMAP_H
+#define __EBPROF_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap;
+
+struct strmap *strmap__new(void);
+void strmap__free(struct strmap *m);
+/* the value stored under the key, or NULL */
+void *strmap__get(const struct strmap *m, const void *key, size_t len);
+/* store *val* under the key (replacing any value): 0 or -ENOMEM */
+int strmap__set(struct strmap *m, const void *key, size_t len, void *val);
+size_t strmap__size(const struct strmap *m);
+/* iterate: *it* starts at 0; returns the value or NULL at the end */
+void *strmap__next(const struct strmap *m, size_t *it, const void **key, size_t *len);
+
+uint64_t hash_bytes(const void *p, size_t len);
+
+#endif
