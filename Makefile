@@ -94,19 +94,19 @@ $(OUTPUT)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(PURE_SRCS) $(HDRS) | $(O
 
 # workloads with a profile known by construction; frame pointers on
 TOOL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -Wall -Wextra -Werror
-$(OUTPUT)/tools/libhot.so: tools/libhot.c | $(OUTPUT)/tools
+$(OUTPUT)/tools/libhot.so: tools/libhot.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIC -shared $< -o $@
-$(OUTPUT)/tools/pie_main: tools/pie_main.c $(OUTPUT)/tools/libhot.so
+$(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libhot.so
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
-$(OUTPUT)/tools/threads: tools/threads.c | $(OUTPUT)/tools
+$(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 $(OUTPUT)/tools/symbench: tools/symbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
-$(OUTPUT)/tools/%: tools/%.c | $(OUTPUT)/tools
+$(OUTPUT)/tools/%: tools/%.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -no-pie $< -o $@
 
@@ -119,6 +119,8 @@ $(OUTPUT)/tests/sym_fixture: tests/unit/fixtures/sym_fixture.c | $(OUTPUT)/tests
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -O1 -g -fPIE -pie -Wl,--build-id $< -o $@
 	$(Q)cp $@ $@.stripped && strip --strip-all $@.stripped
+	$(Q)cd $(dir $@) && objcopy --only-keep-debug sym_fixture sym_fixture.debug && \
+		objcopy --strip-all --add-gnu-debuglink=sym_fixture.debug sym_fixture sym_fixture.linked
 
 test: test-unit test-integration
 	$(Q)tests/run.sh

@@ -3,6 +3,10 @@
  * cpu_split - burn_a() does 3 units of work for every 1 unit burn_b() does,
  * so a correct profile shows burn_a 75 % and burn_b 25 % of the samples.
  *
+ * The work itself runs in spin_leaf(), a leaf without a frame of its own
+ * (as -O2 code usually is), so its caller is only found by a profiler that
+ * handles frameless leaves.
+ *
  * usage: cpu_split [SECONDS | -r ROUNDS]   (SECONDS 0: run until killed)
  * Prints "work_s T rounds R" when done: the bench's self-timed work.
  */
@@ -11,14 +15,19 @@
 
 #define UNIT 5000UL	/* ~25 us: far below a sampling period, so no aliasing */
 
+noinline void spin_leaf(unsigned long n)
+{
+	spin(n);
+}
+
 noinline void burn_a(void)
 {
-	spin(3 * UNIT);
+	spin_leaf(3 * UNIT);
 }
 
 noinline void burn_b(void)
 {
-	spin(UNIT);
+	spin_leaf(UNIT);
 }
 
 noinline void work(void)

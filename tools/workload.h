@@ -16,8 +16,11 @@
 
 static volatile unsigned long sink;
 
-/* a fixed amount of pure CPU work: *n* iterations of a dependent chain */
-static inline void spin(unsigned long n)
+/*
+ * a fixed amount of pure CPU work: *n* iterations of a dependent chain;
+ * always inlined, so the work shows in the function that asked for it
+ */
+static inline __attribute__((always_inline)) void spin(unsigned long n)
 {
 	unsigned long x = sink;
 

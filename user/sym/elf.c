@@ -108,8 +108,9 @@ const char *dso__name(const struct dso *d)
 	return d->name;
 }
 
-bool dso__has_debug_file(const struct dso *d)
+bool dso__has_debug_file(struct dso *d)
 {
+	dso__load(d);
 	return d->debug_file;
 }
 
@@ -179,8 +180,12 @@ static int collect_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, struct raw_syms
 		name = elf_strptr(elf, sh->sh_link, s.st_name);
 		if (!name || !*name)
 			continue;
-		/* prefer global names with a size at an address several share */
-		rank = (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) + (s.st_size ? 1 : 0);
+		/*
+		 * at an address several names share, prefer the public one
+		 * (getpid over __getpid), then global, then one with a size
+		 */
+		rank = (name[0] != '_' ? 8 : 0) + (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) +
+		       (s.st_size ? 1 : 0);
 		if (raw_add(r, s.st_value, s.st_size, name, rank))
 			return -ENOMEM;
 	}

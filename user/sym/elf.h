@@ -39,6 +39,6 @@ bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr);
 const struct sym *dso__find(struct dso *d, uint64_t vaddr);
 size_t dso__nr_syms(struct dso *d);
 /* did the symbols come from a separate debug file? */
-bool dso__has_debug_file(const struct dso *d);
+bool dso__has_debug_file(struct dso *d);
 
 #endif

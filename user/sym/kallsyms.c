@@ -144,7 +144,12 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return lo ? &k->syms[lo - 1] : NULL;
+	if (!lo)
+		return NULL;
+	/* aliases share an address: answer with the first name, always */
+	while (lo > 1 && k->syms[lo - 2].addr == k->syms[lo - 1].addr)
+		lo--;
+	return &k->syms[lo - 1];
 }
 
 size_t ksyms__count(const struct ksyms *k)

@@ -1,0 +1,45 @@
+# Helpers for the integration tests: sourced, not run.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+EBPROF=$PWD/build/ebprof
+T=$PWD/.output/tools
+TMP=$(mktemp -d /tmp/ebprof-test.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 2; }
+info() { echo "  $*"; }
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF"
+}
+
+# start a workload in the background; its pid in $WPID
+start() {
+	"$@" >"$TMP/workload.out" 2>&1 &
+	WPID=$!
+	PIDS+=("$WPID")
+}
+
+# samples in a folded file
+total() { awk '{ n += $NF } END { print n + 0 }' "$1"; }
+# percentage of samples whose stack matches an awk regex
+share() {
+	awk -v re="$2" '{ n += $NF; line = $0; sub(/ [0-9]+$/, "", line); if (line ~ re) m += $NF }
+		END { if (!n) print 0; else printf "%.2f\n", 100 * m / n }' "$1"
+}
+# is $1 within $2 +- $3?
+within() { awk -v v="$1" -v c="$2" -v d="$3" 'BEGIN { exit !(v >= c - d && v <= c + d) }'; }
+at_least() { awk -v v="$1" -v m="$2" 'BEGIN { exit !(v >= m) }'; }
+
+# ebprof's BPF programs still loaded anywhere (by their names)
+ebprof_progs() {
+	bpftool prog show 2>/dev/null | grep -cE ' name (do_sample[a-z_]*|on_fork|on_exec|on_exit|on_mmap_enter|on_mmap_exit) '
+}

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Launch mode: burn_a does 3x the work of burn_b, by construction.
+. "$(dirname "$0")/lib.sh"
+need_root
+$EBPROF -F 999 -o "$TMP/p.folded" -- "$T/cpu_split" 3 >"$TMP/out" 2>&1 || fail "ebprof failed: $(cat "$TMP/out")"
+n=$(total "$TMP/p.folded")
+a=$(share "$TMP/p.folded" ';work;burn_a(;|$)')
+b=$(share "$TMP/p.folded" ';work;burn_b(;|$)')
+info "samples $n, burn_a $a %, burn_b $b %"
+at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
+within "$a" 75 3 || fail "burn_a $a % is not 75 +- 3"
+within "$b" 25 3 || fail "burn_b $b % is not 25 +- 3"
+# the full chain, from libc's start code down to the frameless leaf
+m=$(share "$TMP/p.folded" '^cpu_split;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
+info "full-chain share $m %"
+at_least "$m" 95 || fail "only $m % of stacks show __libc_start_call_main;main;work;burn_x;spin_leaf"
+grep -q "^work_s" "$TMP/out" || fail "the command's own output is missing"
+exit 0

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <linux/perf_event.h>
+#include "t.h"
+#include "cli.h"
+
+#define ARGV(...) ((char *[]){ "ebprof", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "ebprof", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, ...) cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o)
+
+static int defaults(void)
+{
+	struct ebprof_opts o;
+
+	T_ASSERT(PARSE(&o, "-p", "42") == 0);
+	T_ASSERT(o.npids == 1 && o.pids[0] == 42);
+	T_ASSERT(o.freq == 99 && o.duration == 0 && o.rows == 25);
+	T_ASSERT(o.format == FORMAT_TABLE && !o.output);
+	T_ASSERT_STR(o.event.name, "cpu-clock");
+	T_ASSERT(o.event.timer);
+	return T_OK;
+}
+
+static int full_line(void)
+{
+	struct ebprof_opts o;
+
+	T_ASSERT(PARSE(&o, "cpu", "-p", "1,2,3", "-F", "999", "-d", "2.5", "-o", "x.svg",
+		       "--no-kernel", "--per-thread", "-n", "0", "--map-size", "4096") == 0);
+	T_ASSERT(o.npids == 3 && o.pids[2] == 3);
+	T_ASSERT(o.freq == 999 && o.duration == 2.5);
+	T_ASSERT(o.format == FORMAT_SVG);
+	T_ASSERT(o.no_kernel && o.per_thread && o.rows == 0 && o.map_size == 4096);
+	/* --format wins over the extension */
+	T_ASSERT(PARSE(&o, "-a", "-o", "x.svg", "--format", "json") == 0);
+	T_ASSERT(o.all && o.format == FORMAT_JSON);
+	return T_OK;
+}
+
+static int command(void)
+{
+	struct ebprof_opts o;
+
+	char *argv1[] = { "ebprof", "-F", "50", "--", "ls", "-l", "-a", NULL };
+	char *argv2[] = { "ebprof", "python3", "-p", "x", NULL };
+
+	T_ASSERT(cli_parse(7, argv1, &o) == 0);
+	T_ASSERT(o.cmd && !strcmp(o.cmd[0], "ls") && !strcmp(o.cmd[1], "-l") && !strcmp(o.cmd[2], "-a"));
+	T_ASSERT(!o.cmd[3]);
+	/* options after the command belong to it */
+	T_ASSERT(cli_parse(4, argv2, &o) == 0);
+	T_ASSERT(!strcmp(o.cmd[0], "python3") && o.npids == 0);
+	return T_OK;
+}
+
+static int events(void)
+{
+	struct ebprof_event_spec ev;
+
+	T_ASSERT(!cli_parse_event("page-faults", &ev));
+	T_ASSERT(ev.type == PERF_TYPE_SOFTWARE && ev.config == PERF_COUNT_SW_PAGE_FAULTS && !ev.period);
+	T_ASSERT(!cli_parse_event("context-switches/10", &ev));
+	T_ASSERT(ev.period == 10);
+	T_ASSERT(!cli_parse_event("cycles", &ev) && ev.type == PERF_TYPE_HARDWARE);
+	T_ASSERT(cli_parse_event("bogus", &ev) < 0);
+	T_ASSERT(cli_parse_event("cycles/0", &ev) < 0);
+	T_ASSERT(cli_parse_event("cpu-clock/x", &ev) < 0);
+	return T_OK;
+}
+
+static int bad_input(void)
+{
+	struct ebprof_opts o;
+
+	T_ASSERT(cli_parse(1, ARGV(NULL), &o) < 0);		/* no target */
+	T_ASSERT(PARSE(&o, "-p", "12", "-a") < 0);		/* two targets */
+	T_ASSERT(PARSE(&o, "-p", "0") < 0);
+	T_ASSERT(PARSE(&o, "-p", "abc") < 0);
+	T_ASSERT(PARSE(&o, "-p", "1,") < 0);
+	T_ASSERT(PARSE(&o, "-p", "1,,2") < 0);
+	T_ASSERT(PARSE(&o, "-p", "99999999999") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-F", "0") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-F", "10x") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-d", "-1") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-d", "nan") < 0);
+	T_ASSERT(PARSE(&o, "-a", "--format", "xml") < 0);
+	T_ASSERT(PARSE(&o, "-a", "--bogus") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-Z") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-F") < 0);			/* missing value */
+	T_ASSERT(PARSE(&o, "-a", "-n", "-3") < 0);
+	T_ASSERT(PARSE(&o, "-a", "-e", "nope") < 0);
+	return T_OK;
+}
+
+static int help_and_version(void)
+{
+	struct ebprof_opts o;
+	FILE *saved = stdout;
+	int r1, r2;
+
+	stdout = fopen("/dev/null", "w");
+	r1 = PARSE(&o, "--help");
+	r2 = PARSE(&o, "-V");
+	fclose(stdout);
+	stdout = saved;
+	T_ASSERT(r1 == 1 && r2 == 1);
+	return T_OK;
+}
+
+T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version))

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The profile model and every renderer, on a profile built by hand. */
+#include <stdlib.h>
+#include "t.h"
+#include "profile.h"
+#include "render/render.h"
+
+/*
+ * main -> a -> leaf   x6
+ * main -> b           x3
+ * main -> rec -> rec -> rec  x2   (recursion: rec's total counts once)
+ * main -> a -> sys_write [k]  x1
+ */
+static struct profile *sample_profile(void)
+{
+	struct profile *p = profile__new();
+	int m = profile__frame(p, "main", "app", false);
+	int a = profile__frame(p, "a", "app", false);
+	int b = profile__frame(p, "b", "app", false);
+	int leaf = profile__frame(p, "leaf", "libc.so.6", false);
+	int rec = profile__frame(p, "rec", "app", false);
+	int k = profile__frame(p, "sys_write", "[kernel]", true);
+	uint32_t s1[] = { m, a, leaf }, s2[] = { m, b }, s3[] = { m, rec, rec, rec }, s4[] = { m, a, k };
+
+	snprintf(p->meta.target, sizeof(p->meta.target), "pid 42 (app)");
+	p->meta.freq = 99;
+	p->meta.duration = 1.5;
+	profile__add(p, 42, 0, "app", s1, 3, 4);
+	profile__add(p, 42, 0, "app", s2, 2, 3);
+	profile__add(p, 42, 0, "app", s1, 3, 2);	/* merges with the first */
+	profile__add(p, 42, 0, "app", s3, 4, 2);
+	profile__add(p, 42, 0, "app", s4, 3, 1);
+	profile__finish(p);
+	return p;
+}
+
+static char *render(int (*fn)(const struct profile *, const struct render_opts *, FILE *),
+		    const struct profile *p, int rows)
+{
+	struct render_opts o = { .rows = rows };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (fn(p, &o, f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int frames_intern(void)
+{
+	struct profile *p = profile__new();
+
+	T_ASSERT(profile__frame(p, "f", "m", false) == profile__frame(p, "f", "m", false));
+	T_ASSERT(profile__frame(p, "f", "m", false) != profile__frame(p, "f", "m", true));
+	T_ASSERT(profile__frame(p, "f", "m", false) != profile__frame(p, "f", "n", false));
+	profile__free(p);
+	return T_OK;
+}
+
+static int folded_exact(void)
+{
+	struct profile *p = sample_profile();
+	char *out = render(render_folded, p, 0);
+
+	T_ASSERT(p->total == 12 && p->nstacks == 4);
+	T_ASSERT_STR(out,
+		     "app;main;a;leaf 6\n"
+		     "app;main;b 3\n"
+		     "app;main;rec;rec;rec 2\n"
+		     "app;main;a;sys_write_[k] 1\n");
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int func_rows(void)
+{
+	struct profile *p = sample_profile();
+	struct func_row *rows;
+	size_t n, i;
+	int seen = 0;
+
+	rows = render_func_rows(p, &n);
+	T_ASSERT(rows && n == 6);
+	/* sorted by self: leaf 6, b 3, rec 2, sys_write 1, then a and main by total */
+	T_ASSERT_STR(p->frames[rows[0].frame].func, "leaf");
+	T_ASSERT(rows[0].self == 6 && rows[0].total == 6);
+	T_ASSERT_STR(p->frames[rows[1].frame].func, "b");
+	for (i = 0; i < n; i++) {
+		const char *f = p->frames[rows[i].frame].func;
+
+		if (!strcmp(f, "rec")) {
+			T_ASSERT(rows[i].self == 2 && rows[i].total == 2);
+			seen++;
+		} else if (!strcmp(f, "main")) {
+			T_ASSERT(rows[i].self == 0 && rows[i].total == 12);
+			seen++;
+		} else if (!strcmp(f, "a")) {
+			T_ASSERT(rows[i].self == 0 && rows[i].total == 7);
+			seen++;
+		}
+	}
+	T_ASSERT(seen == 3);
+	free(rows);
+	profile__free(p);
+	return T_OK;
+}
+
+static int table_text(void)
+{
+	struct profile *p = sample_profile();
+	char *out = render(render_table, p, 2);
+
+	T_ASSERT(out);
+	T_ASSERT(strstr(out, "# ebprof cpu: pid 42 (app)\n"));
+	T_ASSERT(strstr(out, "# event cpu-clock at 99 Hz, 1.50 s, 12 samples, 0 lost\n"));
+	T_ASSERT(strstr(out, "  50.00   50.00         6  leaf"));
+	T_ASSERT(strstr(out, "  25.00   25.00         3  b"));
+	T_ASSERT(!strstr(out, "  rec "));
+	T_ASSERT(strstr(out, "# 4 more rows"));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int table_losses_and_groups(void)
+{
+	struct profile *p = sample_profile();
+	char *out;
+
+	p->meta.lost_counts = 5;
+	p->meta.per_process = true;
+	out = render(render_table, p, 0);
+	T_ASSERT(strstr(out, "12 samples, 5 lost"));
+	T_ASSERT(strstr(out, "5 samples lost: the counts map is full; rerun with a larger --map-size"));
+	T_ASSERT(strstr(out, "PROCESS"));
+	T_ASSERT(strstr(out, "app[42]"));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int json_text(void)
+{
+	struct profile *p = sample_profile();
+	char *out = render(render_json, p, 0);
+
+	T_ASSERT(out);
+	T_ASSERT(strstr(out, "\"samples\": 12,"));
+	T_ASSERT(strstr(out, "{\"function\": \"leaf\", \"module\": \"libc.so.6\", \"kernel\": false, \"self\": 6, \"total\": 6}"));
+	T_ASSERT(strstr(out, "{\"pid\": 42, \"tid\": 0, \"comm\": \"app\", \"count\": 6, \"frames\": [{\"function\": \"main\""));
+	T_ASSERT(strstr(out, "{\"function\": \"sys_write\", \"module\": \"[kernel]\", \"kernel\": true}"));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int json_escapes(void)
+{
+	struct profile *p = profile__new();
+	uint32_t f = profile__frame(p, "op\"er\\ator<>\n", "m", false);
+	char *out;
+
+	profile__add(p, 1, 0, "c", &f, 1, 1);
+	profile__finish(p);
+	out = render(render_json, p, 0);
+	T_ASSERT(strstr(out, "\"op\\\"er\\\\ator<>\\n\""));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+static int svg_structure(void)
+{
+	struct profile *p = sample_profile();
+	char *out = render(render_svg, p, 0);
+
+	T_ASSERT(out);
+	T_ASSERT(!strncmp(out, "<?xml", 5));
+	T_ASSERT(strstr(out, "</svg>\n"));
+	/* all, app, main, a, leaf, sys_write, b, rec x3 */
+	T_ASSERT(count(out, "<g class=\"f\"") == 10);
+	T_ASSERT(strstr(out, "<title>all (12 samples, 100.00%)</title>"));
+	T_ASSERT(strstr(out, "<title>a (7 samples, 58.33%)</title>"));
+	T_ASSERT(strstr(out, "<title>sys_write [kernel] (1 samples, 8.33%)</title>"));
+	T_ASSERT(strstr(out, "function zoom("));
+	T_ASSERT(strstr(out, "function search("));
+	/* self-contained: nothing loaded from elsewhere */
+	T_ASSERT(!strstr(out, "href="));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int svg_escapes(void)
+{
+	struct profile *p = profile__new();
+	uint32_t f = profile__frame(p, "std::map<int, int>::at&", "m", false);
+	char *out;
+
+	profile__add(p, 1, 0, "c", &f, 1, 1);
+	profile__finish(p);
+	out = render(render_svg, p, 0);
+	T_ASSERT(strstr(out, "std::map&lt;int, int&gt;::at&amp;"));
+	T_ASSERT(!strstr(out, "map<int"));
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int deterministic_order(void)
+{
+	struct profile *p = profile__new();
+	uint32_t x = profile__frame(p, "x", "m", false), y = profile__frame(p, "y", "m", false);
+	char *out;
+
+	/* equal counts: ordered by text, whatever the insertion order */
+	profile__add(p, 1, 0, "c", &y, 1, 5);
+	profile__add(p, 1, 0, "c", &x, 1, 5);
+	profile__finish(p);
+	out = render(render_folded, p, 0);
+	T_ASSERT_STR(out, "c;x 5\nc;y 5\n");
+	free(out);
+	profile__free(p);
+	return T_OK;
+}
+
+static int formats(void)
+{
+	enum render_format f;
+
+	T_ASSERT(render_format_for_path("out.svg") == FORMAT_SVG);
+	T_ASSERT(render_format_for_path("/a.b/out.folded") == FORMAT_FOLDED);
+	T_ASSERT(render_format_for_path("x.json") == FORMAT_JSON);
+	T_ASSERT(render_format_for_path("x.txt") == FORMAT_TABLE);
+	T_ASSERT(render_format_for_path("dir.svg/x") == FORMAT_TABLE);
+	T_ASSERT(!render_parse_format("json", &f) && f == FORMAT_JSON);
+	T_ASSERT(render_parse_format("xml", &f) < 0);
+	return T_OK;
+}
+
+T_MAIN("render", T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
+       T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
+       T(svg_escapes), T(deterministic_order), T(formats))
