@@ -59,12 +59,17 @@ static bool has_cap(int cap)
 
 int session_check_system(void)
 {
+	const char *btf = getenv("EBPROF_SYSFS_BTF");
+
 	if (geteuid() != 0 && !has_cap(CAP_SYS_ADMIN) &&
 	    !(has_cap(39 /* CAP_BPF */) && has_cap(38 /* CAP_PERFMON */))) {
 		pr_err("permission denied: run ebprof as root (sudo), or give it CAP_BPF and CAP_PERFMON\n");
 		return 1;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	/* EBPROF_SYSFS_BTF: for tests of this check only */
+	if (!btf)
+		btf = "/sys/kernel/btf/vmlinux";
+	if (access(btf, R_OK)) {
 		pr_err("the kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)\n");
 		return EXIT_NOFEATURE;
 	}
