@@ -28,16 +28,16 @@ done
 
 for t in tests/integration/t_*.sh; do
 	[ -n "$ONLY" ] && [[ $t != *$ONLY* ]] && continue
-	start=$(date +%s.%N)
+	start=$(date +%s%N)
 	out=$(timeout 120 bash "$t" 2>&1)
 	rc=$?
-	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	ms=$((($(date +%s%N) - start) / 1000000))
 	case $rc in
 	0) pass=$((pass + 1)); res=PASS ;;
 	2) skip=$((skip + 1)); res=SKIP ;;
 	*) fail=$((fail + 1)); res=FAIL; failed+=("$t") ;;
 	esac
-	printf '%-4s  %s (%.1f s)\n' "$res" "$t" "$secs"
+	printf '%-4s  %s (%d.%d s)\n' "$res" "$t" $((ms / 1000)) $((ms % 1000 / 100))
 	if [ $rc -ne 0 ] || [ -n "$VERBOSE" ]; then
 		printf '%s\n' "$out" | sed 's/^/      /' | tail -n 40
 	fi

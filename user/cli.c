@@ -34,6 +34,7 @@ static const char usage[] =
 "      --no-kernel         leave out kernel frames\n"
 "      --per-thread        split the profile by thread\n"
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
+"  -v, --verbose           say when sampling starts and how long attaching took\n"
 "      --debug             show libbpf's messages and ebprof's decisions\n"
 "  -h, --help              show this help\n"
 "  -V, --version           show the version\n"
@@ -64,6 +65,7 @@ static const struct option long_opts[] = {
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -177,7 +179,7 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 	}
 	optind = 0;	/* glibc: start afresh, also on a second call */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_parse_pids(optarg, o))
@@ -232,6 +234,9 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			break;
 		case OPT_DEBUG:
 			o->debug = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);

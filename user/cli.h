@@ -40,6 +40,7 @@ struct ebprof_opts {
 	bool per_thread;
 	int rows;
 	bool debug;
+	bool verbose;
 	struct ebprof_event_spec event;
 	unsigned int map_size;	/* entries in each stack map */
 };

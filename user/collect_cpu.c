@@ -418,7 +418,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			goto cleanup;
 		}
 	}
-	pr_info("sampling %s at %u Hz; Ctrl-C to stop\n", o->event.name, o->freq);
+	pr_info("sampling %s at %u Hz on %d CPUs, attached in %.1f ms; Ctrl-C to stop\n",
+		o->event.name, o->freq, r.ncpus, 1000 * (now_sec() - session_t0));
 
 	while (!exiting) {
 		err = ring_buffer__poll(r.rb, 100 /* ms */);

@@ -35,10 +35,11 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	int err, ret;
 
+	session_t0 = now_sec();
 	err = cli_parse(argc, argv, &opts);
 	if (err)
 		return err > 0 ? 0 : EXIT_USAGE;
-	log_level = opts.debug ? 2 : 0;
+	log_level = opts.debug ? 2 : opts.verbose ? 1 : 0;
 
 	ret = session_check_system();
 	if (ret)

@@ -15,6 +15,7 @@
 #include "util/log.h"
 
 volatile sig_atomic_t exiting;
+double session_t0;
 
 static void on_stop(int sig)
 {

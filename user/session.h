@@ -14,6 +14,8 @@
 #include "cli.h"
 
 extern volatile sig_atomic_t exiting;
+/* when main() started, for the time-to-attach report */
+extern double session_t0;
 
 struct launch {
 	pid_t pid;		/* 0: no command */

@@ -1,0 +1,87 @@
+#!/bin/bash
+# make bench: ebprof's cost, measured against the workload's own timing.
+#
+# The workload (cpu_split -r ROUNDS) times its own fixed amount of work, so
+# profiler start-up and exit do not count.  Each round starts the workload
+# held, attaches the profiler, releases the workload, and reads its time;
+# configurations are interleaved within each repetition and medians taken.
+# Prints a table and one "metric value unit" line per figure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
+EBPROF=$PWD/build/ebprof
+T=$PWD/.output/tools
+REPS=${REPS:-5}
+TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+HZ_TICK=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# calibrate ROUNDS so the work takes ~3 s
+r=$("$T/cpu_split" -r 20000 | awk '{ print $2 }')
+ROUNDS=$(awk -v r="$r" 'BEGIN { printf "%d", 20000 * 3 / r }')
+
+# one measurement: config -> "work_seconds profiler_cpu_seconds"
+measure() {
+	local cfg=$1 wpid ppid=0 t0 t1 work
+	WAIT_FOR_SIGUSR1=1 "$T/cpu_split" -r "$ROUNDS" >"$TMP/w.out" &
+	wpid=$!
+	until grep -q ready "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
+	case $cfg in
+	none) ;;
+	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
+	perf-fp-*) perf record -q -g -F "${cfg#perf-fp-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
+	bpftrace-*) bpftrace -e "profile:hz:${cfg#bpftrace-} /pid == $wpid/ { @[kstack, ustack] = count(); }" \
+			>/dev/null 2>&1 & ppid=$! ;;
+	esac
+	sleep 1.5	# attached (bpftrace compiles for ~1 s)
+	t0=$([ $ppid -ne 0 ] && cpu_ticks $ppid || echo 0)
+	kill -USR1 $wpid
+	wait $wpid
+	t1=$([ $ppid -ne 0 ] && cpu_ticks $ppid || echo 0)
+	work=$(awk '/^work_s/ { print $2 }' "$TMP/w.out")
+	if [ $ppid -ne 0 ]; then
+		kill -INT $ppid
+		wait $ppid 2>/dev/null
+	fi
+	awk -v w="$work" -v c=$((t1 - t0)) -v hz="$HZ_TICK" 'BEGIN { printf "%.6f %.4f\n", w, c / hz / w }'
+}
+
+configs=(none ebprof-99 perf-fp-99 ebprof-999 perf-fp-999)
+command -v bpftrace >/dev/null && configs+=(bpftrace-99 bpftrace-999)
+command -v perf >/dev/null || configs=(none ebprof-99 ebprof-999)
+for rep in $(seq "$REPS"); do
+	for cfg in "${configs[@]}"; do
+		measure "$cfg" >>"$TMP/$cfg.txt"
+	done
+done
+
+base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
+printf '\nCPU profiling overhead: cpu_split -r %d (%.2f s of work), median of %d runs, 2 CPUs\n' "$ROUNDS" "$base" "$REPS"
+printf '%-14s %12s %10s %22s\n' config work_s slowdown profiler_cpu_s_per_s
+for cfg in "${configs[@]}"; do
+	w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
+	c=$(awk '{ print $2 }' "$TMP/$cfg.txt" | median)
+	awk -v cfg="$cfg" -v w="$w" -v b="$base" -v c="$c" \
+		'BEGIN { printf "%-14s %12.3f %9.2f%% %22.4f\n", cfg, w, 100 * (w / b - 1), c }'
+done | tee "$TMP/table"
+echo
+awk '{ gsub("-", "_", $1); printf "overhead_%s %.2f %%\ncpu_%s %.4f s/s\n", $1, $3, $1, $4 }' "$TMP/table" | grep -v '_none '
+
+# time to attach: main() to perf events enabled (the first sample follows within 1/F per CPU)
+"$T/cpu_split" 30 >/dev/null &
+wpid=$!
+for i in 1 2 3 4 5; do
+	$EBPROF -v -p $wpid -d 0.2 -o /dev/null 2>&1 | sed -n 's/.*attached in \([0-9.]*\) ms.*/\1/p'
+done | median | awk '{ printf "attach_time_p %.1f ms\n", $1 }'
+/usr/bin/time -f "%M" -o "$TMP/rss" $EBPROF -p $wpid -d 3 -F 999 -o /dev/null 2>/dev/null
+awk '{ printf "ebprof_peak_rss_p_999hz_3s %.1f MB\n", $1 / 1024 }' "$TMP/rss"
+kill $wpid
+/usr/bin/time -f "%M" -o "$TMP/rss" $EBPROF -a -d 3 -F 999 -o /dev/null 2>/dev/null
+awk '{ printf "ebprof_peak_rss_a_999hz_3s %.1f MB\n", $1 / 1024 }' "$TMP/rss"
+
+# symbolizer: 100k distinct addresses over libc and libpython
+PY=$(ls /usr/lib/x86_64-linux-gnu/libpython3*.so.1.0 2>/dev/null | head -1)
+"$T/symbench" $PY
