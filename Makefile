@@ -45,7 +45,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check-deps vmlinux test test-unit test-integration bench demo install clean tools
+.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench demo install clean tools
 
 all: $(BUILD)/ebprof
 
@@ -55,8 +55,14 @@ check-deps:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
-		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev linux-perf gdb valgrind python3 >/dev/null
-	@echo "ebprof: build dependencies installed"
+		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux \
+		>/dev/null
+	@echo "ebprof: build and test dependencies installed"
+
+# the peers make bench compares with
+bench-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time >/dev/null
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
@@ -128,7 +134,10 @@ test: test-unit test-integration
 bench: all tools
 	$(Q)tools/bench.sh
 
-demo: check-deps all tools
+# installs what is missing, builds, and profiles a bundled workload
+demo:
+	$(Q)tools/check-deps.sh 2>/dev/null || $(MAKE) deps
+	$(Q)$(MAKE) all tools
 	$(Q)tools/demo.sh
 
 install: $(BUILD)/ebprof

@@ -31,6 +31,13 @@ struct {
 } ustack_scratch SEC(".maps");
 
 #define USER_TOP 0x800000000000ULL	/* x86-64 user space ends below */
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+static __always_inline __u64 hash_step(__u64 h, __u64 ip)
+{
+	h = (h ^ ip) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
 
 /*
  * Does *ra* follow a call instruction?  Used only to vet the return address
@@ -144,25 +151,35 @@ static __always_inline __u64 frameless_caller(__u64 ip, __u64 sp, __u64 fp_ra)
 	return 0;
 }
 
-static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_regs *r)
+/*
+ * Walk the frame-pointer chain into *st*; the hash of the frames comes back
+ * in *hash*, computed on the way, so that no second loop runs once per way
+ * the walk can end (the verifier would explore each: slow loading).
+ */
+static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_regs *r, __u64 *hash)
 {
-	__u64 bp = r->bp, ra, frame[2] = {};
+	__u64 bp = r->bp, ra, frame[2] = {}, h = HASH_SEED;
 	__u32 n = 0;
 	int i;
 
 	st->ips[n++] = r->ip;
+	h = hash_step(h, r->ip);
 	ra = leaf_return_address(r->ip, r->sp);
 	if (!ra) {
 		if (bp && !(bp & 7) && bp < USER_TOP)
 			bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
 		ra = frameless_caller(r->ip, r->sp, frame[1]);
 	}
-	if (ra)
+	if (ra) {
 		st->ips[n++] = ra;
+		h = hash_step(h, ra);
+	}
 
 	for (i = 0; i < EBPROF_MAX_STACK; i++) {
-		if (n >= EBPROF_MAX_STACK)
+		if (n >= EBPROF_MAX_STACK) {
+			*hash = h;
 			return n | (1u << 31);	/* depth limit */
+		}
 		if (!bp || (bp & 7) || bp >= USER_TOP)
 			break;
 		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
@@ -170,23 +187,24 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 		if (!frame[1] || frame[1] >= USER_TOP)
 			break;
 		st->ips[n++] = frame[1];
+		h = hash_step(h, frame[1]);
 		if (frame[0] <= bp)	/* frames must move up the stack */
 			break;
 		bp = frame[0];
 	}
+	*hash = h;
 	return n;
 }
 
 static __always_inline __u64 hash_ips(const struct ustack *st)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = HASH_SEED;
 	int i;
 
 	for (i = 0; i < EBPROF_MAX_STACK; i++) {
 		if (i >= st->nr)
 			break;
-		h = (h ^ st->ips[i]) * 0x100000001b3ULL;
-		h ^= h >> 29;
+		h = hash_step(h, st->ips[i]);
 	}
 	return h ? h : 1;
 }
@@ -220,7 +238,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
 		} else {
 			r = *regs;
 		}
-		n = walk_frame_pointers(st, &r);
+		n = walk_frame_pointers(st, &r, hash);
 		if (n & (1u << 31)) {
 			flags |= EBPROF_F_USER_TRUNC;
 			n &= ~(1u << 31);
@@ -233,11 +251,12 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
 		n = len / sizeof(__u64);
 		if (n >= EBPROF_MAX_STACK)
 			flags |= EBPROF_F_USER_TRUNC;
+		st->nr = n;
+		*hash = hash_ips(st);
 	}
-	if (n > EBPROF_MAX_STACK)
-		n = EBPROF_MAX_STACK;
 	st->nr = n;
-	*hash = hash_ips(st);
+	if (!*hash)
+		*hash = 1;
 	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: stored before */) {
 		*hash = 0;
