@@ -33,7 +33,7 @@ BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
-TOOLS := cpu_split threads syscalls pie_main jit forker symbench
+TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench
 
 ifeq ($(V),1)
 	Q =
@@ -109,6 +109,9 @@ $(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libh
 $(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@
 $(OUTPUT)/tools/symbench: tools/symbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@

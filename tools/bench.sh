@@ -14,9 +14,15 @@ T=$PWD/.output/tools
 REPS=${REPS:-5}
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-HZ_TICK=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU time of a process and its threads, ns (schedstat: not tick-rounded)
+cpu_ns() {
+	local sum=0 t v
+	for t in /proc/$1/task/*/schedstat; do
+		read -r v _ <"$t" 2>/dev/null && sum=$((sum + v))
+	done
+	echo $sum
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # calibrate ROUNDS so the work takes ~3 s
@@ -37,23 +43,26 @@ measure() {
 			>/dev/null 2>&1 & ppid=$! ;;
 	esac
 	sleep 1.5	# attached (bpftrace compiles for ~1 s)
-	t0=$([ $ppid -ne 0 ] && cpu_ticks $ppid || echo 0)
+	t0=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
 	kill -USR1 $wpid
 	wait $wpid
-	t1=$([ $ppid -ne 0 ] && cpu_ticks $ppid || echo 0)
+	t1=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
 	work=$(awk '/^work_s/ { print $2 }' "$TMP/w.out")
 	if [ $ppid -ne 0 ]; then
-		kill -INT $ppid
+		kill -INT $ppid 2>/dev/null	# perf and ebprof may have stopped with the target
 		wait $ppid 2>/dev/null
 	fi
-	awk -v w="$work" -v c=$((t1 - t0)) -v hz="$HZ_TICK" 'BEGIN { printf "%.6f %.4f\n", w, c / hz / w }'
+	awk -v w="$work" -v c=$((t1 - t0)) 'BEGIN { printf "%.6f %.5f\n", w, c / 1e9 / w }'
 }
 
 configs=(none ebprof-99 perf-fp-99 ebprof-999 perf-fp-999)
 command -v bpftrace >/dev/null && configs+=(bpftrace-99 bpftrace-999)
 command -v perf >/dev/null || configs=(none ebprof-99 ebprof-999)
+# interleaved, and rotated each repetition so no configuration always runs first
 for rep in $(seq "$REPS"); do
-	for cfg in "${configs[@]}"; do
+	n=${#configs[@]}
+	for i in $(seq 0 $((n - 1))); do
+		cfg=${configs[$(((i + rep) % n))]}
 		measure "$cfg" >>"$TMP/$cfg.txt"
 	done
 done
@@ -65,10 +74,24 @@ for cfg in "${configs[@]}"; do
 	w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
 	c=$(awk '{ print $2 }' "$TMP/$cfg.txt" | median)
 	awk -v cfg="$cfg" -v w="$w" -v b="$base" -v c="$c" \
-		'BEGIN { printf "%-14s %12.3f %9.2f%% %22.4f\n", cfg, w, 100 * (w / b - 1), c }'
+		'BEGIN { printf "%-14s %12.3f %9.2f%% %22.5f\n", cfg, w, 100 * (w / b - 1), c }'
 done | tee "$TMP/table"
 echo
-awk '{ gsub("-", "_", $1); printf "overhead_%s %.2f %%\ncpu_%s %.4f s/s\n", $1, $3, $1, $4 }' "$TMP/table" | grep -v '_none '
+awk '{ gsub("-", "_", $1); printf "overhead_%s %.2f %%\ncpu_%s %.5f s/s\n", $1, $3, $1, $4 }' "$TMP/table" | grep -v '_none '
+
+# BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload
+old=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+"$T/cpu_split" 6 >/dev/null &
+wpid=$!
+$EBPROF -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
+epid=$!
+sleep 3.5
+bpftool prog show | awk '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+	END { if (c) printf "bpf_ns_per_sample %.0f ns\n", t / c }'
+wait $epid
+kill $wpid 2>/dev/null
+sysctl -qw kernel.bpf_stats_enabled="$old"
 
 # time to attach: main() to perf events enabled (the first sample follows within 1/F per CPU)
 "$T/cpu_split" 30 >/dev/null &

@@ -1,0 +1,13 @@
+#!/bin/bash
+# C++ names come out demangled, with the right 1:1 split.
+. "$(dirname "$0")/lib.sh"
+need_root
+$EBPROF -F 499 -n 4 -- "$T/cxx_hot" 2 >"$TMP/table" 2>&1 || fail "ebprof failed: $(cat "$TMP/table")"
+cat "$TMP/table"
+m=$(awk '$4 == "shapes::Widget::spin(int)" { print $1 }' "$TMP/table")
+t=$(awk '$4 == "unsigned" && $5 == "long" && $6 == "shapes::accumulate<unsigned" { print $1 }' "$TMP/table")
+[ -n "$m" ] || fail "shapes::Widget::spin(int) missing"
+[ -n "$t" ] || fail "unsigned long shapes::accumulate<unsigned long>(int) missing"
+within "$m" 50 8 || fail "Widget::spin $m %, expected 50 +- 8"
+within "$t" 50 8 || fail "accumulate $t %, expected 50 +- 8"
+exit 0
