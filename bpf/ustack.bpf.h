@@ -184,7 +184,8 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 			break;
 		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
 			break;
-		if (!frame[1] || frame[1] >= USER_TOP)
+		/* no code lives in the first page: that is not a return address */
+		if (frame[1] < 0x1000 || frame[1] >= USER_TOP)
 			break;
 		st->ips[n++] = frame[1];
 		h = hash_step(h, frame[1]);

@@ -392,6 +392,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
 			goto cleanup;
 		}
+		/* until it execs, the held child runs our code */
+		symbolizer__snapshot(r.sym, l->pid, 0);
 	} else {
 		for (i = 0; i < o->npids; i++) {
 			if (add_target(&r, o->pids[i])) {
