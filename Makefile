@@ -55,7 +55,7 @@ check-deps:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
-		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux \
+		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 

@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 	struct launch launch = { .go_fd = -1, .err_fd = -1 };
 	struct profile *prof = NULL;
 	FILE *out = stdout;
+	char title[320];
 	int err, ret;
 
 	session_t0 = now_sec();
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 
 	ropts.rows = opts.rows;
-	ropts.title = prof->meta.target;
+	snprintf(title, sizeof(title), "ebprof %s: %s", prof->meta.event, prof->meta.target);
+	ropts.title = title;
 	err = render_for(opts.format)(prof, &ropts, out);
 	if (!err)
 		err = fflush(out) ? -errno : 0;

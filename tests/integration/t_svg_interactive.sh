@@ -1,0 +1,11 @@
+#!/bin/bash
+# The flame graph's script works: hover, click-to-zoom, reset, search.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v node >/dev/null || skip "node is not installed"
+$EBPROF -F 499 -o "$TMP/p.svg" -- "$T/cpu_split" 2 >/dev/null 2>&1 || fail "ebprof failed"
+out=$(node tests/integration/svg_check.js "$TMP/p.svg") || fail "$out"
+echo "$out" | head -1
+share=$(echo "$out" | tail -1)
+within "$share" 75 3 || fail "Search for burn_a matched $share %, expected 75 +- 3"
+exit 0
