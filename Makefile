@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
-PKGS := libbpf libelf zlib
+PKGS := libbpf libelf libdw zlib
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -24,7 +24,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # modules without libbpf: unit-tested, also under sanitizers
 PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
-	user/sym/demangle.c user/sym/symbolizer.c \
+	user/sym/demangle.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c
 BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c

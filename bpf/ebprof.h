@@ -26,6 +26,63 @@ enum ebprof_stat {
 #define EBPROF_F_USER_MISSING	(1u << 0)	/* no user stack (kernel thread, fault) */
 #define EBPROF_F_USER_TRUNC	(1u << 1)	/* user walk stopped at the depth limit */
 #define EBPROF_F_KERNEL_MISSING	(1u << 2)	/* in kernel, but the stack was not stored */
+/* bits 8-11: how the user walk ended (enum ebprof_walk_end) */
+#define EBPROF_F_END_SHIFT	8
+#define EBPROF_F_END_MASK	(0xfu << EBPROF_F_END_SHIFT)
+
+/* how a user stack walk ended */
+enum ebprof_walk_end {
+	EBPROF_END_FP = 0,		/* frame-pointer walk: no verdict */
+	EBPROF_END_COMPLETE,		/* reached the entry (RA undefined) or ra == 0 */
+	EBPROF_END_NO_TABLE,		/* code with no unwind table and no frame pointers */
+	EBPROF_END_TABLE_MISS,		/* a gap, an unsupported rule, or below the first row */
+	EBPROF_END_READ_FAULT,		/* the stack could not be read */
+	EBPROF_END_DEPTH,		/* EBPROF_MAX_STACK frames */
+	EBPROF_END_NO_MAPPING,		/* the address is in no known mapping */
+	EBPROF_END_BAD_FRAME,		/* a CFA that does not move up the stack */
+	EBPROF_END_MAX,
+};
+
+/*
+ * Unwind tables.  A row says how to find the caller's frame for the code
+ * from its pc to the next row's: CFA = rsp or rbp + 8 * cfa; the return
+ * address is at CFA - 8; rbp, when rbp != 0, was saved at CFA - 8 * rbp.
+ */
+enum ebprof_row_kind {
+	EBPROF_ROW_CFA_RSP = 1,
+	EBPROF_ROW_CFA_RBP,
+	EBPROF_ROW_PLT,		/* CFA = rsp + 8 + ((ip & 15) >= cfa ? 8 : 0) */
+	EBPROF_ROW_SIGNAL,	/* a signal frame: registers in the sigcontext */
+	EBPROF_ROW_STOP,	/* return address undefined: the outermost frame */
+	EBPROF_ROW_GAP,		/* no FDE covers this code */
+	EBPROF_ROW_INVALID,	/* a rule the walker does not follow */
+};
+
+struct unwind_row {
+	__u32 pc;		/* ELF virtual address the row starts at */
+	__u16 cfa;		/* CFA offset / 8, or the PLT literal */
+	__u8 rbp;		/* 0: rbp unchanged, else saved at CFA - 8 * rbp */
+	__u8 kind;
+};
+
+#define EBPROF_UNWIND_MAPS	256	/* executable mappings per process */
+
+#define EBPROF_MAP_TABLE	(1u << 0)	/* rows [first, first + nrows) apply */
+#define EBPROF_MAP_FP		(1u << 1)	/* no table: follow frame pointers (JIT code) */
+
+struct unwind_map {
+	__u64 start, end;	/* addresses in the process */
+	__u64 bias;		/* address - bias = ELF virtual address */
+	__u32 first, nrows;	/* rows in the row pool */
+	__u32 flags;
+	__u32 pad;
+};
+
+struct unwind_proc {
+	__u32 nmaps;
+	__u32 pad;
+	struct unwind_map maps[EBPROF_UNWIND_MAPS];	/* sorted by start */
+};
 
 /*
  * A user stack, innermost frame first.  It lives in the "ustacks" hash map
@@ -54,6 +111,7 @@ enum ebprof_event_type {
 	EBPROF_EV_EXEC,		/* a target exec'd: new generation */
 	EBPROF_EV_MMAP_EXEC,	/* a target mapped executable memory */
 	EBPROF_EV_EXIT,		/* a target process exited */
+	EBPROF_EV_UNWIND_REQ,	/* sampled a process that has no unwind tables yet */
 };
 
 struct ebprof_event {

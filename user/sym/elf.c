@@ -430,10 +430,7 @@ out:
 	free(r.v);
 	free(r.rank);
 	free(r.pool);
-	if (d->fd >= 0) {
-		close(d->fd);
-		d->fd = -1;
-	}
+	/* the descriptor stays open: the file may be gone by the time unwind tables are built */
 	return d->err;
 }
 
@@ -473,6 +470,16 @@ const struct sym *dso__find(struct dso *d, uint64_t vaddr)
 	if (vaddr - d->syms[lo - 1].addr < d->syms[lo - 1].size)
 		return &d->syms[lo - 1];
 	return NULL;
+}
+
+Elf *dso__elf(struct dso *d)
+{
+	elf_version(EV_CURRENT);
+	if (d->mem)
+		return elf_memory(d->mem, d->memlen);
+	if (d->fd < 0)
+		return NULL;
+	return elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
 }
 
 size_t dso__nr_syms(struct dso *d)

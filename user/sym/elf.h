@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <libelf.h>
 
 struct sym {
 	uint64_t addr;
@@ -38,6 +39,8 @@ bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr);
 /* the function containing *vaddr*, or NULL */
 const struct sym *dso__find(struct dso *d, uint64_t vaddr);
 size_t dso__nr_syms(struct dso *d);
+/* a new libelf handle on the file (elf_end() it), or NULL */
+Elf *dso__elf(struct dso *d);
 /* did the symbols come from a separate debug file? */
 bool dso__has_debug_file(struct dso *d);
 

@@ -18,11 +18,7 @@
 #include "../util/strmap.h"
 #include "../util/log.h"
 
-struct mapping {
-	uint64_t start, end, pgoff;
-	struct dso *dso;	/* NULL: anonymous or special */
-	const char *name;	/* module column */
-};
+#define mapping sym_mapping
 
 struct proc {
 	int tgid;
@@ -290,6 +286,16 @@ int symbolizer__inherit(struct symbolizer *s, int tgid, unsigned int gen, int pt
 bool symbolizer__has(struct symbolizer *s, int tgid)
 {
 	return strmap__get(s->latest, &tgid, sizeof(tgid)) != NULL;
+}
+
+size_t symbolizer__mappings(struct symbolizer *s, int tgid, const struct sym_mapping **out)
+{
+	struct proc *p = strmap__get(s->latest, &tgid, sizeof(tgid));
+
+	if (!p)
+		return 0;
+	*out = p->maps;
+	return p->nmaps;
 }
 
 unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid)

@@ -20,6 +20,14 @@ struct sym_frame {
 };
 
 struct symbolizer;
+struct dso;
+
+/* an executable mapping of a process */
+struct sym_mapping {
+	uint64_t start, end, pgoff;
+	struct dso *dso;	/* NULL: anonymous or special */
+	const char *name;	/* module column */
+};
 
 struct symbolizer *symbolizer__new(void);
 void symbolizer__free(struct symbolizer *s);
@@ -41,6 +49,8 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 		      bool ret_addr, struct sym_frame *out);
 void symbolizer__kernel(struct symbolizer *s, uint64_t addr, bool ret_addr,
 			struct sym_frame *out);
+/* the executable mappings of *tgid*'s newest snapshot, sorted: their number */
+size_t symbolizer__mappings(struct symbolizer *s, int tgid, const struct sym_mapping **out);
 /* intern a string for the life of the symbolizer */
 const char *symbolizer__intern(struct symbolizer *s, const char *str);
 

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * unwind.c - unwind tables from call-frame information, with libdw.
+ *
+ * libdw has no row iterator: FDEs are listed with dwarf_next_cfi() (their
+ * initial location decoded here), and each row is found by asking
+ * dwarf_cfi_addrframe() at the end of the previous row.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "unwind.h"
+#include "sym/elf.h"
+#include "util/strmap.h"
+
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RA 16
+
+struct fde_range {
+	uint64_t lo, hi;
+};
+
+struct row_vec {
+	struct unwind_row *v;
+	size_t n, cap;
+};
+
+static int push_row(struct row_vec *r, uint64_t pc, unsigned int kind, unsigned int cfa, unsigned int rbp)
+{
+	struct unwind_row row = { (uint32_t)pc, (uint16_t)cfa, (uint8_t)rbp, (uint8_t)kind };
+
+	if (r->n) {
+		struct unwind_row *last = &r->v[r->n - 1];
+
+		if (pc < last->pc)	/* overlapping FDEs: keep the first */
+			return 0;
+		if (last->kind == row.kind && last->cfa == row.cfa && last->rbp == row.rbp)
+			return 0;	/* same rule: one row covers both */
+		if (last->pc == row.pc) {
+			*last = row;
+			return 0;
+		}
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		struct unwind_row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = row;
+	return 0;
+}
+
+/* DW_EH_PE-encoded pointer at *p*; *here* is its address, for pcrel */
+static int read_ptr(const uint8_t *p, const uint8_t *end, uint8_t enc, uint64_t here,
+		    uint64_t *out, size_t *len)
+{
+	int64_t v;
+
+	switch (enc & 0x0f) {
+	case DW_EH_PE_sdata4: {
+		int32_t x;
+
+		if (end - p < 4)
+			return -EINVAL;
+		memcpy(&x, p, 4);
+		v = x;
+		*len = 4;
+		break;
+	}
+	case DW_EH_PE_udata4: {
+		uint32_t x;
+
+		if (end - p < 4)
+			return -EINVAL;
+		memcpy(&x, p, 4);
+		v = x;
+		*len = 4;
+		break;
+	}
+	case DW_EH_PE_absptr:
+	case DW_EH_PE_sdata8:
+	case DW_EH_PE_udata8:
+		if (end - p < 8)
+			return -EINVAL;
+		memcpy(&v, p, 8);
+		*len = 8;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((enc & 0x70) == DW_EH_PE_pcrel)
+		v += (int64_t)here;
+	else if ((enc & 0x70) != DW_EH_PE_absptr)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* the FDE pointer encoding ('R') of a CIE's augmentation */
+static int fde_encoding(const Dwarf_CIE *cie, uint8_t *enc)
+{
+	const uint8_t *d = cie->augmentation_data;
+	const char *a = cie->augmentation;
+
+	*enc = DW_EH_PE_absptr;
+	if (a[0] != 'z')
+		return a[0] == '\0' ? 0 : -EINVAL;
+	for (a++; *a; a++) {
+		switch (*a) {
+		case 'R':
+			*enc = *d++;
+			break;
+		case 'L':
+			d++;
+			break;
+		case 'S':
+			break;
+		case 'P': {
+			uint8_t pe = *d++;
+
+			d += (pe & 0x0f) == DW_EH_PE_udata4 || (pe & 0x0f) == DW_EH_PE_sdata4 ? 4 : 8;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct fde_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* every FDE's [lo, hi) in *data* (a .eh_frame or .debug_frame at *addr*) */
+static int list_fdes(Elf *elf, Elf_Data *data, uint64_t addr, bool eh, struct fde_range **out, size_t *n)
+{
+	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
+	const uint8_t *end = (const uint8_t *)data->d_buf + data->d_size;
+	struct fde_range *v = NULL;
+	size_t cnt = 0, cap = 0;
+	Dwarf_Off off = 0, next;
+	Dwarf_CFI_Entry e;
+	int r;
+
+	while ((r = dwarf_next_cfi(ident, data, eh, off, &next, &e)) != 1) {
+		Dwarf_CFI_Entry ce;
+		Dwarf_Off cnext;
+		uint64_t lo, len;
+		size_t l1, l2;
+		uint8_t enc;
+
+		if (r < 0) {
+			if (next == (Dwarf_Off)-1)
+				break;
+			off = next;
+			continue;
+		}
+		off = next;
+		if (dwarf_cfi_cie_p(&e))
+			continue;
+		if (dwarf_next_cfi(ident, data, eh, e.fde.CIE_pointer, &cnext, &ce) != 0 ||
+		    !dwarf_cfi_cie_p(&ce) || fde_encoding(&ce.cie, &enc))
+			continue;
+		if (!eh)
+			enc = DW_EH_PE_absptr;
+		if (read_ptr(e.fde.start, end, enc, addr + (uint64_t)(e.fde.start - (const uint8_t *)data->d_buf), &lo, &l1) ||
+		    read_ptr(e.fde.start + l1, end, enc & 0x0f, 0, &len, &l2) || !len)
+			continue;
+		if (cnt == cap) {
+			struct fde_range *nv;
+
+			cap = cap ? cap * 2 : 512;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt].lo = lo;
+		v[cnt].hi = lo + len;
+		cnt++;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_fde);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* "saved at CFA + off": libdw gives call_frame_cfa [plus_uconst N | consts N, plus] */
+static bool cfa_offset_rule(const Dwarf_Op *ops, size_t n, int64_t *off)
+{
+	if (n < 1 || ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (n == 1) {
+		*off = 0;
+		return true;
+	}
+	if (n == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	if (n == 3 && ops[1].atom == DW_OP_consts && ops[2].atom == DW_OP_plus) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* the PLT's "rsp + 8 + ((rip & 15) >= N) << 3": N, or -1 */
+static int plt_literal(const Dwarf_Op *o, size_t n)
+{
+	if (n != 9 || o[0].atom != DW_OP_breg7 || o[0].number != 8 || o[1].atom != DW_OP_breg16 ||
+	    o[1].number != 0 || o[2].atom != DW_OP_lit15 || o[3].atom != DW_OP_and ||
+	    o[4].atom < DW_OP_lit0 || o[4].atom > DW_OP_lit31 || o[5].atom != DW_OP_ge ||
+	    o[6].atom != DW_OP_lit3 || o[7].atom != DW_OP_shl || o[8].atom != DW_OP_plus)
+		return -1;
+	return o[4].atom - DW_OP_lit0;
+}
+
+/* one row's rule, as an unwind_row without its pc */
+static void classify(Dwarf_Frame *fr, unsigned int *kind, unsigned int *cfa, unsigned int *rbp)
+{
+	Dwarf_Op mem[3], *ops;
+	Dwarf_Addr s, e;
+	bool signal;
+	int64_t off;
+	size_t n;
+	int lit;
+
+	*cfa = *rbp = 0;
+	*kind = EBPROF_ROW_INVALID;
+	dwarf_frame_info(fr, &s, &e, &signal);
+	if (signal) {
+		*kind = EBPROF_ROW_SIGNAL;
+		return;
+	}
+	if (dwarf_frame_register(fr, REG_RA, mem, &ops, &n))
+		return;
+	if (n == 0 && ops != NULL) {	/* undefined: the outermost frame */
+		*kind = EBPROF_ROW_STOP;
+		return;
+	}
+	if (!cfa_offset_rule(ops, n, &off) || off != -8)
+		return;
+	if (dwarf_frame_cfa(fr, &ops, &n) || n == 0)
+		return;
+	if (n == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == REG_RSP || ops[0].number == REG_RBP)) {
+		int64_t c = (int64_t)ops[0].number2;
+
+		if (c < 0 || c % 8 || c / 8 > 0xffff)
+			return;
+		*cfa = c / 8;
+		*kind = ops[0].number == REG_RSP ? EBPROF_ROW_CFA_RSP : EBPROF_ROW_CFA_RBP;
+	} else if ((lit = plt_literal(ops, n)) >= 0) {
+		*cfa = lit;
+		*kind = EBPROF_ROW_PLT;
+	} else {
+		return;
+	}
+	if (dwarf_frame_register(fr, REG_RBP, mem, &ops, &n)) {
+		*kind = EBPROF_ROW_INVALID;
+		return;
+	}
+	if (n == 0 && ops == NULL)
+		return;		/* same value: unchanged */
+	if (!cfa_offset_rule(ops, n, &off) || off >= 0 || -off % 8 || -off / 8 > 0xff) {
+		*kind = EBPROF_ROW_INVALID;	/* undefined, in a register, or an expression */
+		return;
+	}
+	*rbp = -off / 8;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, out))
+			continue;
+		name = elf_strptr(elf, shstrndx, out->sh_name);
+		if (name && !strcmp(name, want) && out->sh_type != SHT_NOBITS)
+			return scn;
+	}
+	return NULL;
+}
+
+static int rows_from_cfi(Dwarf_CFI *cfi, const struct fde_range *f, size_t nf, struct row_vec *rv,
+			 struct unwind_build_stats *st)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < nf; i++) {
+		uint64_t a = f[i].lo;
+
+		if (f[i].hi > UINT32_MAX)
+			return -E2BIG;	/* rows hold 32-bit addresses */
+		while (a < f[i].hi) {
+			unsigned int kind, cfa, rbp;
+			Dwarf_Frame *fr;
+			Dwarf_Addr s, e;
+			bool sig;
+
+			if (dwarf_cfi_addrframe(cfi, a, &fr)) {
+				kind = EBPROF_ROW_GAP;
+				cfa = rbp = 0;
+				e = a + 1;
+			} else {
+				classify(fr, &kind, &cfa, &rbp);
+				dwarf_frame_info(fr, &s, &e, &sig);
+				free(fr);
+			}
+			st->rows++;
+			st->invalid += kind == EBPROF_ROW_INVALID;
+			err = push_row(rv, a, kind, cfa, rbp);
+			if (err)
+				return err;
+			a = e > a ? e : a + 1;
+		}
+		/* code after this FDE that the next one does not cover */
+		if (i + 1 == nf || f[i + 1].lo > f[i].hi) {
+			err = push_row(rv, f[i].hi, EBPROF_ROW_GAP, 0, 0);
+			if (err)
+				return err;
+		}
+	}
+	st->fdes += nf;
+	return 0;
+}
+
+int unwind_build_elf(Elf *elf, struct unwind_row **rows, size_t *n, struct unwind_build_stats *st)
+{
+	struct unwind_build_stats dummy;
+	struct fde_range *f = NULL;
+	struct row_vec rv = {};
+	Dwarf_CFI *cfi = NULL;
+	Dwarf *dw = NULL;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t nf = 0;
+	int err = -ENOENT;
+
+	if (!st)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	scn = find_section(elf, ".eh_frame", &sh);
+	if (scn) {
+		err = list_fdes(elf, elf_getdata(scn, NULL), sh.sh_addr, true, &f, &nf);
+		if (!err && nf)
+			cfi = dwarf_getcfi_elf(elf);
+	}
+	if (!cfi) {
+		/* built with -fno-asynchronous-unwind-tables: only .debug_frame */
+		free(f);
+		f = NULL;
+		nf = 0;
+		scn = find_section(elf, ".debug_frame", &sh);
+		if (scn) {
+			dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+			err = list_fdes(elf, elf_getdata(scn, NULL), sh.sh_addr, false, &f, &nf);
+			if (dw && !err && nf)
+				cfi = dwarf_getcfi(dw);
+		}
+	}
+	if (!cfi) {
+		err = err ? err : -ENOENT;
+		goto out;
+	}
+	err = rows_from_cfi(cfi, f, nf, &rv, st);
+	if (!err && !rv.n)
+		err = -ENOENT;
+out:
+	if (cfi && !dw)
+		dwarf_cfi_end(cfi);
+	if (dw)
+		dwarf_end(dw);
+	free(f);
+	if (err) {
+		free(rv.v);
+		return err;
+	}
+	*rows = rv.v;
+	*n = rv.n;
+	return 0;
+}
+
+const struct unwind_row *unwind_find_row(const struct unwind_row *rows, size_t n, uint32_t pc)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rows[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &rows[lo - 1] : NULL;
+}
+
+struct pool_entry {
+	uint32_t first, nrows;
+	int err;
+};
+
+struct unwind_pool {
+	struct unwind_row *mem;
+	size_t cap, used, files;
+	double seconds;
+	struct strmap *by_dso;	/* struct dso * -> pool_entry */
+};
+
+struct unwind_pool *unwind_pool__new(struct unwind_row *mem, size_t cap)
+{
+	struct unwind_pool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->mem = mem;
+	p->cap = cap;
+	p->by_dso = strmap__new();
+	if (!p->by_dso) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void unwind_pool__free(struct unwind_pool *p)
+{
+	size_t it = 0;
+	void *v;
+
+	if (!p)
+		return;
+	while ((v = strmap__next(p->by_dso, &it, NULL, NULL)))
+		free(v);
+	strmap__free(p->by_dso);
+	free(p);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint32_t *nrows)
+{
+	struct pool_entry *e = strmap__get(p->by_dso, &d, sizeof(d));
+	struct unwind_row *rows = NULL;
+	double t0;
+	size_t n = 0;
+	Elf *elf;
+
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e || strmap__set(p->by_dso, &d, sizeof(d), e)) {
+			free(e);
+			return -ENOMEM;
+		}
+		t0 = mono();
+		elf = dso__elf(d);
+		e->err = elf ? unwind_build_elf(elf, &rows, &n, NULL) : -ENOENT;
+		if (elf)
+			elf_end(elf);
+		if (!e->err && p->used + n > p->cap)
+			e->err = -ENOSPC;
+		if (!e->err) {
+			memcpy(p->mem + p->used, rows, n * sizeof(*rows));
+			e->first = p->used;
+			e->nrows = n;
+			p->used += n;
+			p->files++;
+		}
+		free(rows);
+		p->seconds += mono() - t0;
+	}
+	*first = e->first;
+	*nrows = e->nrows;
+	return e->err;
+}
+
+size_t unwind_pool__used(const struct unwind_pool *p)
+{
+	return p->used;
+}
+
+size_t unwind_pool__files(const struct unwind_pool *p)
+{
+	return p->files;
+}
+
+double unwind_pool__build_seconds(const struct unwind_pool *p)
+{
+	return p->seconds;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * unwind.h - compact unwind tables from .eh_frame / .debug_frame, for the
+ * BPF stack walker.
+ *
+ * unwind_build_elf() turns one ELF's call-frame information into sorted
+ * struct unwind_row (see bpf/ebprof.h): CFA from rsp or rbp, the saved rbp,
+ * and explicit rows for the PLT, signal frames, the outermost frame and the
+ * gaps between FDEs.  Any other rule becomes an INVALID row, where the walk
+ * stops as truncated: it never guesses.
+ *
+ * An unwind_pool hands out ranges of a row array (the BPF map, mmap'ed) to
+ * files, building each file's rows once and sharing them between processes.
+ */
+#ifndef __EBPROF_UNWIND_H
+#define __EBPROF_UNWIND_H
+
+#include <gelf.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "ebprof.h"
+
+struct dso;
+
+struct unwind_build_stats {
+	size_t fdes;
+	size_t rows;		/* rows before merging */
+	size_t invalid;		/* rows the walker will not follow */
+};
+
+/* rows of *elf*, sorted by pc, malloc'd into *rows*: 0 or -errno (-ENOENT: no CFI) */
+int unwind_build_elf(Elf *elf, struct unwind_row **rows, size_t *n, struct unwind_build_stats *st);
+/* the last row at or below *pc*, or NULL */
+const struct unwind_row *unwind_find_row(const struct unwind_row *rows, size_t n, uint32_t pc);
+
+struct unwind_pool;
+
+struct unwind_pool *unwind_pool__new(struct unwind_row *mem, size_t cap);
+void unwind_pool__free(struct unwind_pool *p);
+/*
+ * the rows of *d* in the pool, built on first use: 0, -ENOENT (the file has
+ * no unwind information), -ENOSPC (the pool is full) or another -errno
+ */
+int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint32_t *nrows);
+size_t unwind_pool__used(const struct unwind_pool *p);
+size_t unwind_pool__files(const struct unwind_pool *p);
+double unwind_pool__build_seconds(const struct unwind_pool *p);
+
+#endif
