@@ -89,6 +89,24 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 ppid, __u32 gen)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* tgid -> 1 once user space was asked for its unwind tables */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} tables_asked SEC(".maps");
+
+/* ask user space, once, to build a process's unwind tables */
+static __always_inline void request_tables(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&tables_asked, &tgid, &one, BPF_NOEXIST))
+		return;
+	emit(EBPROF_EV_UNWIND_REQ, tgid, 0, 0);
+}
+
 static __always_inline void count_key(struct sample_key *key)
 {
 	__u64 one = 1, *c;
@@ -109,7 +127,7 @@ static __always_inline void count_key(struct sample_key *key)
 	}
 }
 
-static __always_inline int sample(struct bpf_perf_event_data *ctx, bool have_task_regs)
+static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_mode mode)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -157,10 +175,13 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, bool have_tas
 			uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
 			uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
 			uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
-			ret = ustack_record(ctx, &uregs, have_task_regs, &key.ustack_hash);
+			ret = ustack_record(ctx, &uregs, tgid, mode, &key.ustack_hash);
 		} else {
-			ret = ustack_record(ctx, NULL, have_task_regs, &key.ustack_hash);
+			ret = ustack_record(ctx, NULL, tgid, mode, &key.ustack_hash);
 		}
+		if (ret & EBPROF_F_NEED_TABLES)
+			request_tables(tgid);
+		ret &= ~EBPROF_F_NEED_TABLES;
 		if (ret & EBPROF_F_USER_TRUNC)
 			stat_inc(EBPROF_STAT_USTACK_TRUNC);
 		if (ret & EBPROF_F_USER_MISSING)
@@ -172,18 +193,25 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, bool have_tas
 	return 0;
 }
 
-/* Kernels with bpf_task_pt_regs() (5.15+): our own frame-pointer walk. */
+/* Kernels with bpf_loop() (5.17+): unwind tables, frame pointers for JIT code. */
+SEC("perf_event")
+int do_sample_dwarf(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, USTACK_TABLES);
+}
+
+/* --fp, or kernels with bpf_task_pt_regs() (5.15+): our own frame-pointer walk. */
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
-	return sample(ctx, true);
+	return sample(ctx, USTACK_FP);
 }
 
 /* Older kernels: the kernel's own frame-pointer walk (bpf_get_stack). */
 SEC("perf_event")
 int do_sample_compat(struct bpf_perf_event_data *ctx)
 {
-	return sample(ctx, false);
+	return sample(ctx, USTACK_KERNEL_FP);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -219,6 +247,9 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	} else {
 		return 0;
 	}
+	/* new code: the old tables no longer apply */
+	bpf_map_delete_elem(&unwind_procs, &tgid);
+	bpf_map_delete_elem(&tables_asked, &tgid);
 	emit(EBPROF_EV_EXEC, tgid, 0, g);
 	return 0;
 }
@@ -231,6 +262,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	/* only when the last thread of the process goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
+	bpf_map_delete_elem(&unwind_procs, &tgid);
+	bpf_map_delete_elem(&tables_asked, &tgid);
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	if (targ_all) {

@@ -26,6 +26,7 @@ enum ebprof_stat {
 #define EBPROF_F_USER_MISSING	(1u << 0)	/* no user stack (kernel thread, fault) */
 #define EBPROF_F_USER_TRUNC	(1u << 1)	/* user walk stopped at the depth limit */
 #define EBPROF_F_KERNEL_MISSING	(1u << 2)	/* in kernel, but the stack was not stored */
+#define EBPROF_F_NEED_TABLES	(1u << 3)	/* walked by frame pointers: no tables yet */
 /* bits 8-11: how the user walk ended (enum ebprof_walk_end) */
 #define EBPROF_F_END_SHIFT	8
 #define EBPROF_F_END_MASK	(0xfu << EBPROF_F_END_SHIFT)

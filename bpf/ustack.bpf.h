@@ -39,6 +39,15 @@ static __always_inline __u64 hash_step(__u64 h, __u64 ip)
 	return h ^ (h >> 29);
 }
 
+#include "unwind.bpf.h"
+
+/* how ustack_record() finds the frames */
+enum ustack_mode {
+	USTACK_FP,		/* our frame-pointer walk (5.15: bpf_task_pt_regs) */
+	USTACK_KERNEL_FP,	/* the kernel's frame-pointer walk (bpf_get_stack) */
+	USTACK_TABLES,		/* unwind tables, frame pointers where there are none (5.17: bpf_loop) */
+};
+
 /*
  * Does *ra* follow a call instruction?  Used only to vet the return address
  * we guess for a leaf sampled in its prologue or at its ret, so that a
@@ -213,12 +222,16 @@ static __always_inline __u64 hash_ips(const struct ustack *st)
 /*
  * Record the user stack of the current task.  *regs* are its user registers
  * when the sample hit user mode, NULL when it hit the kernel.  On success
- * *hash* names the stack in "ustacks"; the return value is EBPROF_F_* flags.
+ * *hash* names the stack in "ustacks"; the return value is EBPROF_F_*
+ * flags, with how the walk ended in EBPROF_F_END_MASK, and
+ * EBPROF_F_NEED_TABLES when the process has no unwind tables yet.
  */
-static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
-					   bool have_task_regs, __u64 *hash)
+static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __u32 tgid,
+					   enum ustack_mode mode, __u64 *hash)
 {
-	__u32 zero = 0, n, flags = 0;
+	__u32 zero = 0, n, flags = 0, end = EBPROF_END_FP;
+	struct unwind_proc *proc;
+	struct user_regs r;
 	struct ustack *st;
 	long err;
 
@@ -226,25 +239,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
 	if (!st)
 		return EBPROF_F_USER_MISSING;
 
-	if (have_task_regs) {
-		struct user_regs r;
-
-		if (!regs) {
-			struct pt_regs *pr;
-
-			pr = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-			r.ip = BPF_CORE_READ(pr, ip);
-			r.sp = BPF_CORE_READ(pr, sp);
-			r.bp = BPF_CORE_READ(pr, bp);
-		} else {
-			r = *regs;
-		}
-		n = walk_frame_pointers(st, &r, hash);
-		if (n & (1u << 31)) {
-			flags |= EBPROF_F_USER_TRUNC;
-			n &= ~(1u << 31);
-		}
-	} else {
+	if (mode == USTACK_KERNEL_FP) {
 		long len = bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK);
 
 		if (len <= 0)
@@ -254,8 +249,36 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs,
 			flags |= EBPROF_F_USER_TRUNC;
 		st->nr = n;
 		*hash = hash_ips(st);
+		goto store;
 	}
-	st->nr = n;
+
+	if (!regs) {
+		struct pt_regs *pr;
+
+		pr = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		r.ip = BPF_CORE_READ(pr, ip);
+		r.sp = BPF_CORE_READ(pr, sp);
+		r.bp = BPF_CORE_READ(pr, bp);
+	} else {
+		r = *regs;
+	}
+	proc = mode == USTACK_TABLES ? bpf_map_lookup_elem(&unwind_procs, &tgid) : NULL;
+	if (proc) {
+		end = unwind_tables(st, proc, &r, hash);
+		if (end == EBPROF_END_DEPTH)
+			flags |= EBPROF_F_USER_TRUNC;
+	} else {
+		if (mode == USTACK_TABLES)
+			flags |= EBPROF_F_NEED_TABLES;
+		n = walk_frame_pointers(st, &r, hash);
+		if (n & (1u << 31)) {
+			flags |= EBPROF_F_USER_TRUNC;
+			n &= ~(1u << 31);
+		}
+		st->nr = n;
+	}
+	flags |= end << EBPROF_F_END_SHIFT;
+store:
 	if (!*hash)
 		*hash = 1;
 	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);

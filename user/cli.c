@@ -34,6 +34,8 @@ static const char usage[] =
 "      --no-kernel         leave out kernel frames\n"
 "      --per-thread        split the profile by thread\n"
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
+"      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
+"      --unwind-rows N     rows in the unwind table pool (default 4194304, 8 bytes each)\n"
 "  -v, --verbose           say when sampling starts and how long attaching took\n"
 "      --debug             show libbpf's messages and ebprof's decisions\n"
 "  -h, --help              show this help\n"
@@ -50,6 +52,8 @@ enum {
 	OPT_PER_THREAD,
 	OPT_MAP_SIZE,
 	OPT_DEBUG,
+	OPT_FP,
+	OPT_UNWIND_ROWS,
 };
 
 static const struct option long_opts[] = {
@@ -65,6 +69,8 @@ static const struct option long_opts[] = {
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "fp", no_argument, NULL, OPT_FP },
+	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -164,6 +170,7 @@ static void defaults(struct ebprof_opts *o)
 	o->freq = 99;
 	o->rows = 25;
 	o->map_size = 16384;
+	o->unwind_rows = 4 << 20;
 	cli_parse_event("cpu-clock", &o->event);
 }
 
@@ -234,6 +241,14 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			break;
 		case OPT_DEBUG:
 			o->debug = true;
+			break;
+		case OPT_FP:
+			o->fp = true;
+			break;
+		case OPT_UNWIND_ROWS:
+			if (parse_long(optarg, 1024, 1 << 28, &v))
+				return bad("invalid row count '%s': give 1024 to 268435456", optarg);
+			o->unwind_rows = (unsigned int)v;
 			break;
 		case 'v':
 			o->verbose = true;

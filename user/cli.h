@@ -43,6 +43,8 @@ struct ebprof_opts {
 	bool verbose;
 	struct ebprof_event_spec event;
 	unsigned int map_size;	/* entries in each stack map */
+	unsigned int unwind_rows;	/* rows in the unwind table pool */
+	bool fp;		/* frame pointers only, no unwind tables */
 };
 
 /*

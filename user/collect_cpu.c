@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,7 +17,9 @@
 #include "collect_cpu.h"
 #include "cpu.skel.h"
 #include "ebprof.h"
+#include "sym/elf.h"
 #include "sym/symbolizer.h"
+#include "unwind.h"
 #include "util/log.h"
 
 struct cpu_run {
@@ -28,6 +31,12 @@ struct cpu_run {
 	int *pefds;
 	int ncpus;
 	bool track_mmap;	/* else re-read the targets' mappings periodically */
+	bool dwarf;		/* user stacks by unwind tables */
+	struct bpf_program *prog;	/* the sampler in use */
+	struct unwind_row *rows;	/* the mmap'ed row pool */
+	size_t rows_len;
+	struct unwind_pool *pool;
+	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 };
 
@@ -37,6 +46,64 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (log_level < 2 || (level == LIBBPF_DEBUG && log_level < 3))
 		return 0;
 	return vfprintf(stderr, fmt, args);
+}
+
+/*
+ * Give the BPF walker the unwind tables of *tgid*'s mappings as the
+ * symbolizer last saw them: rows for each file (built once per file),
+ * frame pointers for anonymous code (JITs) and files without tables.
+ */
+static void unwind_update(struct cpu_run *r, int tgid)
+{
+	const struct sym_mapping *maps;
+	struct unwind_proc *up;
+	size_t n, i;
+	__u32 key = tgid;
+
+	if (!r->dwarf)
+		return;
+	n = symbolizer__mappings(r->sym, tgid, &maps);
+	if (!n)
+		return;
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		return;
+	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++) {
+		struct unwind_map *m = &up->maps[up->nmaps];
+		uint64_t vaddr;
+		int err;
+
+		m->start = maps[i].start;
+		m->end = maps[i].end;
+		if (!maps[i].dso) {
+			m->flags = EBPROF_MAP_FP;
+			up->nmaps++;
+			continue;
+		}
+		err = unwind_pool__get(r->pool, maps[i].dso, &m->first, &m->nrows);
+		if (!err && dso__file_to_vaddr(maps[i].dso, maps[i].pgoff, &vaddr)) {
+			m->bias = m->start - vaddr;
+			m->flags = EBPROF_MAP_TABLE;
+		} else {
+			if (err == -ENOSPC && !r->pool_full_warned) {
+				pr_warn("the unwind table pool is full (%zu rows): some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
+					unwind_pool__used(r->pool));
+				r->pool_full_warned = true;
+			}
+			m->flags = EBPROF_MAP_FP;
+		}
+		up->nmaps++;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.unwind_procs), &key, up, BPF_ANY))
+		pr_debug("cannot store unwind tables of %d: %s\n", tgid, strerror(errno));
+	free(up);
+}
+
+/* re-read the mappings of *tgid* and update its unwind tables */
+static void refresh(struct cpu_run *r, int tgid, unsigned int gen)
+{
+	if (!symbolizer__snapshot(r->sym, tgid, gen))
+		unwind_update(r, tgid);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -51,13 +118,19 @@ static int handle_event(void *ctx, void *data, size_t size)
 	case EBPROF_EV_FORK:
 		/* the child runs its parent's code until it execs */
 		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
-		symbolizer__snapshot(r->sym, e->tgid, 0);
+		refresh(r, e->tgid, 0);
 		pr_debug("fork %u -> %u\n", e->ppid, e->tgid);
 		break;
 	case EBPROF_EV_EXEC:
 	case EBPROF_EV_MMAP_EXEC:
-		symbolizer__snapshot(r->sym, e->tgid, e->gen);
+		refresh(r, e->tgid, e->gen);
 		pr_debug("%s %u gen %u\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen);
+		break;
+	case EBPROF_EV_UNWIND_REQ:
+		if (!symbolizer__has(r->sym, e->tgid))
+			symbolizer__snapshot(r->sym, e->tgid, 0);
+		unwind_update(r, e->tgid);
+		pr_debug("unwind tables for %u\n", e->tgid);
 		break;
 	case EBPROF_EV_EXIT:
 		for (i = 0; i < r->o->npids; i++)
@@ -101,8 +174,7 @@ static int open_events(struct cpu_run *r)
 	struct perf_event_attr attr = {};
 	int cpu, attached = 0;
 
-	prog = bpf_program__autoload(r->skel->progs.do_sample) ? r->skel->progs.do_sample
-							       : r->skel->progs.do_sample_compat;
+	prog = r->prog;
 	attr.size = sizeof(attr);
 	attr.type = ev->type;
 	attr.config = ev->config;
@@ -175,11 +247,10 @@ static void rescan(struct cpu_run *r, struct launch *l)
 	int i;
 
 	if (l->pid && !l->done)
-		symbolizer__snapshot(r->sym, l->pid, symbolizer__latest_gen(r->sym, l->pid));
+		refresh(r, l->pid, symbolizer__latest_gen(r->sym, l->pid));
 	for (i = 0; i < r->o->npids; i++)
 		if (!r->pids_gone[i])
-			symbolizer__snapshot(r->sym, r->o->pids[i],
-					     symbolizer__latest_gen(r->sym, r->o->pids[i]));
+			refresh(r, r->o->pids[i], symbolizer__latest_gen(r->sym, r->o->pids[i]));
 }
 
 static void read_stats(struct cpu_run *r, struct profile_meta *m)
@@ -310,9 +381,50 @@ static void describe_target(const struct ebprof_opts *o, struct launch *l, struc
 	}
 }
 
-static bool have_task_pt_regs(void)
+static bool have_helper(enum bpf_func_id id)
 {
-	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_task_pt_regs, NULL) > 0;
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, id, NULL) > 0;
+}
+
+/*
+ * The best sampler this kernel runs: unwind tables (bpf_loop, 5.17), our
+ * frame-pointer walk (bpf_task_pt_regs, 5.15), or the kernel's.
+ */
+static void select_sampler(struct cpu_run *r)
+{
+	struct cpu_bpf *skel = r->skel;
+	bool regs = have_helper(BPF_FUNC_task_pt_regs), loop = have_helper(BPF_FUNC_loop);
+
+	if (regs && loop && !r->o->fp) {
+		r->prog = skel->progs.do_sample_dwarf;
+		r->dwarf = true;
+	} else if (regs) {
+		if (!r->o->fp)
+			pr_warn("the kernel lacks bpf_loop (5.17): user stacks follow frame pointers only\n");
+		r->prog = skel->progs.do_sample;
+	} else {
+		pr_warn("the kernel lacks bpf_task_pt_regs (5.15): user stacks by the kernel's frame-pointer walk\n");
+		r->prog = skel->progs.do_sample_compat;
+	}
+	bpf_program__set_autoload(skel->progs.do_sample_dwarf, r->prog == skel->progs.do_sample_dwarf);
+	bpf_program__set_autoload(skel->progs.do_sample, r->prog == skel->progs.do_sample);
+	bpf_program__set_autoload(skel->progs.do_sample_compat, r->prog == skel->progs.do_sample_compat);
+}
+
+/* map the row pool of the unwind tables into our memory */
+static int map_row_pool(struct cpu_run *r)
+{
+	size_t page = sysconf(_SC_PAGESIZE), cap = r->o->unwind_rows;
+
+	r->rows_len = (cap * sizeof(struct unwind_row) + page - 1) / page * page;
+	r->rows = mmap(NULL, r->rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(r->skel->maps.unwind_rows), 0);
+	if (r->rows == MAP_FAILED) {
+		r->rows = NULL;
+		return -errno;
+	}
+	r->pool = unwind_pool__new(r->rows, cap);
+	return r->pool ? 0 : -ENOMEM;
 }
 
 int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out)
@@ -346,11 +458,12 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	bpf_map__set_max_entries(r.skel->maps.kstacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
-	if (have_task_pt_regs()) {
-		bpf_program__set_autoload(r.skel->progs.do_sample_compat, false);
+	select_sampler(&r);
+	if (r.dwarf) {
+		bpf_map__set_max_entries(r.skel->maps.unwind_rows, o->unwind_rows);
+		bpf_map__set_max_entries(r.skel->maps.unwind_procs, o->all ? 1024 : 256);
 	} else {
-		pr_info("kernel lacks bpf_task_pt_regs (5.15): using the kernel's frame-pointer walk\n");
-		bpf_program__set_autoload(r.skel->progs.do_sample, false);
+		bpf_map__set_max_entries(r.skel->maps.unwind_procs, 1);
 	}
 
 	r.track_mmap = ensure_tracefs();
@@ -370,6 +483,14 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			       strerror(-err));
 		ret = err == -EPERM ? 1 : EXIT_NOFEATURE;
 		goto cleanup;
+	}
+
+	if (r.dwarf) {
+		err = map_row_pool(&r);
+		if (err) {
+			pr_err("cannot map the unwind table pool: %s\n", strerror(-err));
+			goto cleanup;
+		}
 	}
 
 	/* Attach the tracepoints that follow processes, then the ring buffer */
@@ -393,7 +514,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			goto cleanup;
 		}
 		/* until it execs, the held child runs our code */
-		symbolizer__snapshot(r.sym, l->pid, 0);
+		refresh(&r, l->pid, 0);
 	} else {
 		for (i = 0; i < o->npids; i++) {
 			if (add_target(&r, o->pids[i])) {
@@ -403,6 +524,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			err = symbolizer__snapshot(r.sym, o->pids[i], 0);
 			if (err)
 				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
+			else
+				unwind_update(&r, o->pids[i]);
 		}
 	}
 
@@ -464,6 +587,12 @@ cleanup:
 	ring_buffer__free(r.rb);
 	cpu_bpf__destroy(r.skel);
 	symbolizer__free(r.sym);
+	if (r.pool)
+		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),
+			unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool));
+	unwind_pool__free(r.pool);
+	if (r.rows)
+		munmap(r.rows, r.rows_len);
 	profile__free(p);
 	free(r.links);
 	free(r.pefds);

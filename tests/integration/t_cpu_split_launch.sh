@@ -11,8 +11,8 @@ at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 
 within "$a" 75 3 || fail "burn_a $a % is not 75 +- 3"
 within "$b" 25 3 || fail "burn_b $b % is not 25 +- 3"
 # the full chain, from libc's start code down to the frameless leaf
-m=$(share "$TMP/p.folded" '^cpu_split;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
+m=$(share "$TMP/p.folded" '^cpu_split;_start;__libc_start_main;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
 info "full-chain share $m %"
-at_least "$m" 95 || fail "only $m % of stacks show __libc_start_call_main;main;work;burn_x;spin_leaf"
+at_least "$m" 95 || fail "only $m % of stacks show _start;__libc_start_main;__libc_start_call_main;main;work;burn_x;spin_leaf"
 grep -q "^work_s" "$TMP/out" || fail "the command's own output is missing"
 exit 0

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * unwind.bpf.h - walk user stacks with unwind tables built from .eh_frame
+ * (user/unwind.c), for code without frame pointers.
+ *
+ * Each frame: find the mapping of the address (bisection over the process's
+ * sorted mappings), then the row for it (bisection over the file's rows in
+ * the shared row pool), compute the CFA, read the return address at CFA-8
+ * and the saved rbp.  Every bisection runs in its own bpf_loop() callback,
+ * which keeps verification small (bpf_loop: kernel 5.17).  A walk that
+ * cannot go on ends with a reason; it never guesses a frame.
+ */
+#ifndef __UNWIND_BPF_H
+#define __UNWIND_BPF_H
+
+#include "ebprof.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* sized by user space */
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);	/* sized by user space */
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+} unwind_procs SEC(".maps");
+
+struct walk {
+	struct ustack *st;
+	struct unwind_proc *proc;
+	__u64 ip, sp, bp;
+	__u64 hash;
+	__u64 key;		/* what the bisections look for */
+	__u32 lo, hi;		/* bisection bounds */
+	__u32 n;
+	__u32 end;		/* enum ebprof_walk_end, once ended */
+	bool ret_addr;		/* ip is a return address: look up ip - 1 */
+};
+
+static long bisect_maps(__u32 i, struct walk *w)
+{
+	__u32 mid;
+
+	if (w->lo >= w->hi)
+		return 1;
+	mid = (w->lo + (w->hi - w->lo) / 2) & (EBPROF_UNWIND_MAPS - 1);
+	if (w->proc->maps[mid].start <= w->key)
+		w->lo = mid + 1;
+	else
+		w->hi = mid;
+	return 0;
+}
+
+static long bisect_rows(__u32 i, struct walk *w)
+{
+	struct unwind_row *row;
+	__u32 mid;
+
+	if (w->lo >= w->hi)
+		return 1;
+	mid = w->lo + (w->hi - w->lo) / 2;
+	row = bpf_map_lookup_elem(&unwind_rows, &mid);
+	if (!row)
+		return 1;
+	if (row->pc <= (__u32)w->key)
+		w->lo = mid + 1;
+	else
+		w->hi = mid;
+	return 0;
+}
+
+static __always_inline long walk_end(struct walk *w, __u32 why)
+{
+	w->end = why;
+	return 1;
+}
+
+/* the caller's registers: 0 to go on, 1 when the walk ended (w->end) */
+static __always_inline long step_fp(struct walk *w)
+{
+	__u64 frame[2];
+
+	if (!w->bp || (w->bp & 7) || w->bp <= w->sp)
+		return walk_end(w, EBPROF_END_BAD_FRAME);
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)w->bp))
+		return walk_end(w, EBPROF_END_READ_FAULT);
+	w->sp = w->bp + 16;
+	w->bp = frame[0];
+	w->ip = frame[1];
+	w->ret_addr = true;
+	return 0;
+}
+
+static long unwind_step(__u32 i, struct walk *w)
+{
+	struct unwind_proc *proc = w->proc;
+	struct unwind_row *row;
+	struct unwind_map *m;
+	__u64 key, cfa, ra, sc[3];
+	__u32 idx, n = w->n;
+
+	if (n >= EBPROF_MAX_STACK)
+		return walk_end(w, EBPROF_END_DEPTH);
+	if (w->ip < 0x1000 || w->ip >= USER_TOP)
+		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
+	w->st->ips[n] = w->ip;
+	w->n = n + 1;
+	w->hash = hash_step(w->hash, w->ip);
+
+	/* a return address may follow a call that ends its function */
+	key = w->ret_addr ? w->ip - 1 : w->ip;
+	w->key = key;
+	w->lo = 0;
+	w->hi = proc->nmaps < EBPROF_UNWIND_MAPS ? proc->nmaps : EBPROF_UNWIND_MAPS;
+	bpf_loop(10, bisect_maps, w, 0);
+	if (!w->lo)
+		return walk_end(w, EBPROF_END_NO_MAPPING);
+	/* lo <= nmaps <= EBPROF_UNWIND_MAPS, a power of two: the mask is for the verifier */
+	idx = (w->lo - 1) & (EBPROF_UNWIND_MAPS - 1);
+	m = &proc->maps[idx];
+	if (key >= m->end)
+		return walk_end(w, EBPROF_END_NO_MAPPING);
+	if (!(m->flags & EBPROF_MAP_TABLE)) {
+		if (m->flags & EBPROF_MAP_FP)
+			return step_fp(w);
+		return walk_end(w, EBPROF_END_NO_TABLE);
+	}
+	if (key - m->bias > 0xffffffffULL)
+		return walk_end(w, EBPROF_END_TABLE_MISS);
+	w->key = key - m->bias;
+	w->lo = m->first;
+	w->hi = m->first + m->nrows;
+	bpf_loop(26, bisect_rows, w, 0);
+	if (w->lo == m->first)
+		return walk_end(w, EBPROF_END_TABLE_MISS);	/* below the first row */
+	idx = w->lo - 1;
+	row = bpf_map_lookup_elem(&unwind_rows, &idx);
+	if (!row)
+		return walk_end(w, EBPROF_END_TABLE_MISS);
+
+	switch (row->kind) {
+	case EBPROF_ROW_CFA_RSP:
+		cfa = w->sp + (__u64)row->cfa * 8;
+		break;
+	case EBPROF_ROW_CFA_RBP:
+		cfa = w->bp + (__u64)row->cfa * 8;
+		break;
+	case EBPROF_ROW_PLT:
+		cfa = w->sp + 8 + ((w->ip & 15) >= row->cfa ? 8 : 0);
+		break;
+	case EBPROF_ROW_SIGNAL:
+		/*
+		 * At __restore_rt, rsp points at the rt_sigframe: its
+		 * ucontext's sigcontext starts 40 bytes in, with rbp at +80,
+		 * rsp at +120 and rip at +128.  The rip there is exact.
+		 */
+		if (bpf_probe_read_user(&sc[0], 8, (void *)(w->sp + 40 + 80)) ||
+		    bpf_probe_read_user(&sc[1], 16, (void *)(w->sp + 40 + 120)))
+			return walk_end(w, EBPROF_END_READ_FAULT);
+		w->bp = sc[0];
+		w->sp = sc[1];
+		w->ip = sc[2];
+		w->ret_addr = false;
+		return 0;
+	case EBPROF_ROW_STOP:
+		return walk_end(w, EBPROF_END_COMPLETE);
+	default:
+		return walk_end(w, EBPROF_END_TABLE_MISS);
+	}
+	if (cfa <= w->sp)
+		return walk_end(w, EBPROF_END_BAD_FRAME);
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		return walk_end(w, EBPROF_END_READ_FAULT);
+	if (row->rbp &&
+	    bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa - 8 * (__u64)row->rbp)))
+		return walk_end(w, EBPROF_END_READ_FAULT);
+	w->sp = cfa;
+	w->ip = ra;
+	w->ret_addr = true;
+	return 0;
+}
+
+/*
+ * Walk with the tables of *proc*: the frames in *st*, their hash in *hash*,
+ * and how the walk ended.
+ */
+static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc *proc,
+					   struct user_regs *r, __u64 *hash)
+{
+	struct walk w = {};
+
+	w.st = st;
+	w.proc = proc;
+	w.ip = r->ip;
+	w.sp = r->sp;
+	w.bp = r->bp;
+	w.hash = HASH_SEED;
+	w.end = EBPROF_END_MAX;
+	bpf_loop(EBPROF_MAX_STACK + 1, unwind_step, &w, 0);
+	if (w.end == EBPROF_END_MAX)
+		w.end = EBPROF_END_DEPTH;
+	st->nr = w.n;
+	*hash = w.hash;
+	return w.end;
+}
+
+#endif /* __UNWIND_BPF_H */
