@@ -33,7 +33,8 @@ BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
-TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench
+TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
+	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench
 
 ifeq ($(V),1)
 	Q =
@@ -109,6 +110,29 @@ $(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libh
 $(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+# production-like builds: no frame pointers, only .eh_frame to unwind with
+NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
+$(OUTPUT)/tools/qsort_deep: tools/qsort_deep.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
+$(OUTPUT)/tools/sigframe: tools/sigframe.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
+$(OUTPUT)/tools/threads_nofp: tools/threads.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/cxx_exc: tools/cxx_exc.cpp | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CXX) $(NOFP_CFLAGS) $< -o $@
+$(OUTPUT)/tools/libdl_hot.so: tools/libdl_hot.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) -fPIC -shared $< -o $@
+$(OUTPUT)/tools/dlopen_late: tools/dlopen_late.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -ldl -o $@
+$(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
 $(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@

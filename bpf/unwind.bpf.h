@@ -80,12 +80,28 @@ static __always_inline long walk_end(struct walk *w, __u32 why)
 	return 1;
 }
 
-/* the caller's registers: 0 to go on, 1 when the walk ended (w->end) */
+/*
+ * Code with no table (JIT output, anonymous memory): frame pointers, except
+ * for one stub shape that has none: "sub $8,%rsp; call *REG; add $8,%rsp;
+ * ret", CPython 3.12's perf trampoline (-X perf) when built without frame
+ * pointers.  Returning into it, its CFA is 16 bytes up.
+ * The caller's registers: 0 to go on, 1 when the walk ended (w->end).
+ */
 static __always_inline long step_fp(struct walk *w)
 {
-	__u64 frame[2];
+	__u64 frame[2], ra;
+	__u8 c[5];
 
-	if (!w->bp || (w->bp & 7) || w->bp <= w->sp)
+	if (w->ret_addr && !bpf_probe_read_user(c, sizeof(c), (void *)w->ip) &&
+	    c[0] == 0x48 && c[1] == 0x83 && c[2] == 0xc4 && c[3] == 0x08 && c[4] == 0xc3) {
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(w->sp + 8)))
+			return walk_end(w, EBPROF_END_READ_FAULT);
+		w->sp += 16;
+		w->ip = ra;
+		return 0;
+	}
+
+	if (!w->bp || (w->bp & 7) || w->bp < w->sp)
 		return walk_end(w, EBPROF_END_BAD_FRAME);
 	if (bpf_probe_read_user(frame, sizeof(frame), (void *)w->bp))
 		return walk_end(w, EBPROF_END_READ_FAULT);

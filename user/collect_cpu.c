@@ -327,6 +327,37 @@ static int key_frames(struct cpu_run *r, struct profile *p, const struct sample_
 	return n;
 }
 
+/* a frame that means the walk reached the start of the process or thread */
+static bool is_entry(const char *func)
+{
+	static const char *const entries[] = { "_start", "main", "clone", "clone3", "start_thread" };
+	size_t i;
+
+	for (i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (!strcmp(func, entries[i]))
+			return true;
+	return false;
+}
+
+static void account_quality(struct profile *p, const struct sample_key *k, const uint32_t *ids,
+			    int n, __u64 count)
+{
+	unsigned int end = (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT;
+	bool complete = end == EBPROF_END_COMPLETE;
+	int i;
+
+	for (i = 0; i < n && !complete; i++) {
+		const struct frame *f = profile__frame_at(p, ids[i]);
+
+		complete = !f->kernel && is_entry(f->func);
+	}
+	p->meta.user_stacks += count;
+	if (complete)
+		p->meta.complete += count;
+	else if (end < sizeof(p->meta.ends) / sizeof(p->meta.ends[0]))
+		p->meta.ends[end] += count;
+}
+
 static int build_profile(struct cpu_run *r, struct profile *p)
 {
 	int cfd = bpf_map__fd(r->skel->maps.counts);
@@ -346,6 +377,8 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 		n = key_frames(r, p, &key, &us, kips, ids);
 		if (n < 0)
 			return n;
+		if (key.ustack_hash)
+			account_quality(p, &key, ids, n, count);
 		if (first_tgid < 0)
 			first_tgid = key.tgid;
 		else if (first_tgid != (int)key.tgid)
@@ -572,6 +605,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	p->meta.duration = stop - start;
 	p->meta.per_thread = o->per_thread;
 	p->meta.per_process = o->all || o->npids > 1;
+	p->meta.unwinder = r.dwarf ? "dwarf" : "fp";
 	read_stats(&r, &p->meta);
 	err = build_profile(&r, p);
 	if (err) {

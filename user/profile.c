@@ -215,3 +215,13 @@ int profile__finish(struct profile *p)
 	p->finished = true;
 	return p->stack_ids ? 0 : -ENOMEM;
 }
+
+const char *profile_end_name(unsigned int end)
+{
+	static const char *const names[] = {
+		"frame_pointers", "complete", "no_table", "table_miss", "read_fault",
+		"depth_limit", "no_mapping", "bad_frame",
+	};
+
+	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "other";
+}

@@ -43,7 +43,15 @@ struct profile_meta {
 	uint64_t kstack_collisions;
 	uint64_t ustack_truncated;
 	uint64_t lost_events;
+	/* stack quality: how user walks ended */
+	const char *unwinder;	/* "dwarf" or "fp" */
+	uint64_t user_stacks;	/* samples with a user stack */
+	uint64_t complete;	/* ... whose walk reached _start, main or the thread start */
+	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
 };
+
+/* names of enum ebprof_walk_end values, for reports ("no_table", ...) */
+const char *profile_end_name(unsigned int end);
 
 struct profile {
 	struct profile_meta meta;

@@ -155,3 +155,20 @@ void render_losses(const struct profile *p, FILE *out, const char *prefix)
 		fprintf(out, "%s%" PRIu64 " process events lost (ring buffer full): some mappings may be stale\n",
 			prefix, m->lost_events);
 }
+
+void render_quality(const struct profile *p, char *buf, size_t len)
+{
+	const struct profile_meta *m = &p->meta;
+	double tot = m->user_stacks ? (double)m->user_stacks : 1.0;
+	size_t used, i;
+
+	used = snprintf(buf, len, "%.1f %% complete (reached _start, main or the thread start), by %s",
+			100.0 * m->complete / tot,
+			m->unwinder && !strcmp(m->unwinder, "dwarf") ? ".eh_frame tables" : "frame pointers");
+	for (i = 0; i < sizeof(m->ends) / sizeof(m->ends[0]) && used < len; i++) {
+		if (!m->ends[i])
+			continue;
+		used += snprintf(buf + used, len - used, "%s %.1f %% %s", used && strchr(buf, ';') ? "," : ";",
+				 100.0 * m->ends[i] / tot, profile_end_name(i));
+	}
+}

@@ -37,7 +37,7 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 {
 	const struct profile_meta *m = &p->meta;
 	struct func_row *rows;
-	size_t n, i;
+	size_t n, i, k;
 	uint32_t j;
 
 	(void)o;
@@ -55,6 +55,15 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
 		m->lost_counts, m->lost_ustacks, m->lost_kstacks, m->kstack_collisions,
 		m->ustack_truncated, m->lost_events);
+	fprintf(out, "  \"stack_quality\": {\"unwinder\": \"%s\", \"user_stacks\": %" PRIu64
+		", \"complete\": %" PRIu64 ", \"incomplete\": {", m->unwinder ? m->unwinder : "fp",
+		m->user_stacks, m->complete);
+	for (i = 0, k = 0; i < sizeof(m->ends) / sizeof(m->ends[0]); i++) {
+		if (!m->ends[i])
+			continue;
+		fprintf(out, "%s\"%s\": %" PRIu64, k++ ? ", " : "", profile_end_name(i), m->ends[i]);
+	}
+	fputs("}},\n", out);
 	fputs("  \"functions\": [", out);
 	for (i = 0; i < n; i++) {
 		const struct frame *f = profile__frame_at(p, rows[i].frame);

@@ -41,6 +41,8 @@ struct func_row {
 
 /* rows sorted by self, then total, then name: an array of *n*; NULL on error */
 struct func_row *render_func_rows(const struct profile *p, size_t *n);
+/* "99.5 % complete (...); truncated: 0.3 % no_table, ..." into *buf* */
+void render_quality(const struct profile *p, char *buf, size_t len);
 /* lines describing losses and their fix, for table headers and stderr */
 void render_losses(const struct profile *p, FILE *out, const char *prefix);
 

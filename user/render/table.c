@@ -16,6 +16,12 @@ static void header(const struct profile *p, FILE *out)
 		fprintf(out, " at %u Hz", m->freq);
 	fprintf(out, ", %.2f s, %" PRIu64 " samples, %" PRIu64 " lost\n", m->duration,
 		p->total, lost);
+	if (m->user_stacks) {
+		char q[512];
+
+		render_quality(p, q, sizeof(q));
+		fprintf(out, "# user stacks: %s\n", q);
+	}
 	render_losses(p, out, "# warning: ");
 }
 

@@ -390,6 +390,9 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 		if (!dso__file_to_vaddr(m->dso, off, &vaddr))
 			vaddr = off;
 		sym = dso__find(m->dso, vaddr);
+		/* a signal handler "returns" to the first byte of __restore_rt */
+		if (!sym && look != addr)
+			sym = dso__find(m->dso, vaddr + 1);
 		if (sym) {
 			out->func = sym_name(s, sym);
 			out->known = true;
