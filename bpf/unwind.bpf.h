@@ -17,7 +17,6 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);		/* sized by user space */
 	__type(key, __u32);
 	__type(value, struct unwind_row);

@@ -25,20 +25,25 @@ cpu_ns() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# calibrate ROUNDS so the work takes ~3 s
-r=$("$T/cpu_split" -r 20000 | awk '{ print $2 }')
-ROUNDS=$(awk -v r="$r" 'BEGIN { printf "%d", 20000 * 3 / r }')
+# ROUNDS of WORKLOAD that take ~3 s
+calibrate() {
+	local r
+	r=$("$T/$1" -r "$2" | awk '{ print $2 }')
+	awk -v r="$r" -v n="$2" 'BEGIN { printf "%d", n * 3 / r }'
+}
 
 # one measurement: config -> "work_seconds profiler_cpu_seconds"
 measure() {
 	local cfg=$1 wpid ppid=0 t0 t1 work
-	WAIT_FOR_SIGUSR1=1 "$T/cpu_split" -r "$ROUNDS" >"$TMP/w.out" &
+	WAIT_FOR_SIGUSR1=1 "$T/$WORKLOAD" -r "$ROUNDS" >"$TMP/w.out" &
 	wpid=$!
 	until grep -q ready "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
 	case $cfg in
 	none) ;;
+	ebprof-fp-*) $EBPROF --fp -p "$wpid" -F "${cfg#ebprof-fp-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	perf-fp-*) perf record -q -g -F "${cfg#perf-fp-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
+	perf-dwarf-*) perf record -q --call-graph dwarf -F "${cfg#perf-dwarf-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
 	bpftrace-*) bpftrace -e "profile:hz:${cfg#bpftrace-} /pid == $wpid/ { @[kstack, ustack] = count(); }" \
 			>/dev/null 2>&1 & ppid=$! ;;
 	esac
@@ -55,42 +60,63 @@ measure() {
 	awk -v w="$work" -v c=$((t1 - t0)) 'BEGIN { printf "%.6f %.5f\n", w, c / 1e9 / w }'
 }
 
-configs=(none ebprof-99 perf-fp-99 ebprof-999 perf-fp-999)
-command -v bpftrace >/dev/null && configs+=(bpftrace-99 bpftrace-999)
-command -v perf >/dev/null || configs=(none ebprof-99 ebprof-999)
-# interleaved, and rotated each repetition so no configuration always runs first
-for rep in $(seq "$REPS"); do
-	n=${#configs[@]}
-	for i in $(seq 0 $((n - 1))); do
-		cfg=${configs[$(((i + rep) % n))]}
-		measure "$cfg" >>"$TMP/$cfg.txt"
+# run every configuration REPS times, interleaved and rotated so that no
+# configuration always runs first; print the table
+run_table() {
+	local title=$1 n i cfg rep base w c
+	shift
+	rm -f "$TMP"/*.txt
+	for rep in $(seq "$REPS"); do
+		n=$#
+		for i in $(seq 0 $((n - 1))); do
+			cfg=${@:$(((i + rep) % n + 1)):1}
+			measure "$cfg" >>"$TMP/$cfg.txt"
+		done
 	done
-done
+	base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
+	printf '\n%s: %s -r %d (%.2f s of work), median of %d runs\n' "$title" "$WORKLOAD" "$ROUNDS" "$base" "$REPS"
+	printf '%-16s %10s %10s %22s\n' config work_s slowdown profiler_cpu_s_per_s
+	for cfg in "$@"; do
+		w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
+		c=$(awk '{ print $2 }' "$TMP/$cfg.txt" | median)
+		awk -v cfg="$cfg" -v w="$w" -v b="$base" -v c="$c" \
+			'BEGIN { printf "%-16s %10.3f %9.2f%% %22.5f\n", cfg, w, 100 * (w / b - 1), c }'
+	done
+}
 
-base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
-printf '\nCPU profiling overhead: cpu_split -r %d (%.2f s of work), median of %d runs, 2 CPUs\n' "$ROUNDS" "$base" "$REPS"
-printf '%-14s %12s %10s %22s\n' config work_s slowdown profiler_cpu_s_per_s
-for cfg in "${configs[@]}"; do
-	w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
-	c=$(awk '{ print $2 }' "$TMP/$cfg.txt" | median)
-	awk -v cfg="$cfg" -v w="$w" -v b="$base" -v c="$c" \
-		'BEGIN { printf "%-14s %12.3f %9.2f%% %22.5f\n", cfg, w, 100 * (w / b - 1), c }'
-done | tee "$TMP/table"
+have_perf=$(command -v perf >/dev/null && echo 1)
+have_bpftrace=$(command -v bpftrace >/dev/null && echo 1)
+
+# 1. frame-pointer code: the sampler itself against perf and bpftrace
+WORKLOAD=cpu_split
+ROUNDS=$(calibrate cpu_split 20000)
+configs=(none ebprof-99 ebprof-999)
+[ -n "$have_perf" ] && configs+=(perf-fp-99 perf-fp-999)
+[ -n "$have_bpftrace" ] && configs+=(bpftrace-99 bpftrace-999)
+run_table "CPU profiling overhead, frame-pointer workload" "${configs[@]}"
+
+# 2. no frame pointers, 30+ frames deep: unwind tables against perf's copies of the stack
+WORKLOAD=qsort_deep
+ROUNDS=$(calibrate qsort_deep 20)
+configs=(none ebprof-99 ebprof-999 ebprof-fp-99 ebprof-fp-999)
+[ -n "$have_perf" ] && configs+=(perf-dwarf-99 perf-dwarf-999 perf-fp-99 perf-fp-999)
+run_table "Stack unwinding overhead, -O2 -fomit-frame-pointer workload" "${configs[@]}"
 echo
-awk '{ gsub("-", "_", $1); printf "overhead_%s %.2f %%\ncpu_%s %.5f s/s\n", $1, $3, $1, $4 }' "$TMP/table" | grep -v '_none '
 
 # BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload
 old=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-"$T/cpu_split" 6 >/dev/null &
-wpid=$!
-$EBPROF -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
-epid=$!
-sleep 3.5
-bpftool prog show | awk '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
-	END { if (c) printf "bpf_ns_per_sample %.0f ns\n", t / c }'
-wait $epid
-kill $wpid 2>/dev/null
+for mode in dwarf fp; do
+	"$T/qsort_deep" 6 >/dev/null &
+	wpid=$!
+	$EBPROF $([ $mode = fp ] && echo --fp) -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
+	epid=$!
+	sleep 3.5
+	bpftool prog show | awk -v m=$mode '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+		END { if (c) printf "bpf_ns_per_sample_%s_qsort_deep %.0f ns\n", m, t / c }'
+	wait $epid
+	kill $wpid 2>/dev/null
+done
 sysctl -qw kernel.bpf_stats_enabled="$old"
 
 # time to attach: main() to perf events enabled (the first sample follows within 1/F per CPU)
@@ -104,6 +130,9 @@ awk '{ printf "ebprof_peak_rss_p_999hz_3s %.1f MB\n", $1 / 1024 }' "$TMP/rss"
 kill $wpid
 /usr/bin/time -f "%M" -o "$TMP/rss" $EBPROF -a -d 3 -F 999 -o /dev/null 2>/dev/null
 awk '{ printf "ebprof_peak_rss_a_999hz_3s %.1f MB\n", $1 / 1024 }' "$TMP/rss"
+
+# unwind tables for libc + libpython3.11
+"$T/unwindbench"
 
 # symbolizer: 100k distinct addresses over libc and libpython
 PY=$(ls /usr/lib/x86_64-linux-gnu/libpython3*.so.1.0 2>/dev/null | head -1)

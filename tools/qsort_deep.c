@@ -5,9 +5,11 @@
  * hot, where nearly all the time goes.  Frame pointers cannot walk this;
  * unwind tables must.
  *
- * usage: qsort_deep [SECONDS]
+ * usage: qsort_deep [SECONDS | -r ROUNDS]
+ * With -r, prints "work_s T rounds R": the bench's self-timed work.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "workload.h"
 
 #define N 4096
@@ -66,6 +68,18 @@ noinline void run(double secs)
 
 int main(int argc, char **argv)
 {
+	double t0;
+	long i, rounds;
+
+	if (argc > 2 && !strcmp(argv[1], "-r")) {
+		rounds = atol(argv[2]);
+		maybe_wait_for_go();
+		t0 = now();
+		for (i = 0; i < rounds; i++)
+			descend(12);
+		printf("work_s %.6f rounds %ld\n", now() - t0, rounds);
+		return 0;
+	}
 	maybe_wait_for_go();
 	run(argc > 1 ? atof(argv[1]) : 3);
 	return 0;

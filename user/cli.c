@@ -35,7 +35,7 @@ static const char usage[] =
 "      --per-thread        split the profile by thread\n"
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
 "      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
-"      --unwind-rows N     rows in the unwind table pool (default 4194304, 8 bytes each)\n"
+"      --unwind-rows N     rows in the unwind table pool (default 2097152, 8 bytes each)\n"
 "  -v, --verbose           say when sampling starts and how long attaching took\n"
 "      --debug             show libbpf's messages and ebprof's decisions\n"
 "  -h, --help              show this help\n"
@@ -170,7 +170,7 @@ static void defaults(struct ebprof_opts *o)
 	o->freq = 99;
 	o->rows = 25;
 	o->map_size = 16384;
-	o->unwind_rows = 4 << 20;
+	o->unwind_rows = 2 << 20;
 	cli_parse_event("cpu-clock", &o->event);
 }
 

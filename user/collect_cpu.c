@@ -33,8 +33,6 @@ struct cpu_run {
 	bool track_mmap;	/* else re-read the targets' mappings periodically */
 	bool dwarf;		/* user stacks by unwind tables */
 	struct bpf_program *prog;	/* the sampler in use */
-	struct unwind_row *rows;	/* the mmap'ed row pool */
-	size_t rows_len;
 	struct unwind_pool *pool;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
@@ -444,20 +442,29 @@ static void select_sampler(struct cpu_run *r)
 	bpf_program__set_autoload(skel->progs.do_sample_compat, r->prog == skel->progs.do_sample_compat);
 }
 
-/* map the row pool of the unwind tables into our memory */
-static int map_row_pool(struct cpu_run *r)
+/* store rows in the BPF row pool, in batches (kernel 5.6+) */
+static int write_rows(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n)
 {
-	size_t page = sysconf(_SC_PAGESIZE), cap = r->o->unwind_rows;
+	struct cpu_run *r = ctx;
+	int fd = bpf_map__fd(r->skel->maps.unwind_rows);
+	__u32 *keys = malloc(n * sizeof(*keys));
+	size_t done = 0;
+	int err = 0;
 
-	r->rows_len = (cap * sizeof(struct unwind_row) + page - 1) / page * page;
-	r->rows = mmap(NULL, r->rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(r->skel->maps.unwind_rows), 0);
-	if (r->rows == MAP_FAILED) {
-		r->rows = NULL;
-		return -errno;
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = first + i;
+	while (done < n && !err) {
+		__u32 count = n - done;
+
+		err = bpf_map_update_batch(fd, keys + done, rows + done, &count, NULL);
+		if (err)
+			err = -errno;
+		done += count;
 	}
-	r->pool = unwind_pool__new(r->rows, cap);
-	return r->pool ? 0 : -ENOMEM;
+	free(keys);
+	return err;
 }
 
 int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out)
@@ -519,9 +526,9 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	}
 
 	if (r.dwarf) {
-		err = map_row_pool(&r);
-		if (err) {
-			pr_err("cannot map the unwind table pool: %s\n", strerror(-err));
+		r.pool = unwind_pool__new(o->unwind_rows, write_rows, &r);
+		if (!r.pool) {
+			pr_err("out of memory\n");
 			goto cleanup;
 		}
 	}
@@ -606,6 +613,11 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	p->meta.per_thread = o->per_thread;
 	p->meta.per_process = o->all || o->npids > 1;
 	p->meta.unwinder = r.dwarf ? "dwarf" : "fp";
+	if (r.pool) {
+		p->meta.table_rows = unwind_pool__used(r.pool);
+		p->meta.table_files = unwind_pool__files(r.pool);
+		p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
+	}
 	read_stats(&r, &p->meta);
 	err = build_profile(&r, p);
 	if (err) {
@@ -625,8 +637,6 @@ cleanup:
 		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),
 			unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool));
 	unwind_pool__free(r.pool);
-	if (r.rows)
-		munmap(r.rows, r.rows_len);
 	profile__free(p);
 	free(r.links);
 	free(r.pefds);

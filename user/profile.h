@@ -48,6 +48,9 @@ struct profile_meta {
 	uint64_t user_stacks;	/* samples with a user stack */
 	uint64_t complete;	/* ... whose walk reached _start, main or the thread start */
 	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
+	/* unwind tables (dwarf): rows stored, files, time to build them */
+	uint64_t table_rows, table_files;
+	double table_build_s;
 };
 
 /* names of enum ebprof_walk_end values, for reports ("no_table", ...) */

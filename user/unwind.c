@@ -425,19 +425,21 @@ struct pool_entry {
 };
 
 struct unwind_pool {
-	struct unwind_row *mem;
+	unwind_write_fn write;
+	void *ctx;
 	size_t cap, used, files;
 	double seconds;
 	struct strmap *by_dso;	/* struct dso * -> pool_entry */
 };
 
-struct unwind_pool *unwind_pool__new(struct unwind_row *mem, size_t cap)
+struct unwind_pool *unwind_pool__new(size_t cap, unwind_write_fn write, void *ctx)
 {
 	struct unwind_pool *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->mem = mem;
+	p->write = write;
+	p->ctx = ctx;
 	p->cap = cap;
 	p->by_dso = strmap__new();
 	if (!p->by_dso) {
@@ -489,8 +491,9 @@ int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint
 			elf_end(elf);
 		if (!e->err && p->used + n > p->cap)
 			e->err = -ENOSPC;
+		if (!e->err)
+			e->err = p->write(p->ctx, p->used, rows, n);
 		if (!e->err) {
-			memcpy(p->mem + p->used, rows, n * sizeof(*rows));
 			e->first = p->used;
 			e->nrows = n;
 			p->used += n;

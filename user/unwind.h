@@ -9,8 +9,9 @@
  * gaps between FDEs.  Any other rule becomes an INVALID row, where the walk
  * stops as truncated: it never guesses.
  *
- * An unwind_pool hands out ranges of a row array (the BPF map, mmap'ed) to
- * files, building each file's rows once and sharing them between processes.
+ * An unwind_pool hands out ranges of a row array (the BPF map) to files,
+ * building each file's rows once and sharing them between processes; a
+ * writer callback stores the rows (a batch map update, or memory in tests).
  */
 #ifndef __EBPROF_UNWIND_H
 #define __EBPROF_UNWIND_H
@@ -36,7 +37,10 @@ const struct unwind_row *unwind_find_row(const struct unwind_row *rows, size_t n
 
 struct unwind_pool;
 
-struct unwind_pool *unwind_pool__new(struct unwind_row *mem, size_t cap);
+/* store *n* rows at index *first* of the row array: 0 or -errno */
+typedef int (*unwind_write_fn)(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n);
+
+struct unwind_pool *unwind_pool__new(size_t cap, unwind_write_fn write, void *ctx);
 void unwind_pool__free(struct unwind_pool *p);
 /*
  * the rows of *d* in the pool, built on first use: 0, -ENOENT (the file has

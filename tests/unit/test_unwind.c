@@ -185,10 +185,16 @@ static int no_cfi(void)
 	return T_OK;
 }
 
+static int write_mem(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n)
+{
+	memcpy((struct unwind_row *)ctx + first, rows, n * sizeof(*rows));
+	return 0;
+}
+
 static int pool_shares_files(void)
 {
 	struct unwind_row *mem = calloc(1 << 20, sizeof(*mem));
-	struct unwind_pool *p = unwind_pool__new(mem, 1 << 20);
+	struct unwind_pool *p = unwind_pool__new(1 << 20, write_mem, mem);
 	int fd = open(".output/tests/sym_fixture", O_RDONLY);
 	struct dso *d = dso__new_fd(fd, ".output/tests/sym_fixture", "");
 	uint32_t f1, n1, f2, n2;
@@ -202,7 +208,7 @@ static int pool_shares_files(void)
 	unwind_pool__free(p);
 	dso__free(d);
 	/* a pool too small for the file says so */
-	p = unwind_pool__new(mem, 2);
+	p = unwind_pool__new(2, write_mem, mem);
 	fd = open(".output/tests/sym_fixture", O_RDONLY);
 	d = dso__new_fd(fd, ".output/tests/sym_fixture", "");
 	T_ASSERT(unwind_pool__get(p, d, &f1, &n1) == -ENOSPC);

@@ -63,7 +63,9 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 			continue;
 		fprintf(out, "%s\"%s\": %" PRIu64, k++ ? ", " : "", profile_end_name(i), m->ends[i]);
 	}
-	fputs("}},\n", out);
+	fprintf(out, "}, \"table_rows\": %" PRIu64 ", \"table_files\": %" PRIu64
+		", \"table_bytes\": %" PRIu64 ", \"table_build_ms\": %.1f},\n", m->table_rows,
+		m->table_files, m->table_rows * 8, 1000 * m->table_build_s);
 	fputs("  \"functions\": [", out);
 	for (i = 0; i < n; i++) {
 		const struct frame *f = profile__frame_at(p, rows[i].frame);
