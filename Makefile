@@ -34,7 +34,7 @@ HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
-	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench
+	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot
 
 ifeq ($(V),1)
 	Q =
@@ -57,6 +57,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
+		gdb rustc \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 
@@ -133,6 +134,13 @@ $(OUTPUT)/tools/dlopen_late: tools/dlopen_late.c tools/workload.h | $(OUTPUT)/to
 $(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
+# Rust when Debian's rustc is there (the test skips otherwise)
+# (Debian's, which a fresh machine gets from make deps, before a rustup one)
+RUSTC ?= $(shell test -x /usr/bin/rustc && echo /usr/bin/rustc || echo rustc)
+$(OUTPUT)/tools/rust_hot: tools/rust_hot.rs | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)if command -v $(RUSTC) >/dev/null; then $(RUSTC) -O -g -C force-frame-pointers=no $< -o $@; \
+	else echo "  (rustc missing: Rust unwinding test skipped)"; fi
 $(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@

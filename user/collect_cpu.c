@@ -68,7 +68,7 @@ static void unwind_update(struct cpu_run *r, int tgid)
 		return;
 	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++) {
 		struct unwind_map *m = &up->maps[up->nmaps];
-		uint64_t vaddr;
+		uint64_t bias;
 		int err;
 
 		m->start = maps[i].start;
@@ -79,8 +79,8 @@ static void unwind_update(struct cpu_run *r, int tgid)
 			continue;
 		}
 		err = unwind_pool__get(r->pool, maps[i].dso, &m->first, &m->nrows);
-		if (!err && dso__file_to_vaddr(maps[i].dso, maps[i].pgoff, &vaddr)) {
-			m->bias = m->start - vaddr;
+		if (!err && dso__map_bias(maps[i].dso, m->start, maps[i].pgoff, true, &bias)) {
+			m->bias = bias;
 			m->flags = EBPROF_MAP_TABLE;
 		} else {
 			if (err == -ENOSPC && !r->pool_full_warned) {

@@ -166,6 +166,13 @@ static int demangling(void)
 	d = demangle("_ZN4core3fmt5write17h0123456789abcdefE");
 	T_ASSERT_STR(d, "core::fmt::write");
 	free(d);
+	/* escapes, and LLVM's ".llvm.N" suffix */
+	d = demangle("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h193778884b59623dE.llvm.11176999414974712391");
+	T_ASSERT_STR(d, "std::rt::lang_start::{{closure}}");
+	free(d);
+	d = demangle("_ZN4core3ptr85drop_in_place$LT$std..rt..lang_start$LT$$LP$$RP$$GT$..$u7b$$u7b$closure$u7d$$u7d$$GT$17h0123456789abcdefE");
+	T_ASSERT_STR(d, "core::ptr::drop_in_place<std::rt::lang_start<()>::{{closure}}>");
+	free(d);
 	T_ASSERT(demangle("main") == NULL);
 	T_ASSERT(demangle("_Zgarbage") == NULL);
 	return T_OK;

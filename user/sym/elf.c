@@ -14,6 +14,7 @@
 
 struct load {
 	uint64_t off, vaddr, filesz;
+	bool exec;
 };
 
 struct dso {
@@ -228,6 +229,7 @@ static void read_loads(struct dso *d, Elf *elf)
 		d->loads[d->nloads].off = ph.p_offset;
 		d->loads[d->nloads].vaddr = ph.p_vaddr;
 		d->loads[d->nloads].filesz = ph.p_filesz;
+		d->loads[d->nloads].exec = ph.p_flags & PF_X;
 		d->nloads++;
 	}
 }
@@ -445,6 +447,31 @@ bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr)
 		if (off >= l->off && off < l->off + l->filesz) {
 			*vaddr = off - l->off + l->vaddr;
 			return true;
+		}
+	}
+	return false;
+}
+
+bool dso__map_bias(struct dso *d, uint64_t start, uint64_t pgoff, bool exec, uint64_t *bias)
+{
+	int pass, i;
+
+	dso__load(d);
+	/*
+	 * Linkers may pack segments so that two share a file page (lld, rustc):
+	 * the page at *pgoff* then belongs to the segment with the mapping's
+	 * permissions.  Try those first.
+	 */
+	for (pass = exec ? 0 : 1; pass < 2; pass++) {
+		for (i = 0; i < d->nloads; i++) {
+			const struct load *l = &d->loads[i];
+
+			if (pass == 0 && !l->exec)
+				continue;
+			if (pgoff >= (l->off & ~0xfffULL) && pgoff < l->off + l->filesz) {
+				*bias = start - (pgoff - l->off + l->vaddr);
+				return true;
+			}
 		}
 	}
 	return false;

@@ -36,6 +36,11 @@ const char *dso__name(const struct dso *d);
 int dso__load(struct dso *d);
 /* a file offset in a mapping to the ELF virtual address symbols use */
 bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr);
+/*
+ * for a mapping of the file at *start* from offset *pgoff* (*exec*: an
+ * executable one), the bias: address - bias = ELF virtual address
+ */
+bool dso__map_bias(struct dso *d, uint64_t start, uint64_t pgoff, bool exec, uint64_t *bias);
 /* the function containing *vaddr*, or NULL */
 const struct sym *dso__find(struct dso *d, uint64_t vaddr);
 size_t dso__nr_syms(struct dso *d);

@@ -383,11 +383,14 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 			m = &p->maps[lo - 1];
 	}
 	if (m && m->dso) {
-		uint64_t off = look - m->start + m->pgoff, vaddr;
+		uint64_t off = look - m->start + m->pgoff, vaddr, bias;
 		const struct sym *sym;
 
 		out->module = m->name;
-		if (!dso__file_to_vaddr(m->dso, off, &vaddr))
+		/* the mappings symbolized are executable ones */
+		if (dso__map_bias(m->dso, m->start, m->pgoff, true, &bias))
+			vaddr = look - bias;
+		else if (!dso__file_to_vaddr(m->dso, off, &vaddr))
 			vaddr = off;
 		sym = dso__find(m->dso, vaddr);
 		/* a signal handler "returns" to the first byte of __restore_rt */

@@ -1,0 +1,16 @@
+#!/bin/bash
+# Rust at -O without frame pointers: names demangled, stacks reach _start,
+# and the 3:1 split between Burner::burn and light holds.
+. "$(dirname "$0")/lib.sh"
+need_root
+[ -x "$T/rust_hot" ] || skip "rustc is not installed (apt-get install rustc)"
+$EBPROF -F 999 -o "$TMP/p.folded" -- "$T/rust_hot" 2 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
+head -3 "$TMP/p.folded" | cut -c1-300
+c=$(share "$TMP/p.folded" '^rust_hot;_start;__libc_start_main;__libc_start_call_main;main;.*rust_hot::main;rust_hot::workload::run;')
+b=$(share "$TMP/p.folded" ';rust_hot::workload::run;rust_hot::workload::Burner::burn$')
+l=$(share "$TMP/p.folded" ';rust_hot::workload::run;rust_hot::workload::light$')
+info "from _start through rust_hot::main to run: $c %; Burner::burn $b %, light $l %"
+at_least "$c" 95 || fail "only $c % of stacks reach _start"
+within "$b" 75 5 || fail "Burner::burn $b %, expected 75 +- 5"
+within "$l" 25 5 || fail "light $l %, expected 25 +- 5"
+exit 0
