@@ -4,12 +4,12 @@
 need_root
 start "$T/cpu_split" 8
 sleep 0.5
-$EBPROF -p "$WPID" -d 3 -F 499 -f folded -o "$TMP/p.folded" 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
+$EBPROF -p "$WPID" -d 3 -F 999 -f folded -o "$TMP/p.folded" 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
 n=$(total "$TMP/p.folded")
 a=$(share "$TMP/p.folded" ';burn_a(;|$)')
 b=$(share "$TMP/p.folded" ';burn_b(;|$)')
 info "samples $n, burn_a $a %, burn_b $b %"
-at_least "$n" 1000 || fail "too few samples: $n (expected ~1500 at 499 Hz for 3 s)"
+at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
 within "$a" 75 3 || fail "burn_a $a % is not 75 +- 3"
 within "$b" 25 3 || fail "burn_b $b % is not 25 +- 3"
 # the table shows the same thing, with the header
