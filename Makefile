@@ -24,7 +24,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # modules without libbpf: unit-tested, also under sanitizers
 PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
-	user/sym/demangle.c user/sym/symbolizer.c user/unwind.c \
+	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c
 BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c
@@ -139,7 +139,8 @@ $(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT
 RUSTC ?= $(shell test -x /usr/bin/rustc && echo /usr/bin/rustc || echo rustc)
 $(OUTPUT)/tools/rust_hot: tools/rust_hot.rs | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
-	$(Q)if command -v $(RUSTC) >/dev/null; then $(RUSTC) -O -g -C force-frame-pointers=no $< -o $@; \
+	$(Q)if command -v $(RUSTC) >/dev/null; then $(RUSTC) -O -g -C force-frame-pointers=no $< -o $@ && \
+		$(RUSTC) -O -g -C force-frame-pointers=no -C symbol-mangling-version=v0 $< -o $@_v0; \
 	else echo "  (rustc missing: Rust unwinding test skipped)"; fi
 $(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)

@@ -178,5 +178,36 @@ static int demangling(void)
 	return T_OK;
 }
 
+/* Rust v0 ("_R") names, against c++filt's output recorded in the fixture */
+static int demangling_rust_v0(void)
+{
+	FILE *f = fopen("tests/unit/fixtures/rust_v0.txt", "r");
+	char line[8192];
+	int n = 0;
+
+	T_ASSERT(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t'), *d;
+
+		if (!tab)
+			continue;
+		*tab++ = '\0';
+		tab[strcspn(tab, "\n")] = '\0';
+		d = demangle(line);
+		if (!d || strcmp(d, tab))
+			fprintf(stderr, "  %s\n  got      %s\n  expected %s\n", line, d ? d : "(null)", tab);
+		T_ASSERT(d && !strcmp(d, tab));
+		free(d);
+		n++;
+	}
+	fclose(f);
+	T_ASSERT(n >= 40);
+	/* malformed input never crashes, and yields no name */
+	T_ASSERT(demangle("_RNvB9999_3foo") == NULL);
+	T_ASSERT(demangle("_RNvCs") == NULL);
+	T_ASSERT(demangle("_R") == NULL);
+	return T_OK;
+}
+
 T_MAIN("symbolizer", T(own_function), T(libc_function), T(return_address_adjust),
-       T(perf_map_and_unknown), T(exited_process), T(kernel_symbols), T(demangling))
+       T(perf_map_and_unknown), T(exited_process), T(kernel_symbols), T(demangling), T(demangling_rust_v0))

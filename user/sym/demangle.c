@@ -75,6 +75,8 @@ char *demangle(const char *name)
 	int status = 0;
 	bool rust;
 
+	if (!strncmp(name, "_R", 2))
+		return rust_v0_demangle(name);
 	if (strncmp(name, "_Z", 2))
 		return NULL;
 	copy = strdup(name);

@@ -7,5 +7,7 @@
  * NULL when *name* is not mangled or cannot be demangled
  */
 char *demangle(const char *name);
+/* Rust's v0 mangling ("_R..."), malloc'd, or NULL */
+char *rust_v0_demangle(const char *sym);
 
 #endif
