@@ -175,7 +175,6 @@ static void generic_args(struct v0 *v)
 				puts_(v, "_");
 			} else {
 				type(v);
-				v->olen -= 0;
 				eat(v, 'n');
 				while (peek(v) != '_' && !v->bad)
 					next(v);
@@ -186,6 +185,23 @@ static void generic_args(struct v0 *v)
 		}
 	}
 	puts_(v, ">");
+}
+
+/* drop what was printed since *o* */
+static void truncate_to(struct v0 *v, size_t o)
+{
+	v->olen = o;
+	if (v->out)
+		v->out[o] = '\0';
+}
+
+/* an impl's own path (where the impl block is) is parsed but not printed */
+static void impl_path(struct v0 *v)
+{
+	size_t o = v->olen;
+
+	path(v);
+	truncate_to(v, o);
 }
 
 static void path(struct v0 *v)
@@ -203,31 +219,14 @@ static void path(struct v0 *v)
 		break;
 	case 'M':	/* <T> */
 		disambiguator(v);
-		v->depth++;
-		{
-			/* the impl's own path is not printed */
-			size_t o = v->olen;
-
-			path(v);
-			v->olen = o;
-			if (v->out)
-				v->out[o] = '\0';
-		}
+		impl_path(v);
 		puts_(v, "<");
 		type(v);
 		puts_(v, ">");
-		v->depth--;
 		break;
 	case 'X':	/* <T as Trait> */
 		disambiguator(v);
-		{
-			size_t o = v->olen;
-
-			path(v);
-			v->olen = o;
-			if (v->out)
-				v->out[o] = '\0';
-		}
+		impl_path(v);
 		puts_(v, "<");
 		type(v);
 		puts_(v, " as ");
@@ -260,11 +259,8 @@ static void path(struct v0 *v)
 
 				puts_(v, ":");
 				ident(v, true);
-				if (v->olen == o + 1) {
-					v->olen = o;
-					if (v->out)
-						v->out[o] = '\0';
-				}
+				if (v->olen == o + 1)
+					truncate_to(v, o);
 			}
 			snprintf(buf, sizeof(buf), "#%llu}", (unsigned long long)n);
 			puts_(v, buf);
@@ -277,11 +273,8 @@ static void path(struct v0 *v)
 				size_t before = v->olen;
 
 				ident(v, true);
-				if (v->olen == before) {	/* an unnamed item */
-					v->olen = o;
-					if (v->out)
-						v->out[o] = '\0';
-				}
+				if (v->olen == before)	/* an unnamed item */
+					truncate_to(v, o);
 			}
 		}
 		break;
@@ -406,9 +399,6 @@ static void type(struct v0 *v)
 		while (peek(v) != '_' && !v->bad)
 			next(v);
 		eat(v, '_');
-		{
-			/* the const's type printed above is not wanted */
-		}
 		break;
 	case 'S':
 		puts_(v, "[");
