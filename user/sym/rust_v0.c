@@ -394,7 +394,12 @@ static void type(struct v0 *v)
 			base62(v);
 			break;
 		}
-		type(v);	/* the const's type, then its data */
+		{
+			size_t o = v->olen;
+
+			type(v);	/* the const's type (not printed), then its data */
+			truncate_to(v, o);
+		}
 		eat(v, 'n');
 		while (peek(v) != '_' && !v->bad)
 			next(v);
