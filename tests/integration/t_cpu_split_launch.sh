@@ -16,7 +16,7 @@ info "full-chain share $m %"
 at_least "$m" 95 || fail "only $m % of stacks show _start;__libc_start_main;__libc_start_call_main;main;work;burn_x;spin_leaf"
 grep -q "^work_s" "$TMP/out" || fail "the command's own output is missing"
 # the frame-pointer walk (--fp) finds the frameless leaf's caller too
-$EBPROF --fp -F 999 -o "$TMP/fp.folded" -- "$T/cpu_split" 2 >/dev/null 2>&1 || fail "ebprof --fp failed"
+$EBPROF --fp -F 999 -o "$TMP/fp.folded" -- "$T/cpu_split" 3 >/dev/null 2>&1 || fail "ebprof --fp failed"
 m=$(share "$TMP/fp.folded" '^cpu_split;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
 info "--fp: full-chain share $m %, burn_a $(share "$TMP/fp.folded" ';burn_a;') %"
 at_least "$m" 95 || fail "--fp: only $m % of stacks show __libc_start_call_main;main;work;burn_x;spin_leaf"

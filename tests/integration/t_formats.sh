@@ -5,7 +5,7 @@ need_root
 start "$T/cpu_split" 10
 sleep 0.3
 for ext in folded json svg txt; do
-	$EBPROF -p "$WPID" -d 1 -F 299 -o "$TMP/p.$ext" 2>/dev/null || fail "-o p.$ext failed"
+	$EBPROF -p "$WPID" -d 1 -F 999 -o "$TMP/p.$ext" 2>/dev/null || fail "-o p.$ext failed"
 done
 head -c 5 "$TMP/p.svg" | grep -q '<?xml' || fail "p.svg is not SVG"
 grep -q '^# ebprof cpu' "$TMP/p.txt" || fail "p.txt is not a table"

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v node >/dev/null || skip "node is not installed"
-$EBPROF -F 499 -o "$TMP/p.svg" -- "$T/cpu_split" 2 >/dev/null 2>&1 || fail "ebprof failed"
+$EBPROF -F 999 -o "$TMP/p.svg" -- "$T/cpu_split" 3 >/dev/null 2>&1 || fail "ebprof failed"
 out=$(node tests/integration/svg_check.js "$TMP/p.svg") || fail "$out"
 echo "$out" | head -1
 share=$(echo "$out" | tail -1)

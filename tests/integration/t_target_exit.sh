@@ -5,7 +5,7 @@ need_root
 start "$T/cpu_split" 1.5
 sleep 0.2
 t0=$(date +%s%N)
-$EBPROF -p "$WPID" -d 30 -F 499 -f folded -o "$TMP/p.folded" 2>"$TMP/err" || fail "ebprof exited $? : $(cat "$TMP/err")"
+$EBPROF -p "$WPID" -d 30 -F 999 -f folded -o "$TMP/p.folded" 2>"$TMP/err" || fail "ebprof exited $? : $(cat "$TMP/err")"
 secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.2f", d / 1e9 }')
 info "ebprof ran $secs s for a target that lived 1.3 s more"
 at_least 3 "$secs" || fail "ebprof took $secs s to notice the exit"
