@@ -28,6 +28,14 @@ start() {
 	PIDS+=("$WPID")
 }
 
+# start a workload held before its work (WAIT_FOR_SIGUSR1=1) and wait
+# until it says it is ready; release it with "kill -USR1 $WPID"
+start_held() {
+	WAIT_FOR_SIGUSR1=1 start "$@"
+	for _ in $(seq 50); do grep -q ready "$TMP/workload.out" && return; sleep 0.1; done
+	fail "$1 never became ready"
+}
+
 # samples in a folded file
 total() { awk '{ n += $NF } END { print n + 0 }' "$1"; }
 # percentage of samples whose stack matches an awk regex

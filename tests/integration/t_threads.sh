@@ -2,8 +2,7 @@
 # Threads created after ebprof attached are profiled, each with its stack.
 . "$(dirname "$0")/lib.sh"
 need_root
-WAIT_FOR_SIGUSR1=1 start "$T/threads" 2
-for i in $(seq 50); do grep -q ready "$TMP/workload.out" && break; sleep 0.1; done
+start_held "$T/threads" 2
 $EBPROF -p "$WPID" -d 4 -F 499 --per-thread -f folded -o "$TMP/p.folded" 2>"$TMP/err" &
 EP=$!
 sleep 1	# attached well before the threads exist

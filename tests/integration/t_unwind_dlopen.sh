@@ -3,8 +3,7 @@
 # frames resolve and unwind through it to main.
 . "$(dirname "$0")/lib.sh"
 need_root
-WAIT_FOR_SIGUSR1=1 start "$T/dlopen_late" 2
-for i in $(seq 50); do grep -q ready "$TMP/workload.out" && break; sleep 0.1; done
+start_held "$T/dlopen_late" 2
 $EBPROF -p "$WPID" -d 4 -F 499 -f folded -o "$TMP/p.folded" 2>"$TMP/err" &
 EP=$!
 sleep 1

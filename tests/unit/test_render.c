@@ -4,6 +4,8 @@
 #include "t.h"
 #include "profile.h"
 #include "render/render.h"
+#include <linux/types.h>
+#include "ebprof.h"
 
 /*
  * main -> a -> leaf   x6
@@ -255,6 +257,23 @@ static int formats(void)
 	return T_OK;
 }
 
+static int quality_line(void)
+{
+	struct profile *p = sample_profile();
+	char q[512];
+
+	p->meta.unwinder = "dwarf";
+	p->meta.user_stacks = 200;
+	p->meta.complete = 190;
+	p->meta.ends[EBPROF_END_TABLE_MISS] = 6;
+	p->meta.ends[EBPROF_END_READ_FAULT] = 4;
+	render_quality(p, q, sizeof(q));
+	T_ASSERT_STR(q, "95.0 % complete (reached _start, main or the thread start), by .eh_frame tables;"
+			" 3.0 % table_miss, 2.0 % read_fault");
+	profile__free(p);
+	return T_OK;
+}
+
 T_MAIN("render", T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
-       T(svg_escapes), T(deterministic_order), T(formats))
+       T(svg_escapes), T(deterministic_order), T(formats), T(quality_line))

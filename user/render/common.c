@@ -160,6 +160,7 @@ void render_quality(const struct profile *p, char *buf, size_t len)
 {
 	const struct profile_meta *m = &p->meta;
 	double tot = m->user_stacks ? (double)m->user_stacks : 1.0;
+	const char *sep = ";";
 	size_t used, i;
 
 	used = snprintf(buf, len, "%.1f %% complete (reached _start, main or the thread start), by %s",
@@ -168,7 +169,8 @@ void render_quality(const struct profile *p, char *buf, size_t len)
 	for (i = 0; i < sizeof(m->ends) / sizeof(m->ends[0]) && used < len; i++) {
 		if (!m->ends[i])
 			continue;
-		used += snprintf(buf + used, len - used, "%s %.1f %% %s", used && strchr(buf, ';') ? "," : ";",
-				 100.0 * m->ends[i] / tot, profile_end_name(i));
+		used += snprintf(buf + used, len - used, "%s %.1f %% %s", sep, 100.0 * m->ends[i] / tot,
+				 profile_end_name(i));
+		sep = ",";
 	}
 }

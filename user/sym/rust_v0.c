@@ -224,16 +224,11 @@ static void path(struct v0 *v)
 		type(v);
 		puts_(v, ">");
 		break;
-	case 'X':	/* <T as Trait> */
+	case 'X':	/* a trait impl: where it is, then <T as Trait> as for Y */
 		disambiguator(v);
 		impl_path(v);
-		puts_(v, "<");
-		type(v);
-		puts_(v, " as ");
-		path(v);
-		puts_(v, ">");
-		break;
-	case 'Y':
+		/* fall through */
+	case 'Y':	/* <T as Trait> */
 		puts_(v, "<");
 		type(v);
 		puts_(v, " as ");
