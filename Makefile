@@ -16,7 +16,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
 PKGS := libbpf libelf libdw zlib
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -26,8 +26,8 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
-	user/render/json.c user/render/flamegraph.c
-BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c
+	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c
+BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/python.c
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)

@@ -107,6 +107,8 @@ static __always_inline void request_tables(__u32 tgid)
 	emit(EBPROF_EV_UNWIND_REQ, tgid, 0, 0);
 }
 
+#include "python.bpf.h"
+
 static __always_inline void count_key(struct sample_key *key)
 {
 	__u64 one = 1, *c;
@@ -127,7 +129,7 @@ static __always_inline void count_key(struct sample_key *key)
 	}
 }
 
-static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_mode mode)
+static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_mode mode, bool python)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -188,6 +190,8 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 			stat_inc(EBPROF_STAT_LOST_USTACK);
 		key.flags |= ret;
 	}
+	if (python)
+		key.pystack_hash = pystack_record(tgid, tid, &key.flags);
 
 	count_key(&key);
 	return 0;
@@ -197,21 +201,28 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 SEC("perf_event")
 int do_sample_dwarf(struct bpf_perf_event_data *ctx)
 {
-	return sample(ctx, USTACK_TABLES);
+	return sample(ctx, USTACK_TABLES, true);
 }
 
-/* --fp, or kernels with bpf_task_pt_regs() (5.15+): our own frame-pointer walk. */
+/* --fp on kernels with bpf_loop(): frame pointers, Python stacks. */
+SEC("perf_event")
+int do_sample_fp_loop(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, USTACK_FP, true);
+}
+
+/* Kernels with bpf_task_pt_regs() (5.15+): our own frame-pointer walk. */
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
-	return sample(ctx, USTACK_FP);
+	return sample(ctx, USTACK_FP, false);
 }
 
 /* Older kernels: the kernel's own frame-pointer walk (bpf_get_stack). */
 SEC("perf_event")
 int do_sample_compat(struct bpf_perf_event_data *ctx)
 {
-	return sample(ctx, USTACK_KERNEL_FP);
+	return sample(ctx, USTACK_KERNEL_FP, false);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -250,6 +261,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	/* new code: the old tables no longer apply */
 	bpf_map_delete_elem(&unwind_procs, &tgid);
 	bpf_map_delete_elem(&tables_asked, &tgid);
+	bpf_map_delete_elem(&py_procs, &tgid);
 	emit(EBPROF_EV_EXEC, tgid, 0, g);
 	return 0;
 }
@@ -264,6 +276,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	bpf_map_delete_elem(&unwind_procs, &tgid);
 	bpf_map_delete_elem(&tables_asked, &tgid);
+	bpf_map_delete_elem(&py_procs, &tgid);
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	if (targ_all) {

@@ -19,6 +19,11 @@ enum ebprof_stat {
 	EBPROF_STAT_KSTACK_COLLISION,	/* kernel stack-map hash collision */
 	EBPROF_STAT_USTACK_TRUNC,	/* user walk hit the depth limit */
 	EBPROF_STAT_EVENTS_LOST,	/* ring buffer full */
+	EBPROF_STAT_PY_SAMPLES,		/* samples of a Python thread with a Python stack */
+	EBPROF_STAT_PY_NO_TSTATE,	/* samples of a Python process in a thread without one */
+	EBPROF_STAT_PY_LOST,		/* Python stack map full */
+	EBPROF_STAT_PY_TRUNC,		/* Python walk hit EBPROF_PY_MAX_FRAMES */
+	EBPROF_STAT_PY_ERROR,		/* Python walk stopped at an unreadable frame */
 	EBPROF_STAT_MAX,
 };
 
@@ -27,6 +32,8 @@ enum ebprof_stat {
 #define EBPROF_F_USER_TRUNC	(1u << 1)	/* user walk stopped at the depth limit */
 #define EBPROF_F_KERNEL_MISSING	(1u << 2)	/* in kernel, but the stack was not stored */
 #define EBPROF_F_NEED_TABLES	(1u << 3)	/* walked by frame pointers: no tables yet */
+#define EBPROF_F_PY_TRUNC	(1u << 4)	/* Python walk stopped at the depth limit */
+#define EBPROF_F_PY_ERROR	(1u << 5)	/* Python walk stopped at an unreadable frame */
 /* bits 8-11: how the user walk ended (enum ebprof_walk_end) */
 #define EBPROF_F_END_SHIFT	8
 #define EBPROF_F_END_MASK	(0xfu << EBPROF_F_END_SHIFT)
@@ -102,6 +109,7 @@ struct sample_key {
 	__u32 gen;		/* exec generation of tgid: which maps apply */
 	__s32 kstack_id;	/* -1: none */
 	__u64 ustack_hash;	/* 0: none */
+	__u64 pystack_hash;	/* 0: no Python stack */
 	__u32 flags;
 	__u32 pad;
 	char comm[EBPROF_COMM_LEN];
@@ -113,6 +121,7 @@ enum ebprof_event_type {
 	EBPROF_EV_MMAP_EXEC,	/* a target mapped executable memory */
 	EBPROF_EV_EXIT,		/* a target process exited */
 	EBPROF_EV_UNWIND_REQ,	/* sampled a process that has no unwind tables yet */
+	EBPROF_EV_PY_CODE,	/* a Python code object seen for the first time */
 };
 
 struct ebprof_event {
@@ -121,6 +130,74 @@ struct ebprof_event {
 	__u32 ppid;
 	__u32 gen;
 	char comm[EBPROF_COMM_LEN];
+};
+
+/* a struct py_code_event: read this code object while it exists */
+struct py_code_event {
+	__u32 type;		/* EBPROF_EV_PY_CODE */
+	__u32 tgid;
+	__u64 code;		/* address of the PyCodeObject */
+	__u32 sum;		/* its checksum, as in struct py_frame */
+	__u32 pad;
+};
+
+/*
+ * Python stacks.  User space finds CPython in a process and stores where
+ * its runtime is and the offsets of the fields the walker reads; the BPF
+ * side records, per frame, the code object and the instruction offset,
+ * and user space names them (python.c).
+ */
+#define EBPROF_PY_MAX_FRAMES	128
+
+enum ebprof_py_kind {
+	EBPROF_PY_FRAMEOBJ = 1,	/* 3.8-3.10: PyFrameObject chain, one per eval call */
+	EBPROF_PY_311,		/* _PyInterpreterFrame, is_entry; tstate->cframe */
+	EBPROF_PY_312,		/* _PyInterpreterFrame, shim frames; tstate->cframe */
+	EBPROF_PY_313,		/* _PyInterpreterFrame, shim frames; tstate->current_frame */
+};
+
+/* byte offsets; 0xffff: the field does not exist in this version */
+struct py_offsets {
+	__u16 rt_interp;	/* _PyRuntime.interpreters.head */
+	__u16 is_next;		/* PyInterpreterState.next */
+	__u16 is_threads;	/* PyInterpreterState.threads.head */
+	__u16 ts_next;		/* PyThreadState.next */
+	__u16 ts_thread_id;	/* PyThreadState.thread_id: pthread_self() */
+	__u16 ts_frame;		/* .frame, .cframe or .current_frame */
+	__u16 cf_current;	/* _PyCFrame.current_frame */
+	__u16 f_back;		/* f_back or previous */
+	__u16 f_code;		/* f_code or f_executable */
+	__u16 f_instr;		/* f_lasti (int) or prev_instr / instr_ptr */
+	__u16 f_owner;		/* _PyInterpreterFrame.owner */
+	__u16 f_is_entry;	/* 3.11 */
+	__u16 co_argcount;
+	__u16 co_firstlineno;
+	__u16 co_firsttraceable;	/* 3.11+ */
+	__u16 co_code_adaptive;	/* 3.11+: the bytecode, = PyCode_Type.tp_basicsize */
+};
+
+struct py_proc {
+	__u64 runtime;		/* &_PyRuntime in the process */
+	__u32 kind;		/* enum ebprof_py_kind */
+	__u32 version;		/* 0x030b0000 for 3.11 */
+	struct py_offsets o;
+};
+
+#define EBPROF_PYF_ENTRY	(1u << 0)	/* the first frame its eval call ran */
+#define EBPROF_PYF_EMPTY	(1u << 1)	/* an eval call with no frame yet (code 0) */
+
+struct py_frame {
+	__u64 code;		/* PyCodeObject address; 0 for EBPROF_PYF_EMPTY */
+	__u32 instr;		/* f_lasti (<= 3.10) or byte offset into the bytecode */
+	__u16 sum;		/* checksum of the code object: first line, argcount */
+	__u16 flags;		/* EBPROF_PYF_* */
+};
+
+/* innermost frame first */
+struct py_stack {
+	__u32 nr;
+	__u32 pad;
+	struct py_frame frames[EBPROF_PY_MAX_FRAMES];
 };
 
 #endif /* __EBPROF_H */

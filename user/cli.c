@@ -36,6 +36,13 @@ static const char usage[] =
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
 "      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
 "      --unwind-rows N     rows in the unwind table pool (default 2097152, 8 bytes each)\n"
+"\n"
+"Python (CPython 3.8-3.13, found in the target without any change to it):\n"
+"      --lines[=FUNC,...]  after the profile, a line-by-line report of the top\n"
+"                          Python functions (or those named), like line_profiler's;\n"
+"                          native functions too, from DWARF line info\n"
+"      --no-lineno         Python frames without line numbers: one per function\n"
+"      --no-python         native frames only, even for Python processes\n"
 "  -v, --verbose           say when sampling starts and how long attaching took\n"
 "      --debug             show libbpf's messages and ebprof's decisions\n"
 "  -h, --help              show this help\n"
@@ -54,6 +61,9 @@ enum {
 	OPT_DEBUG,
 	OPT_FP,
 	OPT_UNWIND_ROWS,
+	OPT_LINES,
+	OPT_NO_LINENO,
+	OPT_NO_PYTHON,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +81,9 @@ static const struct option long_opts[] = {
 	{ "debug", no_argument, NULL, OPT_DEBUG },
 	{ "fp", no_argument, NULL, OPT_FP },
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
+	{ "lines", optional_argument, NULL, OPT_LINES },
+	{ "no-lineno", no_argument, NULL, OPT_NO_LINENO },
+	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -163,6 +176,25 @@ int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
 	return -EINVAL;
 }
 
+/*
+ * "--lines FUNC -p 42": is argv[i] the function for --lines?  Yes when a
+ * target option or "--" follows it, so that "--lines python3 x.py" still
+ * launches python3.
+ */
+static bool names_function(int argc, char **argv, int i)
+{
+	int k;
+
+	for (k = i + 1; k < argc; k++) {
+		const char *a = argv[k];
+
+		if (!strcmp(a, "--") || !strncmp(a, "-p", 2) || !strcmp(a, "-a") ||
+		    !strncmp(a, "--pid", 5) || !strcmp(a, "--all"))
+			return true;
+	}
+	return false;
+}
+
 static void defaults(struct ebprof_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -249,6 +281,22 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			if (parse_long(optarg, 1024, 1 << 28, &v))
 				return bad("invalid row count '%s': give 1024 to 268435456", optarg);
 			o->unwind_rows = (unsigned int)v;
+			break;
+		case OPT_LINES:
+			o->lines = true;
+			if (optarg) {
+				if (!*optarg)
+					return bad("empty function name for --lines%s", "");
+				o->lines_func = optarg;
+			} else if (optind < argc && argv[optind][0] != '-' && names_function(argc, argv, optind)) {
+				o->lines_func = argv[optind++];
+			}
+			break;
+		case OPT_NO_LINENO:
+			o->no_lineno = true;
+			break;
+		case OPT_NO_PYTHON:
+			o->no_python = true;
 			break;
 		case 'v':
 			o->verbose = true;

@@ -45,6 +45,10 @@ struct ebprof_opts {
 	unsigned int map_size;	/* entries in each stack map */
 	unsigned int unwind_rows;	/* rows in the unwind table pool */
 	bool fp;		/* frame pointers only, no unwind tables */
+	bool lines;		/* --lines: line-level report */
+	const char *lines_func;	/* ... of this function only */
+	bool no_lineno;		/* Python frames per function */
+	bool no_python;
 };
 
 /*

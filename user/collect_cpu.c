@@ -4,6 +4,7 @@
  * attach -> poll -> drain -> symbolize.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "ebprof.h"
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
+#include "python.h"
 #include "unwind.h"
 #include "util/log.h"
 
@@ -34,6 +36,13 @@ struct cpu_run {
 	bool dwarf;		/* user stacks by unwind tables */
 	struct bpf_program *prog;	/* the sampler in use */
 	struct unwind_pool *pool;
+	struct pyreg *py;	/* NULL: no Python stacks */
+	struct ring_buffer *py_rb;	/* code objects, read by py_thread */
+	pthread_t py_thread;
+	bool py_thread_on;
+	volatile bool py_stop;
+	struct ebprof_event *queue;	/* events waiting for run_queue() */
+	size_t nqueue, queue_cap;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 };
@@ -100,27 +109,31 @@ static void unwind_update(struct cpu_run *r, int tgid)
 /* re-read the mappings of *tgid* and update its unwind tables */
 static void refresh(struct cpu_run *r, int tgid, unsigned int gen)
 {
-	if (!symbolizer__snapshot(r->sym, tgid, gen))
+	if (!symbolizer__snapshot(r->sym, tgid, gen)) {
 		unwind_update(r, tgid);
+		if (r->py)
+			py__scan(r->py, tgid);
+	}
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+/* the work an event asks for: snapshots, unwind tables */
+static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 {
-	struct cpu_run *r = ctx;
-	const struct ebprof_event *e = data;
 	int i;
 
-	if (size < sizeof(*e))
-		return 0;
 	switch (e->type) {
 	case EBPROF_EV_FORK:
 		/* the child runs its parent's code until it execs */
 		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
+		if (r->py)
+			py__fork(r->py, e->tgid, e->ppid);
 		refresh(r, e->tgid, 0);
 		pr_debug("fork %u -> %u\n", e->ppid, e->tgid);
 		break;
 	case EBPROF_EV_EXEC:
 	case EBPROF_EV_MMAP_EXEC:
+		if (e->type == EBPROF_EV_EXEC && r->py)
+			py__forget(r->py, e->tgid);
 		refresh(r, e->tgid, e->gen);
 		pr_debug("%s %u gen %u\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen);
 		break;
@@ -137,7 +150,81 @@ static int handle_event(void *ctx, void *data, size_t size)
 		pr_debug("exit %u\n", e->tgid);
 		break;
 	}
+}
+
+/* events wait in a queue for run_queue(): ring_buffer__consume() is not reentrant */
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct cpu_run *r = ctx;
+	const struct ebprof_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (r->nqueue == r->queue_cap) {
+		size_t cap = r->queue_cap ? 2 * r->queue_cap : 64;
+		struct ebprof_event *q = realloc(r->queue, cap * sizeof(*q));
+
+		if (!q) {
+			process_event(r, e);
+			return 0;
+		}
+		r->queue = q;
+		r->queue_cap = cap;
+	}
+	r->queue[r->nqueue++] = *e;
 	return 0;
+}
+
+/*
+ * The code objects the Python walker reports are read at once, in a
+ * thread of their own: module code is freed right after its import, while
+ * the main thread may be busy building unwind tables.
+ */
+static int handle_py_event(void *ctx, void *data, size_t size)
+{
+	struct cpu_run *r = ctx;
+	const struct py_code_event *pe = data;
+
+	if (size >= sizeof(*pe) && pe->type == EBPROF_EV_PY_CODE)
+		py__code_seen(r->py, pe->tgid, pe->code, pe->sum);
+	return 0;
+}
+
+static void *py_reader(void *arg)
+{
+	struct cpu_run *r = arg;
+
+	while (!r->py_stop) {
+		int err = ring_buffer__poll(r->py_rb, 50 /* ms */);
+
+		if (err < 0 && err != -EINTR)
+			break;
+	}
+	ring_buffer__consume(r->py_rb);
+	return NULL;
+}
+
+static void py_reader_stop(struct cpu_run *r)
+{
+	if (!r->py_thread_on)
+		return;
+	r->py_stop = true;
+	pthread_join(r->py_thread, NULL);
+	r->py_thread_on = false;
+}
+
+static void run_queue(struct cpu_run *r)
+{
+	size_t i;
+
+	/* process_event() may poll the ring buffer, which may queue more */
+	for (i = 0; i < r->nqueue; i++) {
+		struct ebprof_event e = r->queue[i];
+
+		process_event(r, &e);
+		ring_buffer__consume(r->rb);
+	}
+	r->nqueue = 0;
 }
 
 static int add_target(struct cpu_run *r, int tgid)
@@ -159,8 +246,8 @@ static void snapshot_all(struct cpu_run *r)
 	while ((de = readdir(d))) {
 		int pid = atoi(de->d_name);
 
-		if (pid > 0)
-			symbolizer__snapshot(r->sym, pid, 0);
+		if (pid > 0 && !symbolizer__snapshot(r->sym, pid, 0) && r->py)
+			py__scan(r->py, pid);
 	}
 	closedir(d);
 }
@@ -274,34 +361,177 @@ static void read_stats(struct cpu_run *r, struct profile_meta *m)
 	m->kstack_collisions = sum[EBPROF_STAT_KSTACK_COLLISION];
 	m->ustack_truncated = sum[EBPROF_STAT_USTACK_TRUNC];
 	m->lost_events = sum[EBPROF_STAT_EVENTS_LOST];
+	m->py_samples = sum[EBPROF_STAT_PY_SAMPLES];
+	m->py_no_tstate = sum[EBPROF_STAT_PY_NO_TSTATE];
+	m->py_lost = sum[EBPROF_STAT_PY_LOST];
+	m->py_truncated = sum[EBPROF_STAT_PY_TRUNC];
+	m->py_errors = sum[EBPROF_STAT_PY_ERROR];
 }
 
-#define MAX_FRAMES (2 * EBPROF_MAX_STACK + 2)
+#define MAX_FRAMES (2 * EBPROF_MAX_STACK + EBPROF_PY_MAX_FRAMES + 2)
 
-/* one counted key to frame ids, outermost first */
+/* the native frame that runs Python frames */
+static bool is_eval_frame(const char *func)
+{
+	return !strncmp(func, "_PyEval_EvalFrameDefault", 24) && (func[24] == 0 || func[24] == '.');
+}
+
+/* frames being put together, innermost first, with their source lines */
+struct frame_list {
+	uint32_t ids[MAX_FRAMES];
+	int lines[MAX_FRAMES];
+	uint32_t n;
+};
+
+static int push(struct frame_list *fl, int id, int line)
+{
+	if (id < 0)
+		return id;
+	if (fl->n < MAX_FRAMES) {
+		fl->ids[fl->n] = id;
+		fl->lines[fl->n++] = line;
+	}
+	return 0;
+}
+
+static int py_frame(struct cpu_run *r, struct profile *p, int tgid, const struct py_frame *f,
+		    struct frame_list *fl)
+{
+	const struct py_code *c = py__code(r->py, tgid, f->code, f->sum);
+	int fn = profile__py_func(p, c->name, c->file, c->first, tgid);
+	int line = py__line(c, f->instr);
+	const char *base;
+	char text[512];
+
+	if (fn < 0 || !line || r->o->no_lineno)
+		return push(fl, fn, line);
+	base = strrchr(c->file, '/');
+	base = base ? base + 1 : c->file;
+	snprintf(text, sizeof(text), "%s (%s:%d)", c->name, base, line);
+	return push(fl, profile__line_frame(p, fn, text, line), line);
+}
+
+/*
+ * the frames of one eval call (all that are left when *all*), from frame
+ * *j on
+ */
+static int py_segment(struct cpu_run *r, struct profile *p, int tgid, const struct py_stack *ps,
+		      uint32_t *j, bool all, struct frame_list *fl)
+{
+	int err;
+
+	while (*j < ps->nr && *j < EBPROF_PY_MAX_FRAMES) {
+		const struct py_frame *f = &ps->frames[(*j)++];
+
+		if (!(f->flags & EBPROF_PYF_EMPTY)) {
+			err = py_frame(r, p, tgid, f, fl);
+			if (err)
+				return err;
+		}
+		if ((f->flags & EBPROF_PYF_ENTRY) && !all)
+			break;
+	}
+	return 0;
+}
+
+/* a native frame, with its source line from DWARF for --lines */
+static int native_frame(struct cpu_run *r, struct profile *p, int tgid, const struct sym_frame *sf,
+			struct frame_list *fl)
+{
+	int id = profile__frame(p, sf->func, sf->module, false);
+	struct srcline sl;
+
+	if (id < 0 || !r->o->lines || !sf->known || !sf->dso || !dso__srcline(sf->dso, sf->vaddr, &sl))
+		return push(fl, id, 0);
+	if (!profile__frame_at(p, id)->src) {
+		char path[4096];
+
+		if (sl.fn_file[0] != '/' && sl.comp_dir)
+			snprintf(path, sizeof(path), "%s/%s", sl.comp_dir, sl.fn_file);
+		else
+			snprintf(path, sizeof(path), "%s", sl.fn_file);
+		if (profile__set_source(p, id, path, sl.fn_line, tgid))
+			return -ENOMEM;
+	}
+	return push(fl, id, sl.line);
+}
+
+/*
+ * The user part of a sample, innermost first: native frames, each
+ * _PyEval_EvalFrameDefault replaced by the Python frames it ran.  When the
+ * native walk lost eval frames (no unwind tables, frame pointers only),
+ * the Python frames left go outside what it found, after dropping the
+ * native frames it cannot vouch for.
+ */
+static int user_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
+		       const struct ustack *us, const struct py_stack *ps, struct frame_list *fl)
+{
+	unsigned int end = (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT;
+	uint32_t i, j = 0, cut = 0, nr = us ? us->nr : 0, np = ps ? ps->nr : 0;
+	bool matched = false, unknown = false;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		struct sym_frame sf;
+
+		symbolizer__user(r->sym, k->tgid, k->gen, us->ips[i], i > 0, &sf);
+		if (j < np && is_eval_frame(sf.func)) {
+			err = py_segment(r, p, k->tgid, ps, &j, false, fl);
+			if (err)
+				return err;
+			matched = true;
+			cut = fl->n;
+			continue;
+		}
+		if (!sf.known)
+			unknown = true;
+		if (!matched && !unknown)
+			cut = fl->n + 1;
+		err = native_frame(r, p, k->tgid, &sf, fl);
+		if (err)
+			return err;
+	}
+	if (j < np) {
+		if (end != EBPROF_END_COMPLETE && cut < fl->n)
+			fl->n = cut;
+		err = py_segment(r, p, k->tgid, ps, &j, true, fl);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* one counted key to frame ids, outermost first, and their lines */
 static int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
-		      struct ustack *us, __u64 *kips, uint32_t *ids)
+		      struct ustack *us, struct py_stack *ps, __u64 *kips, struct frame_list *fl,
+		      uint32_t *ids, int *lines)
 {
 	int ufd = bpf_map__fd(r->skel->maps.ustacks), kfd = bpf_map__fd(r->skel->maps.kstacks);
+	int pfd = bpf_map__fd(r->skel->maps.pystacks);
+	bool have_us, have_ps;
 	uint32_t n = 0;
-	int i, id, nk = 0;
+	int i, id, nk = 0, err;
 
-	if (k->ustack_hash && !bpf_map_lookup_elem(ufd, &k->ustack_hash, us)) {
-		if (us->nr > EBPROF_MAX_STACK)
-			us->nr = EBPROF_MAX_STACK;
-		for (i = us->nr - 1; i >= 0; i--) {
-			struct sym_frame sf;
-
-			symbolizer__user(r->sym, k->tgid, k->gen, us->ips[i], i > 0, &sf);
-			id = profile__frame(p, sf.func, sf.module, false);
-			if (id < 0)
-				return id;
-			ids[n++] = id;
+	fl->n = 0;
+	have_us = k->ustack_hash && !bpf_map_lookup_elem(ufd, &k->ustack_hash, us);
+	if (have_us && us->nr > EBPROF_MAX_STACK)
+		us->nr = EBPROF_MAX_STACK;
+	have_ps = r->py && k->pystack_hash && !bpf_map_lookup_elem(pfd, &k->pystack_hash, ps);
+	if (have_ps && ps->nr > EBPROF_PY_MAX_FRAMES)
+		ps->nr = EBPROF_PY_MAX_FRAMES;
+	if (have_us || have_ps) {
+		err = user_frames(r, p, k, have_us ? us : NULL, have_ps ? ps : NULL, fl);
+		if (err)
+			return err;
+		for (i = fl->n - 1; i >= 0; i--) {
+			lines[n] = fl->lines[i];
+			ids[n++] = fl->ids[i];
 		}
 	} else if (k->flags & EBPROF_F_USER_MISSING) {
 		id = profile__frame(p, "[missing user stack]", "", false);
 		if (id < 0)
 			return id;
+		lines[n] = 0;
 		ids[n++] = id;
 	}
 	if (k->kstack_id >= 0 && !bpf_map_lookup_elem(kfd, &k->kstack_id, kips)) {
@@ -314,15 +544,48 @@ static int key_frames(struct cpu_run *r, struct profile *p, const struct sample_
 			id = profile__frame(p, sf.func, sf.module, true);
 			if (id < 0)
 				return id;
+			lines[n] = 0;
 			ids[n++] = id;
 		}
 	} else if (k->flags & EBPROF_F_KERNEL_MISSING) {
 		id = profile__frame(p, "[missing kernel stack]", "[kernel]", true);
 		if (id < 0)
 			return id;
+		lines[n] = 0;
 		ids[n++] = id;
 	}
 	return n;
+}
+
+/* --lines: each function once per sample, on the line of its innermost frame */
+static int count_lines(struct profile *p, const uint32_t *ids, const int *lines, int n, __u64 count)
+{
+	bool innermost = true;
+	int i, k, err;
+
+	for (i = n - 1; i >= 0; i--) {
+		uint32_t fn = profile__frame_at(p, ids[i])->fn;
+		bool inner = false;
+
+		/* line 0: where the sample was, for ranking functions */
+		if (lines[i] && innermost) {
+			innermost = false;
+			err = profile__hit(p, fn, 0, count);
+			if (err)
+				return err;
+		}
+
+		if (!lines[i])
+			continue;
+		for (k = i + 1; k < n && !inner; k++)
+			inner = profile__frame_at(p, ids[k])->fn == fn && lines[k];
+		if (inner)
+			continue;
+		err = profile__hit(p, fn, lines[i], count);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* a frame that means the walk reached the start of the process or thread */
@@ -361,9 +624,15 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 	int cfd = bpf_map__fd(r->skel->maps.counts);
 	struct sample_key key, next, *prev = NULL;
 	__u64 kips[EBPROF_MAX_STACK];
+	struct frame_list *fl = malloc(sizeof(*fl));
+	struct py_stack *ps = malloc(sizeof(*ps));
 	uint32_t ids[MAX_FRAMES];
+	int lines[MAX_FRAMES];
 	struct ustack us;
-	int first_tgid = -1, n, err;
+	int first_tgid = -1, n, err = -ENOMEM;
+
+	if (!fl || !ps)
+		goto out;
 
 	while (!bpf_map_get_next_key(cfd, prev, &next)) {
 		__u64 count;
@@ -372,9 +641,11 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 		prev = &key;
 		if (bpf_map_lookup_elem(cfd, &key, &count))
 			continue;
-		n = key_frames(r, p, &key, &us, kips, ids);
-		if (n < 0)
-			return n;
+		n = key_frames(r, p, &key, &us, ps, kips, fl, ids, lines);
+		if (n < 0) {
+			err = n;
+			goto out;
+		}
 		if (key.ustack_hash)
 			account_quality(p, &key, ids, n, count);
 		if (first_tgid < 0)
@@ -382,10 +653,16 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 		else if (first_tgid != (int)key.tgid)
 			p->meta.per_process = true;
 		err = profile__add(p, key.tgid, key.tid, key.comm, ids, n, count);
+		if (!err && r->o->lines)
+			err = count_lines(p, ids, lines, n, count);
 		if (err)
-			return err;
+			goto out;
 	}
-	return profile__finish(p);
+	err = profile__finish(p);
+out:
+	free(fl);
+	free(ps);
+	return err;
 }
 
 static void describe_target(const struct ebprof_opts *o, struct launch *l, struct profile_meta *m)
@@ -429,6 +706,8 @@ static void select_sampler(struct cpu_run *r)
 	if (regs && loop && !r->o->fp) {
 		r->prog = skel->progs.do_sample_dwarf;
 		r->dwarf = true;
+	} else if (regs && loop) {
+		r->prog = skel->progs.do_sample_fp_loop;
 	} else if (regs) {
 		if (!r->o->fp)
 			pr_warn("the kernel lacks bpf_loop (5.17): user stacks follow frame pointers only\n");
@@ -439,6 +718,11 @@ static void select_sampler(struct cpu_run *r)
 	}
 	bpf_program__set_autoload(skel->progs.do_sample_dwarf, r->prog == skel->progs.do_sample_dwarf);
 	bpf_program__set_autoload(skel->progs.do_sample, r->prog == skel->progs.do_sample);
+	bpf_program__set_autoload(skel->progs.do_sample_fp_loop, r->prog == skel->progs.do_sample_fp_loop);
+	/* the Python walker runs in bpf_loop() callbacks */
+	skel->rodata->targ_python = loop && regs && !r->o->no_python;
+	if (!loop && !r->o->no_python)
+		pr_warn("the kernel lacks bpf_loop (5.17): no Python stacks, native frames only\n");
 	bpf_program__set_autoload(skel->progs.do_sample_compat, r->prog == skel->progs.do_sample_compat);
 }
 
@@ -499,6 +783,14 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
 	select_sampler(&r);
+	if (r.skel->rodata->targ_python) {
+		/* 2 KiB a stack, preallocated: half as many as native stacks */
+		bpf_map__set_max_entries(r.skel->maps.pystacks, o->map_size / 2);
+	} else {
+		bpf_map__set_max_entries(r.skel->maps.pystacks, 1);
+		bpf_map__set_max_entries(r.skel->maps.py_codes, 1);
+		bpf_map__set_max_entries(r.skel->maps.py_threads, 1);
+	}
 	if (r.dwarf) {
 		bpf_map__set_max_entries(r.skel->maps.unwind_rows, o->unwind_rows);
 		bpf_map__set_max_entries(r.skel->maps.unwind_procs, o->all ? 1024 : 256);
@@ -525,6 +817,13 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		goto cleanup;
 	}
 
+	if (r.skel->rodata->targ_python) {
+		r.py = py__new(r.sym, bpf_map__fd(r.skel->maps.py_procs), o->all);
+		if (!r.py) {
+			pr_err("out of memory\n");
+			goto cleanup;
+		}
+	}
 	if (r.dwarf) {
 		r.pool = unwind_pool__new(o->unwind_rows, write_rows, &r);
 		if (!r.pool) {
@@ -543,6 +842,14 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	if (!r.rb) {
 		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
+	}
+	if (r.py) {
+		r.py_rb = ring_buffer__new(bpf_map__fd(r.skel->maps.py_events), handle_py_event, &r, NULL);
+		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
+			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
+			goto cleanup;
+		}
+		r.py_thread_on = true;
 	}
 
 	/* The target set, and its mappings as they are now */
@@ -566,6 +873,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
 			else
 				unwind_update(&r, o->pids[i]);
+			if (!err && r.py)
+				py__scan(r.py, o->pids[i]);
 		}
 	}
 
@@ -587,7 +896,11 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		o->event.name, o->freq, r.ncpus, 1000 * (now_sec() - session_t0));
 
 	while (!exiting) {
-		err = ring_buffer__poll(r.rb, 100 /* ms */);
+		/* an interpreter starting up: look again soon */
+		bool py_waiting = r.py && py__retry(r.py) > 0;
+
+		err = ring_buffer__poll(r.rb, py_waiting ? 5 : 100 /* ms */);
+		run_queue(&r);
 		if (err < 0 && err != -EINTR) {
 			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
 			break;
@@ -606,6 +919,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	/* Stop sampling, then take in the last events and the counts */
 	close_events(&r);
 	ring_buffer__consume(r.rb);
+	run_queue(&r);
+	py_reader_stop(&r);
 	describe_target(o, l, &p->meta);
 	p->meta.event = o->event.name;
 	p->meta.freq = o->event.period ? 0 : o->freq;
@@ -619,6 +934,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
 	}
 	read_stats(&r, &p->meta);
+	if (r.py)
+		p->meta.py_procs = py__active(r.py);
 	err = build_profile(&r, p);
 	if (err) {
 		pr_err("cannot build the profile: %s\n", strerror(-err));
@@ -630,8 +947,12 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 cleanup:
 	close_events(&r);
+	py_reader_stop(&r);
+	ring_buffer__free(r.py_rb);
 	ring_buffer__free(r.rb);
 	cpu_bpf__destroy(r.skel);
+	py__free(r.py);
+	free(r.queue);
 	symbolizer__free(r.sym);
 	if (r.pool)
 		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),

@@ -86,6 +86,24 @@ int main(int argc, char **argv)
 			(unsigned long long)prof->total, prof->meta.target, opts.output);
 		render_losses(prof, stderr, "ebprof: warning: ");
 	}
+	if (opts.lines) {
+		/* after a table, in it; else on the terminal */
+		FILE *lout = opts.format == FORMAT_TABLE ? out : out == stdout ? stderr : stdout;
+
+		err = render_lines(prof, opts.lines_func, 5, lout);
+		fflush(lout);
+		if (err == -ENOENT) {
+			if (opts.lines_func)
+				pr_err("no samples with line information in a function named '%s'\n",
+				       opts.lines_func);
+			else
+				pr_err("no samples with line information: Python code, or native code with DWARF line info, is needed for --lines\n");
+			ret = 1;
+		} else if (err) {
+			pr_err("cannot write the line report: %s\n", strerror(-err));
+			ret = 1;
+		}
+	}
 
 cleanup:
 	if (launch.pid) {

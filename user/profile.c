@@ -16,7 +16,8 @@ struct profile *profile__new(void)
 	p->strings = strmap__new();
 	p->frame_ids = strmap__new();
 	p->stack_ids = strmap__new();
-	if (!p->strings || !p->frame_ids || !p->stack_ids) {
+	p->hit_ids = strmap__new();
+	if (!p->strings || !p->frame_ids || !p->stack_ids || !p->hit_ids) {
 		profile__free(p);
 		return NULL;
 	}
@@ -39,6 +40,8 @@ void profile__free(struct profile *p)
 	strmap__free(p->strings);
 	strmap__free(p->frame_ids);
 	strmap__free(p->stack_ids);
+	strmap__free(p->hit_ids);
+	free(p->hits);
 	free(p->frames);
 	free(p->stacks);
 	free(p);
@@ -59,18 +62,23 @@ static const char *intern(struct profile *p, const char *s)
 	return v;
 }
 
-int profile__frame(struct profile *p, const char *func, const char *module, bool kernel)
+static int frame_id(struct profile *p, const char *func, const char *module, bool kernel,
+		    bool python, int line, int64_t fn)
 {
 	struct {
 		const char *f, *m;
-		bool k;
+		bool k, py;
+		int line;
 	} key;
+	struct frame *f;
 	void *v;
 
 	memset(&key, 0, sizeof(key));
 	key.f = intern(p, func);
 	key.m = intern(p, module ? module : "");
 	key.k = kernel;
+	key.py = python;
+	key.line = line;
 	if (!key.f || !key.m)
 		return -ENOMEM;
 	v = strmap__get(p->frame_ids, &key, sizeof(key));
@@ -85,12 +93,89 @@ int profile__frame(struct profile *p, const char *func, const char *module, bool
 		p->frames = f;
 		p->frames_cap = cap;
 	}
-	p->frames[p->nframes].func = key.f;
-	p->frames[p->nframes].module = key.m;
-	p->frames[p->nframes].kernel = kernel;
+	f = &p->frames[p->nframes];
+	memset(f, 0, sizeof(*f));
+	f->func = key.f;
+	f->module = key.m;
+	f->kernel = kernel;
+	f->python = python;
+	f->line = line;
+	f->fn = fn >= 0 ? (uint32_t)fn : p->nframes;
 	if (strmap__set(p->frame_ids, &key, sizeof(key), (void *)(uintptr_t)(p->nframes + 1)))
 		return -ENOMEM;
 	return (int)p->nframes++;
+}
+
+int profile__frame(struct profile *p, const char *func, const char *module, bool kernel)
+{
+	return frame_id(p, func, module, kernel, false, 0, -1);
+}
+
+int profile__py_func(struct profile *p, const char *name, const char *file, int first, int tgid)
+{
+	const char *base = strrchr(file, '/');
+	size_t len = strlen(name) + strlen(file) + 8;
+	char *text = malloc(len);
+	int id;
+
+	if (!text)
+		return -ENOMEM;
+	base = base ? base + 1 : file;
+	if (*base)
+		snprintf(text, len, "%s (%s)", name, base);
+	else
+		snprintf(text, len, "%s", name);
+	id = frame_id(p, text, file, false, true, 0, -1);
+	free(text);
+	if (id >= 0 && !p->frames[id].src && *file && profile__set_source(p, id, file, first, tgid))
+		return -ENOMEM;
+	return id;
+}
+
+int profile__line_frame(struct profile *p, uint32_t fn, const char *text, int line)
+{
+	const struct frame *f = &p->frames[fn];
+
+	return frame_id(p, text, f->module, f->kernel, f->python, line, fn);
+}
+
+int profile__set_source(struct profile *p, uint32_t fn, const char *src, int first, int tgid)
+{
+	struct frame *f = &p->frames[fn];
+
+	f->src = intern(p, src);
+	if (!f->src)
+		return -ENOMEM;
+	f->src_line = first;
+	f->src_tgid = tgid;
+	return 0;
+}
+
+int profile__hit(struct profile *p, uint32_t fn, int line, uint64_t count)
+{
+	int64_t key[2] = { fn, line };
+	void *v = strmap__get(p->hit_ids, key, sizeof(key));
+
+	if (v) {
+		p->hits[(uintptr_t)v - 1].count += count;
+		return 0;
+	}
+	if (p->nhits == p->hits_cap) {
+		size_t cap = p->hits_cap ? p->hits_cap * 2 : 256;
+		struct line_hit *h = realloc(p->hits, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		p->hits = h;
+		p->hits_cap = cap;
+	}
+	p->hits[p->nhits].fn = fn;
+	p->hits[p->nhits].line = line;
+	p->hits[p->nhits].count = count;
+	if (strmap__set(p->hit_ids, key, sizeof(key), (void *)(uintptr_t)(p->nhits + 1)))
+		return -ENOMEM;
+	p->nhits++;
+	return 0;
 }
 
 const struct frame *profile__frame_at(const struct profile *p, uint32_t id)

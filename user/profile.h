@@ -14,9 +14,23 @@
 struct strmap;
 
 struct frame {
-	const char *func;
-	const char *module;
+	const char *func;	/* what stacks show: "f", "f (file.py:12)" */
+	const char *module;	/* library, or a Python frame's source file */
 	bool kernel;
+	bool python;
+	int line;		/* source line of this frame, 0: none */
+	uint32_t fn;		/* the frame of its whole function: itself unless line */
+	/* of function frames, for line reports: the source, as tgid sees it */
+	const char *src;
+	int src_line;		/* the function's first line */
+	int src_tgid;
+};
+
+/* samples of a function on one of its source lines (--lines) */
+struct line_hit {
+	uint32_t fn;
+	int line;
+	uint64_t count;
 };
 
 struct stack {
@@ -48,6 +62,8 @@ struct profile_meta {
 	uint64_t user_stacks;	/* samples with a user stack */
 	uint64_t complete;	/* ... whose walk reached _start, main or the thread start */
 	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
+	/* Python: processes walked, samples with a Python stack, losses */
+	uint64_t py_procs, py_samples, py_no_tstate, py_lost, py_truncated, py_errors;
 	/* unwind tables (dwarf): rows stored, files, time to build them */
 	uint64_t table_rows, table_files;
 	double table_build_s;
@@ -63,6 +79,9 @@ struct profile {
 	struct stack *stacks;
 	size_t nstacks, stacks_cap;
 	uint64_t total;		/* sum of stack counts */
+	struct line_hit *hits;	/* unordered */
+	size_t nhits, hits_cap;
+	struct strmap *hit_ids;
 	struct strmap *strings;
 	struct strmap *frame_ids;
 	struct strmap *stack_ids;
@@ -73,6 +92,14 @@ struct profile *profile__new(void);
 void profile__free(struct profile *p);
 /* the id of a frame, interning its strings: >= 0 or -ENOMEM */
 int profile__frame(struct profile *p, const char *func, const char *module, bool kernel);
+/* a Python function's frame: "name (base.py)"; its source is *file* */
+int profile__py_func(struct profile *p, const char *name, const char *file, int first, int tgid);
+/* a frame of function frame *fn* at *line*, shown as *text*: >= 0 or -ENOMEM */
+int profile__line_frame(struct profile *p, uint32_t fn, const char *text, int line);
+/* give function frame *fn* a source file and first line (--lines) */
+int profile__set_source(struct profile *p, uint32_t fn, const char *src, int first, int tgid);
+/* *count* samples of function frame *fn* on *line*: 0 or -ENOMEM */
+int profile__hit(struct profile *p, uint32_t fn, int line, uint64_t count);
 /*
  * add *count* samples of a stack of *n* frame ids, outermost first; equal
  * stacks of the same thread merge: 0 or -ENOMEM

@@ -5,6 +5,8 @@
 #include <string.h>
 #include "render.h"
 #include "../util/strmap.h"
+#include <linux/types.h>
+#include "ebprof.h"
 
 render_fn render_for(enum render_format f)
 {
@@ -85,7 +87,8 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 		uint32_t i;
 
 		for (i = 0; i < s->nframes; i++) {
-			uint64_t key[2] = { s->frames[i], (uint64_t)(int64_t)group };
+			uint32_t fn = p->frames[s->frames[i]].fn;
+			uint64_t key[2] = { fn, (uint64_t)(int64_t)group };
 			void *v = strmap__get(idx, key, sizeof(key));
 			struct func_row *r;
 
@@ -101,7 +104,7 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 				}
 				r = &rows[nrows];
 				memset(r, 0, sizeof(*r));
-				r->frame = s->frames[i];
+				r->frame = fn;
 				r->group = group;
 				r->comm = s->comm;
 				r->last_stack = SIZE_MAX;
@@ -151,6 +154,15 @@ void render_losses(const struct profile *p, FILE *out, const char *prefix)
 			prefix, m->kstack_collisions);
 	if (m->ustack_truncated)
 		fprintf(out, "%s%" PRIu64 " user stacks truncated at 127 frames\n", prefix, m->ustack_truncated);
+	if (m->py_lost)
+		fprintf(out, "%s%" PRIu64 " Python stacks lost: the Python stack map is full; rerun with a larger --map-size\n",
+			prefix, m->py_lost);
+	if (m->py_truncated)
+		fprintf(out, "%s%" PRIu64 " Python stacks truncated at %d frames\n", prefix, m->py_truncated,
+			EBPROF_PY_MAX_FRAMES);
+	if (m->py_errors)
+		fprintf(out, "%s%" PRIu64 " Python stacks stopped early at a frame that could not be read\n",
+			prefix, m->py_errors);
 	if (m->lost_events)
 		fprintf(out, "%s%" PRIu64 " process events lost (ring buffer full): some mappings may be stale\n",
 			prefix, m->lost_events);

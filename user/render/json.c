@@ -30,7 +30,13 @@ static void json_frame(FILE *out, const struct frame *f)
 	json_str(out, f->func);
 	fputs(", \"module\": ", out);
 	json_str(out, f->module);
-	fprintf(out, ", \"kernel\": %s}", f->kernel ? "true" : "false");
+	fprintf(out, ", \"kernel\": %s", f->kernel ? "true" : "false");
+	if (f->python) {
+		fputs(", \"python\": true", out);
+		if (f->line)
+			fprintf(out, ", \"line\": %d", f->line);
+	}
+	fputc('}', out);
 }
 
 int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
@@ -66,6 +72,10 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 	fprintf(out, "}, \"table_rows\": %" PRIu64 ", \"table_files\": %" PRIu64
 		", \"table_bytes\": %" PRIu64 ", \"table_build_ms\": %.1f},\n", m->table_rows,
 		m->table_files, m->table_rows * 8, 1000 * m->table_build_s);
+	fprintf(out, "  \"python\": {\"processes\": %" PRIu64 ", \"samples\": %" PRIu64
+		", \"no_thread_state\": %" PRIu64 ", \"lost\": %" PRIu64 ", \"truncated\": %" PRIu64
+		", \"read_errors\": %" PRIu64 "},\n", m->py_procs, m->py_samples, m->py_no_tstate,
+		m->py_lost, m->py_truncated, m->py_errors);
 	fputs("  \"functions\": [", out);
 	for (i = 0; i < n; i++) {
 		const struct frame *f = profile__frame_at(p, rows[i].frame);

@@ -30,6 +30,12 @@ int render_parse_format(const char *name, enum render_format *f);
 /* the format an output file name implies (.svg, .folded, .json; else table) */
 enum render_format render_format_for_path(const char *path);
 
+/*
+ * the --lines report of the *top* functions with line information, or of
+ * those named *func*: 0, or -ENOENT when there was none to show
+ */
+int render_lines(const struct profile *p, const char *func, int top, FILE *out);
+
 /* per-function rows, as the table and JSON show them */
 struct func_row {
 	uint32_t frame;

@@ -22,6 +22,9 @@ static void header(const struct profile *p, FILE *out)
 		render_quality(p, q, sizeof(q));
 		fprintf(out, "# user stacks: %s\n", q);
 	}
+	if (m->py_procs)
+		fprintf(out, "# python: %" PRIu64 " process%s, %.1f %% of samples with Python frames\n",
+			m->py_procs, m->py_procs == 1 ? "" : "es", 100.0 * m->py_samples / (p->total ? p->total : 1));
 	render_losses(p, out, "# warning: ");
 }
 

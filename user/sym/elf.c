@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -32,6 +34,11 @@ struct dso {
 	struct sym *syms;
 	size_t nsyms;
 	char *strs;
+	/* DWARF, for source lines (--lines): opened on first use */
+	bool dw_tried;
+	int dw_fd;
+	Elf *dw_elf;
+	Dwarf *dw;
 };
 
 /* symbols as collected, before sorting and de-duplication */
@@ -92,6 +99,12 @@ struct dso *dso__new_mem(const void *buf, size_t len, const char *name)
 
 void dso__free(struct dso *d)
 {
+	if (d && d->dw)
+		dwarf_end(d->dw);
+	if (d && d->dw_elf)
+		elf_end(d->dw_elf);
+	if (d && d->dw_tried && d->dw_fd >= 0)
+		close(d->dw_fd);
 	if (!d)
 		return;
 	if (d->fd >= 0)
@@ -513,4 +526,185 @@ size_t dso__nr_syms(struct dso *d)
 {
 	dso__load(d);
 	return d->nsyms;
+}
+
+/* look *name* up in the symbol tables of *elf*, any type */
+static bool lookup_in(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			const char *s;
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (s && !strcmp(s, name)) {
+				*value = sym.st_value;
+				if (size)
+					*size = sym.st_size;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	Elf *elf = dso__elf(d);
+	bool found;
+
+	if (!elf)
+		return false;
+	found = elf_kind(elf) == ELF_K_ELF && lookup_in(elf, name, vaddr, size);
+	elf_end(elf);
+	return found;
+}
+
+const char *dso__path(const struct dso *d)
+{
+	return d->path;
+}
+
+ssize_t dso__read(struct dso *d, uint64_t vaddr, void *buf, size_t len)
+{
+	int i;
+
+	dso__load(d);
+	if (d->fd < 0)
+		return -EBADF;
+	for (i = 0; i < d->nloads; i++) {
+		const struct load *l = &d->loads[i];
+
+		if (vaddr >= l->vaddr && vaddr < l->vaddr + l->filesz) {
+			uint64_t room = l->vaddr + l->filesz - vaddr;
+
+			return pread(d->fd, buf, len < room ? len : room, l->off + (vaddr - l->vaddr));
+		}
+	}
+	return -ENOENT;
+}
+
+int dso__fd(const struct dso *d)
+{
+	return d->fd;
+}
+
+static bool has_section(Elf *elf, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, want))
+			return true;
+	}
+	return false;
+}
+
+/* the file's DWARF, or its separate debug file's */
+static Dwarf *dso_dwarf(struct dso *d)
+{
+	Elf *elf;
+
+	if (d->dw_tried)
+		return d->dw;
+	d->dw_tried = true;
+	d->dw_fd = -1;
+	elf = dso__elf(d);
+	if (!elf)
+		return NULL;
+	if (elf_kind(elf) == ELF_K_ELF && has_section(elf, ".debug_info")) {
+		d->dw_elf = elf;
+	} else {
+		if (elf_kind(elf) == ELF_K_ELF && !d->mem)
+			d->dw_fd = open_debug_file(d, elf);
+		elf_end(elf);
+		if (d->dw_fd < 0)
+			return NULL;
+		d->dw_elf = elf_begin(d->dw_fd, ELF_C_READ_MMAP, NULL);
+		if (!d->dw_elf)
+			return NULL;
+	}
+	d->dw = dwarf_begin_elf(d->dw_elf, DWARF_C_READ, NULL);
+	return d->dw;
+}
+
+static int attr_int(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	if (!dwarf_attr_integrate(die, name, &a) || dwarf_formudata(&a, &w))
+		return 0;
+	return (int)w;
+}
+
+bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out)
+{
+	Dwarf *dw = dso_dwarf(d);
+	Dwarf_Die cu, *scopes = NULL;
+	int n, i, fn = -1, inl = -1;
+	const char *file;
+
+	if (!dw || !dwarf_addrdie(dw, vaddr, &cu))
+		return false;
+	n = dwarf_getscopes(&cu, vaddr, &scopes);
+	/* innermost first: the function is the outermost subprogram */
+	for (i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_subprogram)
+			fn = i;
+		else if (tag == DW_TAG_inlined_subroutine && fn < 0)
+			inl = i;
+	}
+	if (fn < 0) {
+		free(scopes);
+		return false;
+	}
+	file = dwarf_decl_file(&scopes[fn]);
+	out->fn_file = file;
+	{
+		Dwarf_Attribute a;
+
+		out->comp_dir = dwarf_attr(&cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+	}
+	out->fn_line = attr_int(&scopes[fn], DW_AT_decl_line);
+	if (inl >= 0) {
+		/* code inlined into the function: the line of the call in it */
+		out->line = attr_int(&scopes[inl], DW_AT_call_line);
+	} else {
+		Dwarf_Line *l = dwarf_getsrc_die(&cu, vaddr);
+		const char *lfile = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+		int line = 0;
+
+		if (l && !dwarf_lineno(l, &line) && lfile && file && !strcmp(lfile, file))
+			out->line = line;
+		else
+			out->line = 0;	/* code from another file: a macro, an include */
+	}
+	free(scopes);
+	return file && out->line > 0;
 }

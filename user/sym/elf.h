@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libelf.h>
+#include <sys/types.h>
 
 struct sym {
 	uint64_t addr;
@@ -46,6 +47,23 @@ const struct sym *dso__find(struct dso *d, uint64_t vaddr);
 size_t dso__nr_syms(struct dso *d);
 /* a new libelf handle on the file (elf_end() it), or NULL */
 Elf *dso__elf(struct dso *d);
+/* any symbol named *name* (.dynsym and .symtab, data too): its ELF vaddr */
+bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
+/* the path the process mapped the file under */
+const char *dso__path(const struct dso *d);
+/* read the file's bytes at ELF virtual address *vaddr*: bytes read or -errno */
+ssize_t dso__read(struct dso *d, uint64_t vaddr, void *buf, size_t len);
+/* the open descriptor of the file, or -1 */
+int dso__fd(const struct dso *d);
+struct srcline {
+	int line;		/* the line in the function (for inlined code, its call) */
+	const char *fn_file;	/* the function's source file, owned by the dso */
+	int fn_line;		/* the line it is declared on */
+	const char *comp_dir;	/* what a relative fn_file is relative to, or NULL */
+};
+
+/* from DWARF (the file's or its debug file's): the source line at *vaddr* */
+bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out);
 /* did the symbols come from a separate debug file? */
 bool dso__has_debug_file(struct dso *d);
 

@@ -369,6 +369,7 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 	size_t lo = 0, hi;
 
 	out->known = false;
+	out->dso = NULL;
 	if (p) {
 		hi = p->nmaps;
 		while (lo < hi) {
@@ -392,6 +393,8 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 			vaddr = look - bias;
 		else if (!dso__file_to_vaddr(m->dso, off, &vaddr))
 			vaddr = off;
+		out->dso = m->dso;
+		out->vaddr = vaddr;
 		sym = dso__find(m->dso, vaddr);
 		/* a signal handler "returns" to the first byte of __restore_rt */
 		if (!sym && look != addr)

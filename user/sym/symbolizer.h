@@ -17,6 +17,8 @@ struct sym_frame {
 	const char *func;	/* demangled name, or "module+0xVADDR" */
 	const char *module;	/* basename, "[kernel]", "[vdso]", "[unknown]" ... */
 	bool known;		/* a symbol was found */
+	struct dso *dso;	/* the file the address is in, or NULL */
+	uint64_t vaddr;		/* ... at this ELF virtual address (looked-up address) */
 };
 
 struct symbolizer;

@@ -1,0 +1,42 @@
+# The Python acceptance suite, for one CPython build: sourced by the
+# t_python_*.sh scripts after lib.sh, then "py_suite PYTHON".
+PYCHECK="python3 $PWD/tests/integration/pycheck.py"
+
+py_suite() {
+	local py=$1 minor
+	[ -x "$py" ] || skip "$py is not installed"
+	minor=$("$py" -c 'import sys; print(sys.version_info[1])')
+	info "$("$py" --version 2>&1) at $py"
+
+	# attach to a process that has run for a while: 3:1 split, names, lines
+	start "$py" tools/py_work.py split 30
+	sleep 1.5
+	$EBPROF -p "$WPID" -d 3 -F 999 -o "$TMP/split.json" 2>"$TMP/err" || fail "ebprof -p failed: $(cat "$TMP/err")"
+	grep -q "not supported\|does not check out" "$TMP/err" && fail "refused: $(cat "$TMP/err")"
+	kill "$WPID"
+	$PYCHECK split "$TMP/split.json" "$minor" || exit 1
+
+	# launch mode: Python frames from the start
+	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tools/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
+		fail "ebprof -- shapes failed: $(cat "$TMP/err")"
+	$PYCHECK shapes "$TMP/shapes.json" "$minor" || exit 1
+
+	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tools/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
+		fail "ebprof -- threads failed: $(cat "$TMP/err")"
+	$PYCHECK threads "$TMP/threads.json" "$minor" || exit 1
+
+	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tools/py_work.py sorted 3 >/dev/null 2>"$TMP/err" ||
+		fail "ebprof -- sorted failed: $(cat "$TMP/err")"
+	$PYCHECK sorted "$TMP/sorted.json" "$minor" || exit 1
+
+	# a script that is gone after 0.5 s: every code object still named
+	$EBPROF -F 999 -o "$TMP/quick.json" -- "$py" tools/py_work.py quick 0.5 >/dev/null 2>"$TMP/err" ||
+		fail "ebprof -- quick failed: $(cat "$TMP/err")"
+	$PYCHECK quick "$TMP/quick.json" "$minor" || exit 1
+
+	# the profiling guide's sorts, line by line
+	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tools/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
+		fail "ebprof --lines failed: $(cat "$TMP/err")"
+	$PYCHECK lines "$TMP/lines" "$minor" || exit 1
+	exit 0
+}

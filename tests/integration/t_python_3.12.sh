@@ -1,0 +1,6 @@
+#!/bin/bash
+# CPython 3.12 (pyenv, libpython shared, no frame pointers): Python stacks.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pylib.sh"
+need_root
+py_suite "$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.12.1/bin/python3"

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * python.c - CPython discovery, validation and code objects.
+ *
+ * Discovery: the ELF object that defines _PyRuntime among a process's
+ * mappings (the executable or libpython, whatever its name); the version
+ * from Py_Version (3.11+) or the file name, else a version string in it;
+ * the layout from _Py_DebugOffsets (3.13) or the built-in table.
+ * Validation, once the interpreter runs: PyCode_Type's member table and
+ * basic size, PyFrame_Type's members (<= 3.10), and a walk of every
+ * thread's frames in which each code object must be a PyCode_Type.
+ * Only then does the BPF walker get the process (py_procs).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <gelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+#include "python.h"
+#include "pyframes.h"
+#include "sym/elf.h"
+#include "sym/symbolizer.h"
+#include "util/log.h"
+#include "util/strmap.h"
+
+#define TP_BASICSIZE	32	/* offsetof(PyTypeObject, tp_basicsize), x86-64 */
+#define TP_MEMBERS	240	/* offsetof(PyTypeObject, tp_members), 3.8-3.13 */
+#define MEMBERDEF_SIZE	40	/* sizeof(PyMemberDef) */
+#define MAX_TRIES	3	/* validation walks that may race the process */
+
+enum py_state { PY_PENDING = 1, PY_ON, PY_OFF };
+
+struct py_target {
+	int tgid;
+	enum py_state state;
+	int failures;
+	struct py_layout l;
+	uint64_t runtime, code_type, frame_type;
+	char module[64];
+};
+
+struct pyreg {
+	pthread_mutex_t lock;	/* code objects are read in a thread of their own */
+	struct symbolizer *sym;
+	int procs_fd;
+	bool quiet;
+	struct strmap *targets;		/* tgid -> struct py_target */
+	struct strmap *codes;		/* (tgid, code, sum) -> struct py_code */
+	struct py_code unknown;
+};
+
+struct code_key {
+	int32_t tgid;
+	uint32_t sum;
+	uint64_t code;
+};
+
+struct pyreg *py__new(struct symbolizer *sym, int procs_fd, bool quiet)
+{
+	struct pyreg *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->sym = sym;
+	r->procs_fd = procs_fd;
+	r->quiet = quiet;
+	r->targets = strmap__new();
+	r->codes = strmap__new();
+	r->unknown.name = "[unknown python code]";
+	r->unknown.file = "";
+	if (!r->targets || !r->codes) {
+		py__free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void free_code(struct py_code *c)
+{
+	free((char *)c->name);
+	free((char *)c->file);
+	free((uint8_t *)c->tab);
+	free(c);
+}
+
+void py__free(struct pyreg *r)
+{
+	size_t it = 0;
+	void *v;
+
+	if (!r)
+		return;
+	while (r->targets && (v = strmap__next(r->targets, &it, NULL, NULL)))
+		free(v);
+	it = 0;
+	while (r->codes && (v = strmap__next(r->codes, &it, NULL, NULL)))
+		free_code(v);
+	strmap__free(r->targets);
+	strmap__free(r->codes);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* read the target's memory: 0 when all *len* bytes came */
+static int rd(int tgid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	if (!addr)
+		return -EFAULT;
+	return process_vm_readv(tgid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static uint64_t rd_u64(int tgid, uint64_t addr, bool *ok)
+{
+	uint64_t v = 0;
+
+	if (rd(tgid, addr, &v, sizeof(v)))
+		*ok = false;
+	return v;
+}
+
+static struct py_target *target(struct pyreg *r, int tgid)
+{
+	return strmap__get(r->targets, &tgid, sizeof(tgid));
+}
+
+static struct py_target *new_target(struct pyreg *r, int tgid)
+{
+	struct py_target *t = target(r, tgid);
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tgid = tgid;
+	if (strmap__set(r->targets, &tgid, sizeof(tgid), t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* "python3.10", "libpython3.8.so.1.0", "libpython2.7.so": 3.10 -> 310; 0 if none */
+static int version_from_name(const char *name)
+{
+	const char *p = strstr(name, "python");
+	int major, minor;
+
+	if (!p || sscanf(p + 6, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major * 100 + minor;
+}
+
+/* "libpython3.13t.so", "python3.13t": a free-threaded build */
+static bool free_threaded_name(const char *name)
+{
+	const char *p = strstr(name, "python3.");
+
+	if (!p)
+		return false;
+	p += 8;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == 't';
+}
+
+/* a "3.N.M" string alone in the file's read-only data (PY_VERSION): 3.N -> 3NN */
+static int version_from_rodata(struct dso *d)
+{
+	Elf *elf = dso__elf(d);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int found = 0;
+
+	if (!elf)
+		return 0;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while (!found && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		const char *name;
+		size_t i;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".rodata"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (i = 1; data && i + 8 < data->d_size && !found; i++) {
+			const char *s = (const char *)data->d_buf + i;
+			int minor, patch, n = 0;
+
+			if (s[-1] || s[0] != '3' || s[1] != '.')
+				continue;
+			if (sscanf(s, "3.%d.%d%n", &minor, &patch, &n) == 2 && n > 0 &&
+			    (s[n] == 0 || s[n] == '+') && minor >= 0 && minor < 100)
+				found = 300 + minor;
+		}
+	}
+out:
+	elf_end(elf);
+	return found;
+}
+
+static void refuse(struct pyreg *r, struct py_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse(struct pyreg *r, struct py_target *t, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	t->state = PY_OFF;
+	bpf_map_delete_elem(r->procs_fd, &t->tgid);
+	if (r->quiet)
+		pr_info("pid %d: %s: native stacks only\n", t->tgid, why);
+	else
+		pr_warn("pid %d: %s: profiling native stacks only\n", t->tgid, why);
+}
+
+/* check a type's member table against the offsets we will use */
+static const char *check_members(int tgid, uint64_t type, const char *const *names,
+				 const uint16_t *want, size_t n, int *found)
+{
+	static char msg[128];
+	uint64_t m;
+	bool ok = true;
+	int i;
+
+	*found = 0;
+	m = rd_u64(tgid, type + TP_MEMBERS, &ok);
+	if (!ok || !m)
+		return "cannot read its type objects";
+	for (i = 0; i < 64; i++, m += MEMBERDEF_SIZE) {
+		uint64_t def[3];
+		char name[32] = "";
+		size_t k;
+
+		if (rd(tgid, m, def, sizeof(def)))
+			return "cannot read its type objects";
+		if (!def[0])
+			break;
+		if (rd(tgid, def[0], name, sizeof(name) - 1))
+			continue;
+		for (k = 0; k < n; k++) {
+			if (strcmp(name, names[k]) || want[k] == PY_NONE)
+				continue;
+			if (def[2] != want[k]) {
+				snprintf(msg, sizeof(msg), "%s is at offset %lu, not %u as ebprof expects",
+					 name, (unsigned long)def[2], want[k]);
+				return msg;
+			}
+			(*found)++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Walk every thread's frames in the process as the BPF walker will: NULL
+ * when it all checks out, "" when the interpreter is not running yet, or
+ * why not.
+ */
+static const char *check_live(struct py_target *t)
+{
+	const struct py_layout *l = &t->l;
+	const struct py_offsets *o = &l->o;
+	int tgid = t->tgid, nthreads = 0, i, j, found;
+	uint64_t interp, ts;
+	bool ok = true;
+
+	interp = rd_u64(tgid, t->runtime + o->rt_interp, &ok);
+	if (!ok)
+		return "cannot read _PyRuntime";
+	if (!interp)
+		return "";
+	ts = rd_u64(tgid, interp + o->is_threads, &ok);
+	if (!ok)
+		return "cannot read the interpreter state";
+	if (!ts)
+		return "";
+
+	if (l->kind >= EBPROF_PY_311) {
+		int64_t basic = 0;
+
+		if (rd(tgid, t->code_type + TP_BASICSIZE, &basic, sizeof(basic)))
+			return "cannot read PyCode_Type";
+		if (basic != o->co_code_adaptive)
+			return "PyCode_Type's size differs from what ebprof expects";
+	}
+	{
+		static const char *const names[] = { "co_argcount", "co_firstlineno", "co_filename",
+						     "co_name", "co_qualname", "co_lnotab", "co_linetable" };
+		uint16_t want[] = { o->co_argcount, o->co_firstlineno, l->co_filename, l->co_name,
+				    l->co_qualname, t->l.minor <= 9 ? l->co_lines : PY_NONE,
+				    t->l.minor >= 10 ? l->co_lines : PY_NONE };
+		const char *why = check_members(tgid, t->code_type, names, want, 7, &found);
+
+		if (why)
+			return why;
+		if (found < 3)
+			return "PyCode_Type does not describe its members";
+	}
+	if (l->kind == EBPROF_PY_FRAMEOBJ && t->frame_type) {
+		static const char *const names[] = { "f_back", "f_code", "f_lasti" };
+		uint16_t want[] = { o->f_back, o->f_code, o->f_instr };
+		const char *why = check_members(tgid, t->frame_type, names, want, 3, &found);
+
+		if (why)
+			return why;
+	}
+
+	for (i = 0; ts && i < 4096; i++) {
+		uint64_t frame;
+
+		nthreads++;
+		if (rd_u64(tgid, ts + l->ts_interp, &ok) != interp || !ok)
+			return "a thread state does not point back at its interpreter";
+		frame = rd_u64(tgid, ts + o->ts_frame, &ok);
+		if (o->cf_current != PY_NONE && frame)
+			frame = rd_u64(tgid, frame + o->cf_current, &ok);
+		for (j = 0; frame && j < 1024 && ok; j++) {
+			uint8_t owner = 0;
+			uint64_t code, type;
+
+			if (l->kind >= EBPROF_PY_311 &&
+			    (rd(tgid, frame + o->f_owner, &owner, 1) || owner >= 3)) {
+				frame = rd_u64(tgid, frame + o->f_back, &ok);
+				continue;
+			}
+			code = rd_u64(tgid, frame + o->f_code, &ok);
+			type = rd_u64(tgid, code + 8, &ok);
+			if (ok && type != t->code_type)
+				return "a frame's code object is not a PyCode_Type";
+			frame = rd_u64(tgid, frame + o->f_back, &ok);
+		}
+		if (!ok)
+			return "a frame chain could not be read";
+		ts = rd_u64(tgid, ts + o->ts_next, &ok);
+		if (!ok)
+			return "the thread list could not be read";
+	}
+	if (ts)
+		return "the thread list does not end";
+	return NULL;
+}
+
+static void try_enable(struct pyreg *r, struct py_target *t)
+{
+	const char *why = check_live(t);
+	struct py_proc cfg = {};
+
+	if (why && !*why)
+		return;		/* not running Python yet */
+	if (why) {
+		/* frames come and go while we look: try again before giving up */
+		if (++t->failures < MAX_TRIES && strstr(why, "frame"))
+			return;
+		refuse(r, t, "CPython 3.%u (%s) does not check out: %s", t->l.minor, t->module, why);
+		return;
+	}
+	cfg.runtime = t->runtime;
+	cfg.kind = t->l.kind;
+	cfg.version = 0x03000000 | (t->l.minor << 16);
+	cfg.o = t->l.o;
+	if (bpf_map_update_elem(r->procs_fd, &t->tgid, &cfg, BPF_ANY)) {
+		refuse(r, t, "cannot store its Python layout (%s)", strerror(errno));
+		return;
+	}
+	t->state = PY_ON;
+	pr_info("pid %d: CPython 3.%u (%s): Python stacks on\n", t->tgid, t->l.minor, t->module);
+}
+
+static void scan(struct pyreg *r, int tgid)
+{
+	const struct sym_mapping *maps;
+	struct py_target *t = target(r, tgid);
+	size_t n, i;
+
+	if (t && (t->state == PY_ON || t->state == PY_OFF))
+		return;
+	n = symbolizer__mappings(r->sym, tgid, &maps);
+	for (i = 0; i < n; i++) {
+		struct dso *d = maps[i].dso;
+		uint64_t rt, bias, v, ver = 0;
+		int minor = 0, named;
+
+		if (!d || (i && maps[i - 1].dso == d))
+			continue;
+		if (!dso__symbol(d, "_PyRuntime", &rt, NULL)) {
+			/* Python 2 and 3.0-3.6 have no _PyRuntime */
+			if (dso__symbol(d, "Py_Initialize", &v, NULL) &&
+			    dso__symbol(d, "PyEval_EvalFrameEx", &v, NULL)) {
+				t = new_target(r, tgid);
+				if (!t)
+					return;
+				named = version_from_name(dso__name(d));
+				snprintf(t->module, sizeof(t->module), "%s", dso__name(d));
+				if (named)
+					refuse(r, t, "Python %d.%d (%s) is not supported (CPython 3.8-3.13 are)",
+					       named / 100, named % 100, t->module);
+				else
+					refuse(r, t, "a Python older than 3.7 (%s) is not supported (CPython 3.8-3.13 are)",
+					       t->module);
+				return;
+			}
+			continue;
+		}
+		if (!dso__map_bias(d, maps[i].start, maps[i].pgoff, true, &bias))
+			continue;
+		t = new_target(r, tgid);
+		if (!t)
+			return;
+		snprintf(t->module, sizeof(t->module), "%s", dso__name(d));
+		t->runtime = bias + rt;
+		if (dso__symbol(d, "Py_Version", &v, NULL)) {
+			uint32_t pv = 0;
+
+			if (!rd(tgid, bias + v, &pv, sizeof(pv)) || dso__read(d, v, &pv, sizeof(pv)) == 4)
+				ver = pv;
+			if ((ver >> 24) == 3)
+				minor = (ver >> 16) & 0xff;
+		}
+		if (!minor) {
+			named = version_from_name(dso__name(d));
+			if (!named)
+				named = version_from_rodata(d);
+			if (named / 100 == 3)
+				minor = named % 100;
+		}
+		if (!minor) {
+			refuse(r, t, "cannot tell the version of the Python in %s", t->module);
+			return;
+		}
+		if (free_threaded_name(t->module)) {
+			refuse(r, t, "free-threaded CPython 3.%d (%s) is not supported", minor, t->module);
+			return;
+		}
+		if (!py_layout_for(minor)) {
+			refuse(r, t, "CPython 3.%d (%s) is not supported (CPython 3.8-3.13 are)", minor,
+			       t->module);
+			return;
+		}
+		t->l = *py_layout_for(minor);
+		if (minor == 13) {
+			uint8_t raw[584];
+			uint64_t dv;
+			int err = rd(tgid, t->runtime, raw, sizeof(raw));
+
+			if (err && dso__read(d, rt, raw, sizeof(raw)) == sizeof(raw))
+				err = 0;
+			if (!err)
+				err = py_debug_offsets_313(raw, sizeof(raw), &t->l, &dv);
+			if (err == -ENOTSUP) {
+				refuse(r, t, "free-threaded CPython 3.13 (%s) is not supported", t->module);
+				return;
+			}
+			if (err) {
+				refuse(r, t, "CPython 3.13 (%s) has no readable _Py_DebugOffsets", t->module);
+				return;
+			}
+		}
+		if (!dso__symbol(d, "PyCode_Type", &v, NULL)) {
+			refuse(r, t, "CPython 3.%d (%s) does not export PyCode_Type", minor, t->module);
+			return;
+		}
+		t->code_type = bias + v;
+		t->frame_type = dso__symbol(d, "PyFrame_Type", &v, NULL) ? bias + v : 0;
+		t->state = PY_PENDING;
+		pr_debug("pid %d: CPython 3.%d in %s, _PyRuntime at %#lx\n", tgid, minor, t->module,
+			 (unsigned long)t->runtime);
+		try_enable(r, t);
+		return;
+	}
+}
+
+static void forget(struct pyreg *r, int tgid)
+{
+	struct py_target *t = target(r, tgid);
+
+	if (t) {
+		t->state = 0;
+		t->failures = 0;
+	}
+}
+
+static void fork_target(struct pyreg *r, int child, int parent)
+{
+	struct py_target *p = target(r, parent), *c;
+	struct py_proc cfg = {};
+
+	if (!p || p->state != PY_ON)
+		return;
+	c = new_target(r, child);
+	if (!c)
+		return;
+	*c = *p;
+	c->tgid = child;
+	cfg.runtime = c->runtime;
+	cfg.kind = c->l.kind;
+	cfg.version = 0x03000000 | (c->l.minor << 16);
+	cfg.o = c->l.o;
+	if (bpf_map_update_elem(r->procs_fd, &child, &cfg, BPF_ANY))
+		c->state = PY_OFF;
+}
+
+static int retry(struct pyreg *r)
+{
+	size_t it = 0;
+	struct py_target *t;
+	int waiting = 0;
+
+	while ((t = strmap__next(r->targets, &it, NULL, NULL))) {
+		if (t->state != PY_PENDING)
+			continue;
+		try_enable(r, t);
+		waiting += t->state == PY_PENDING;
+	}
+	return waiting;
+}
+
+int py__active(const struct pyreg *r)
+{
+	size_t it = 0;
+	struct py_target *t;
+	int n = 0;
+
+	while ((t = strmap__next(r->targets, &it, NULL, NULL)))
+		n += t->state == PY_ON;
+	return n;
+}
+
+/* a str object as UTF-8 (malloc'd), or NULL */
+static char *read_str(int tgid, const struct py_layout *l, uint64_t addr)
+{
+	uint8_t hdr[40];
+	int64_t len;
+	uint32_t state;
+	unsigned int kind;
+	size_t off;
+	void *data;
+	char *out;
+
+	if (rd(tgid, addr, hdr, sizeof(hdr)))
+		return NULL;
+	memcpy(&len, hdr + 16, sizeof(len));
+	memcpy(&state, hdr + 32, sizeof(state));
+	kind = py_str_kind(state);
+	off = py_str_data_offset(l, state);
+	if (!kind || !off || len < 0 || len > 4096)
+		return NULL;
+	data = malloc(len * kind + 1);
+	out = malloc(len * 4 + 1);
+	if (!data || !out || rd(tgid, addr + off, data, len * kind) ||
+	    py_str_utf8(state, data, len, out, len * 4 + 1) < 0) {
+		free(data);
+		free(out);
+		return NULL;
+	}
+	free(data);
+	return out;
+}
+
+/* a bytes object's contents (malloc'd) */
+static uint8_t *read_bytes(int tgid, uint64_t addr, size_t *len)
+{
+	int64_t n;
+	uint8_t *buf;
+
+	if (rd(tgid, addr + 16, &n, sizeof(n)) || n < 0 || n > (1 << 20))
+		return NULL;
+	buf = malloc(n ? n : 1);
+	if (buf && n && rd(tgid, addr + 32, buf, n)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static struct py_code *read_code(struct py_target *t, uint64_t addr, uint32_t sum)
+{
+	const struct py_layout *l = &t->l;
+	struct py_code *c = calloc(1, sizeof(*c));
+	uint8_t obj[256];
+	int32_t argc, first;
+	uint64_t type, p;
+
+	if (!c)
+		return NULL;
+	c->minor = l->minor;
+	if (rd(t->tgid, addr, obj, sizeof(obj))) {
+		c->name = strdup("[python code, unreadable]");
+		goto out;
+	}
+	memcpy(&type, obj + 8, 8);
+	memcpy(&argc, obj + l->o.co_argcount, 4);
+	memcpy(&first, obj + l->o.co_firstlineno, 4);
+	if (type != t->code_type || py_code_sum(first, argc) != sum) {
+		/* freed, and its memory reused, before we could read it */
+		pr_debug("pid %d: code object %#lx is gone: type %#lx, checksum %#x, walker saw %#x\n",
+			 t->tgid, (unsigned long)addr, (unsigned long)type, py_code_sum(first, argc), sum);
+		c->name = strdup("[python code, freed]");
+		goto out;
+	}
+	c->first = first;
+	memcpy(&p, obj + (l->co_qualname != PY_NONE ? l->co_qualname : l->co_name), 8);
+	c->name = read_str(t->tgid, l, p);
+	memcpy(&p, obj + l->co_filename, 8);
+	c->file = read_str(t->tgid, l, p);
+	memcpy(&p, obj + l->co_lines, 8);
+	c->tab = read_bytes(t->tgid, p, &c->tablen);
+	c->known = c->name && c->file;
+	if (!c->name)
+		c->name = strdup("[python code, unreadable name]");
+out:
+	if (!c->file)
+		c->file = strdup("");
+	if (!c->name || !c->file) {
+		free_code(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+{
+	struct code_key k = { tgid, sum, code };
+	struct py_target *t = target(r, tgid);
+	struct py_code *c;
+
+	if (!t || strmap__get(r->codes, &k, sizeof(k)))
+		return;
+	c = read_code(t, code, sum);
+	if (c && strmap__set(r->codes, &k, sizeof(k), c))
+		free_code(c);
+}
+
+static const struct py_code *get_code(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+{
+	struct code_key k = { tgid, sum, code };
+	struct py_code *c = strmap__get(r->codes, &k, sizeof(k));
+
+	if (c)
+		return c;
+	code_seen(r, tgid, code, sum);
+	c = strmap__get(r->codes, &k, sizeof(k));
+	return c ? c : &r->unknown;
+}
+
+int py__line(const struct py_code *c, uint32_t instr)
+{
+	int line;
+
+	if (!c->known)
+		return 0;
+	line = py_line(c->minor, c->tab, c->tablen, c->first, instr);
+	return line > 0 ? line : 0;
+}
+
+void py__scan(struct pyreg *r, int tgid)
+{
+	pthread_mutex_lock(&r->lock);
+	scan(r, tgid);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void py__forget(struct pyreg *r, int tgid)
+{
+	pthread_mutex_lock(&r->lock);
+	forget(r, tgid);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void py__fork(struct pyreg *r, int child, int parent)
+{
+	pthread_mutex_lock(&r->lock);
+	fork_target(r, child, parent);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int py__retry(struct pyreg *r)
+{
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	ret = retry(r);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void py__code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+{
+	pthread_mutex_lock(&r->lock);
+	code_seen(r, tgid, code, sum);
+	pthread_mutex_unlock(&r->lock);
+}
+
+const struct py_code *py__code(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+{
+	const struct py_code * ret;
+
+	pthread_mutex_lock(&r->lock);
+	ret = get_code(r, tgid, code, sum);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * python.h - CPython processes: find the interpreter in a process, check
+ * that ebprof can read it, tell the BPF walker how (py_procs), and name
+ * the code objects the walker reports, while the process still exists.
+ */
+#ifndef __EBPROF_PYTHON_H
+#define __EBPROF_PYTHON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct symbolizer;
+struct pyreg;
+
+/* a code object, as read from the process */
+struct py_code {
+	const char *name;	/* co_qualname (3.11+) or co_name */
+	const char *file;	/* co_filename */
+	int first;		/* co_firstlineno */
+	unsigned int minor;	/* CPython 3.minor: how to read the line table */
+	const uint8_t *tab;	/* line table */
+	size_t tablen;
+	bool known;		/* false: could not be read ("name" says why) */
+};
+
+/* *procs_fd*: the BPF py_procs map; *quiet*: info lines only (-a) */
+struct pyreg *py__new(struct symbolizer *sym, int procs_fd, bool quiet);
+void py__free(struct pyreg *r);
+
+/*
+ * look for CPython in *tgid*'s mappings (as the symbolizer has them now):
+ * turns on Python stacks for it once its interpreter is running and
+ * checks out; prints one line when it is a Python ebprof cannot read
+ */
+void py__scan(struct pyreg *r, int tgid);
+/* an exec: whatever was known of *tgid* is gone */
+void py__forget(struct pyreg *r, int tgid);
+/* a forked child runs its parent's interpreter */
+void py__fork(struct pyreg *r, int child, int parent);
+/* retry processes whose interpreter was not running yet: how many wait */
+int py__retry(struct pyreg *r);
+/* processes with Python stacks on */
+int py__active(const struct pyreg *r);
+
+/* the walker saw a new code object: read it now */
+void py__code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum);
+/* a code object (read now if it was not yet); never NULL */
+const struct py_code *py__code(struct pyreg *r, int tgid, uint64_t code, uint32_t sum);
+/* the line *instr* is on in *c*: > 0, or 0 if unknown */
+int py__line(const struct py_code *c, uint32_t instr);
+
+#endif
