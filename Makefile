@@ -64,7 +64,7 @@ deps:
 # the peers make bench compares with
 bench-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time austin >/dev/null
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)

@@ -25,21 +25,26 @@ cpu_ns() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# the workload's command: a tool of ours, or "python3 tools/py_bench.py"
+wcmd() { if [ -n "${WPY:-}" ]; then echo "$WPY tools/$1"; else echo "$T/$1"; fi; }
+
 # ROUNDS of WORKLOAD that take ~3 s
 calibrate() {
 	local r
-	r=$("$T/$1" -r "$2" | awk '{ print $2 }')
+	r=$($(wcmd "$1") -r "$2" | awk '{ print $2 }')
 	awk -v r="$r" -v n="$2" 'BEGIN { printf "%d", n * 3 / r }'
 }
 
 # one measurement: config -> "work_seconds profiler_cpu_seconds"
 measure() {
 	local cfg=$1 wpid ppid=0 t0 t1 work
-	WAIT_FOR_SIGUSR1=1 "$T/$WORKLOAD" -r "$ROUNDS" >"$TMP/w.out" &
+	WAIT_FOR_SIGUSR1=1 $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" &
 	wpid=$!
 	until grep -q ready "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
 	case $cfg in
 	none) ;;
+	ebprof-native-*) $EBPROF --no-python -p "$wpid" -F "${cfg#ebprof-native-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
+	austin-*) austin -i $((1000000 / ${cfg#austin-})) -p "$wpid" -o "$TMP/austin.out" >/dev/null 2>&1 & ppid=$! ;;
 	ebprof-fp-*) $EBPROF --fp -p "$wpid" -F "${cfg#ebprof-fp-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	perf-fp-*) perf record -q -g -F "${cfg#perf-fp-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
@@ -101,6 +106,20 @@ ROUNDS=$(calibrate qsort_deep 20)
 configs=(none ebprof-99 ebprof-999 ebprof-fp-99 ebprof-fp-999)
 [ -n "$have_perf" ] && configs+=(perf-dwarf-99 perf-dwarf-999 perf-fp-99 perf-fp-999)
 run_table "Stack unwinding overhead, -O2 -fomit-frame-pointer workload" "${configs[@]}"
+
+# 3. Python: the walk of CPython's frames, against native-only and Austin
+WORKLOAD=py_bench.py
+for WPY in "$(pyenv root 2>/dev/null)/versions/3.8.18/bin/python3" \
+	   "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3"; do
+	[ -x "$WPY" ] || continue
+	ROUNDS=$(calibrate py_bench.py 20)
+	configs=(none ebprof-99 ebprof-999 ebprof-native-99 ebprof-native-999)
+	# Debian's austin (1.0.1) reads CPython up to 3.8
+	[ "$("$WPY" -c 'import sys; print(sys.version_info[1])')" -le 8 ] && command -v austin >/dev/null &&
+		configs+=(austin-99 austin-999)
+	run_table "Python profiling overhead, $("$WPY" --version 2>&1)" "${configs[@]}"
+done
+WPY=
 echo
 
 # BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload
@@ -117,6 +136,22 @@ for mode in dwarf fp; do
 	wait $epid
 	kill $wpid 2>/dev/null
 done
+# ... and on Python (3.12), with and without the walk of its frames
+PY=$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3
+if [ -x "$PY" ]; then
+	for mode in python native; do
+		$PY tools/py_work.py split 6 >/dev/null &
+		wpid=$!
+		sleep 0.5
+		$EBPROF $([ $mode = native ] && echo --no-python) -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
+		epid=$!
+		sleep 3.5
+		bpftool prog show | awk -v m=$mode '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+			END { if (c) printf "bpf_ns_per_sample_%s_py_work %.0f ns\n", m, t / c }'
+		wait $epid
+		kill $wpid 2>/dev/null
+	done
+fi
 sysctl -qw kernel.bpf_stats_enabled="$old"
 
 # time to attach: main() to perf events enabled (the first sample follows within 1/F per CPU)

@@ -8,6 +8,9 @@ tests.  Usage: py_work.py MODE [SECONDS]
            GIL released (hash_thread); the main thread sleeps
   sorted   sort_with_key() calls sorted(key=lambda ...): Python -> C -> Python
   quick    exits after the given seconds (default 0.5) of spin()
+  fork     forks: parent and child both spin(), the child in child_spin()
+  deep     recursion 200 deep, beyond what ebprof walks (128 frames)
+  churn    starts short threads one after another, each churn_worker() > work()
 
 Prints "ready PID" once running; with SECONDS it stops by itself.
 """
@@ -104,13 +107,45 @@ def spin(deadline):
         work(UNIT)
 
 
+def run_fork(deadline):
+    pid = os.fork()
+    if pid == 0:
+        child_spin(deadline)
+        os._exit(0)
+    spin(deadline)
+    os.waitpid(pid, 0)
+
+
+def child_spin(deadline):
+    spin(deadline)
+
+
+def churn_worker():
+    work(UNIT // 4)
+
+
+def run_churn(deadline):
+    while time.time() < deadline:
+        t = threading.Thread(target=churn_worker)
+        t.start()
+        t.join()
+
+
+def run_deep(deadline):
+    while time.time() < deadline:
+        recurse(200)
+
+
+MODES = {"deep": run_deep, "split": run_split, "shapes": run_shapes, "threads": run_threads, "sorted": run_sorted,
+         "quick": spin, "fork": run_fork, "churn": run_churn}
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "split"
     secs = float(sys.argv[2]) if len(sys.argv) > 2 else (0.5 if mode == "quick" else 3600)
     print("ready %d" % os.getpid(), flush=True)
     deadline = time.time() + secs
-    {"split": run_split, "shapes": run_shapes, "threads": run_threads,
-     "sorted": run_sorted, "quick": spin}[mode](deadline)
+    MODES[mode](deadline)
 
 
 if __name__ == "__main__":

@@ -458,17 +458,17 @@ static int native_frame(struct cpu_run *r, struct profile *p, int tgid, const st
 
 /*
  * The user part of a sample, innermost first: native frames, each
- * _PyEval_EvalFrameDefault replaced by the Python frames it ran.  When the
- * native walk lost eval frames (no unwind tables, frame pointers only),
- * the Python frames left go outside what it found, after dropping the
- * native frames it cannot vouch for.
+ * _PyEval_EvalFrameDefault replaced by the Python frames it ran.  A walk
+ * that did not reach the start (frame pointers through a libpython that
+ * has none) loses its way: its frames past the first one without a name
+ * are dropped, and the Python frames no eval frame took go outside.
  */
 static int user_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 		       const struct ustack *us, const struct py_stack *ps, struct frame_list *fl)
 {
 	unsigned int end = (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT;
 	uint32_t i, j = 0, cut = 0, nr = us ? us->nr : 0, np = ps ? ps->nr : 0;
-	bool matched = false, unknown = false;
+	bool trusted = true;
 	int err;
 
 	for (i = 0; i < nr; i++) {
@@ -479,21 +479,22 @@ static int user_frames(struct cpu_run *r, struct profile *p, const struct sample
 			err = py_segment(r, p, k->tgid, ps, &j, false, fl);
 			if (err)
 				return err;
-			matched = true;
 			cut = fl->n;
+			trusted = true;
 			continue;
 		}
+		/* past code with no name, a walk without tables may be lost */
 		if (!sf.known)
-			unknown = true;
-		if (!matched && !unknown)
-			cut = fl->n + 1;
+			trusted = false;
 		err = native_frame(r, p, k->tgid, &sf, fl);
 		if (err)
 			return err;
+		if (trusted)
+			cut = fl->n;
 	}
+	if (np && end != EBPROF_END_COMPLETE)
+		fl->n = cut;
 	if (j < np) {
-		if (end != EBPROF_END_COMPLETE && cut < fl->n)
-			fl->n = cut;
 		err = py_segment(r, p, k->tgid, ps, &j, true, fl);
 		if (err)
 			return err;

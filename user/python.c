@@ -50,7 +50,15 @@ struct pyreg {
 	bool quiet;
 	struct strmap *targets;		/* tgid -> struct py_target */
 	struct strmap *codes;		/* (tgid, code, sum) -> struct py_code */
+	struct strmap *dsos;		/* struct dso * -> struct dso_kind */
 	struct py_code unknown;
+};
+
+/* what a file is, for Python: looked up once per file, not per process */
+struct dso_kind {
+	bool runtime;		/* defines _PyRuntime (at rt) */
+	bool old_python;	/* Python 2 or 3.0-3.6 */
+	uint64_t rt;
 };
 
 struct code_key {
@@ -71,9 +79,10 @@ struct pyreg *py__new(struct symbolizer *sym, int procs_fd, bool quiet)
 	r->quiet = quiet;
 	r->targets = strmap__new();
 	r->codes = strmap__new();
+	r->dsos = strmap__new();
 	r->unknown.name = "[unknown python code]";
 	r->unknown.file = "";
-	if (!r->targets || !r->codes) {
+	if (!r->targets || !r->codes || !r->dsos) {
 		py__free(r);
 		return NULL;
 	}
@@ -100,8 +109,12 @@ void py__free(struct pyreg *r)
 	it = 0;
 	while (r->codes && (v = strmap__next(r->codes, &it, NULL, NULL)))
 		free_code(v);
+	it = 0;
+	while (r->dsos && (v = strmap__next(r->dsos, &it, NULL, NULL)))
+		free(v);
 	strmap__free(r->targets);
 	strmap__free(r->codes);
+	strmap__free(r->dsos);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -209,6 +222,26 @@ static int version_from_rodata(struct dso *d)
 out:
 	elf_end(elf);
 	return found;
+}
+
+static const struct dso_kind *dso_kind(struct pyreg *r, struct dso *d)
+{
+	struct dso_kind *k = strmap__get(r->dsos, &d, sizeof(d));
+	uint64_t v;
+
+	if (k)
+		return k;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->runtime = dso__symbol(d, "_PyRuntime", &k->rt, NULL);
+	k->old_python = !k->runtime && dso__symbol(d, "Py_Initialize", &v, NULL) &&
+			dso__symbol(d, "PyEval_EvalFrameEx", &v, NULL);
+	if (strmap__set(r->dsos, &d, sizeof(d), k)) {
+		free(k);
+		return NULL;
+	}
+	return k;
 }
 
 static void refuse(struct pyreg *r, struct py_target *t, const char *fmt, ...)
@@ -397,12 +430,17 @@ static void scan(struct pyreg *r, int tgid)
 		uint64_t rt, bias, v, ver = 0;
 		int minor = 0, named;
 
+		const struct dso_kind *kind;
+
 		if (!d || (i && maps[i - 1].dso == d))
 			continue;
-		if (!dso__symbol(d, "_PyRuntime", &rt, NULL)) {
+		kind = dso_kind(r, d);
+		if (!kind)
+			continue;
+		rt = kind->rt;
+		if (!kind->runtime) {
 			/* Python 2 and 3.0-3.6 have no _PyRuntime */
-			if (dso__symbol(d, "Py_Initialize", &v, NULL) &&
-			    dso__symbol(d, "PyEval_EvalFrameEx", &v, NULL)) {
+			if (kind->old_python) {
 				t = new_target(r, tgid);
 				if (!t)
 					return;

@@ -50,10 +50,25 @@ def common(p, min_py=0.95):
     return tot
 
 
+WORK = open(__file__.rsplit("/", 3)[0] + "/tools/py_work.py").read().splitlines()
+
+
+def lineof(func, text):
+    """the line of *text* in the body of py_work.py's *func* ("" for module level)"""
+    start = 0
+    if func:
+        start = next(i for i, l in enumerate(WORK) if l.startswith("def %s(" % func))
+    return next(i + 1 for i in range(start, len(WORK)) if text in WORK[i])
+
+
 def split(p, minor):
     common(p)
     hot = cold = chain = 0
     evals = 0
+    want = [("<module>", lineof("", "    main()")), ("main", lineof("main", "MODES[mode](deadline)")),
+            ("run_split", lineof("run_split", "hot()")), ("hot", lineof("hot", "work(UNIT)"))]
+    loop = lineof("work", "for i in range(n)")
+    work_lines = (loop, loop + 1)
     for s in p["stacks"]:
         py = pyframes(s)
         names = [n for n, _ in py]
@@ -63,13 +78,12 @@ def split(p, minor):
             hot += s["count"]
         elif "cold" in names:
             cold += s["count"]
-        want = [("<module>", 117), ("main", 112), ("run_split", 57), ("hot", 32)]
-        if py[:4] == want and len(py) >= 5 and py[4][0] == "work" and py[4][1] in (25, 26, 27):
+        if py[:4] == want and len(py) >= 5 and py[4][0] == "work" and py[4][1] in work_lines:
             chain += s["count"]
     a = 100.0 * hot / max(hot + cold, 1)
-    print("  hot %.1f %%, cold %.1f %%; %d of %d hot samples show "
-          "<module>:117 > main:112 > run_split:57 > hot:32 > work:25-27; "
-          "%d samples kept a bare eval frame" % (a, 100 - a, chain, hot, evals))
+    print("  hot %.1f %%, cold %.1f %%; %d of %d hot samples show %s > work:%d-%d; "
+          "%d samples kept a bare eval frame"
+          % (a, 100 - a, chain, hot, " > ".join("%s:%d" % w for w in want), loop, loop + 1, evals))
     if abs(a - 75) > 5:
         fail("hot is %.1f %% of hot+cold, not 75 +- 5" % a)
     if chain < 0.9 * hot:
@@ -123,7 +137,7 @@ def shapes(p, minor):
 def threads(p, minor):
     tot = p["samples"]
     py_tids, hash_tids = set(), set()
-    py = hs = hs_native = py_work = 0
+    py = hs = hs_native = py_work = hs_start = 0
     for s in p["stacks"]:
         names = [n for n, _ in pyframes(s)]
         fr = user(s)
@@ -138,8 +152,8 @@ def threads(p, minor):
             i = [name(f) for f in fr].index("hash_thread")
             if any(re.search("sha", f["function"], re.I) for f in fr[i + 1:]):
                 hs_native += s["count"]
-            if "start_thread" not in [f["function"] for f in fr]:
-                fail("a hasher stack does not start at start_thread")
+            if fr and fr[0]["function"] in ("clone3", "clone") and fr[1:2] and fr[1]["function"] == "start_thread":
+                hs_start += s["count"]
     print("  %d samples: Python thread %d (tids %s), hashing thread %d (tids %s), %d of them in SHA-256 code"
           % (tot, py, sorted(py_tids), hs, sorted(hash_tids), hs_native))
     if len(py_tids) != 1 or len(hash_tids) != 1 or py_tids == hash_tids:
@@ -148,6 +162,8 @@ def threads(p, minor):
         fail("a thread is missing: python %d, hashing %d of %d" % (py, hs, tot))
     if py_work < 0.9 * py:
         fail("only %d of %d samples of the Python thread in py_thread_loop > work" % (py_work, py))
+    if hs_start < 0.95 * hs:
+        fail("only %d of %d samples of the hashing thread start at clone3 > start_thread" % (hs_start, hs))
     if hs_native < 0.8 * hs:
         fail("the GIL-free hashing thread lost its native frames under Python")
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The profile model and every renderer, on a profile built by hand. */
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "t.h"
 #include "profile.h"
 #include "render/render.h"
@@ -274,6 +276,82 @@ static int quality_line(void)
 	return T_OK;
 }
 
-T_MAIN("render", T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
+/*
+ * Python frames: rows per function although frames are per line, and the
+ * --lines report on a source file written here.
+ */
+static int python_lines(void)
+{
+	char path[] = "/tmp/ebprof-lines-XXXXXX", *buf = NULL, *text;
+	struct profile *p = profile__new();
+	struct func_row *rows;
+	size_t len = 0, n;
+	FILE *f, *out;
+	int fd, m, fn, l4, l5, nat;
+	uint32_t s1[2], s2[2], s3[2];
+
+	fd = mkstemp(path);
+	T_ASSERT(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("import x\n\ndef slow(a):\n    for i in a:\n        a.sort()\n    return a\n\nslow([])\n", f);
+	fclose(f);
+	m = profile__py_func(p, "<module>", path, 1, 0);
+	fn = profile__py_func(p, "slow", path, 3, 0);
+	l4 = profile__line_frame(p, fn, "slow (x.py:4)", 4);
+	l5 = profile__line_frame(p, fn, "slow (x.py:5)", 5);
+	nat = profile__frame(p, "list_sort", "libpython3.so", false);
+	T_ASSERT(m >= 0 && fn >= 0 && l4 > fn && l5 > l4 && nat >= 0);
+	T_ASSERT(profile__frame_at(p, l4)->fn == (uint32_t)fn && profile__frame_at(p, fn)->fn == (uint32_t)fn);
+	T_ASSERT(!strncmp(profile__frame_at(p, fn)->func, "slow (ebprof-lines-", 19));
+	s1[0] = m, s1[1] = l4;
+	s2[0] = m, s2[1] = l5;
+	s3[0] = l5, s3[1] = nat;
+	profile__add(p, 1, 0, "python3", s1, 2, 1);
+	profile__add(p, 1, 0, "python3", s2, 2, 3);
+	profile__add(p, 1, 0, "python3", s3, 2, 6);
+	/* what the collector records for --lines: innermost line per function, and line 0 */
+	profile__hit(p, fn, 4, 1);
+	profile__hit(p, fn, 5, 9);
+	profile__hit(p, fn, 0, 10);
+	profile__hit(p, m, 8, 4);
+	profile__finish(p);
+
+	rows = render_func_rows(p, &n);
+	T_ASSERT(rows && n == 3);
+	T_ASSERT(rows[0].frame == (uint32_t)nat && rows[0].self == 6);
+	T_ASSERT(rows[1].frame == (uint32_t)fn && rows[1].self == 4 && rows[1].total == 10);
+	free(rows);
+
+	out = open_memstream(&buf, &len);
+	T_ASSERT(render_lines(p, "slow", 5, out) == 0);
+	fclose(out);
+	text = buf;
+	T_ASSERT(strstr(text, "Function: slow ("));
+	T_ASSERT(strstr(text, "Total: 10 samples (100.0 % of all)"));
+	T_ASSERT(strstr(text, "     3                    def slow(a):\n"));
+	T_ASSERT(strstr(text, "     4         1    10.0      for i in a:\n"));
+	T_ASSERT(strstr(text, "     5         9    90.0          a.sort()\n"));
+	/* the body ends where the indentation does */
+	T_ASSERT(strstr(text, "     6                        return a\n"));
+	T_ASSERT(!strstr(text, "slow([])"));
+	free(buf);
+	/* the default: functions where samples were, not <module> (line 0 hits) */
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	T_ASSERT(render_lines(p, NULL, 5, out) == 0);
+	fclose(out);
+	T_ASSERT(strstr(buf, "Function: slow") && !strstr(buf, "Function: <module>"));
+	free(buf);
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	T_ASSERT(render_lines(p, "nothing", 5, out) == -ENOENT);
+	fclose(out);
+	free(buf);
+	unlink(path);
+	profile__free(p);
+	return T_OK;
+}
+
+T_MAIN("render", T(python_lines), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
        T(svg_escapes), T(deterministic_order), T(formats), T(quality_line))
