@@ -26,15 +26,16 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
-	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c
-BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/python.c
+	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c
+BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/python.c user/stat.c
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
-	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot
+	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
+	sleeper toucher forkmany fault_split pingpong rusage_of
 
 ifeq ($(V),1)
 	Q =
@@ -109,6 +110,9 @@ $(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libh
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
 $(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/pingpong: tools/pingpong.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 # production-like builds: no frame pointers, only .eh_frame to unwind with

@@ -54,6 +54,41 @@ static const char usage[] =
 "  sudo ebprof -a -d 5                 # the whole machine, grouped by process\n"
 "  sudo ebprof -F 999 -- ./myprog arg  # launch and profile a command\n";
 
+static const char stat_usage[] =
+"Usage: ebprof stat (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
+"\n"
+"Count what a command or running processes do, as time(1) and perf stat do:\n"
+"wall, user and system time, task-clock, context switches (voluntary and\n"
+"involuntary), CPU migrations, page faults, max RSS, and the CPU's counters\n"
+"(cycles, instructions, IPC, stalls, branches, caches) where it has them.\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  count these processes from now on, with the threads\n"
+"                          and children they create\n"
+"  -a, --all               count every CPU\n"
+"  -- COMMAND [ARG...]     run COMMAND and count it, its threads and children\n"
+"\n"
+"Options:\n"
+"  -e, --event EVENT,...   count these events (default: the usual set); perf's\n"
+"                          names: task-clock, context-switches, cpu-migrations,\n"
+"                          page-faults, minor-faults, major-faults, cycles,\n"
+"                          instructions, branches, branch-misses, cache-references,\n"
+"                          cache-misses, stalled-cycles-frontend/backend,\n"
+"                          L1-dcache-loads, L1-dcache-load-misses, LLC-loads,\n"
+"                          LLC-load-misses, dTLB-load-misses, ...\n"
+"  -r, --repeat N          run the command N times: mean and +- (perf stat -r)\n"
+"  -I, --interval MS       also print what was counted every MS milliseconds\n"
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too)\n"
+"      --per-thread        also a row per thread\n"
+"      --json              JSON instead of the table\n"
+"  -o, --output FILE       write to FILE (default: standard error, as perf stat)\n"
+"  -v, --verbose, --debug, -h, --help\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof stat -- python3 script.py\n"
+"  sudo ebprof stat -r 5 -e cycles,instructions -- ./prog\n"
+"  sudo ebprof stat -p 1234 -d 10 -I 1000\n";
+
 enum {
 	OPT_NO_KERNEL = 256,
 	OPT_PER_THREAD,
@@ -64,6 +99,7 @@ enum {
 	OPT_LINES,
 	OPT_NO_LINENO,
 	OPT_NO_PYTHON,
+	OPT_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +120,9 @@ static const struct option long_opts[] = {
 	{ "lines", optional_argument, NULL, OPT_LINES },
 	{ "no-lineno", no_argument, NULL, OPT_NO_LINENO },
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "repeat", required_argument, NULL, 'r' },
+	{ "interval", required_argument, NULL, 'I' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -176,6 +215,32 @@ int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
 	return -EINVAL;
 }
 
+/* "cycles,instructions": into o->stat_events; prints why not */
+static int parse_stat_events(const char *arg, struct ebprof_opts *o)
+{
+	char buf[1024], *save = NULL, *tok;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	while (o->stat_events[n])
+		n++;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct stat_event *ev = stat_event_find(tok);
+
+		if (!ev) {
+			bad("unknown event '%s': see ebprof stat --help for the names", tok);
+			return -EINVAL;
+		}
+		if (n >= STAT_MAX_EVENTS) {
+			bad("too many events: at most %s", "48");
+			return -EINVAL;
+		}
+		o->stat_events[n++] = ev;
+	}
+	o->stat_events[n] = NULL;
+	return 0;
+}
+
 /*
  * "--lines FUNC -p 42": is argv[i] the function for --lines?  Yes when a
  * target option or "--" follows it, so that "--lines python3 x.py" still
@@ -212,13 +277,15 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 	long v;
 
 	defaults(o);
-	if (argc > 1 && !strcmp(argv[1], "cpu")) {
+	if (argc > 1 && (!strcmp(argv[1], "cpu") || !strcmp(argv[1], "stat"))) {
+		if (!strcmp(argv[1], "stat"))
+			o->mode = MODE_STAT;
 		argc--;
 		argv++;
 	}
 	optind = 0;	/* glibc: start afresh, also on a second call */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:r:I:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_parse_pids(optarg, o))
@@ -242,8 +309,29 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			break;
 		}
 		case 'e':
-			if (cli_parse_event(optarg, &o->event))
+			if (o->mode == MODE_STAT) {
+				if (parse_stat_events(optarg, o))
+					return -EINVAL;
+			} else if (cli_parse_event(optarg, &o->event)) {
 				return bad("unknown event '%s'", optarg);
+			}
+			break;
+		case 'r':
+			if (o->mode != MODE_STAT)
+				return bad("-r is for ebprof stat%s", "");
+			if (parse_long(optarg, 1, STAT_MAX_RUNS, &v))
+				return bad("invalid run count '%s': give 1 to 100", optarg);
+			o->repeat = (int)v;
+			break;
+		case 'I':
+			if (o->mode != MODE_STAT)
+				return bad("-I is for ebprof stat%s", "");
+			if (parse_long(optarg, 10, 3600 * 1000, &v))
+				return bad("invalid interval '%s': give 10 ms or more", optarg);
+			o->interval_ms = (unsigned int)v;
+			break;
+		case OPT_JSON:
+			o->json = true;
 			break;
 		case 'o':
 			if (!*optarg)
@@ -302,7 +390,7 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			o->verbose = true;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(o->mode == MODE_STAT ? stat_usage : usage, stdout);
 			return 1;
 		case 'V':
 			printf("ebprof %s\n", EBPROF_VERSION);
@@ -325,6 +413,13 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 		return bad("nothing to profile: give -p PID, -a or a command%s", "");
 	if (targets > 1)
 		return bad("give only one of -p PID, -a and a command%s", "");
+	if (o->mode == MODE_STAT) {
+		if (o->repeat > 1 && !o->cmd)
+			return bad("-r needs a command to run again%s", "");
+		return 0;
+	}
+	if (o->json)
+		return bad("--json is for ebprof stat; use -f json for profiles%s", "");
 	if (!o->format_set)
 		o->format = o->output ? render_format_for_path(o->output) : FORMAT_TABLE;
 	return 0;

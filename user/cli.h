@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "render/render.h"
+#include "stat.h"
 
 #define EBPROF_VERSION "0.1.0"
 #define MAX_PIDS 64
@@ -15,6 +16,7 @@
 
 enum ebprof_mode {
 	MODE_CPU,
+	MODE_STAT,
 };
 
 struct ebprof_event_spec {
@@ -49,6 +51,11 @@ struct ebprof_opts {
 	const char *lines_func;	/* ... of this function only */
 	bool no_lineno;		/* Python frames per function */
 	bool no_python;
+	/* ebprof stat */
+	const struct stat_event *stat_events[STAT_MAX_EVENTS + 1];	/* -e, NULL-terminated */
+	int repeat;		/* -r N */
+	unsigned int interval_ms;	/* -I MS */
+	bool json;
 };
 
 /*

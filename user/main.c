@@ -11,6 +11,7 @@
 #include "collect_cpu.h"
 #include "render/render.h"
 #include "session.h"
+#include "stat.h"
 #include "util/log.h"
 
 int log_level;
@@ -41,6 +42,17 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : EXIT_USAGE;
 	log_level = opts.debug ? 2 : opts.verbose ? 1 : 0;
+
+	if (opts.mode == MODE_STAT) {
+		/* counting needs no BPF: no BTF, no capabilities beyond perf's */
+		if (opts.npids && (ret = session_resolve_pids(&opts)))
+			return ret;
+		if (opts.cmd && (ret = session_check_command(opts.cmd)))
+			return ret;
+		raise_fd_limit();
+		session_install_signals();
+		return stat_main(&opts);
+	}
 
 	ret = session_check_system();
 	if (ret)

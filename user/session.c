@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,7 @@ int session_check_command(char **cmd)
 int launch_start(struct launch *l, char **cmd)
 {
 	int go[2], er[2];
+	struct rusage ru;
 	char c;
 
 	memset(l, 0, sizeof(*l));
@@ -186,6 +188,10 @@ int launch_start(struct launch *l, char **cmd)
 		signal(SIGCHLD, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		/* what the wait before exec cost, for ebprof stat to take off */
+		getrusage(RUSAGE_SELF, &ru);
+		if (write(er[1], &ru, sizeof(ru)) != sizeof(ru))
+			_exit(127);
 		execvp(cmd[0], cmd);
 		err = errno;
 		if (write(er[1], &err, sizeof(err)) < 0)
@@ -208,6 +214,11 @@ int launch_release(struct launch *l)
 		return -errno;
 	close(l->go_fd);
 	l->go_fd = -1;
+	do {
+		n = read(l->err_fd, &l->pre_exec, sizeof(l->pre_exec));
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(l->pre_exec))
+		memset(&l->pre_exec, 0, sizeof(l->pre_exec));
 	do {
 		n = read(l->err_fd, &err, sizeof(err));
 	} while (n < 0 && errno == EINTR);

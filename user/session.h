@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include "cli.h"
 
@@ -23,6 +24,7 @@ struct launch {
 	int err_fd;		/* exec's errno comes back here */
 	bool done;
 	int status;		/* wait status once done */
+	struct rusage pre_exec;	/* the child's own, just before exec */
 };
 
 void session_install_signals(void);

@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stat.c - ebprof stat: counting perf events (no sampling, no BPF) for a
+ * command, running processes or the whole machine, with the time and
+ * rusage figures time(1) gives.
+ *
+ * A command is counted from its exec (enable_on_exec) with inherited
+ * counters, so its threads and children count too; wait4() gives its
+ * rusage.  Running processes get inherited counters on each thread there
+ * is at attach, which follow the threads and children those create.
+ * Multiplexed counters are scaled by time enabled / time running.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "session.h"
+#include "stat.h"
+#include "util/log.h"
+
+#define MAX_FDS_PER_EVENT 4096
+
+struct counter {
+	const struct stat_event *ev;
+	int *fds;
+	int nfds, cap;
+	bool supported;
+	struct stat_read last;	/* for -I deltas */
+	double last_value;
+};
+
+struct thread_counters {
+	int pid, tid;
+	char comm[16];
+	int fds[STAT_MAX_EVENTS];
+	double v[STAT_MAX_EVENTS];
+	bool ok[STAT_MAX_EVENTS];
+};
+
+struct stat_run {
+	const struct ebprof_opts *o;
+	const struct stat_event *evs[STAT_MAX_EVENTS];
+	size_t nevs;
+	struct counter c[STAT_MAX_EVENTS];
+	struct thread_counters *threads;
+	size_t nthreads, threads_cap;
+	FILE *out;
+	double t_start;
+	/* -p: /proc figures at the start */
+	double utime0, stime0, vcsw0, ivcsw0;
+	/* -a: /proc/stat at the start */
+	double all_user0, all_sys0;
+};
+
+static int perf_open(const struct stat_event *ev, pid_t pid, int cpu, bool inherit, bool on_exec)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = ev->type;
+	a.config = ev->config;
+	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+	a.inherit = inherit;
+	a.disabled = on_exec;
+	a.enable_on_exec = on_exec;
+	return syscall(__NR_perf_event_open, &a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* the event is not on this machine (no PMU, or not this one) */
+static bool unsupported(int err)
+{
+	return err == ENOENT || err == EOPNOTSUPP || err == ENODEV || err == EINVAL;
+}
+
+static int add_fd(struct counter *c, int fd)
+{
+	if (c->nfds == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 8;
+		int *f = realloc(c->fds, cap * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		c->fds = f;
+		c->cap = cap;
+	}
+	c->fds[c->nfds++] = fd;
+	return 0;
+}
+
+/* open event *i* on (pid, cpu): 0, 1 when the machine lacks it, -1 on error (printed) */
+static int open_one(struct stat_run *s, size_t i, pid_t pid, int cpu, bool inherit, bool on_exec)
+{
+	struct counter *c = &s->c[i];
+	int fd;
+
+	if (c->ev->type == STAT_PSEUDO)
+		return 0;
+	if (!c->supported && c->nfds == 0 && c->cap < 0)
+		return 1;
+	fd = perf_open(c->ev, pid, cpu, inherit, on_exec);
+	if (fd < 0) {
+		if (unsupported(errno)) {
+			pr_debug("%s: not supported (%s)\n", c->ev->name, strerror(errno));
+			c->supported = false;
+			c->cap = -1;	/* do not try again */
+			return 1;
+		}
+		if (errno == ESRCH)
+			return 0;	/* a thread that just exited */
+		if (errno == EACCES || errno == EPERM)
+			pr_err("permission denied opening '%s': run as root, or lower /proc/sys/kernel/perf_event_paranoid\n",
+			       c->ev->name);
+		else if (errno == EMFILE)
+			pr_err("too many open files counting '%s': raise the limit (ulimit -n) or count fewer events\n",
+			       c->ev->name);
+		else
+			pr_err("cannot count '%s': %s\n", c->ev->name, strerror(errno));
+		return -1;
+	}
+	c->supported = true;
+	if (add_fd(c, fd)) {
+		close(fd);
+		pr_err("out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void close_counters(struct stat_run *s)
+{
+	size_t i, t;
+	int k;
+
+	for (i = 0; i < s->nevs; i++) {
+		for (k = 0; k < s->c[i].nfds; k++)
+			close(s->c[i].fds[k]);
+		free(s->c[i].fds);
+		s->c[i].fds = NULL;
+		s->c[i].nfds = 0;
+		s->c[i].cap = 0;
+	}
+	for (t = 0; t < s->nthreads; t++)
+		for (i = 0; i < s->nevs; i++)
+			if (s->threads[t].fds[i] > 0)
+				close(s->threads[t].fds[i]);
+	free(s->threads);
+	s->threads = NULL;
+	s->nthreads = s->threads_cap = 0;
+}
+
+/* sum of a counter's fds, each scaled; *pct*: time counted */
+static bool read_counter(struct counter *c, double *value, double *pct, struct stat_read *raw)
+{
+	double sum = 0, en = 0, run = 0;
+	bool any = false;
+	int k;
+
+	memset(raw, 0, sizeof(*raw));
+	for (k = 0; k < c->nfds; k++) {
+		struct stat_read r;
+		double v, p;
+
+		if (read(c->fds[k], &r, sizeof(r)) != sizeof(r))
+			continue;
+		raw->value += r.value;
+		raw->enabled += r.enabled;
+		raw->running += r.running;
+		if (stat_scale(&r, &v, &p)) {
+			sum += v;
+			any = true;
+		}
+		en += r.enabled;
+		run += r.running;
+	}
+	*value = sum;
+	*pct = en > 0 ? 100.0 * run / en : 0;
+	/* task-clock counts ns */
+	if (c->ev->type == PERF_TYPE_SOFTWARE &&
+	    (c->ev->config == PERF_COUNT_SW_TASK_CLOCK || c->ev->config == PERF_COUNT_SW_CPU_CLOCK))
+		*value /= 1e6;
+	return any;
+}
+
+/* /proc/PID/stat: utime and stime in seconds; false if gone */
+static bool proc_times(int pid, double *ut, double *st)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long u, s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &u, &s) != 2)
+		return false;
+	*ut = (double)u / sysconf(_SC_CLK_TCK);
+	*st = (double)s / sysconf(_SC_CLK_TCK);
+	return true;
+}
+
+/* context switches of the threads of *pid* alive now */
+static void proc_ctxsw(int pid, double *vol, double *invol)
+{
+	char path[300], line[128];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", pid, de->d_name);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "voluntary_ctxt_switches:", 24))
+				*vol += atof(line + 24);
+			else if (!strncmp(line, "nonvoluntary_ctxt_switches:", 27))
+				*invol += atof(line + 27);
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* VmHWM of *pid*, KiB, or -1 */
+static double proc_hwm(int pid)
+{
+	char path[64], line[128];
+	double v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			v = atof(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* /proc/stat's first line: user and system seconds of all CPUs */
+static bool all_times(double *user, double *sys, char *line, size_t len)
+{
+	unsigned long long v[8] = {};
+	char buf[512];
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	if (line)
+		snprintf(line, len, "%s", buf);
+	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &v[6], &v[7]) < 7)
+		return false;
+	*user = (double)(v[0] + v[1]) / sysconf(_SC_CLK_TCK);
+	*sys = (double)(v[2] + v[5] + v[6]) / sysconf(_SC_CLK_TCK);
+	return true;
+}
+
+static bool pid_alive(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* --per-thread: counters on threads of *pid* not seen yet */
+static int scan_threads(struct stat_run *s, int pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		int tid = atoi(de->d_name);
+		struct thread_counters *t;
+		size_t i;
+		FILE *f;
+
+		if (tid <= 0)
+			continue;
+		for (i = 0; i < s->nthreads; i++)
+			if (s->threads[i].tid == tid)
+				break;
+		if (i < s->nthreads)
+			continue;
+		if (s->nthreads == s->threads_cap) {
+			size_t cap = s->threads_cap ? 2 * s->threads_cap : 16;
+			struct thread_counters *n = realloc(s->threads, cap * sizeof(*n));
+
+			if (!n)
+				break;
+			s->threads = n;
+			s->threads_cap = cap;
+		}
+		t = &s->threads[s->nthreads++];
+		memset(t, 0, sizeof(*t));
+		t->pid = pid;
+		t->tid = tid;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(t->comm, sizeof(t->comm), f))
+				t->comm[strcspn(t->comm, "\n")] = 0;
+			fclose(f);
+		}
+		for (i = 0; i < s->nevs; i++) {
+			t->fds[i] = -1;
+			if (s->evs[i]->type != STAT_PSEUDO && s->c[i].supported)
+				t->fds[i] = perf_open(s->evs[i], tid, -1, false, false);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static void read_threads(struct stat_run *s)
+{
+	size_t t, i;
+
+	for (t = 0; t < s->nthreads; t++) {
+		char path[64];
+		FILE *f;
+
+		/* the name now: a command's first thread was ebprof's until its exec */
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", s->threads[t].pid, s->threads[t].tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(s->threads[t].comm, sizeof(s->threads[t].comm), f))
+				s->threads[t].comm[strcspn(s->threads[t].comm, "\n")] = 0;
+			fclose(f);
+		}
+		for (i = 0; i < s->nevs; i++) {
+			struct stat_read r;
+			double p;
+
+			if (s->threads[t].fds[i] < 0 ||
+			    read(s->threads[t].fds[i], &r, sizeof(r)) != sizeof(r))
+				continue;
+			s->threads[t].ok[i] = stat_scale(&r, &s->threads[t].v[i], &p);
+			if (s->evs[i]->config == PERF_COUNT_SW_TASK_CLOCK && s->evs[i]->type == PERF_TYPE_SOFTWARE)
+				s->threads[t].v[i] /= 1e6;
+		}
+	}
+}
+
+/* -I: what each counter did since the last interval */
+static void print_interval(struct stat_run *s, double t)
+{
+	size_t i;
+
+	if (s->o->json)
+		fprintf(s->out, "{\"interval\": %.6f, \"events\": {", t);
+	for (i = 0; i < s->nevs; i++) {
+		struct counter *c = &s->c[i];
+		struct stat_read raw;
+		double v, pct;
+		bool ok;
+
+		if (c->ev->type == STAT_PSEUDO)
+			continue;
+		ok = c->supported && read_counter(c, &v, &pct, &raw);
+		if (s->o->json) {
+			fprintf(s->out, "%s\"%s\": ", i ? ", " : "", c->ev->name);
+			if (ok)
+				fprintf(s->out, "%.17g", v - c->last_value);
+			else
+				fputs("null", s->out);
+		} else if (ok) {
+			fprintf(s->out, "%14.6f %18.2f %-5s %s\n", t, v - c->last_value,
+				!strcmp(c->ev->unit, "msec") ? "msec" : "", c->ev->name);
+		} else {
+			fprintf(s->out, "%14.6f %18s %-5s %s\n", t, c->supported ? "<not counted>" : "<not supported>",
+				"", c->ev->name);
+		}
+		if (ok)
+			c->last_value = v;
+	}
+	if (s->o->json)
+		fputs("}}\n", s->out);
+	fflush(s->out);
+}
+
+/* the rows of one run into *res* (run index *run*) */
+static void collect(struct stat_run *s, struct stat_result *res, int run, double wall,
+		    const struct rusage *ru, bool have_ru)
+{
+	size_t i;
+
+	for (i = 0; i < s->nevs; i++) {
+		struct stat_row *row = &res->rows[i];
+		const struct stat_event *ev = s->evs[i];
+		double v = 0, pct = 100;
+		bool ok = false;
+
+		row->ev = ev;
+		if (ev->type != STAT_PSEUDO) {
+			struct stat_read raw;
+
+			row->supported = s->c[i].supported;
+			ok = row->supported && read_counter(&s->c[i], &v, &pct, &raw);
+		} else {
+			row->supported = true;
+			ok = true;
+			switch (ev->config) {
+			case STAT_WALL:
+				v = wall;
+				break;
+			case STAT_USER:
+				if (have_ru) {
+					v = ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
+				} else if (s->o->all) {
+					double u, sy;
+
+					ok = all_times(&u, &sy, NULL, 0);
+					v = u - s->all_user0;
+				} else {
+					double u = 0, sy = 0, a, b;
+					int k;
+
+					for (k = 0; k < s->o->npids; k++)
+						if (proc_times(s->o->pids[k], &a, &b))
+							u += a, sy += b;
+					v = u - s->utime0;
+				}
+				break;
+			case STAT_SYS:
+				if (have_ru) {
+					v = ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+				} else if (s->o->all) {
+					double u, sy;
+
+					ok = all_times(&u, &sy, NULL, 0);
+					v = sy - s->all_sys0;
+				} else {
+					double u = 0, sy = 0, a, b;
+					int k;
+
+					for (k = 0; k < s->o->npids; k++)
+						if (proc_times(s->o->pids[k], &a, &b))
+							u += a, sy += b;
+					v = sy - s->stime0;
+				}
+				break;
+			case STAT_VCSW:
+			case STAT_IVCSW:
+				if (have_ru) {
+					v = ev->config == STAT_VCSW ? ru->ru_nvcsw : ru->ru_nivcsw;
+				} else if (s->o->all) {
+					ok = row->supported = false;
+				} else {
+					double vol = 0, inv = 0;
+					int k;
+
+					for (k = 0; k < s->o->npids; k++)
+						proc_ctxsw(s->o->pids[k], &vol, &inv);
+					v = ev->config == STAT_VCSW ? vol - s->vcsw0 : inv - s->ivcsw0;
+					if (v < 0)
+						v = 0;
+				}
+				break;
+			case STAT_MAXRSS:
+				if (have_ru) {
+					v = ru->ru_maxrss;
+				} else if (s->o->all) {
+					ok = row->supported = false;
+				} else {
+					int k;
+
+					v = -1;
+					for (k = 0; k < s->o->npids; k++)
+						v = fmax(v, proc_hwm(s->o->pids[k]));
+					ok = v >= 0;
+				}
+				break;
+			}
+		}
+		row->counted = ok;
+		row->pct = ok ? pct : 0;
+		if (run < STAT_MAX_RUNS)
+			row->runs[run] = v;
+		row->nruns = run + 1;
+		row->value = v;
+	}
+	res->nrows = s->nevs;
+}
+
+/* mean and spread over the runs (all of them counted) */
+static void summarize(struct stat_result *res, int runs)
+{
+	size_t i;
+
+	res->runs = runs;
+	if (runs < 2)
+		return;
+	for (i = 0; i < res->nrows; i++) {
+		struct stat_row *row = &res->rows[i];
+
+		if (row->counted)
+			stat_mean_rel_stddev(row->runs, runs < STAT_MAX_RUNS ? runs : STAT_MAX_RUNS, &row->value,
+					     &row->rel_stddev);
+	}
+}
+
+static void print_threads(struct stat_run *s, FILE *out)
+{
+	size_t t, i;
+
+	read_threads(s);
+	if (s->o->json)
+		return;
+	fprintf(out, "\n Per thread:\n\n  %-16s %7s", "comm", "tid");
+	for (i = 0; i < s->nevs; i++)
+		if (s->evs[i]->type != STAT_PSEUDO && s->c[i].supported)
+			fprintf(out, " %16s", s->evs[i]->name);
+	fputc('\n', out);
+	for (t = 0; t < s->nthreads; t++) {
+		fprintf(out, "  %-16s %7d", s->threads[t].comm, s->threads[t].tid);
+		for (i = 0; i < s->nevs; i++) {
+			if (s->evs[i]->type == STAT_PSEUDO || !s->c[i].supported)
+				continue;
+			if (s->threads[t].ok[i])
+				fprintf(out, " %16.*f", s->evs[i]->config == PERF_COUNT_SW_TASK_CLOCK &&
+					s->evs[i]->type == PERF_TYPE_SOFTWARE ? 2 : 0, s->threads[t].v[i]);
+			else
+				fprintf(out, " %16s", "-");
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_threads_json(void *ctx, FILE *out)
+{
+	struct stat_run *s = ctx;
+	size_t t, i;
+	bool first;
+
+	fputs("  \"threads\": [", out);
+	for (t = 0; t < s->nthreads; t++) {
+		fprintf(out, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": \"", t ? "," : "", s->threads[t].pid,
+			s->threads[t].tid);
+		for (i = 0; s->threads[t].comm[i]; i++) {
+			unsigned char ch = s->threads[t].comm[i];
+
+			if (ch == '"' || ch == '\\' || ch < 0x20)
+				fprintf(out, "\\u%04x", ch);
+			else
+				fputc(ch, out);
+		}
+		fputs("\", \"events\": {", out);
+		first = true;
+		for (i = 0; i < s->nevs; i++) {
+			if (s->evs[i]->type == STAT_PSEUDO || !s->c[i].supported)
+				continue;
+			fprintf(out, "%s\"%s\": ", first ? "" : ", ", s->evs[i]->name);
+			if (s->threads[t].ok[i])
+				fprintf(out, "%.17g", s->threads[t].v[i]);
+			else
+				fputs("null", out);
+			first = false;
+		}
+		fputs("}}", out);
+	}
+	fputs("\n  ]", out);
+}
+
+/* wait for the command (or the deadline), printing intervals: its wait status */
+static int wait_command(struct stat_run *s, pid_t pid, struct rusage *ru, double *t_end)
+{
+	const struct ebprof_opts *o = s->o;
+	double next = o->interval_ms ? s->t_start + o->interval_ms / 1000.0 : 0;
+	double deadline = o->duration > 0 ? s->t_start + o->duration : 0;
+	int status = 0, pfd = syscall(SYS_pidfd_open, pid, 0);
+	bool killed = false;
+
+	for (;;) {
+		double now = now_sec(), until = 1e18;
+		struct pollfd p = { pfd, POLLIN, 0 };
+		int timeout;
+
+		if (next)
+			until = next;
+		if (deadline && deadline < until)
+			until = deadline;
+		if (o->per_thread && now + 0.02 < until)
+			until = now + 0.02;
+		timeout = until >= 1e17 ? -1 : (int)fmax(0, (until - now) * 1000);
+		if (pfd >= 0)
+			poll(&p, 1, timeout);
+		else
+			usleep(timeout < 0 || timeout > 10 ? 10000 : timeout * 1000);
+		if (wait4(pid, &status, WNOHANG, ru) == pid) {
+			*t_end = now_sec();
+			break;
+		}
+		now = now_sec();
+		if (o->per_thread)
+			scan_threads(s, pid);
+		if (next && now >= next) {
+			print_interval(s, now - s->t_start);
+			next += o->interval_ms / 1000.0;
+		}
+		if (((deadline && now >= deadline) || exiting) && !killed) {
+			/* -d or Ctrl-C: stop the command, count what it did */
+			kill(pid, exiting ? SIGINT : SIGTERM);
+			killed = true;
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return status;
+}
+
+static int status_of(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+/* one run of the command: its exit status, or -1 when it could not run */
+static int run_command(struct stat_run *s, struct stat_result *res, int run)
+{
+	struct launch l = { .go_fd = -1, .err_fd = -1 };
+	struct rusage ru;
+	double t_end;
+	size_t i;
+	int err, st;
+
+	err = launch_start(&l, s->o->cmd);
+	if (err) {
+		pr_err("cannot start '%s': %s\n", s->o->cmd[0], strerror(-err));
+		return -1;
+	}
+	for (i = 0; i < s->nevs; i++) {
+		if (open_one(s, i, l.pid, -1, true, true) < 0) {
+			launch_finish(&l);
+			return -1;
+		}
+	}
+	if (s->o->per_thread)
+		scan_threads(s, l.pid);
+	s->t_start = now_sec();
+	err = launch_release(&l);
+	if (err) {
+		pr_err("cannot run '%s': %s\n", s->o->cmd[0], strerror(-err));
+		launch_finish(&l);
+		return -2;
+	}
+	st = wait_command(s, l.pid, &ru, &t_end);
+	l.done = true;
+	l.status = st;
+	/* count from the exec, as the counters do: not the fork and the wait before it */
+	ru.ru_nvcsw -= l.pre_exec.ru_nvcsw;
+	ru.ru_nivcsw -= l.pre_exec.ru_nivcsw;
+	ru.ru_minflt -= l.pre_exec.ru_minflt;
+	ru.ru_majflt -= l.pre_exec.ru_majflt;
+	timersub(&ru.ru_utime, &l.pre_exec.ru_utime, &ru.ru_utime);
+	timersub(&ru.ru_stime, &l.pre_exec.ru_stime, &ru.ru_stime);
+	collect(s, res, run, t_end - s->t_start, &ru, true);
+	return status_of(st);
+}
+
+/* -p or -a: count until the deadline, Ctrl-C or the targets' end */
+static int run_attached(struct stat_run *s, struct stat_result *res)
+{
+	const struct ebprof_opts *o = s->o;
+	double next, deadline, t_end, u, sy;
+	int k, cpu, ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	size_t i;
+
+	for (i = 0; i < s->nevs; i++) {
+		if (o->all) {
+			for (cpu = 0; cpu < ncpu; cpu++) {
+				int r = open_one(s, i, -1, cpu, false, false);
+
+				if (r < 0 && errno != ENODEV)
+					return -1;
+				if (r == 1)
+					break;
+			}
+			continue;
+		}
+		for (k = 0; k < o->npids; k++) {
+			char path[64];
+			struct dirent *de;
+			DIR *d;
+
+			snprintf(path, sizeof(path), "/proc/%d/task", o->pids[k]);
+			d = opendir(path);
+			while (d && (de = readdir(d))) {
+				int tid = atoi(de->d_name), r;
+
+				if (tid <= 0)
+					continue;
+				r = open_one(s, i, tid, -1, true, false);
+				if (r < 0) {
+					closedir(d);
+					return -1;
+				}
+				if (r == 1)
+					break;
+			}
+			if (d)
+				closedir(d);
+		}
+	}
+	s->t_start = now_sec();
+	if (o->all) {
+		all_times(&s->all_user0, &s->all_sys0, NULL, 0);
+	} else {
+		for (k = 0; k < o->npids; k++) {
+			if (proc_times(o->pids[k], &u, &sy)) {
+				s->utime0 += u;
+				s->stime0 += sy;
+			}
+			proc_ctxsw(o->pids[k], &s->vcsw0, &s->ivcsw0);
+			if (o->per_thread)
+				scan_threads(s, o->pids[k]);
+		}
+	}
+	next = o->interval_ms ? s->t_start + o->interval_ms / 1000.0 : 0;
+	deadline = o->duration > 0 ? s->t_start + o->duration : 0;
+	pr_info("counting; Ctrl-C to stop\n");
+	while (!exiting) {
+		double now = now_sec();
+		bool alive = o->all;
+
+		if (deadline && now >= deadline)
+			break;
+		for (k = 0; k < o->npids && !alive; k++)
+			alive = pid_alive(o->pids[k]);
+		if (!alive)
+			break;
+		if (next && now >= next) {
+			print_interval(s, now - s->t_start);
+			next += o->interval_ms / 1000.0;
+		}
+		if (o->per_thread)
+			for (k = 0; k < o->npids; k++)
+				scan_threads(s, o->pids[k]);
+		usleep(20000);
+	}
+	t_end = now_sec();
+	collect(s, res, 0, t_end - s->t_start, NULL, false);
+	return 0;
+}
+
+static void describe(const struct ebprof_opts *o, struct stat_result *res)
+{
+	size_t len = 0;
+	int i;
+
+	if (o->all) {
+		snprintf(res->target, sizeof(res->target), "system wide");
+	} else if (o->cmd) {
+		len = snprintf(res->target, sizeof(res->target), "'");
+		for (i = 0; o->cmd[i] && len < sizeof(res->target); i++)
+			len += snprintf(res->target + len, sizeof(res->target) - len, "%s%s", i ? " " : "", o->cmd[i]);
+		if (len < sizeof(res->target))
+			snprintf(res->target + len, sizeof(res->target) - len, "'");
+	} else {
+		len = snprintf(res->target, sizeof(res->target), "process id");
+		for (i = 0; i < o->npids && len < sizeof(res->target); i++)
+			len += snprintf(res->target + len, sizeof(res->target) - len, "%s%d", i ? "," : " ", o->pids[i]);
+	}
+}
+
+/* lines about what makes timings unstable, before the run */
+static void env_check(const struct ebprof_opts *o)
+{
+	char lines[8][256], before[512], after[512];
+	const char *root = getenv("EBPROF_SYSROOT");
+	double u, sy, busy;
+	int n, i, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	n = stat_env_warnings(root ? root : "", lines, 8);
+	for (i = 0; i < n; i++)
+		pr_warn("%s\n", lines[i]);
+	if (o->all || !all_times(&u, &sy, before, sizeof(before)))
+		return;
+	usleep(100000);
+	if (!all_times(&u, &sy, after, sizeof(after)))
+		return;
+	busy = stat_busy_cpus(before, after) * ncpu;
+	/* attached: the targets are busy by design */
+	if (o->npids) {
+		double a0 = 0, a1 = 0;
+		int k;
+
+		for (k = 0; k < o->npids; k++) {
+			double x, y;
+
+			if (proc_times(o->pids[k], &x, &y))
+				a0 += x + y;
+		}
+		usleep(100000);
+		for (k = 0; k < o->npids; k++) {
+			double x, y;
+
+			if (proc_times(o->pids[k], &x, &y))
+				a1 += x + y;
+		}
+		busy -= (a1 - a0) / 0.1;
+	}
+	if (busy > 0.3)
+		pr_warn("other processes kept %.1f of %d CPUs busy just before the run: they compete with it and make timings vary\n",
+			busy, ncpu);
+}
+
+int stat_main(const struct ebprof_opts *o)
+{
+	static struct stat_result res;
+	struct stat_run s = { .o = o };
+	const struct stat_event *pseudo[8];
+	size_t i, np;
+	int run, ret = 0, st, runs = o->repeat ? o->repeat : 1;
+
+	memset(&res, 0, sizeof(res));
+	if (o->stat_events[0]) {
+		for (i = 0; o->stat_events[i] && s.nevs < STAT_MAX_EVENTS; i++) {
+			size_t k;
+
+			for (k = 0; k < s.nevs && s.evs[k] != o->stat_events[i]; k++)
+				;
+			if (k == s.nevs)
+				s.evs[s.nevs++] = o->stat_events[i];
+		}
+	} else {
+		s.nevs += stat_default_events(s.evs + s.nevs, STAT_MAX_EVENTS - s.nevs);
+	}
+	/* then the time and rusage rows (the table prints the times last) */
+	np = stat_pseudo_events(pseudo, 8);
+	for (i = 0; i < np && s.nevs < STAT_MAX_EVENTS; i++) {
+		size_t k;
+
+		for (k = 0; k < s.nevs && s.evs[k] != pseudo[i]; k++)
+			;
+		if (k == s.nevs)
+			s.evs[s.nevs++] = pseudo[i];
+	}
+	for (i = 0; i < s.nevs; i++)
+		s.c[i].ev = s.evs[i];
+	s.out = o->output ? open_output(o->output) : stderr;
+	if (!s.out)
+		return 1;
+	env_check(o);
+	describe(o, &res);
+	res.command = o->cmd != NULL;
+	res.attach = o->npids > 0;
+	if (o->cmd) {
+		for (run = 0; run < runs && !exiting; run++) {
+			st = run_command(&s, &res, run);
+			if (st < 0) {
+				ret = st == -2 ? 127 : 1;
+				goto out;
+			}
+			if (st) {
+				res.status = st;
+				res.failed++;
+			}
+			if (o->per_thread)
+				read_threads(&s);
+			if (run + 1 < runs)
+				close_counters(&s);
+		}
+		summarize(&res, run);
+		ret = res.status;
+	} else {
+		if (run_attached(&s, &res)) {
+			ret = 1;
+			goto out;
+		}
+		res.runs = 1;
+	}
+	if (o->json) {
+		if (o->per_thread)
+			read_threads(&s);
+		stat_render_json(&res, s.out, o->per_thread ? print_threads_json : NULL, &s);
+	} else {
+		stat_render_table(&res, s.out);
+		if (o->per_thread)
+			print_threads(&s, s.out);
+	}
+	fflush(s.out);
+out:
+	close_counters(&s);
+	if (s.out && s.out != stdout && s.out != stderr)
+		fclose(s.out);
+	return ret;
+}
