@@ -21,6 +21,8 @@ const volatile bool targ_per_thread = false;
 const volatile bool targ_kernel = true;		/* --no-kernel clears it */
 const volatile bool targ_user = true;
 const volatile bool targ_follow_fork = false;	/* launch mode follows children */
+const volatile bool targ_weight = false;	/* count events (sample periods), not samples */
+const volatile bool targ_two_events = false;	/* -e A,B: the attach cookie says which */
 
 /* tgid -> exec generation; the target set unless targ_all */
 struct {
@@ -109,21 +111,21 @@ static __always_inline void request_tables(__u32 tgid)
 
 #include "python.bpf.h"
 
-static __always_inline void count_key(struct sample_key *key)
+static __always_inline void count_key(struct sample_key *key, __u64 weight)
 {
-	__u64 one = 1, *c;
+	__u64 *c;
 	long err;
 
 	c = bpf_map_lookup_elem(&counts, key);
 	if (c) {
-		__sync_fetch_and_add(c, 1);
+		__sync_fetch_and_add(c, weight);
 		return;
 	}
-	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
+	err = bpf_map_update_elem(&counts, key, &weight, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU raced us */) {
 		c = bpf_map_lookup_elem(&counts, key);
 		if (c)
-			__sync_fetch_and_add(c, 1);
+			__sync_fetch_and_add(c, weight);
 	} else if (err) {
 		stat_inc(EBPROF_STAT_LOST_COUNTS);
 	}
@@ -192,8 +194,11 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	}
 	if (python)
 		key.pystack_hash = pystack_record(tgid, tid, &key.flags);
+	if (targ_two_events)
+		key.event = bpf_get_attach_cookie(ctx) & 1;
 
-	count_key(&key);
+	/* a sample stands for sample_period events (the kernel adapts it in frequency mode) */
+	count_key(&key, targ_weight ? *(volatile __u64 *)&ctx->sample_period : 1);
 	return 0;
 }
 

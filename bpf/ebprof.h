@@ -111,7 +111,7 @@ struct sample_key {
 	__u64 ustack_hash;	/* 0: none */
 	__u64 pystack_hash;	/* 0: no Python stack */
 	__u32 flags;
-	__u32 pad;
+	__u32 event;		/* which of the sampled events (-e A,B): 0 or 1 */
 	char comm[EBPROF_COMM_LEN];
 };
 

@@ -44,6 +44,8 @@ measure() {
 	case $cfg in
 	none) ;;
 	ebprof-native-*) $EBPROF --no-python -p "$wpid" -F "${cfg#ebprof-native-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
+	ebprof-stat) $EBPROF stat -p "$wpid" -o /dev/null 2>/dev/null & ppid=$! ;;
+	perf-stat) perf stat -p "$wpid" -o /dev/null >/dev/null 2>&1 & ppid=$! ;;
 	austin-*) austin -i $((1000000 / ${cfg#austin-})) -p "$wpid" -o "$TMP/austin.out" >/dev/null 2>&1 & ppid=$! ;;
 	ebprof-fp-*) $EBPROF --fp -p "$wpid" -F "${cfg#ebprof-fp-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
@@ -107,7 +109,14 @@ configs=(none ebprof-99 ebprof-999 ebprof-fp-99 ebprof-fp-999)
 [ -n "$have_perf" ] && configs+=(perf-dwarf-99 perf-dwarf-999 perf-fp-99 perf-fp-999)
 run_table "Stack unwinding overhead, -O2 -fomit-frame-pointer workload" "${configs[@]}"
 
-# 3. Python: the walk of CPython's frames, against native-only and Austin
+# 3. ebprof stat: counting on a context-switch-heavy workload, beside perf stat
+WORKLOAD=pingpong
+ROUNDS=$(calibrate pingpong 20000)
+configs=(none ebprof-stat)
+[ -n "$have_perf" ] && configs+=(perf-stat)
+run_table "Counting overhead (ebprof stat -p), two threads ping-ponging through pipes" "${configs[@]}"
+
+# 4. Python: the walk of CPython's frames, against native-only and Austin
 WORKLOAD=py_bench.py
 for WPY in "$(pyenv root 2>/dev/null)/versions/3.8.18/bin/python3" \
 	   "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3"; do

@@ -25,9 +25,13 @@ static const char usage[] =
 "Options:\n"
 "  -F, --freq HZ           samples per second per CPU (default 99)\n"
 "  -d, --duration SECONDS  stop after SECONDS (default: Ctrl-C or the targets exit)\n"
-"  -e, --event EVENT[/PERIOD]  sample on EVENT instead of cpu-clock: task-clock,\n"
-"                          page-faults, minor-faults, major-faults, context-switches,\n"
-"                          cpu-migrations (every PERIOD events when given)\n"
+"  -e, --event EVENT[/PERIOD][,EVENT2[/PERIOD]]  sample on EVENT instead of\n"
+"                          cpu-clock: task-clock, page-faults, minor-faults,\n"
+"                          major-faults, context-switches, cpu-migrations, and with a\n"
+"                          PMU cycles, instructions, cache-misses, LLC-load-misses,\n"
+"                          branch-misses, ... (every PERIOD events when given); with\n"
+"                          two (cycles,instructions or cache-references,cache-misses)\n"
+"                          the table shows IPC or the miss rate per function\n"
 "  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
 "  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"
@@ -176,43 +180,63 @@ int cli_parse_pids(const char *arg, struct ebprof_opts *o)
 	return o->npids ? 0 : -EINVAL;
 }
 
-static const struct ebprof_event_spec events[] = {
-	{ "cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, 0, true },
-	{ "task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, 0, true },
-	{ "page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, 0, false },
-	{ "faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, 0, false },
-	{ "minor-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN, 0, false },
-	{ "major-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 0, false },
-	{ "context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, 0, false },
-	{ "cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, 0, false },
-	{ "cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, 0, false },
-	{ "migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, 0, false },
-	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, 0, false },
-	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, 0, false },
-	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES, 0, false },
-	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, 0, false },
-	{ "branches", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 0, false },
-	{ "branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, 0, false },
-};
-
 int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
 {
-	size_t len = strcspn(spec, "/"), i;
+	size_t len = strcspn(spec, "/");
+	const struct stat_event *se;
+	char name[64];
 
-	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
-		if (strlen(events[i].name) != len || strncmp(events[i].name, spec, len))
-			continue;
-		*ev = events[i];
-		if (spec[len] == '/') {
-			long v;
+	if (len >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, spec, len);
+	name[len] = 0;
+	se = stat_event_find(name);
+	if (!se || se->type == STAT_PSEUDO)
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	ev->name = se->name;
+	ev->type = se->type;
+	ev->config = se->config;
+	ev->timer = se->type == PERF_TYPE_SOFTWARE &&
+		    (se->config == PERF_COUNT_SW_CPU_CLOCK || se->config == PERF_COUNT_SW_TASK_CLOCK);
+	if (spec[len] == '/') {
+		long v;
 
-			if (parse_long(spec + len + 1, 1, LONG_MAX, &v))
-				return -EINVAL;
-			ev->period = v;
-		}
-		return 0;
+		if (parse_long(spec + len + 1, 1, LONG_MAX, &v))
+			return -EINVAL;
+		ev->period = v;
 	}
-	return -EINVAL;
+	return 0;
+}
+
+/* "cycles" or "cycles,instructions" (with /PERIOD each): prints why not */
+static int parse_cpu_events(const char *arg, struct ebprof_opts *o)
+{
+	char buf[256], *comma;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	comma = strchr(buf, ',');
+	if (comma) {
+		*comma = 0;
+		if (strchr(comma + 1, ',')) {
+			bad("at most two events to sample, as in -e cycles,instructions: '%s'", arg);
+			return -EINVAL;
+		}
+		if (cli_parse_event(comma + 1, &o->event2)) {
+			bad("unknown event '%s'", comma + 1);
+			return -EINVAL;
+		}
+	}
+	if (cli_parse_event(buf, &o->event)) {
+		bad("unknown event '%s'", buf);
+		return -EINVAL;
+	}
+	o->nevents = comma ? 2 : 1;
+	if (o->nevents == 2 && (o->event.timer || o->event2.timer)) {
+		bad("a clock cannot be one of two events: '%s'", arg);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* "cycles,instructions": into o->stat_events; prints why not */
@@ -269,6 +293,7 @@ static void defaults(struct ebprof_opts *o)
 	o->map_size = 16384;
 	o->unwind_rows = 2 << 20;
 	cli_parse_event("cpu-clock", &o->event);
+	o->nevents = 1;
 }
 
 int cli_parse(int argc, char **argv, struct ebprof_opts *o)
@@ -312,8 +337,8 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			if (o->mode == MODE_STAT) {
 				if (parse_stat_events(optarg, o))
 					return -EINVAL;
-			} else if (cli_parse_event(optarg, &o->event)) {
-				return bad("unknown event '%s'", optarg);
+			} else if (parse_cpu_events(optarg, o)) {
+				return -EINVAL;
 			}
 			break;
 		case 'r':

@@ -44,6 +44,8 @@ struct ebprof_opts {
 	bool debug;
 	bool verbose;
 	struct ebprof_event_spec event;
+	struct ebprof_event_spec event2;	/* -e A,B */
+	int nevents;
 	unsigned int map_size;	/* entries in each stack map */
 	unsigned int unwind_rows;	/* rows in the unwind table pool */
 	bool fp;		/* frame pointers only, no unwind tables */

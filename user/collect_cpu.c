@@ -254,58 +254,61 @@ static void snapshot_all(struct cpu_run *r)
 
 static int open_events(struct cpu_run *r)
 {
-	const struct ebprof_event_spec *ev = &r->o->event;
-	struct bpf_program *prog;
-	struct perf_event_attr attr = {};
-	int cpu, attached = 0;
+	int cpu, attached = 0, e;
 
-	prog = r->prog;
-	attr.size = sizeof(attr);
-	attr.type = ev->type;
-	attr.config = ev->config;
-	if (ev->period) {
-		attr.sample_period = ev->period;
-	} else if (ev->timer) {
-		attr.sample_period = 1000000000ULL / r->o->freq;	/* ns */
-	} else {
-		attr.freq = 1;
-		attr.sample_freq = r->o->freq;
-	}
-	for (cpu = 0; cpu < r->ncpus; cpu++) {
-		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	for (e = 0; e < r->o->nevents; e++) {
+		const struct ebprof_event_spec *ev = e ? &r->o->event2 : &r->o->event;
+		struct perf_event_attr attr = {};
 
-		r->pefds[cpu] = -1;
-		if (fd < 0) {
-			if (errno == ENODEV)	/* offline CPU */
-				continue;
-			if (errno == ENOENT || errno == EOPNOTSUPP)
-				pr_err("event '%s' is not supported on this machine%s\n", ev->name,
-				       ev->type == PERF_TYPE_HARDWARE ? " (no hardware PMU: a VM?); use a software event such as cpu-clock" : "");
-			else
-				pr_err("cannot open perf event '%s' on CPU %d: %s\n", ev->name, cpu, strerror(errno));
-			return -1;
+		attr.size = sizeof(attr);
+		attr.type = ev->type;
+		attr.config = ev->config;
+		if (ev->period) {
+			attr.sample_period = ev->period;
+		} else if (ev->timer) {
+			attr.sample_period = 1000000000ULL / r->o->freq;	/* ns */
+		} else {
+			attr.freq = 1;
+			attr.sample_freq = r->o->freq;
 		}
-		r->pefds[cpu] = fd;
-		r->links[cpu] = bpf_program__attach_perf_event(prog, fd);
-		if (!r->links[cpu]) {
-			pr_err("cannot attach the sampler to CPU %d: %s\n", cpu, strerror(errno));
-			return -1;
+		for (cpu = 0; cpu < r->ncpus; cpu++) {
+			LIBBPF_OPTS(bpf_perf_event_opts, opts, .bpf_cookie = e);
+			int i = e * r->ncpus + cpu;
+			int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+			r->pefds[i] = -1;
+			if (fd < 0) {
+				if (errno == ENODEV)	/* offline CPU */
+					continue;
+				if (errno == ENOENT || errno == EOPNOTSUPP)
+					pr_err("event '%s' is not supported on this machine%s\n", ev->name,
+					       ev->type != PERF_TYPE_SOFTWARE ? " (no hardware PMU: a VM?); use a software event such as cpu-clock or page-faults" : "");
+				else
+					pr_err("cannot open perf event '%s' on CPU %d: %s\n", ev->name, cpu, strerror(errno));
+				return -1;
+			}
+			r->pefds[i] = fd;
+			r->links[i] = bpf_program__attach_perf_event_opts(r->prog, fd, &opts);
+			if (!r->links[i]) {
+				pr_err("cannot attach the sampler to CPU %d: %s\n", cpu, strerror(errno));
+				return -1;
+			}
+			attached++;
 		}
-		attached++;
 	}
 	return attached ? 0 : -1;
 }
 
 static void close_events(struct cpu_run *r)
 {
-	int cpu;
+	int i;
 
-	for (cpu = 0; r->links && cpu < r->ncpus; cpu++) {
-		bpf_link__destroy(r->links[cpu]);
-		r->links[cpu] = NULL;
-		if (r->pefds[cpu] >= 0)
-			close(r->pefds[cpu]);
-		r->pefds[cpu] = -1;
+	for (i = 0; r->links && i < 2 * r->ncpus; i++) {
+		bpf_link__destroy(r->links[i]);
+		r->links[i] = NULL;
+		if (r->pefds[i] >= 0)
+			close(r->pefds[i]);
+		r->pefds[i] = -1;
 	}
 }
 
@@ -355,6 +358,7 @@ static void read_stats(struct cpu_run *r, struct profile_meta *m)
 			sum[i] += vals[c];
 	}
 	free(vals);
+	m->samples = sum[EBPROF_STAT_SAMPLES];
 	m->lost_counts = sum[EBPROF_STAT_LOST_COUNTS];
 	m->lost_ustacks = sum[EBPROF_STAT_LOST_USTACK];
 	m->lost_kstacks = sum[EBPROF_STAT_KSTACK_ERR];
@@ -653,8 +657,9 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 			first_tgid = key.tgid;
 		else if (first_tgid != (int)key.tgid)
 			p->meta.per_process = true;
-		err = profile__add(p, key.tgid, key.tid, key.comm, ids, n, count);
-		if (!err && r->o->lines)
+		err = profile__add2(p, key.tgid, key.tid, key.comm, ids, n, key.event ? 0 : count,
+				    key.event ? count : 0);
+		if (!err && r->o->lines && !key.event)
 			err = count_lines(p, ids, lines, n, count);
 		if (err)
 			goto out;
@@ -761,8 +766,10 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 	libbpf_set_print(libbpf_print);
 	r.ncpus = libbpf_num_possible_cpus();
-	r.links = calloc(r.ncpus, sizeof(*r.links));
-	r.pefds = calloc(r.ncpus, sizeof(*r.pefds));
+	r.links = calloc(2 * r.ncpus, sizeof(*r.links));
+	r.pefds = calloc(2 * r.ncpus, sizeof(*r.pefds));
+	for (i = 0; r.pefds && i < 2 * r.ncpus; i++)
+		r.pefds[i] = -1;
 	r.sym = symbolizer__new();
 	p = profile__new();
 	if (!r.links || !r.pefds || !r.sym || !p) {
@@ -780,6 +787,16 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	r.skel->rodata->targ_per_thread = o->per_thread;
 	r.skel->rodata->targ_kernel = !o->no_kernel;
 	r.skel->rodata->targ_follow_fork = o->cmd != NULL;
+	/* events other than clocks: each sample stands for its period's worth */
+	r.skel->rodata->targ_weight = !o->event.timer;
+	if (o->nevents == 2) {
+		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_attach_cookie, NULL) <= 0) {
+			pr_err("sampling two events needs bpf_get_attach_cookie (kernel 5.15): give one event\n");
+			ret = EXIT_NOFEATURE;
+			goto cleanup;
+		}
+		r.skel->rodata->targ_two_events = true;
+	}
 	bpf_map__set_max_entries(r.skel->maps.kstacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
@@ -924,6 +941,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	py_reader_stop(&r);
 	describe_target(o, l, &p->meta);
 	p->meta.event = o->event.name;
+	p->meta.event2 = o->nevents == 2 ? o->event2.name : NULL;
+	p->meta.weighted = !o->event.timer;
 	p->meta.freq = o->event.period ? 0 : o->freq;
 	p->meta.duration = stop - start;
 	p->meta.per_thread = o->per_thread;

@@ -186,6 +186,12 @@ const struct frame *profile__frame_at(const struct profile *p, uint32_t id)
 int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 		 const uint32_t *frames, uint32_t n, uint64_t count)
 {
+	return profile__add2(p, tgid, tid, comm, frames, n, count, 0);
+}
+
+int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
+		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2)
+{
 	size_t klen = 3 * sizeof(uint64_t) + n * sizeof(uint32_t);
 	uint64_t *key = malloc(klen);
 	struct stack *s;
@@ -205,7 +211,9 @@ int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 	v = strmap__get(p->stack_ids, key, klen);
 	if (v) {
 		p->stacks[(uintptr_t)v - 1].count += count;
+		p->stacks[(uintptr_t)v - 1].count2 += count2;
 		p->total += count;
+		p->total2 += count2;
 		free(key);
 		return 0;
 	}
@@ -229,12 +237,14 @@ int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 	s->tid = tid;
 	s->comm = comm;
 	s->count = count;
+	s->count2 = count2;
 	if (strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(p->nstacks + 1))) {
 		free(s->frames);
 		goto err;
 	}
 	p->nstacks++;
 	p->total += count;
+	p->total2 += count2;
 	free(key);
 	return 0;
 err:
@@ -258,6 +268,8 @@ static int cmp_stack(const void *a, const void *b)
 
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
+	if (x->count2 != y->count2)
+		return x->count2 > y->count2 ? -1 : 1;
 	return strcmp(x->text, y->text);
 }
 

@@ -38,6 +38,7 @@ struct stack {
 	int tid;		/* 0 unless per-thread */
 	const char *comm;
 	uint64_t count;
+	uint64_t count2;	/* of the second event (-e A,B) */
 	uint32_t nframes;
 	uint32_t *frames;	/* frame ids, outermost first */
 	char *text;		/* "comm;outer;...;leaf": sort key and folded line */
@@ -46,6 +47,9 @@ struct stack {
 struct profile_meta {
 	char target[256];	/* "pid 42 (python3)", "all processes", "command ..." */
 	const char *event;	/* "cpu-clock" */
+	const char *event2;	/* the second event sampled, or NULL */
+	bool weighted;		/* counts are events (sums of sample periods), not samples */
+	uint64_t samples;	/* samples taken (of both events) */
 	unsigned int freq;	/* Hz, 0 when sampling by period */
 	double duration;	/* seconds profiled */
 	bool per_process;	/* group rows by process (-a, several pids) */
@@ -79,6 +83,7 @@ struct profile {
 	struct stack *stacks;
 	size_t nstacks, stacks_cap;
 	uint64_t total;		/* sum of stack counts */
+	uint64_t total2;	/* ... of count2 */
 	struct line_hit *hits;	/* unordered */
 	size_t nhits, hits_cap;
 	struct strmap *hit_ids;
@@ -106,6 +111,9 @@ int profile__hit(struct profile *p, uint32_t fn, int line, uint64_t count);
  */
 int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 		 const uint32_t *frames, uint32_t n, uint64_t count);
+/* the same with a count of the second event */
+int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
+		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2);
 /* sort the stacks (count descending, then text) and build their texts */
 int profile__finish(struct profile *p);
 const struct frame *profile__frame_at(const struct profile *p, uint32_t id);

@@ -64,6 +64,8 @@ static int cmp_row(const void *a, const void *b)
 		return x->self > y->self ? -1 : 1;
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1;
+	if (x->self2 != y->self2)
+		return x->self2 > y->self2 ? -1 : 1;
 	c = strcmp(fx->func, fy->func);
 	if (c)
 		return c;
@@ -116,10 +118,13 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 			/* recursion: a function counts once per stack in total */
 			if (r->last_stack != si) {
 				r->total += s->count;
+				r->total2 += s->count2;
 				r->last_stack = si;
 			}
-			if (i == s->nframes - 1)
+			if (i == s->nframes - 1) {
 				r->self += s->count;
+				r->self2 += s->count2;
+			}
 		}
 	}
 	strmap__free(idx);

@@ -54,8 +54,16 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 	json_str(out, m->target);
 	fputs(",\n  \"event\": ", out);
 	json_str(out, m->event);
+	if (m->event2) {
+		fputs(",\n  \"event2\": ", out);
+		json_str(out, m->event2);
+	}
 	fprintf(out, ",\n  \"frequency\": %u,\n  \"duration_s\": %.3f,\n  \"samples\": %" PRIu64 ",\n",
-		m->freq, m->duration, p->total);
+		m->freq, m->duration, m->weighted ? m->samples : p->total);
+	fprintf(out, "  \"weighted\": %s,\n  \"events\": %" PRIu64 ",\n", m->weighted ? "true" : "false",
+		p->total);
+	if (m->event2)
+		fprintf(out, "  \"events2\": %" PRIu64 ",\n", p->total2);
 	fprintf(out, "  \"lost\": {\"counts\": %" PRIu64 ", \"user_stacks\": %" PRIu64
 		", \"kernel_stacks\": %" PRIu64 ", \"kernel_stack_collisions\": %" PRIu64
 		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
@@ -87,6 +95,8 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		json_str(out, f->module);
 		fprintf(out, ", \"kernel\": %s, \"self\": %" PRIu64 ", \"total\": %" PRIu64,
 			f->kernel ? "true" : "false", rows[i].self, rows[i].total);
+		if (m->event2)
+			fprintf(out, ", \"self2\": %" PRIu64 ", \"total2\": %" PRIu64, rows[i].self2, rows[i].total2);
 		if (m->per_thread)
 			fprintf(out, ", \"tid\": %d", rows[i].group);
 		else if (m->per_process)
@@ -101,7 +111,10 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		fputs(i ? ",\n    " : "\n    ", out);
 		fprintf(out, "{\"pid\": %d, \"tid\": %d, \"comm\": ", s->tgid, s->tid);
 		json_str(out, s->comm);
-		fprintf(out, ", \"count\": %" PRIu64 ", \"frames\": [", s->count);
+		fprintf(out, ", \"count\": %" PRIu64, s->count);
+		if (m->event2)
+			fprintf(out, ", \"count2\": %" PRIu64, s->count2);
+		fputs(", \"frames\": [", out);
 		for (j = 0; j < s->nframes; j++) {
 			if (j)
 				fputs(", ", out);

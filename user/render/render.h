@@ -36,12 +36,16 @@ enum render_format render_format_for_path(const char *path);
  */
 int render_lines(const struct profile *p, const char *func, int top, FILE *out);
 
+/* -e A,B: the name of B/A per function ("IPC", "MISS%", ...) and its scale */
+const char *render_ratio(const struct profile_meta *m, double *scale);
+
 /* per-function rows, as the table and JSON show them */
 struct func_row {
 	uint32_t frame;
 	int group;		/* tgid or tid when split, else 0 */
 	const char *comm;
 	uint64_t self, total;
+	uint64_t self2, total2;	/* of the second event */
 	size_t last_stack;	/* internal */
 };
 

@@ -14,8 +14,16 @@ static void header(const struct profile *p, FILE *out)
 	fprintf(out, "# event %s", m->event);
 	if (m->freq)
 		fprintf(out, " at %u Hz", m->freq);
-	fprintf(out, ", %.2f s, %" PRIu64 " samples, %" PRIu64 " lost\n", m->duration,
-		p->total, lost);
+	if (m->event2)
+		fprintf(out, " and %s", m->event2);
+	if (m->weighted && m->event2)
+		fprintf(out, ", %.2f s, %" PRIu64 " samples standing for %" PRIu64 " %s and %" PRIu64 " %s, %" PRIu64
+			" lost\n", m->duration, m->samples, p->total, m->event, p->total2, m->event2, lost);
+	else if (m->weighted)
+		fprintf(out, ", %.2f s, %" PRIu64 " samples standing for %" PRIu64 " %s, %" PRIu64 " lost\n",
+			m->duration, m->samples, p->total, m->event, lost);
+	else
+		fprintf(out, ", %.2f s, %" PRIu64 " samples, %" PRIu64 " lost\n", m->duration, p->total, lost);
 	if (m->user_stacks) {
 		char q[512];
 
@@ -26,6 +34,60 @@ static void header(const struct profile *p, FILE *out)
 		fprintf(out, "# python: %" PRIu64 " process%s, %.1f %% of samples with Python frames\n",
 			m->py_procs, m->py_procs == 1 ? "" : "es", 100.0 * m->py_samples / (p->total ? p->total : 1));
 	render_losses(p, out, "# warning: ");
+}
+
+/* the ratio of the second event to the first, per function: its name and scale */
+const char *render_ratio(const struct profile_meta *m, double *scale)
+{
+	static const char *const pairs[][2] = {
+		{ "cache-references", "cache-misses" }, { "branches", "branch-misses" },
+		{ "L1-dcache-loads", "L1-dcache-load-misses" }, { "LLC-loads", "LLC-load-misses" },
+	};
+	size_t i;
+
+	*scale = 1;
+	if (!strcmp(m->event, "cycles") && !strcmp(m->event2, "instructions"))
+		return "IPC";
+	if (!strcmp(m->event, "instructions") && !strcmp(m->event2, "cycles"))
+		return "CPI";
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (!strcmp(m->event, pairs[i][0]) && !strcmp(m->event2, pairs[i][1])) {
+			*scale = 100;
+			return "MISS%";
+		}
+	}
+	return "RATIO";
+}
+
+/* -e A,B: both events' counts per function and their ratio */
+static int table_two(const struct profile *p, const struct render_opts *o, FILE *out,
+		     const struct func_row *rows, size_t n)
+{
+	double total = p->total ? (double)p->total : 1.0, scale;
+	const char *ratio = render_ratio(&p->meta, &scale);
+	char a[32], b[32];
+	size_t i, k, shown;
+
+	snprintf(a, sizeof(a), "%.14s", p->meta.event);
+	snprintf(b, sizeof(b), "%.14s", p->meta.event2);
+	for (k = 0; a[k]; k++)
+		a[k] = a[k] >= 'a' && a[k] <= 'z' ? a[k] - 32 : a[k];
+	for (k = 0; b[k]; k++)
+		b[k] = b[k] >= 'a' && b[k] <= 'z' ? b[k] - 32 : b[k];
+	fprintf(out, "%7s %7s %15s %15s %7s  %-40s %s\n", "SELF%", "TOTAL%", a, b, ratio, "FUNCTION", "MODULE");
+	shown = o->rows > 0 && (size_t)o->rows < n ? (size_t)o->rows : n;
+	for (i = 0; i < shown; i++) {
+		const struct frame *f = profile__frame_at(p, rows[i].frame);
+		char r[16] = "-";
+
+		if (rows[i].self)
+			snprintf(r, sizeof(r), "%.2f", scale * rows[i].self2 / rows[i].self);
+		fprintf(out, "%7.2f %7.2f %15" PRIu64 " %15" PRIu64 " %7s  %-40s %s\n", 100.0 * rows[i].self / total,
+			100.0 * rows[i].total / total, rows[i].self, rows[i].self2, r, f->func, f->module);
+	}
+	if (shown < n)
+		fprintf(out, "# %zu more rows (-n 0 shows all)\n", n - shown);
+	return ferror(out) ? -EIO : 0;
 }
 
 int render_table(const struct profile *p, const struct render_opts *o, FILE *out)
@@ -39,7 +101,13 @@ int render_table(const struct profile *p, const struct render_opts *o, FILE *out
 	if (!rows)
 		return -ENOMEM;
 	header(p, out);
-	fprintf(out, "%7s %7s %9s  ", "SELF%", "TOTAL%", "SAMPLES");
+	if (p->meta.event2) {
+		int err = table_two(p, o, out, rows, n);
+
+		free(rows);
+		return err;
+	}
+	fprintf(out, "%7s %7s %9s  ", "SELF%", "TOTAL%", p->meta.weighted ? "EVENTS" : "SAMPLES");
 	if (grouped)
 		fprintf(out, "%-24s ", p->meta.per_thread ? "THREAD" : "PROCESS");
 	fprintf(out, "%-40s %s\n", "FUNCTION", "MODULE");
