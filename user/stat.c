@@ -324,8 +324,17 @@ static int scan_threads(struct stat_run *s, int pid)
 		for (i = 0; i < s->nthreads; i++)
 			if (s->threads[i].tid == tid)
 				break;
-		if (i < s->nthreads)
+		if (i < s->nthreads) {
+			/* its name now: a command's first thread was ebprof's until the exec */
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+			f = fopen(path, "re");
+			if (f) {
+				if (fgets(s->threads[i].comm, sizeof(s->threads[i].comm), f))
+					s->threads[i].comm[strcspn(s->threads[i].comm, "\n")] = 0;
+				fclose(f);
+			}
 			continue;
+		}
 		if (s->nthreads == s->threads_cap) {
 			size_t cap = s->threads_cap ? 2 * s->threads_cap : 16;
 			struct thread_counters *n = realloc(s->threads, cap * sizeof(*n));
@@ -409,8 +418,8 @@ static void print_interval(struct stat_run *s, double t)
 			else
 				fputs("null", s->out);
 		} else if (ok) {
-			fprintf(s->out, "%14.6f %18.2f %-5s %s\n", t, v - c->last_value,
-				!strcmp(c->ev->unit, "msec") ? "msec" : "", c->ev->name);
+			fprintf(s->out, "%14.6f %18.*f %-5s %s\n", t, !strcmp(c->ev->unit, "msec") ? 2 : 0,
+				v - c->last_value, !strcmp(c->ev->unit, "msec") ? "msec" : "", c->ev->name);
 		} else {
 			fprintf(s->out, "%14.6f %18s %-5s %s\n", t, c->supported ? "<not counted>" : "<not supported>",
 				"", c->ev->name);

@@ -49,7 +49,7 @@ struct stat_read {
 /*
  * scale a multiplexed count by enabled/running, as perf does: *pct* gets
  * the share of the time it was counted (100 when never multiplexed); false
- * when it never ran
+ * when it was enabled but never counted (multiplexed out all along)
  */
 bool stat_scale(const struct stat_read *r, double *value, double *pct);
 

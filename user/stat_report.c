@@ -88,6 +88,12 @@ size_t stat_pseudo_events(const struct stat_event **out, size_t max)
 
 bool stat_scale(const struct stat_read *r, double *value, double *pct)
 {
+	/* a task's counter runs while the task does: one that never ran counted 0 */
+	if (!r->enabled) {
+		*value = (double)r->value;
+		*pct = 100.0;
+		return true;
+	}
 	if (!r->running) {
 		*value = 0;
 		*pct = 0;

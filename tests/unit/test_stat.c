@@ -13,11 +13,13 @@ static int scaling(void)
 {
 	/* counted half the time it was enabled: perf doubles it */
 	struct stat_read half = { 1000, 200, 100 }, full = { 777, 50, 50 }, never = { 0, 80, 0 };
+	struct stat_read idle = { 0, 0, 0 };	/* a task that never ran while counted */
 	double v, pct;
 
 	T_ASSERT(stat_scale(&half, &v, &pct) && NEAR(v, 2000, 1e-9) && NEAR(pct, 50, 1e-9));
 	T_ASSERT(stat_scale(&full, &v, &pct) && v == 777 && pct == 100);
 	T_ASSERT(!stat_scale(&never, &v, &pct) && v == 0 && pct == 0);
+	T_ASSERT(stat_scale(&idle, &v, &pct) && v == 0 && pct == 100);
 	return T_OK;
 }
 

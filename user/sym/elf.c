@@ -206,6 +206,66 @@ static int collect_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, struct raw_syms
 	return 0;
 }
 
+/*
+ * PLT stubs as "name@plt", as perf names them: entry i of .plt.sec (or of
+ * .plt, after its first entry) jumps through .rela.plt's relocation i
+ */
+static int collect_plt(Elf *elf, struct raw_syms *r)
+{
+	GElf_Shdr sh, plt = {}, plt_sec = {}, rela = {}, dynsym = {};
+	Elf_Scn *scn = NULL, *rela_scn = NULL, *dyn_scn = NULL;
+	size_t shstrndx, i, n;
+	Elf_Data *data, *syms;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if (!strcmp(name, ".plt"))
+			plt = sh;
+		else if (!strcmp(name, ".plt.sec"))
+			plt_sec = sh;
+		else if (!strcmp(name, ".rela.plt") && sh.sh_type == SHT_RELA) {
+			rela = sh;
+			rela_scn = scn;
+		}
+	}
+	if (!rela_scn || (!plt.sh_addr && !plt_sec.sh_addr) || !rela.sh_entsize)
+		return 0;
+	dyn_scn = elf_getscn(elf, rela.sh_link);
+	if (!dyn_scn || !gelf_getshdr(dyn_scn, &dynsym))
+		return 0;
+	data = elf_getdata(rela_scn, NULL);
+	syms = elf_getdata(dyn_scn, NULL);
+	if (!data || !syms)
+		return 0;
+	n = rela.sh_size / rela.sh_entsize;
+	for (i = 0; i < n; i++) {
+		uint64_t addr = plt_sec.sh_addr ? plt_sec.sh_addr + 16 * i : plt.sh_addr + 16 * (i + 1);
+		const char *name;
+		char buf[256];
+		GElf_Rela rl;
+		GElf_Sym sym;
+
+		if (!gelf_getrela(data, i, &rl) || !GELF_R_SYM(rl.r_info) ||
+		    !gelf_getsym(syms, GELF_R_SYM(rl.r_info), &sym))
+			continue;
+		name = elf_strptr(elf, dynsym.sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		snprintf(buf, sizeof(buf), "%s@plt", name);
+		if (raw_add(r, addr, 16, buf, 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* collect function symbols; sets *has_symtab* when a full .symtab was found */
 static int collect(Elf *elf, struct raw_syms *r, bool *has_symtab)
 {
@@ -420,6 +480,8 @@ int dso__load(struct dso *d)
 	}
 	read_loads(d, elf);
 	err = collect(elf, &r, &has_symtab);
+	if (!err && !d->mem)
+		err = collect_plt(elf, &r);
 	if (!err && !has_symtab && !d->mem) {
 		int dfd = open_debug_file(d, elf);
 		Elf *delf;
@@ -707,4 +769,9 @@ bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out)
 	}
 	free(scopes);
 	return file && out->line > 0;
+}
+
+const struct sym *dso__sym_at(struct dso *d, size_t i)
+{
+	return !dso__load(d) && i < d->nsyms ? &d->syms[i] : NULL;
 }

@@ -45,6 +45,8 @@ bool dso__map_bias(struct dso *d, uint64_t start, uint64_t pgoff, bool exec, uin
 /* the function containing *vaddr*, or NULL */
 const struct sym *dso__find(struct dso *d, uint64_t vaddr);
 size_t dso__nr_syms(struct dso *d);
+/* symbol *i*, by address, or NULL */
+const struct sym *dso__sym_at(struct dso *d, size_t i);
 /* a new libelf handle on the file (elf_end() it), or NULL */
 Elf *dso__elf(struct dso *d);
 /* any symbol named *name* (.dynsym and .symtab, data too): its ELF vaddr */
