@@ -26,7 +26,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
-	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c
+	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c
 BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/python.c user/stat.c
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
@@ -35,7 +35,7 @@ HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
-	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop
+	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work
 
 ifeq ($(V),1)
 	Q =
@@ -58,7 +58,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
-		gdb rustc linux-perf \
+		gdb rustc linux-perf valgrind \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 

@@ -110,6 +110,7 @@ static __always_inline void request_tables(__u32 tgid)
 }
 
 #include "python.bpf.h"
+#include "mem.bpf.h"
 
 static __always_inline void count_key(struct sample_key *key, __u64 weight)
 {

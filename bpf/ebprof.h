@@ -200,4 +200,43 @@ struct py_stack {
 	struct py_frame frames[EBPROF_PY_MAX_FRAMES];
 };
 
+/* ebprof mem */
+struct mem_key {
+	__u32 tgid;
+	__u32 flags;		/* EBPROF_F_* of the walks */
+	__u64 ustack_hash;
+	__u64 pystack_hash;
+};
+
+struct mem_block {
+	__u64 size;
+	__u64 ts;		/* allocated at (ns, CLOCK_MONOTONIC) */
+	struct mem_key key;
+};
+
+struct mem_stats {
+	__u64 allocs, bytes;
+	__u64 frees, bytes_freed;	/* of the blocks these allocations made */
+};
+
+struct mem_rss {
+	__u64 faults;		/* pages faulted in (not-present faults) */
+	__u64 mapped;		/* bytes asked of mmap and brk */
+};
+
+/* indexes into mem_counters */
+enum ebprof_mem_counter {
+	EBPROF_MEM_ALLOCS,
+	EBPROF_MEM_FREES,	/* free calls seen */
+	EBPROF_MEM_BYTES,
+	EBPROF_MEM_FAULTS,
+	EBPROF_MEM_LOST_BLOCKS,	/* the block map was full */
+	EBPROF_MEM_LOST_STACKS,	/* the stats map was full */
+	EBPROF_MEM_ENTRIES,	/* allocator entries recorded */
+	EBPROF_MEM_NESTED,	/* entries inside another allocator call */
+	EBPROF_MEM_RET_OTHER,	/* returns not of the call recorded */
+	EBPROF_MEM_HIST,	/* 64 buckets: allocations of 2^i .. 2^(i+1)-1 bytes */
+	EBPROF_MEM_COUNTERS = EBPROF_MEM_HIST + 64,
+};
+
 #endif /* __EBPROF_H */

@@ -14,6 +14,7 @@
 
 struct user_regs {
 	__u64 ip, sp, bp;
+	__u64 at_entry;		/* ip is a function's first instruction (uprobes): the return address is at sp */
 };
 
 struct {
@@ -173,7 +174,11 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 
 	st->ips[n++] = r->ip;
 	h = hash_step(h, r->ip);
-	ra = leaf_return_address(r->ip, r->sp);
+	ra = 0;
+	if (r->at_entry)
+		bpf_probe_read_user(&ra, sizeof(ra), (void *)r->sp);
+	else
+		ra = leaf_return_address(r->ip, r->sp);
 	if (!ra) {
 		if (bp && !(bp & 7) && bp < USER_TOP)
 			bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
@@ -231,7 +236,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 {
 	__u32 zero = 0, n, flags = 0, end = EBPROF_END_FP;
 	struct unwind_proc *proc;
-	struct user_regs r;
+	struct user_regs r = {};
 	struct ustack *st;
 	long err;
 

@@ -17,6 +17,7 @@
 enum ebprof_mode {
 	MODE_CPU,
 	MODE_STAT,
+	MODE_MEM,
 };
 
 struct ebprof_event_spec {
@@ -58,6 +59,13 @@ struct ebprof_opts {
 	int repeat;		/* -r N */
 	unsigned int interval_ms;	/* -I MS */
 	bool json;
+	/* ebprof mem */
+	bool exact;		/* every allocator call */
+	double overhead;	/* % slowdown allowed otherwise */
+	bool leaks;
+	double min_age;		/* seconds */
+	bool count;		/* weigh stacks by allocations, not bytes */
+	unsigned int max_blocks;
 };
 
 /*

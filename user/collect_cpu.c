@@ -20,9 +20,11 @@
 #include "ebprof.h"
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
+#include "mem.h"
 #include "python.h"
 #include "unwind.h"
 #include "util/log.h"
+#include "util/strmap.h"
 
 struct cpu_run {
 	const struct ebprof_opts *o;
@@ -43,6 +45,21 @@ struct cpu_run {
 	volatile bool py_stop;
 	struct ebprof_event *queue;	/* events waiting for run_queue() */
 	size_t nqueue, queue_cap;
+	/* ebprof mem */
+	bool mem;
+	struct mem_probe *probes;	/* allocator functions found in the target */
+	size_t nprobes, probes_cap;
+	struct dso **scanned;		/* files looked at for allocators */
+	size_t nscanned, scanned_cap;
+	bool probes_on;
+	double on_since, on_total, share;
+	double pair_cost, single_cost;	/* seconds a probed call costs */
+	pthread_t detachers[256];	/* destroying links in the background */
+	size_t ndetachers;
+	volatile int detaching;		/* ... one of them still is: attaching again now races it */
+	double free_rate;		/* calls a second without probes, as last estimated */
+	double off_since, unseen_calls;	/* estimated calls while the probes were off */
+	long rss_kib, hwm_kib;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 };
@@ -106,6 +123,10 @@ static void unwind_update(struct cpu_run *r, int tgid)
 	free(up);
 }
 
+static void mem_scan(struct cpu_run *r, int tgid);
+static bool is_allocator(const char *func);
+static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
+
 /* re-read the mappings of *tgid* and update its unwind tables */
 static void refresh(struct cpu_run *r, int tgid, unsigned int gen)
 {
@@ -113,6 +134,8 @@ static void refresh(struct cpu_run *r, int tgid, unsigned int gen)
 		unwind_update(r, tgid);
 		if (r->py)
 			py__scan(r->py, tgid);
+		if (r->mem)
+			mem_scan(r, tgid);
 	}
 }
 
@@ -671,6 +694,190 @@ out:
 	return err;
 }
 
+
+struct mem_key_site {
+	size_t idx;
+};
+
+/* the site of *k* in *m*, made on first use: its index, or -1 */
+static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
+		     struct ustack *us, struct py_stack *ps, struct frame_list *fl)
+{
+	struct sample_key sk = {};
+	__u64 kips[EBPROF_MAX_STACK];
+	uint32_t fids[MAX_FRAMES];
+	int lines[MAX_FRAMES], n;
+	struct mem_site *site;
+	void *v = strmap__get(ids, k, sizeof(*k));
+
+	if (v)
+		return (long)(uintptr_t)v - 1;
+	if (m->nsites % 256 == 0) {
+		struct mem_site *ns = realloc(m->sites, (m->nsites + 256) * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		m->sites = ns;
+	}
+	sk.tgid = k->tgid;
+	sk.gen = symbolizer__latest_gen(r->sym, k->tgid);
+	sk.kstack_id = -1;
+	sk.ustack_hash = k->ustack_hash;
+	sk.pystack_hash = k->pystack_hash;
+	sk.flags = k->flags;
+	n = key_frames(r, m->prof, &sk, us, ps, kips, fl, fids, lines);
+	if (n < 0)
+		return -1;
+	/* the probed function itself is not where the allocation comes from */
+	if (n > 1 && is_allocator(profile__frame_at(m->prof, fids[n - 1])->func))
+		n--;
+	site = &m->sites[m->nsites];
+	memset(site, 0, sizeof(*site));
+	site->tgid = k->tgid;
+	site->frames = malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!site->frames)
+		return -1;
+	memcpy(site->frames, fids, n * sizeof(uint32_t));
+	site->nframes = n;
+	if (strmap__set(ids, k, sizeof(*k), (void *)(uintptr_t)(m->nsites + 1)))
+		return -1;
+	return (long)m->nsites++;
+}
+
+static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
+{
+	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
+	int bfd = bpf_map__fd(r->skel->maps.mem_blocks);
+	struct frame_list *fl = malloc(sizeof(*fl));
+	struct py_stack *ps = malloc(sizeof(*ps));
+	struct strmap *ids = strmap__new();
+	struct mem_key key, next, *prev;
+	struct timespec now_ts;
+	struct ustack us;
+	double scale, now_ns;
+	uint64_t bkey, bnext, *bprev;
+	size_t i;
+	int err = -ENOMEM, k;
+	char comm[32];
+
+	if (!fl || !ps || !ids)
+		goto out;
+	m->duration = duration;
+	m->share = duration > 0 && r->on_total < duration ? r->on_total / duration : 1.0;
+	{
+		/* calls seen and calls estimated while the probes were off: the scale of estimates */
+		double seen = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
+
+		m->scale = seen > 0 ? (seen + r->unseen_calls) / seen : 1.0;
+	}
+	pr_debug("mem: probes on %.3f s of %.3f s; %lu entries, %lu nested, %lu other returns\n", r->on_total,
+		 duration, (unsigned long)mem_counter(r, EBPROF_MEM_ENTRIES),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_NESTED), (unsigned long)mem_counter(r, EBPROF_MEM_RET_OTHER));
+	m->exact = r->o->exact || m->share > 0.999;
+	if (m->exact) {
+		m->share = 1;
+		m->scale = 1;
+	}
+	scale = m->scale;
+	m->leaks = r->o->leaks;
+	m->min_age = r->o->min_age;
+	m->probe_pair_us = 1e6 * r->pair_cost;
+	m->nprobes = r->nprobes;
+	m->rss_now_kib = r->rss_kib;
+	m->rss_peak_kib = r->hwm_kib;
+	if (l->pid && l->done && l->ru.ru_maxrss > 0)
+		m->rss_peak_kib = l->ru.ru_maxrss;
+	if (m->rss_now_kib > m->rss_peak_kib)
+		m->rss_peak_kib = m->rss_now_kib;
+	m->lost_blocks = mem_counter(r, EBPROF_MEM_LOST_BLOCKS);
+	m->lost_stacks = mem_counter(r, EBPROF_MEM_LOST_STACKS);
+	m->allocs = mem_counter(r, EBPROF_MEM_ALLOCS) * scale;
+	m->frees = mem_counter(r, EBPROF_MEM_FREES) * scale;
+	m->bytes = mem_counter(r, EBPROF_MEM_BYTES) * scale;
+	m->faults = mem_counter(r, EBPROF_MEM_FAULTS);
+	for (k = 0; k < 64; k++)
+		m->hist[k] = mem_counter(r, EBPROF_MEM_HIST + k) * scale;
+
+	prev = NULL;
+	while (!bpf_map_get_next_key(sfd, prev, &next)) {
+		struct mem_stats st;
+		long si;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(sfd, &key, &st))
+			continue;
+		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].allocs += st.allocs * scale;
+		m->sites[si].bytes += st.bytes * scale;
+		m->sites[si].frees += st.frees * scale;
+		m->sites[si].bytes_freed += st.bytes_freed * scale;
+		m->bytes_freed += st.bytes_freed * scale;
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		struct mem_rss rs;
+		long si;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(rfd, &key, &rs))
+			continue;
+		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].faults += rs.faults;
+		m->sites[si].mapped += rs.mapped;
+		m->mapped += rs.mapped;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now_ts);
+	now_ns = now_ts.tv_sec * 1e9 + now_ts.tv_nsec;
+	bprev = NULL;
+	while (!bpf_map_get_next_key(bfd, bprev, &bnext)) {
+		struct mem_block b;
+		long si;
+		double age;
+
+		bkey = bnext;
+		bprev = &bkey;
+		if (bpf_map_lookup_elem(bfd, &bkey, &b))
+			continue;
+		si = mem_site(r, m, ids, &b.key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].out_blocks++;
+		m->sites[si].out_bytes += b.size;
+		m->blocks_outstanding++;
+		m->bytes_outstanding += b.size;
+		age = (now_ns - (double)b.ts) / 1e9;
+		if (age >= m->min_age) {
+			m->sites[si].leak_blocks++;
+			m->sites[si].leak_bytes += b.size;
+			if (age > m->sites[si].oldest_s)
+				m->sites[si].oldest_s = age;
+		}
+	}
+	/* folded and SVG: allocation sites weighted by bytes (or allocations) */
+	for (i = 0; i < m->nsites; i++) {
+		uint64_t w = r->o->count ? m->sites[i].allocs : m->sites[i].bytes;
+
+		if (!w)
+			continue;
+		proc_comm(m->sites[i].tgid, comm, sizeof(comm));
+		err = profile__add(m->prof, m->sites[i].tgid, 0, comm, m->sites[i].frames, m->sites[i].nframes, w);
+		if (err)
+			goto out;
+	}
+	err = profile__finish(m->prof);
+out:
+	free(fl);
+	free(ps);
+	strmap__free(ids);
+	return err;
+}
+
 static void describe_target(const struct ebprof_opts *o, struct launch *l, struct profile_meta *m)
 {
 	char comm[32];
@@ -732,6 +939,372 @@ static void select_sampler(struct cpu_run *r)
 	bpf_program__set_autoload(skel->progs.do_sample_compat, r->prog == skel->progs.do_sample_compat);
 }
 
+
+/*
+ * ebprof mem: uprobes on the allocator functions the target maps (libc's,
+ * an allocator preloaded or linked in, CPython's object allocator), on for
+ * a share of each half second that keeps the slowdown under --overhead,
+ * or all the time with --exact.
+ */
+struct mem_probe {
+	char path[300];
+	const char *func;
+	struct bpf_program *prog;
+	bool ret;
+	struct bpf_link *entry, *exit;
+};
+
+static const struct {
+	const char *name;
+	int kind;		/* 0: free */
+} allocators[] = {
+	{ "malloc", 1 }, { "calloc", 2 }, { "realloc", 4 }, { "reallocarray", 5 },
+	{ "posix_memalign", 6 }, { "aligned_alloc", 3 }, { "memalign", 3 }, { "valloc", 1 },
+	{ "pvalloc", 1 }, { "free", 0 },
+	{ "PyObject_Malloc", 1 }, { "PyObject_Calloc", 2 }, { "PyObject_Realloc", 4 },
+	{ "PyObject_Free", 0 }, { "PyMem_Malloc", 1 }, { "PyMem_Calloc", 2 },
+	{ "PyMem_Realloc", 4 }, { "PyMem_Free", 0 },
+};
+
+static bool is_allocator(const char *func)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
+		if (!strcmp(func, allocators[i].name))
+			return true;
+	/* glibc's own names for them */
+	return !strcmp(func, "__libc_malloc") || !strcmp(func, "__libc_calloc") ||
+	       !strcmp(func, "__libc_realloc") || !strcmp(func, "__libc_free") ||
+	       !strcmp(func, "__libc_memalign") || !strcmp(func, "__posix_memalign") ||
+	       !strcmp(func, "__libc_valloc") || !strcmp(func, "__libc_pvalloc") ||
+	       !strcmp(func, "cfree") || !strcmp(func, "__reallocarray");
+}
+
+static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
+{
+	struct cpu_bpf *k = r->skel;
+
+	switch (kind) {
+	case 1: return k->progs.mem_size1;
+	case 2: return k->progs.mem_calloc;
+	case 3: return k->progs.mem_size2;
+	case 4: return k->progs.mem_realloc;
+	case 5: return k->progs.mem_reallocarray;
+	case 6: return k->progs.mem_memalign_ptr;
+	default: return k->progs.mem_free;
+	}
+}
+
+static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->func);
+
+	if (p->entry)
+		return 0;
+	p->entry = bpf_program__attach_uprobe_opts(p->prog, pid, p->path, 0, &opts);
+	if (!p->entry)
+		return -errno;
+	if (p->ret) {
+		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->func, .retprobe = true);
+
+		p->exit = bpf_program__attach_uprobe_opts(r->skel->progs.mem_ret, pid, p->path, 0, &ropts);
+		if (!p->exit) {
+			int err = -errno;
+
+			bpf_link__destroy(p->entry);
+			p->entry = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void probe_detach(struct mem_probe *p)
+{
+	bpf_link__destroy(p->entry);
+	bpf_link__destroy(p->exit);
+	p->entry = p->exit = NULL;
+}
+
+static int mem_pid(const struct cpu_run *r, const struct launch *l)
+{
+	return l && l->pid ? l->pid : r->o->pids[0];
+}
+
+static void mem_probes_on(struct cpu_run *r)
+{
+	double t0 = now_sec();
+	size_t i;
+
+	for (i = 0; i < r->nprobes; i++) {
+		int err = probe_attach(r, &r->probes[i], r->skel->rodata->targ_mem_tgid);
+
+		if (err)
+			pr_debug("cannot probe %s in %s: %s\n", r->probes[i].func, r->probes[i].path, strerror(-err));
+	}
+	r->probes_on = true;
+	r->on_since = now_sec();
+	pr_debug("mem: %zu probes on in %.1f ms\n", r->nprobes, 1000 * (r->on_since - t0));
+}
+
+struct retired {
+	struct bpf_link **links;
+	size_t n;
+	volatile int *busy;
+};
+
+static void *destroy_links(void *arg)
+{
+	struct retired *rt = arg;
+	size_t i;
+
+	for (i = 0; i < rt->n; i++)
+		bpf_link__destroy(rt->links[i]);
+	if (rt->busy)
+		__atomic_store_n(rt->busy, 0, __ATOMIC_RELEASE);
+	free(rt->links);
+	free(rt);
+	return NULL;
+}
+
+/*
+ * Detaching a uprobe waits for a grace period (~0.1 s each here), but its
+ * breakpoints are gone at once: the links are destroyed in a thread while
+ * the target runs free; *wait*: before returning (at the end).
+ */
+static void mem_probes_off(struct cpu_run *r, bool wait)
+{
+	struct retired *rt = calloc(1, sizeof(*rt));
+	double t0 = now_sec();
+	size_t i;
+
+	if (rt)
+		rt->links = calloc(2 * r->nprobes + 1, sizeof(*rt->links));
+	for (i = 0; i < r->nprobes; i++) {
+		struct mem_probe *p = &r->probes[i];
+
+		if (rt && rt->links) {
+			if (p->entry)
+				rt->links[rt->n++] = p->entry;
+			if (p->exit)
+				rt->links[rt->n++] = p->exit;
+			p->entry = p->exit = NULL;
+		} else {
+			probe_detach(p);
+		}
+	}
+	if (r->probes_on)
+		r->on_total += t0 - r->on_since;
+	r->probes_on = false;
+	if (!rt || !rt->links) {
+		free(rt);
+		return;
+	}
+	rt->busy = &r->detaching;
+	r->detaching = 1;
+	if (r->ndetachers < sizeof(r->detachers) / sizeof(r->detachers[0]) && !wait &&
+	    !pthread_create(&r->detachers[r->ndetachers], NULL, destroy_links, rt)) {
+		r->ndetachers++;
+		return;
+	}
+	destroy_links(rt);
+}
+
+/* wait for the links being destroyed in the background */
+static void mem_detach_wait(struct cpu_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndetachers; i++)
+		pthread_join(r->detachers[i], NULL);
+	r->ndetachers = 0;
+}
+
+/* the allocators in files *tgid* maps that were not looked at yet */
+static void mem_scan(struct cpu_run *r, int tgid)
+{
+	const struct sym_mapping *maps;
+	size_t n, i, k, a;
+
+	if ((unsigned int)tgid != r->skel->rodata->targ_mem_tgid)
+		return;
+	n = symbolizer__mappings(r->sym, tgid, &maps);
+	for (i = 0; i < n; i++) {
+		struct dso *d = maps[i].dso;
+
+		if (!d || !strncmp(dso__name(d), "ld-linux", 8))
+			continue;
+		for (k = 0; k < r->nscanned && r->scanned[k] != d; k++)
+			;
+		if (k < r->nscanned)
+			continue;
+		if (r->nscanned == r->scanned_cap) {
+			size_t cap = r->scanned_cap ? 2 * r->scanned_cap : 32;
+			struct dso **nd = realloc(r->scanned, cap * sizeof(*nd));
+
+			if (!nd)
+				return;
+			r->scanned = nd;
+			r->scanned_cap = cap;
+		}
+		r->scanned[r->nscanned++] = d;
+		for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
+			uint64_t v, size = 0;
+			struct mem_probe *p;
+
+			if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
+				continue;
+			if (r->nprobes == r->probes_cap) {
+				size_t cap = r->probes_cap ? 2 * r->probes_cap : 32;
+				struct mem_probe *np = realloc(r->probes, cap * sizeof(*np));
+
+				if (!np)
+					return;
+				r->probes = np;
+				r->probes_cap = cap;
+			}
+			p = &r->probes[r->nprobes++];
+			memset(p, 0, sizeof(*p));
+			snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", tgid, dso__path(d));
+			p->func = allocators[a].name;
+			p->prog = mem_prog(r, allocators[a].kind);
+			p->ret = allocators[a].kind != 0;
+			pr_debug("allocator %s in %s\n", p->func, p->path);
+			if (r->probes_on)
+				probe_attach(r, p, tgid);
+		}
+	}
+}
+
+__attribute__((noinline)) void ebprof_mem_calib(size_t n)
+{
+	__asm__ volatile("" : : "r"(n) : "memory");
+}
+
+__attribute__((noinline)) void ebprof_mem_calib_free(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* the cost of a probed allocator call here (entry + return), and of a free */
+static void mem_calibrate(struct cpu_run *r)
+{
+	struct mem_probe p = {};
+	double t0, bare, probed;
+	int i, n = 2000;
+
+	snprintf(p.path, sizeof(p.path), "/proc/self/exe");
+	t0 = now_sec();
+	for (i = 0; i < n; i++)
+		ebprof_mem_calib(i);
+	bare = now_sec() - t0;
+	p.func = "ebprof_mem_calib";
+	p.prog = r->skel->progs.mem_size1;
+	p.ret = true;
+	if (!probe_attach(r, &p, getpid())) {
+		t0 = now_sec();
+		for (i = 0; i < n; i++)
+			ebprof_mem_calib(i);
+		probed = now_sec() - t0;
+		probe_detach(&p);
+		r->pair_cost = (probed - bare) / n;
+	}
+	p.func = "ebprof_mem_calib_free";
+	p.prog = r->skel->progs.mem_free;
+	p.ret = false;
+	if (!probe_attach(r, &p, getpid())) {
+		t0 = now_sec();
+		for (i = 0; i < n; i++)
+			ebprof_mem_calib_free(&p);
+		probed = now_sec() - t0;
+		probe_detach(&p);
+		r->single_cost = (probed - bare) / n;
+	}
+	if (r->pair_cost <= 0)
+		r->pair_cost = 20e-6;
+	if (r->single_cost <= 0)
+		r->single_cost = r->pair_cost / 2;
+	pr_info("a probed allocator call costs %.1f us here, a free %.1f us\n", 1e6 * r->pair_cost,
+		1e6 * r->single_cost);
+}
+
+static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.mem_counters), &idx, vals))
+		return 0;
+	for (c = 0; c < ncpu; c++)
+		sum += vals[c];
+	return sum;
+}
+
+#define MEM_WINDOW 2.0	/* seconds: detaching takes ~1 s here */
+
+/*
+ * The default mode: each window, the probes are on for the share that
+ * keeps the target's slowdown under --overhead at the call rate seen the
+ * last time they were on.
+ */
+static void mem_window(struct cpu_run *r, double *next, uint64_t *calls0)
+{
+	double now = now_sec();
+
+	if (r->o->exact || now < *next)
+		return;
+	if (r->probes_on) {
+		double on = now - r->on_since;
+		uint64_t calls = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
+		double rate = on > 0 ? (calls - *calls0) / on : 0;
+		/* share of the target's time in probes while on; the slowdown that makes */
+		double f = rate * (r->pair_cost + r->single_cost) / 2, slow = f / (1 - (f < 0.95 ? f : 0.95));
+		double share = slow > 0 ? r->o->overhead / 100.0 / slow : 1.0;
+
+		/* its rate of calls without the probes, for the estimate of the time they were off */
+		r->free_rate = rate / (1 - (f < 0.95 ? f : 0.95));
+		r->share = share > 1 ? 1 : share < 0.02 ? 0.02 : share;
+		pr_debug("mem: %.3f: %.0f calls/s while on (%.3f s): probes on %.1f %% of the time\n", now - session_t0,
+			 rate, on, 100 * r->share);
+		if (r->share < 1) {
+			mem_probes_off(r, false);
+			r->off_since = now;
+			*next = now + MEM_WINDOW * (1 - r->share);
+		} else {
+			*calls0 = calls;
+			*next = now + MEM_WINDOW;
+		}
+		return;
+	}
+	if (__atomic_load_n(&r->detaching, __ATOMIC_ACQUIRE)) {
+		*next = now + 0.02;
+		return;
+	}
+	*calls0 = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
+	r->unseen_calls += r->free_rate * (now - r->off_since);
+	mem_probes_on(r);
+	*next = now + MEM_WINDOW * r->share;
+}
+
+static void mem_poll_rss(struct cpu_run *r, int pid)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmRSS:", 6))
+			r->rss_kib = atol(line + 6);
+		else if (!strncmp(line, "VmHWM:", 6))
+			r->hwm_kib = atol(line + 6);
+	}
+	if (f)
+		fclose(f);
+}
+
 /* store rows in the BPF row pool, in batches (kernel 5.6+) */
 static int write_rows(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n)
 {
@@ -757,11 +1330,50 @@ static int write_rows(void *ctx, uint32_t first, const struct unwind_row *rows, 
 	return err;
 }
 
-int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out)
+/* ebprof mem's programs are loaded in its mode only */
+static void mem_programs(struct cpu_run *r)
 {
-	struct cpu_run r = { .o = o };
+	struct cpu_bpf *k = r->skel;
+	struct bpf_program *progs[] = {
+		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
+		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
+		k->progs.mem_fault, k->progs.mem_mmap, k->progs.mem_brk_exit,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], r->mem);
+	if (!r->mem)
+		return;
+	/* no sampling: the allocator probes and tracepoints record the stacks */
+	bpf_program__set_autoload(k->progs.do_sample_dwarf, false);
+	bpf_program__set_autoload(k->progs.do_sample_fp_loop, false);
+	bpf_program__set_autoload(k->progs.do_sample, false);
+	bpf_program__set_autoload(k->progs.do_sample_compat, false);
+	/*
+	 * Every allocation records its stacks, so there are many more of them
+	 * than samples give; no perf_event program is loaded, so the maps can
+	 * grow on demand instead of being allocated up front.
+	 */
+	bpf_map__set_max_entries(k->maps.mem_blocks, r->o->max_blocks);
+	bpf_map__set_max_entries(k->maps.mem_stats, r->o->map_size * 8);
+	bpf_map__set_max_entries(k->maps.mem_rss, r->o->map_size * 4);
+	bpf_map__set_max_entries(k->maps.ustacks, r->o->map_size * 8);
+	bpf_map__set_max_entries(k->maps.kstacks, 1);
+	bpf_map__set_max_entries(k->maps.counts, 1);
+	bpf_map__set_map_flags(k->maps.mem_blocks, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.mem_stats, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.mem_rss, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.ustacks, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.pystacks, BPF_F_NO_PREALLOC);
+}
+
+int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout)
+{
+	struct cpu_run r = { .o = o, .mem = o->mode == MODE_MEM, .rss_kib = -1, .hwm_kib = -1 };
 	struct profile *p = NULL;
-	double start, stop, deadline = 0, last_rescan = 0;
+	double start, stop, deadline = 0, last_rescan = 0, next_window = 0;
+	uint64_t calls0 = 0;
 	int err, ret = 1, i;
 
 	libbpf_set_print(libbpf_print);
@@ -801,9 +1413,18 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
 	select_sampler(&r);
+	if (r.mem) {
+		if (!r.dwarf) {
+			pr_err("ebprof mem needs bpf_loop (kernel 5.17) and unwind tables (not --fp)\n");
+			ret = EXIT_NOFEATURE;
+			goto cleanup;
+		}
+		r.skel->rodata->targ_mem_tgid = mem_pid(&r, l);
+	}
+	mem_programs(&r);
 	if (r.skel->rodata->targ_python) {
-		/* 2 KiB a stack, preallocated: half as many as native stacks */
-		bpf_map__set_max_entries(r.skel->maps.pystacks, o->map_size / 2);
+		/* 2 KiB a stack, preallocated (not by mem): half as many as native stacks */
+		bpf_map__set_max_entries(r.skel->maps.pystacks, r.mem ? o->map_size * 4 : o->map_size / 2);
 	} else {
 		bpf_map__set_max_entries(r.skel->maps.pystacks, 1);
 		bpf_map__set_max_entries(r.skel->maps.py_codes, 1);
@@ -896,9 +1517,19 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		}
 	}
 
-	/* Start sampling */
-	if (open_events(&r))
+	/* Start sampling, or tracing allocations */
+	if (r.mem) {
+		mem_calibrate(&r);
+		mem_scan(&r, mem_pid(&r, l));
+		if (!r.nprobes)
+			pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", mem_pid(&r, l));
+		r.share = o->exact ? 1.0 : 0.1;	/* a first look at the call rate */
+		mem_probes_on(&r);
+		next_window = now_sec() + (o->exact ? 0 : MEM_WINDOW * r.share);
+		calls0 = 0;
+	} else if (open_events(&r)) {
 		goto cleanup;
+	}
 	start = now_sec();
 	if (o->duration > 0)
 		deadline = start + o->duration;
@@ -910,14 +1541,29 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			goto cleanup;
 		}
 	}
-	pr_info("sampling %s at %u Hz on %d CPUs, attached in %.1f ms; Ctrl-C to stop\n",
-		o->event.name, o->freq, r.ncpus, 1000 * (now_sec() - session_t0));
+	if (r.mem)
+		pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
+			mem_pid(&r, l), r.nprobes, o->exact ? "every call" : "within the overhead budget",
+			1000 * (now_sec() - session_t0));
+	else
+		pr_info("sampling %s at %u Hz on %d CPUs, attached in %.1f ms; Ctrl-C to stop\n",
+			o->event.name, o->freq, r.ncpus, 1000 * (now_sec() - session_t0));
 
 	while (!exiting) {
 		/* an interpreter starting up: look again soon */
 		bool py_waiting = r.py && py__retry(r.py) > 0;
+		int timeout = py_waiting ? 5 : 100;
 
-		err = ring_buffer__poll(r.rb, py_waiting ? 5 : 100 /* ms */);
+		if (r.mem) {
+			double left = next_window - now_sec();
+
+			mem_poll_rss(&r, mem_pid(&r, l));
+			if (!o->exact && left * 1000 < timeout)
+				timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
+		err = ring_buffer__poll(r.rb, timeout /* ms */);
+		if (r.mem)
+			mem_window(&r, &next_window, &calls0);
 		run_queue(&r);
 		if (err < 0 && err != -EINTR) {
 			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
@@ -936,6 +1582,12 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 	/* Stop sampling, then take in the last events and the counts */
 	close_events(&r);
+	if (r.mem) {
+		if (!r.probes_on && !o->exact)
+			r.unseen_calls += r.free_rate * (now_sec() - r.off_since);
+		mem_probes_off(&r, true);
+		mem_detach_wait(&r);
+	}
 	ring_buffer__consume(r.rb);
 	run_queue(&r);
 	py_reader_stop(&r);
@@ -956,6 +1608,30 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	read_stats(&r, &p->meta);
 	if (r.py)
 		p->meta.py_procs = py__active(r.py);
+	if (r.mem) {
+		struct mem_report *m = calloc(1, sizeof(*m));
+
+		if (!m) {
+			pr_err("out of memory\n");
+			goto cleanup;
+		}
+		snprintf(m->target, sizeof(m->target), "%s", p->meta.target);
+		pr_debug("python: %lu stacks, %lu without a thread state, %lu lost, %lu truncated, %lu read errors\n",
+			 (unsigned long)p->meta.py_samples, (unsigned long)p->meta.py_no_tstate,
+			 (unsigned long)p->meta.py_lost, (unsigned long)p->meta.py_truncated,
+			 (unsigned long)p->meta.py_errors);
+		m->prof = p;
+		p = NULL;
+		err = build_mem_report(&r, l, m, stop - start);
+		if (err) {
+			pr_err("cannot build the memory report: %s\n", strerror(-err));
+			mem_report__free(m);
+			goto cleanup;
+		}
+		*mout = m;
+		ret = 0;
+		goto cleanup;
+	}
 	err = build_profile(&r, p);
 	if (err) {
 		pr_err("cannot build the profile: %s\n", strerror(-err));
@@ -967,6 +1643,12 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 cleanup:
 	close_events(&r);
+	if (r.mem) {
+		mem_probes_off(&r, true);
+		mem_detach_wait(&r);
+		free(r.probes);
+		free(r.scanned);
+	}
 	py_reader_stop(&r);
 	ring_buffer__free(r.py_rb);
 	ring_buffer__free(r.rb);

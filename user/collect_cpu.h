@@ -10,6 +10,8 @@
  * sample the targets of *o* on CPU until stopped, and build *out*; a
  * launched command is in *l*.  Returns 0 or an exit status (printed).
  */
-int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out);
+struct mem_report;
+/* ... or with MODE_MEM, trace its allocations into *mout* */
+int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include "cli.h"
 #include "collect_cpu.h"
+#include "mem.h"
 #include "render/render.h"
 #include "session.h"
 #include "stat.h"
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
 	struct ebprof_opts opts;
 	struct launch launch = { .go_fd = -1, .err_fd = -1 };
 	struct profile *prof = NULL;
+	struct mem_report *mem = NULL;
 	FILE *out = stdout;
 	char title[320];
 	int err, ret;
@@ -78,9 +80,24 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = cpu_collect(&opts, &launch, &prof);
+	ret = cpu_collect(&opts, &launch, &prof, &mem);
 	if (ret)
 		goto cleanup;
+	if (mem) {
+		if (opts.format == FORMAT_TABLE)
+			err = mem_render_table(mem, opts.rows, out);
+		else if (opts.format == FORMAT_JSON)
+			err = mem_render_json(mem, out);
+		else
+			err = render_for(opts.format)(mem->prof, &ropts, out);
+		if (!err)
+			err = fflush(out) ? -errno : 0;
+		if (err) {
+			pr_err("cannot write the report: %s\n", strerror(-err));
+			ret = 1;
+		}
+		goto cleanup;
+	}
 
 	ropts.rows = opts.rows;
 	snprintf(title, sizeof(title), "ebprof %s: %s", prof->meta.event, prof->meta.target);
@@ -125,6 +142,7 @@ cleanup:
 			ret = status;
 	}
 	profile__free(prof);
+	mem_report__free(mem);
 	if (out && out != stdout)
 		fclose(out);
 	return ret;

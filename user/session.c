@@ -233,7 +233,7 @@ bool launch_poll(struct launch *l)
 {
 	if (!l->pid || l->done)
 		return l->done;
-	if (waitpid(l->pid, &l->status, WNOHANG) == l->pid)
+	if (wait4(l->pid, &l->status, WNOHANG, &l->ru) == l->pid)
 		l->done = true;
 	return l->done;
 }
@@ -255,7 +255,7 @@ int launch_finish(struct launch *l)
 	}
 	if (!l->done) {
 		kill(l->pid, SIGKILL);
-		if (waitpid(l->pid, &l->status, 0) == l->pid)
+		if (wait4(l->pid, &l->status, 0, &l->ru) == l->pid)
 			l->done = true;
 	}
 	if (WIFEXITED(l->status))

@@ -25,6 +25,7 @@ struct launch {
 	bool done;
 	int status;		/* wait status once done */
 	struct rusage pre_exec;	/* the child's own, just before exec */
+	struct rusage ru;	/* once done: its usage (max RSS ...) */
 };
 
 void session_install_signals(void);

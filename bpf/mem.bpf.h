@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * mem.bpf.h - ebprof mem: allocator uprobes, page faults and mappings.
+ *
+ * An allocator's entry records the request and the caller's stacks (the
+ * same user-stack and Python walkers as the CPU sampler) per thread; its
+ * return records the block by address with the stacks that asked for it,
+ * and counts it per stack.  A free finds the block, counts the free
+ * against the stack that allocated it and forgets the block; a free of a
+ * block not seen (allocated before the attach, or while the probes were
+ * off) is ignored.  Calls made inside another allocator call (malloc under
+ * PyObject_Malloc) are the outer call's business.
+ */
+#ifndef __MEM_BPF_H
+#define __MEM_BPF_H
+
+#include "ebprof.h"
+
+const volatile __u32 targ_mem_tgid = 0;
+
+/* what an allocator entry asks for */
+enum mem_kind {
+	MEM_SIZE1 = 1,		/* size in arg 1: malloc, valloc, pvalloc, PyObject_Malloc */
+	MEM_CALLOC,		/* n, size */
+	MEM_SIZE2,		/* alignment, size: aligned_alloc, memalign */
+	MEM_REALLOC,		/* ptr, size */
+	MEM_REALLOCARRAY,	/* ptr, n, size */
+	MEM_MEMALIGN_PTR,	/* void **ptr, alignment, size: posix_memalign */
+};
+
+struct mem_inflight {
+	__u64 sp;		/* the outermost call's stack pointer at entry */
+	__u64 size;
+	__u64 old;		/* realloc: the block it resizes */
+	__u64 memptr;		/* posix_memalign: where the pointer goes */
+	struct mem_key key;
+	__u32 kind;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct mem_inflight);
+} mem_inflight SEC(".maps");
+
+/* live blocks by address (user space sizes it: --max-blocks) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct mem_block);
+} mem_blocks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct mem_key);
+	__type(value, struct mem_stats);
+} mem_stats SEC(".maps");
+
+/* calls seen, bytes by power-of-two size, and losses */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBPROF_MEM_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} mem_counters SEC(".maps");
+
+static __always_inline void mem_count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&mem_counters, &idx);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline bool mem_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_mem_tgid;
+}
+
+/* the stacks of the current call, into *key* */
+static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key, __u32 tgid, __u32 tid)
+{
+	struct user_regs r;
+	__u32 flags;
+
+	r.ip = PT_REGS_IP(ctx);
+	r.sp = PT_REGS_SP(ctx);
+	r.bp = PT_REGS_FP(ctx);
+	r.at_entry = 1;
+	key->tgid = tgid;
+	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash);
+	if (flags & EBPROF_F_NEED_TABLES)
+		request_tables(tgid);
+	key->flags = flags & ~EBPROF_F_NEED_TABLES;
+	key->pystack_hash = pystack_record(tgid, tid, &key->flags);
+}
+
+static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
+{
+	__u64 id = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx);
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct mem_inflight *cur, in = {};
+
+	if (tgid != targ_mem_tgid)
+		return 0;
+	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
+	/* deeper on the stack than a call in flight: an allocator inside an allocator */
+	if (cur && sp < cur->sp) {
+		mem_count(EBPROF_MEM_NESTED, 1);
+		return 0;
+	}
+	mem_count(EBPROF_MEM_ENTRIES, 1);
+	in.sp = sp;
+	in.kind = kind;
+	switch (kind) {
+	case MEM_SIZE1:
+		in.size = PT_REGS_PARM1(ctx);
+		break;
+	case MEM_CALLOC:
+		in.size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx);
+		break;
+	case MEM_SIZE2:
+		in.size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_REALLOC:
+		in.old = PT_REGS_PARM1(ctx);
+		in.size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_REALLOCARRAY:
+		in.old = PT_REGS_PARM1(ctx);
+		in.size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
+		break;
+	case MEM_MEMALIGN_PTR:
+		in.memptr = PT_REGS_PARM1(ctx);
+		in.size = PT_REGS_PARM3(ctx);
+		break;
+	}
+	mem_stacks(ctx, &in.key, tgid, tid);
+	bpf_map_update_elem(&mem_inflight, &tid, &in, BPF_ANY);
+	return 0;
+}
+
+/* a block goes: its bytes are freed from the stack that allocated it */
+static __always_inline void mem_release(__u64 addr)
+{
+	struct mem_block *b;
+	struct mem_stats *st;
+
+	if (!addr)
+		return;
+	b = bpf_map_lookup_elem(&mem_blocks, &addr);
+	if (!b)
+		return;
+	st = bpf_map_lookup_elem(&mem_stats, &b->key);
+	if (st) {
+		__sync_fetch_and_add(&st->frees, 1);
+		__sync_fetch_and_add(&st->bytes_freed, b->size);
+	}
+	bpf_map_delete_elem(&mem_blocks, &addr);
+}
+
+static __always_inline int mem_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx), addr;
+	__u32 tgid = id >> 32, tid = (__u32)id, bucket = 0;
+	struct mem_inflight *in;
+	struct mem_block blk = {};
+	struct mem_stats *st, zero = {};
+	__u64 s;
+
+	if (tgid != targ_mem_tgid)
+		return 0;
+	in = bpf_map_lookup_elem(&mem_inflight, &tid);
+	/* after ret, sp is 8 above where the outermost call started */
+	if (!in || sp != in->sp + 8) {
+		mem_count(EBPROF_MEM_RET_OTHER, 1);
+		return 0;
+	}
+	addr = PT_REGS_RC(ctx);
+	if (in->kind == MEM_MEMALIGN_PTR) {
+		if (addr != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)in->memptr))
+			addr = 0;
+	}
+	if ((in->kind == MEM_REALLOC || in->kind == MEM_REALLOCARRAY) && in->old) {
+		/* the old block is gone unless realloc failed: a free, as valgrind counts it */
+		if (addr || !in->size) {
+			mem_release(in->old);
+			mem_count(EBPROF_MEM_FREES, 1);
+		}
+	}
+	if (!addr)
+		goto out;
+	/* an address we still hold was freed while we did not look */
+	mem_release(addr);
+	blk.size = in->size;
+	blk.key = in->key;
+	blk.ts = bpf_ktime_get_ns();
+	st = bpf_map_lookup_elem(&mem_stats, &in->key);
+	if (!st) {
+		bpf_map_update_elem(&mem_stats, &in->key, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&mem_stats, &in->key);
+	}
+	if (st) {
+		__sync_fetch_and_add(&st->allocs, 1);
+		__sync_fetch_and_add(&st->bytes, in->size);
+	} else {
+		mem_count(EBPROF_MEM_LOST_STACKS, 1);
+	}
+	if (bpf_map_update_elem(&mem_blocks, &addr, &blk, BPF_ANY))
+		mem_count(EBPROF_MEM_LOST_BLOCKS, 1);
+	mem_count(EBPROF_MEM_ALLOCS, 1);
+	mem_count(EBPROF_MEM_BYTES, in->size);
+	for (s = in->size; s > 1 && bucket < 63; s >>= 1)
+		bucket++;
+	mem_count(EBPROF_MEM_HIST + (bucket & 63), 1);
+out:
+	bpf_map_delete_elem(&mem_inflight, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int mem_size1(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE1); }
+SEC("uprobe")
+int mem_calloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_CALLOC); }
+SEC("uprobe")
+int mem_size2(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE2); }
+SEC("uprobe")
+int mem_realloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOC); }
+SEC("uprobe")
+int mem_reallocarray(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOCARRAY); }
+SEC("uprobe")
+int mem_memalign_ptr(struct pt_regs *ctx) { return mem_enter(ctx, MEM_MEMALIGN_PTR); }
+
+SEC("uretprobe")
+int mem_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
+
+SEC("uprobe")
+int mem_free(struct pt_regs *ctx)
+{
+	struct mem_inflight *cur;
+	__u32 tid;
+
+	if (!mem_target())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	/* free inside an allocator (realloc's, PyObject_Free's): the outer call's */
+	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
+	if (cur && PT_REGS_SP(ctx) < cur->sp)
+		return 0;
+	mem_count(EBPROF_MEM_FREES, 1);
+	mem_release(PT_REGS_PARM1(ctx));
+	return 0;
+}
+
+/* which stacks fault in new pages (RSS growth), and which map memory */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct mem_key);
+	__type(value, struct mem_rss);
+} mem_rss SEC(".maps");
+
+static __always_inline void mem_rss_add(void *ctx, __u64 faults, __u64 mapped)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, flags;
+	struct mem_key key = {};
+	struct mem_rss *v, zero = {};
+
+	key.tgid = tgid;
+	flags = ustack_record(ctx, NULL, tgid, USTACK_TABLES, &key.ustack_hash);
+	if (flags & EBPROF_F_NEED_TABLES)
+		request_tables(tgid);
+	key.flags = flags & ~EBPROF_F_NEED_TABLES;
+	key.pystack_hash = pystack_record(tgid, tid, &key.flags);
+	v = bpf_map_lookup_elem(&mem_rss, &key);
+	if (!v) {
+		bpf_map_update_elem(&mem_rss, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&mem_rss, &key);
+	}
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->faults, faults);
+	__sync_fetch_and_add(&v->mapped, mapped);
+}
+
+SEC("tp/exceptions/page_fault_user")
+int mem_fault(struct trace_event_raw_exceptions *ctx)
+{
+	if (!mem_target())
+		return 0;
+	/* error code bit 0: a protection fault on a present page; 0: a new page */
+	if (ctx->error_code & 1)
+		return 0;
+	mem_count(EBPROF_MEM_FAULTS, 1);
+	mem_rss_add(ctx, 1, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int mem_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!mem_target())
+		return 0;
+	mem_rss_add(ctx, 0, ctx->args[1]);
+	return 0;
+}
+
+/* brk: the heap grows by new - old */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} mem_brk SEC(".maps");
+
+SEC("tp/syscalls/sys_exit_brk")
+int mem_brk_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 now = ctx->ret, *old;
+
+	if (tgid != targ_mem_tgid)
+		return 0;
+	old = bpf_map_lookup_elem(&mem_brk, &tgid);
+	if (old && now > *old)
+		mem_rss_add(ctx, 0, now - *old);
+	bpf_map_update_elem(&mem_brk, &tgid, &now, BPF_ANY);
+	return 0;
+}
+
+#endif /* __MEM_BPF_H */

@@ -1,0 +1,87 @@
+#!/bin/bash
+# ebprof mem --exact (a preview) against valgrind and getrusage on
+# allocations known by construction (tools/alloc_work.c, tools/py_alloc.py).
+. "$(dirname "$0")/lib.sh"
+need_root
+J() { python3 -c "import json, sys; p = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+# counts equal valgrind's "total heap usage" for the same program
+$EBPROF mem --exact -f json -o "$TMP/basic.json" -- "$T/alloc_work" basic 100 1000 >/dev/null 2>"$TMP/err" ||
+	fail "ebprof mem: $(cat "$TMP/err")"
+ours=$(J "$TMP/basic.json" '"%d allocs, %d frees, %d bytes" % (p["totals"]["allocs"], p["totals"]["frees"], p["totals"]["bytes_allocated"])')
+if command -v valgrind >/dev/null; then
+	theirs=$(valgrind "$T/alloc_work" basic 100 1000 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/\1 allocs; \2 frees; \3 bytes/p' | tr -d , | tr ';' ',')
+	info "ebprof: $ours; valgrind: $theirs"
+	[ "$ours" = "$theirs" ] || fail "counts differ from valgrind's"
+else
+	info "valgrind is not installed: $ours"
+fi
+# the top stack is g's (3000 x 64 bytes), then leak_f's blocks (100 x 1000), then h's
+python3 - "$TMP/basic.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
+# by the function that called the allocator (the first few allocations may be
+# walked before the unwind tables arrive: another stack, the same caller)
+by = {}
+for s in p["stacks"]:
+    a = by.setdefault(s["frames"][-1]["function"], [0, 0])
+    a[0] += s["allocs"]; a[1] += s["bytes_allocated"]
+top = sorted(((f, a, b) for f, (a, b) in by.items()), key=lambda x: -x[2])[:3]
+print("  top allocating functions: %s" % top)
+assert top == [("g", 3000, 192000), ("leak_f", 101, 100800), ("h", 1000, 64000)], top  # leak_f: the array too
+st = sorted(p["stacks"], key=lambda s: -s["bytes_allocated"])
+assert st[0]["frames"][-1]["function"] == "g" and [f["function"] for f in st[0]["frames"]][-3:] == ["main", "churn", "g"]
+PY
+
+# --leaks: leak_f keeps 100 blocks of 1000 bytes, exactly
+$EBPROF mem --exact --leaks --min-age 0.5 -f json -o "$TMP/leak.json" -- "$T/alloc_work" basic 100 1000 1 >/dev/null 2>&1 || fail "--leaks"
+python3 - "$TMP/leak.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
+lk = [s for s in p["stacks"] if s["leaked_blocks"]]
+f = [s for s in lk if s["frames"][-1]["function"] == "leak_f" and s["leaked_bytes"] % 1000 == 0]
+print("  leaks: %s" % [(s["frames"][-1]["function"], s["leaked_blocks"], s["leaked_bytes"], round(s["oldest_s"], 2)) for s in lk])
+assert sum(s["leaked_blocks"] for s in f) == 100 and sum(s["leaked_bytes"] for s in f) == 100000
+assert min(s["oldest_s"] for s in f) >= 0.9
+assert p["totals"]["bytes_outstanding"] >= 100000 and all(s["bytes_outstanding"] >= 0 for s in p["stacks"])
+PY
+
+# pages faulted in: 300 MiB in g, 100 MiB in h; peak RSS against getrusage
+$EBPROF mem --exact -f json -o "$TMP/touch.json" -- "$T/alloc_work" touch 300 100 >/dev/null 2>&1 || fail "touch"
+"$T/rusage_of" "$T/alloc_work" touch 300 100 2>"$TMP/ru" >/dev/null
+python3 - "$TMP/touch.json" "$(awk '{ for (i = 1; i < NF; i++) if ($i == "maxrss") print $(i + 1) }' "$TMP/ru")" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); maxrss = int(sys.argv[2]) * 1024
+tot = p["totals"]["pages_faulted"]
+g = sum(s["pages_faulted"] for s in p["stacks"] if "touch_g" in [f["function"] for f in s["frames"]])
+h = sum(s["pages_faulted"] for s in p["stacks"] if "touch_h" in [f["function"] for f in s["frames"]])
+print("  faults: touch_g %.1f %%, touch_h %.1f %% of %d; peak RSS %d, getrusage %d" % (100 * g / tot, 100 * h / tot, tot, p["rss"]["peak"], maxrss))
+assert abs(100 * g / tot - 75) <= 3 and abs(100 * h / tot - 25) <= 3
+assert abs(p["rss"]["peak"] - maxrss) <= 0.05 * maxrss
+PY
+
+# Python: g() allocates 3x the small objects h() does, through PyObject_Malloc
+V=$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions
+for v in 3.11 3.12; do
+	P=$(ls -d "$V"/$v.*/bin/python3 2>/dev/null | head -1)
+	[ -n "$P" ] || { info "python $v absent: skipped"; continue; }
+	$EBPROF mem --exact -f json -o "$TMP/py.json" -- "$P" tools/py_alloc.py 2 >/dev/null 2>&1 || fail "python $v"
+	python3 - "$TMP/py.json" $v <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
+g = h = 0
+for s in p["stacks"]:
+    names = [f["function"].split(" (")[0] for f in s["frames"] if f.get("python")]
+    if "g" in names:
+        g += s["bytes_allocated"]
+    elif "h" in names:
+        h += s["bytes_allocated"]
+print("  python %s: g %.1f %%, h %.1f %% of their bytes (%d allocations traced)" % (sys.argv[2], 100 * g / (g + h), 100 * h / (g + h), p["totals"]["allocs"]))
+assert abs(100 * g / (g + h) - 75) <= 5
+PY
+done
+
+# what is not ready says so, in one line
+$EBPROF mem -p $$ 2>"$TMP/err"; rc=$?
+[ $rc = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] || fail "mem -p: rc $rc, $(cat "$TMP/err")"
+exit 0

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * alloc_work - allocations known by construction, for ebprof mem.
+ *
+ *   alloc_work basic N S     leak_f() keeps N blocks of S bytes; churn():
+ *                            g() mallocs and frees 3000 blocks of 64 bytes,
+ *                            h() 1000; misc() one each of calloc, realloc,
+ *                            reallocarray, posix_memalign, aligned_alloc,
+ *                            memalign, valloc, all freed
+ *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
+ *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
+ *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
+ *                            frees them on SIGUSR1, then sleeps 2 s
+ *   alloc_work bench -r R    R rounds of 1000 malloc(32)/free pairs
+ */
+#include <malloc.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "workload.h"
+
+static void *volatile keep;
+
+noinline void g(void)
+{
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		keep = malloc(64);
+		free(keep);
+	}
+}
+
+noinline void h(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		keep = malloc(64);
+		free(keep);
+	}
+}
+
+noinline void churn(void)
+{
+	g();
+	h();
+}
+
+noinline void **leak_f(int n, size_t s)
+{
+	void **v = malloc(n * sizeof(*v));
+	int i;
+
+	for (i = 0; i < n; i++)
+		v[i] = malloc(s);
+	return v;
+}
+
+noinline void misc(void)
+{
+	void *p = calloc(10, 10), *q;
+
+	p = realloc(p, 1000);
+	free(p);
+	p = reallocarray(NULL, 8, 16);
+	free(p);
+	if (!posix_memalign(&p, 64, 256))
+		free(p);
+	free(aligned_alloc(64, 128));
+	free(memalign(64, 192));
+	q = valloc(100);
+	free(q);
+}
+
+noinline void touch_pages(size_t mib)
+{
+	size_t len = mib << 20, off;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		exit(1);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (off = 0; off < len; off += 4096)
+		p[off] = 1;
+	keep = p;
+}
+
+noinline void touch_g(size_t mib) { touch_pages(mib); }
+noinline void touch_h(size_t mib) { touch_pages(mib); }
+
+noinline void bench_round(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		keep = malloc(32);
+		free(keep);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "basic";
+
+	if (!strcmp(mode, "basic")) {
+		int n = argc > 2 ? atoi(argv[2]) : 100;
+		size_t s = argc > 3 ? strtoul(argv[3], NULL, 10) : 1000;
+
+		maybe_wait_for_go();
+		keep = leak_f(n, s);
+		churn();
+		misc();
+		sleep(argc > 4 ? atoi(argv[4]) : 0);
+	} else if (!strcmp(mode, "loop")) {
+		double secs = argc > 2 ? atof(argv[2]) : 10, t0;
+		long rounds = 0;
+
+		maybe_wait_for_go();
+		t0 = now();
+		while (now() - t0 < secs) {
+			churn();
+			rounds++;
+		}
+		printf("rounds %ld\n", rounds);
+	} else if (!strcmp(mode, "touch")) {
+		maybe_wait_for_go();
+		touch_g(argc > 2 ? strtoul(argv[2], NULL, 10) : 300);
+		touch_h(argc > 3 ? strtoul(argv[3], NULL, 10) : 100);
+	} else if (!strcmp(mode, "hold")) {
+		int n = argc > 2 ? atoi(argv[2]) : 1000, i;
+		size_t s = argc > 3 ? strtoul(argv[3], NULL, 10) : 100;
+		void **v = leak_f(n, s);
+
+		setenv("WAIT_FOR_SIGUSR1", "1", 1);
+		maybe_wait_for_go();
+		for (i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		sleep(2);
+	} else if (!strcmp(mode, "bench")) {
+		long r = argc > 3 ? atol(argv[3]) : 1000, i;
+		double t0;
+
+		maybe_wait_for_go();
+		t0 = now();
+		for (i = 0; i < r; i++)
+			bench_round();
+		printf("work_s %.6f rounds %ld\n", now() - t0, r);
+	}
+	return 0;
+}

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mem_report.c - ebprof mem's table and JSON.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mem.h"
+#include "render/render.h"
+
+void mem_report__free(struct mem_report *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nsites; i++)
+		free(m->sites[i].frames);
+	free(m->sites);
+	profile__free(m->prof);
+	free(m);
+}
+
+/* 1536 -> "1.5 KiB" */
+static const char *human(uint64_t b, char *buf, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.1f %s", v, u[i]);
+	return buf;
+}
+
+static const struct mem_report *sort_report;
+static int sort_key;	/* 0 bytes, 1 faults, 2 leaks */
+
+static int cmp_site(const void *a, const void *b)
+{
+	const struct mem_site *x = &sort_report->sites[*(const size_t *)a];
+	const struct mem_site *y = &sort_report->sites[*(const size_t *)b];
+	uint64_t vx = sort_key == 0 ? x->bytes : sort_key == 1 ? x->faults : x->leak_bytes;
+	uint64_t vy = sort_key == 0 ? y->bytes : sort_key == 1 ? y->faults : y->leak_bytes;
+
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	if (x->allocs != y->allocs)
+		return x->allocs > y->allocs ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* site indexes sorted by *key*, those with a non-zero value */
+static size_t *sorted_sites(const struct mem_report *m, int key, size_t *n)
+{
+	size_t *idx = malloc((m->nsites + 1) * sizeof(*idx)), i, k = 0;
+
+	if (!idx)
+		return NULL;
+	for (i = 0; i < m->nsites; i++) {
+		const struct mem_site *s = &m->sites[i];
+		uint64_t v = key == 0 ? s->bytes : key == 1 ? s->faults : s->leak_bytes;
+
+		if (v)
+			idx[k++] = i;
+	}
+	sort_report = m;
+	sort_key = key;
+	qsort(idx, k, sizeof(*idx), cmp_site);
+	*n = k;
+	return idx;
+}
+
+static void print_stack(const struct mem_report *m, const struct mem_site *s, FILE *out)
+{
+	int i;
+
+	for (i = (int)s->nframes - 1; i >= 0; i--) {
+		const struct frame *f = profile__frame_at(m->prof, s->frames[i]);
+
+		fprintf(out, "        %s%s%s\n", f->func, f->python || !f->module[0] ? "" : "  ",
+			f->python ? "" : f->module);
+	}
+}
+
+int mem_render_table(const struct mem_report *m, int rows, FILE *out)
+{
+	char a[32], b[32], c[32];
+	size_t n, i, *idx;
+	double est = m->exact ? 1.0 : m->share;
+	int k, shown;
+
+	if (rows <= 0)
+		rows = 1 << 30;
+	fprintf(out, "# ebprof mem: %s, %.2f s, ", m->target, m->duration);
+	if (m->exact)
+		fprintf(out, "exact: every allocator call traced (%d functions, %.1f us a call)\n", m->nprobes,
+			m->probe_pair_us);
+	else
+		fprintf(out, "sampled: allocator probes on %.1f %% of the time, counts scaled up %.1fx (estimates)\n",
+			100 * est, m->scale);
+	fprintf(out, "# %s%" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees, %s allocated, %s freed\n",
+		m->exact ? "" : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0, m->frees,
+		human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
+	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
+		human(m->bytes_outstanding, a, sizeof(a)),
+		m->exact ? "" : " (of the allocations seen while the probes were on)");
+	fprintf(out, "# RSS now %s, peak %s; %" PRIu64 " pages faulted in, %s mapped (mmap, brk)\n",
+		m->rss_now_kib >= 0 ? human(m->rss_now_kib * 1024, a, sizeof(a)) : "?",
+		m->rss_peak_kib >= 0 ? human(m->rss_peak_kib * 1024, b, sizeof(b)) : "?", m->faults,
+		human(m->mapped, c, sizeof(c)));
+	if (m->lost_blocks)
+		fprintf(out, "# warning: %" PRIu64 " blocks not tracked: the block map is full; rerun with a larger --max-blocks\n",
+			m->lost_blocks);
+	if (m->lost_stacks)
+		fprintf(out, "# warning: %" PRIu64 " allocations not counted: too many stacks; rerun with a larger --map-size\n",
+			m->lost_stacks);
+	fputs("# sizes:", out);
+	for (k = 0; k < 64; k++)
+		if (m->hist[k])
+			fprintf(out, " %s+ %" PRIu64 ";", human(k ? 1ULL << k : 0, a, sizeof(a)), m->hist[k]);
+	fputc('\n', out);
+
+	idx = sorted_sites(m, 0, &n);
+	if (!idx)
+		return -ENOMEM;
+	fprintf(out, "\nTop allocation sites, by bytes allocated (innermost frame first):\n");
+	for (i = 0, shown = 0; i < n && shown < rows && shown < 10; i++, shown++) {
+		const struct mem_site *s = &m->sites[idx[i]];
+
+		fprintf(out, "\n  %s in %" PRIu64 " allocations, %s freed, %s in %" PRIu64 " blocks outstanding\n",
+			human(s->bytes, a, sizeof(a)), s->allocs, human(s->bytes_freed, b, sizeof(b)),
+			human(s->out_bytes, c, sizeof(c)), s->out_blocks);
+		print_stack(m, s, out);
+	}
+	free(idx);
+
+	{
+		struct func_row *fr = render_func_rows(m->prof, &n);
+		double tot = m->prof->total ? (double)m->prof->total : 1;
+
+		if (!fr)
+			return -ENOMEM;
+		fprintf(out, "\nFunctions, by bytes they allocated themselves (SELF) and below them (TOTAL):\n");
+		fprintf(out, "%7s %7s %12s  %-40s %s\n", "SELF%", "TOTAL%", "SELF_BYTES", "FUNCTION", "MODULE");
+		for (i = 0; i < n && (int)i < rows && i < 15; i++) {
+			const struct frame *f = profile__frame_at(m->prof, fr[i].frame);
+
+			fprintf(out, "%7.2f %7.2f %12" PRIu64 "  %-40s %s\n", 100.0 * fr[i].self / tot,
+				100.0 * fr[i].total / tot, fr[i].self, f->func, f->module);
+		}
+		free(fr);
+	}
+
+	idx = sorted_sites(m, 1, &n);
+	if (!idx)
+		return -ENOMEM;
+	if (n)
+		fprintf(out, "\nStacks that faulted in new pages (RSS growth):\n");
+	for (i = 0; i < n && (int)i < rows && i < 5; i++) {
+		const struct mem_site *s = &m->sites[idx[i]];
+
+		fprintf(out, "\n  %" PRIu64 " pages (%.1f %%), %s\n", s->faults,
+			m->faults ? 100.0 * s->faults / m->faults : 0.0, human(s->faults * 4096, a, sizeof(a)));
+		print_stack(m, s, out);
+	}
+	free(idx);
+
+	if (m->leaks) {
+		idx = sorted_sites(m, 2, &n);
+		if (!idx)
+			return -ENOMEM;
+		fprintf(out, "\nLeaks: blocks still held after %.1f s, by stack%s:\n", m->min_age,
+			n ? "" : " (none)");
+		for (i = 0; i < n && (int)i < rows; i++) {
+			const struct mem_site *s = &m->sites[idx[i]];
+
+			fprintf(out, "\n  %" PRIu64 " bytes in %" PRIu64 " blocks, the oldest %.1f s old\n", s->leak_bytes,
+				s->leak_blocks, s->oldest_s);
+			print_stack(m, s, out);
+		}
+		free(idx);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+int mem_render_json(const struct mem_report *m, FILE *out)
+{
+	size_t i;
+	uint32_t j;
+	int k, first = 1;
+
+	fputs("{\n  \"version\": 1,\n  \"mode\": \"mem\",\n  \"target\": ", out);
+	json_str(out, m->target);
+	fprintf(out, ",\n  \"duration_s\": %.3f,\n  \"exact\": %s,\n  \"sampled_share\": %.4f,\n  \"scale\": %.4f,\n",
+		m->duration, m->exact ? "true" : "false", m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
+	fprintf(out, "  \"totals\": {\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64
+		", \"bytes_freed\": %" PRIu64 ", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64
+		", \"pages_faulted\": %" PRIu64 ", \"bytes_mapped\": %" PRIu64 "},\n", m->allocs, m->frees, m->bytes,
+		m->bytes_freed, m->bytes_outstanding, m->blocks_outstanding, m->faults, m->mapped);
+	fputs("  \"rss\": {\"now\": ", out);
+	if (m->rss_now_kib >= 0)
+		fprintf(out, "%ld", m->rss_now_kib * 1024);
+	else
+		fputs("null", out);
+	fputs(", \"peak\": ", out);
+	if (m->rss_peak_kib >= 0)
+		fprintf(out, "%ld", m->rss_peak_kib * 1024);
+	else
+		fputs("null", out);
+	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 "},\n", m->lost_blocks,
+		m->lost_stacks);
+	fputs("  \"size_histogram\": [", out);
+	for (k = 0; k < 64; k++) {
+		if (!m->hist[k])
+			continue;
+		fprintf(out, "%s{\"from\": %llu, \"allocs\": %" PRIu64 "}", first ? "" : ", ", k ? 1ULL << k : 0ULL,
+			m->hist[k]);
+		first = 0;
+	}
+	fputs("],\n  \"stacks\": [", out);
+	for (i = 0; i < m->nsites; i++) {
+		const struct mem_site *s = &m->sites[i];
+
+		fputs(i ? ",\n    " : "\n    ", out);
+		fprintf(out, "{\"pid\": %d, \"allocs\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64 ", \"frees\": %" PRIu64
+			", \"bytes_freed\": %" PRIu64 ", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64
+			", \"pages_faulted\": %" PRIu64 ", \"bytes_mapped\": %" PRIu64, s->tgid, s->allocs, s->bytes,
+			s->frees, s->bytes_freed, s->out_bytes, s->out_blocks, s->faults, s->mapped);
+		if (m->leaks)
+			fprintf(out, ", \"leaked_bytes\": %" PRIu64 ", \"leaked_blocks\": %" PRIu64 ", \"oldest_s\": %.3f",
+				s->leak_bytes, s->leak_blocks, s->oldest_s);
+		fputs(", \"frames\": [", out);
+		for (j = 0; j < s->nframes; j++) {
+			const struct frame *f = profile__frame_at(m->prof, s->frames[j]);
+
+			fputs(j ? ", " : "", out);
+			fputs("{\"function\": ", out);
+			json_str(out, f->func);
+			fputs(", \"module\": ", out);
+			json_str(out, f->module);
+			fprintf(out, ", \"kernel\": %s", f->kernel ? "true" : "false");
+			if (f->python)
+				fputs(", \"python\": true", out);
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
+	fputs(m->nsites ? "\n  ]\n}\n" : "]\n}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
