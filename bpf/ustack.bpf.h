@@ -272,7 +272,17 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		end = unwind_tables(st, proc, &r, hash);
 		if (end == EBPROF_END_DEPTH)
 			flags |= EBPROF_F_USER_TRUNC;
-	} else {
+		/*
+		 * The leaf is in no mapping the tables know: code mapped since
+		 * (a library the loader just mapped).  Frame pointers, until
+		 * user space catches up, do better than a stack of one frame.
+		 */
+		if (end == EBPROF_END_NO_MAPPING && st->nr <= 1) {
+			proc = NULL;
+			end = EBPROF_END_FP;
+		}
+	}
+	if (!proc) {
 		if (mode == USTACK_TABLES)
 			flags |= EBPROF_F_NEED_TABLES;
 		n = walk_frame_pointers(st, &r, hash);
