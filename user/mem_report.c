@@ -8,6 +8,7 @@
 #include <string.h>
 #include "mem.h"
 #include "render/render.h"
+#include "util/json.h"
 
 void mem_report__free(struct mem_report *m)
 {
@@ -189,22 +190,6 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		free(idx);
 	}
 	return ferror(out) ? -EIO : 0;
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
 }
 
 int mem_render_json(const struct mem_report *m, FILE *out)

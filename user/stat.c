@@ -432,6 +432,34 @@ static void print_interval(struct stat_run *s, double t)
 	fflush(s->out);
 }
 
+/*
+ * user (or *sys*) seconds since the start: from rusage with a command, from
+ * /proc/stat with -a, from the processes' /proc/PID/stat with -p
+ */
+static bool cpu_times(struct stat_run *s, bool sys, const struct rusage *ru, double *v)
+{
+	double u = 0, sy = 0, a, b;
+	int k;
+
+	if (ru) {
+		const struct timeval *t = sys ? &ru->ru_stime : &ru->ru_utime;
+
+		*v = t->tv_sec + t->tv_usec / 1e6;
+		return true;
+	}
+	if (s->o->all) {
+		if (!all_times(&u, &sy, NULL, 0))
+			return false;
+		*v = sys ? sy - s->all_sys0 : u - s->all_user0;
+		return true;
+	}
+	for (k = 0; k < s->o->npids; k++)
+		if (proc_times(s->o->pids[k], &a, &b))
+			u += a, sy += b;
+	*v = sys ? sy - s->stime0 : u - s->utime0;
+	return true;
+}
+
 /* the rows of one run into *res* (run index *run*) */
 static void collect(struct stat_run *s, struct stat_result *res, int run, double wall,
 		    const struct rusage *ru, bool have_ru)
@@ -458,40 +486,8 @@ static void collect(struct stat_run *s, struct stat_result *res, int run, double
 				v = wall;
 				break;
 			case STAT_USER:
-				if (have_ru) {
-					v = ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
-				} else if (s->o->all) {
-					double u, sy;
-
-					ok = all_times(&u, &sy, NULL, 0);
-					v = u - s->all_user0;
-				} else {
-					double u = 0, sy = 0, a, b;
-					int k;
-
-					for (k = 0; k < s->o->npids; k++)
-						if (proc_times(s->o->pids[k], &a, &b))
-							u += a, sy += b;
-					v = u - s->utime0;
-				}
-				break;
 			case STAT_SYS:
-				if (have_ru) {
-					v = ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
-				} else if (s->o->all) {
-					double u, sy;
-
-					ok = all_times(&u, &sy, NULL, 0);
-					v = sy - s->all_sys0;
-				} else {
-					double u = 0, sy = 0, a, b;
-					int k;
-
-					for (k = 0; k < s->o->npids; k++)
-						if (proc_times(s->o->pids[k], &a, &b))
-							u += a, sy += b;
-					v = sy - s->stime0;
-				}
+				ok = cpu_times(s, ev->config == STAT_SYS, have_ru ? ru : NULL, &v);
 				break;
 			case STAT_VCSW:
 			case STAT_IVCSW:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stat.h"
+#include "util/json.h"
 
 #define HW PERF_TYPE_HARDWARE
 #define SW PERF_TYPE_SOFTWARE
@@ -281,22 +282,6 @@ void stat_render_table(const struct stat_result *r, FILE *out)
 		fprintf(out, "\n  the command exited with status %d\n", r->status);
 	if (r->attach)
 		fputs("\n  (max-rss is the process's peak since it started)\n", out);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 void stat_render_json(const struct stat_result *r, FILE *out, void (*extra)(void *ctx, FILE *out),

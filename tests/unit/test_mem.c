@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* ebprof mem's report on a report built by hand. */
+#include <stdint.h>
+#include <stdlib.h>
+#include "t.h"
+#include "mem.h"
+
+static struct mem_report *sample(void)
+{
+	struct mem_report *m = calloc(1, sizeof(*m));
+	int main_ = -1, f = -1, g = -1;
+	uint32_t s1[2], s2[2];
+
+	m->prof = profile__new();
+	main_ = profile__frame(m->prof, "main", "app", false);
+	f = profile__frame(m->prof, "leak_f", "app", false);
+	g = profile__frame(m->prof, "g", "app", false);
+	s1[0] = main_, s1[1] = f;
+	s2[0] = main_, s2[1] = g;
+	snprintf(m->target, sizeof(m->target), "command './app'");
+	m->exact = true;
+	m->share = m->scale = 1;
+	m->duration = 2;
+	m->allocs = 4100, m->frees = 4000, m->bytes = 292000, m->bytes_freed = 192000;
+	m->blocks_outstanding = 100, m->bytes_outstanding = 100000;
+	m->rss_now_kib = 1000, m->rss_peak_kib = 1500;
+	m->hist[6] = 4000, m->hist[9] = 100;
+	m->leaks = true;
+	m->min_age = 5;
+	m->sites = calloc(2, sizeof(*m->sites));
+	m->nsites = 2;
+	m->sites[0].frames = malloc(2 * sizeof(uint32_t));
+	memcpy(m->sites[0].frames, s1, sizeof(s1));
+	m->sites[0].nframes = 2;
+	m->sites[0].allocs = 100, m->sites[0].bytes = 100000;
+	m->sites[0].out_blocks = 100, m->sites[0].out_bytes = 100000;
+	m->sites[0].leak_blocks = 100, m->sites[0].leak_bytes = 100000, m->sites[0].oldest_s = 7.5;
+	m->sites[1].frames = malloc(2 * sizeof(uint32_t));
+	memcpy(m->sites[1].frames, s2, sizeof(s2));
+	m->sites[1].nframes = 2;
+	m->sites[1].allocs = 3000, m->sites[1].bytes = 192000, m->sites[1].frees = 3000;
+	m->sites[1].bytes_freed = 192000, m->sites[1].faults = 12;
+	m->faults = 12;
+	profile__add(m->prof, 1, 0, "app", s1, 2, 100000);
+	profile__add(m->prof, 1, 0, "app", s2, 2, 192000);
+	profile__finish(m->prof);
+	return m;
+}
+
+static char *capture(const struct mem_report *m, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (json)
+		mem_render_json(m, f);
+	else
+		mem_render_table(m, 0, f);
+	fclose(f);
+	return buf;
+}
+
+static size_t position(const char *text, const char *what)
+{
+	size_t n = strlen(what), i;
+
+	for (i = 0; text[i]; i++)
+		if (!strncmp(text + i, what, n))
+			return i;
+	return SIZE_MAX;
+}
+
+static int json(void)
+{
+	struct mem_report *m = sample();
+	char *t = capture(m, true);
+
+	T_ASSERT(strstr(t, "\"exact\": true"));
+	T_ASSERT(strstr(t, "\"totals\": {\"allocs\": 4100, \"frees\": 4000, \"bytes_allocated\": 292000, \"bytes_freed\": 192000, \"bytes_outstanding\": 100000, \"blocks_outstanding\": 100"));
+	T_ASSERT(strstr(t, "\"rss\": {\"now\": 1024000, \"peak\": 1536000}"));
+	T_ASSERT(strstr(t, "{\"from\": 64, \"allocs\": 4000}, {\"from\": 512, \"allocs\": 100}"));
+	T_ASSERT(strstr(t, "\"leaked_bytes\": 100000, \"leaked_blocks\": 100, \"oldest_s\": 7.500"));
+	T_ASSERT(strstr(t, "\"frames\": [{\"function\": \"main\", \"module\": \"app\", \"kernel\": false}, {\"function\": \"leak_f\""));
+	free(t);
+	mem_report__free(m);
+	return T_OK;
+}
+
+static int table(void)
+{
+	struct mem_report *m = sample();
+	char *t = capture(m, false);
+	size_t g, f;
+
+	T_ASSERT(strstr(t, "exact: every allocator call traced"));
+	T_ASSERT(strstr(t, "# 4100 allocations (2050/s), 4000 frees, 285.2 KiB allocated, 187.5 KiB freed"));
+	T_ASSERT(strstr(t, "# RSS now 1000.0 KiB, peak 1.5 MiB"));
+	/* sites by bytes: g's first; leaks: leak_f's */
+	g = position(t, "187.5 KiB in 3000 allocations");
+	f = position(t, "97.7 KiB in 100 allocations");
+	T_ASSERT(g != SIZE_MAX && f != SIZE_MAX && g < f);
+	T_ASSERT(strstr(t, "100000 bytes in 100 blocks, the oldest 7.5 s old\n        leak_f  app\n        main  app\n"));
+	T_ASSERT(strstr(t, "12 pages (100.0 %)"));
+	free(t);
+	mem_report__free(m);
+	return T_OK;
+}
+
+T_MAIN("mem", T(json), T(table))
