@@ -134,32 +134,30 @@ echo
 # BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload
 old=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-for mode in dwarf fp; do
-	"$T/qsort_deep" 6 >/dev/null &
+# bpf_stat NAME [EBPROF OPTIONS] -- WORKLOAD...: ns per sample of the sampler on WORKLOAD
+bpf_stat() {
+	local name=$1 opts=() wpid epid
+	shift
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	"$@" >/dev/null &
 	wpid=$!
-	$EBPROF $([ $mode = fp ] && echo --fp) -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
+	sleep 0.5
+	$EBPROF "${opts[@]}" -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
 	epid=$!
 	sleep 3.5
-	bpftool prog show | awk -v m=$mode '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
-		END { if (c) printf "bpf_ns_per_sample_%s_qsort_deep %.0f ns\n", m, t / c }'
+	bpftool prog show | awk -v m="$name" '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+		END { if (c) printf "bpf_ns_per_sample_%s %.0f ns\n", m, t / c }'
 	wait $epid
 	kill $wpid 2>/dev/null
-done
+}
+bpf_stat dwarf_qsort_deep -- "$T/qsort_deep" 6
+bpf_stat fp_qsort_deep --fp -- "$T/qsort_deep" 6
 # ... and on Python (3.12), with and without the walk of its frames
 PY=$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3
 if [ -x "$PY" ]; then
-	for mode in python native; do
-		$PY tools/py_work.py split 6 >/dev/null &
-		wpid=$!
-		sleep 0.5
-		$EBPROF $([ $mode = native ] && echo --no-python) -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
-		epid=$!
-		sleep 3.5
-		bpftool prog show | awk -v m=$mode '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
-			END { if (c) printf "bpf_ns_per_sample_%s_py_work %.0f ns\n", m, t / c }'
-		wait $epid
-		kill $wpid 2>/dev/null
-	done
+	bpf_stat python_py_work -- "$PY" tools/py_work.py split 6
+	bpf_stat native_py_work --no-python -- "$PY" tools/py_work.py split 6
 fi
 sysctl -qw kernel.bpf_stats_enabled="$old"
 

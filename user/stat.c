@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "session.h"
 #include "stat.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #define MAX_FDS_PER_EVENT 4096
@@ -302,6 +303,24 @@ static bool pid_alive(int pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+/*
+ * a thread's name as it is now (a command's first thread is ebprof's until
+ * its exec); the last one read stays when the thread is gone
+ */
+static void thread_comm(struct thread_counters *t)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", t->pid, t->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(t->comm, sizeof(t->comm), f))
+		t->comm[strcspn(t->comm, "\n")] = 0;
+	fclose(f);
+}
+
 /* --per-thread: counters on threads of *pid* not seen yet */
 static int scan_threads(struct stat_run *s, int pid)
 {
@@ -317,7 +336,6 @@ static int scan_threads(struct stat_run *s, int pid)
 		int tid = atoi(de->d_name);
 		struct thread_counters *t;
 		size_t i;
-		FILE *f;
 
 		if (tid <= 0)
 			continue;
@@ -325,14 +343,7 @@ static int scan_threads(struct stat_run *s, int pid)
 			if (s->threads[i].tid == tid)
 				break;
 		if (i < s->nthreads) {
-			/* its name now: a command's first thread was ebprof's until the exec */
-			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-			f = fopen(path, "re");
-			if (f) {
-				if (fgets(s->threads[i].comm, sizeof(s->threads[i].comm), f))
-					s->threads[i].comm[strcspn(s->threads[i].comm, "\n")] = 0;
-				fclose(f);
-			}
+			thread_comm(&s->threads[i]);
 			continue;
 		}
 		if (s->nthreads == s->threads_cap) {
@@ -348,13 +359,7 @@ static int scan_threads(struct stat_run *s, int pid)
 		memset(t, 0, sizeof(*t));
 		t->pid = pid;
 		t->tid = tid;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(t->comm, sizeof(t->comm), f))
-				t->comm[strcspn(t->comm, "\n")] = 0;
-			fclose(f);
-		}
+		thread_comm(t);
 		for (i = 0; i < s->nevs; i++) {
 			t->fds[i] = -1;
 			if (s->evs[i]->type != STAT_PSEUDO && s->c[i].supported)
@@ -370,17 +375,7 @@ static void read_threads(struct stat_run *s)
 	size_t t, i;
 
 	for (t = 0; t < s->nthreads; t++) {
-		char path[64];
-		FILE *f;
-
-		/* the name now: a command's first thread was ebprof's until its exec */
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", s->threads[t].pid, s->threads[t].tid);
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(s->threads[t].comm, sizeof(s->threads[t].comm), f))
-				s->threads[t].comm[strcspn(s->threads[t].comm, "\n")] = 0;
-			fclose(f);
-		}
+		thread_comm(&s->threads[t]);
 		for (i = 0; i < s->nevs; i++) {
 			struct stat_read r;
 			double p;
@@ -584,17 +579,10 @@ static void print_threads_json(void *ctx, FILE *out)
 
 	fputs("  \"threads\": [", out);
 	for (t = 0; t < s->nthreads; t++) {
-		fprintf(out, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": \"", t ? "," : "", s->threads[t].pid,
+		fprintf(out, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": ", t ? "," : "", s->threads[t].pid,
 			s->threads[t].tid);
-		for (i = 0; s->threads[t].comm[i]; i++) {
-			unsigned char ch = s->threads[t].comm[i];
-
-			if (ch == '"' || ch == '\\' || ch < 0x20)
-				fprintf(out, "\\u%04x", ch);
-			else
-				fputc(ch, out);
-		}
-		fputs("\", \"events\": {", out);
+		json_str(out, s->threads[t].comm);
+		fputs(", \"events\": {", out);
 		first = true;
 		for (i = 0; i < s->nevs; i++) {
 			if (s->evs[i]->type == STAT_PSEUDO || !s->c[i].supported)
