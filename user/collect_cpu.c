@@ -949,6 +949,7 @@ static void select_sampler(struct cpu_run *r)
 struct mem_probe {
 	char path[300];
 	const char *func;
+	uint64_t offset;	/* of the function in the file: 0 lets libbpf find *func* */
 	struct bpf_program *prog;
 	bool ret;
 	struct bpf_link *entry, *exit;
@@ -996,19 +997,20 @@ static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
 	}
 }
 
+/* attach by file offset when known: libbpf would parse the file's symbols for each link */
 static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->func);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->offset ? NULL : p->func);
 
 	if (p->entry)
 		return 0;
-	p->entry = bpf_program__attach_uprobe_opts(p->prog, pid, p->path, 0, &opts);
+	p->entry = bpf_program__attach_uprobe_opts(p->prog, pid, p->path, p->offset, &opts);
 	if (!p->entry)
 		return -errno;
 	if (p->ret) {
-		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->func, .retprobe = true);
+		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->offset ? NULL : p->func, .retprobe = true);
 
-		p->exit = bpf_program__attach_uprobe_opts(r->skel->progs.mem_ret, pid, p->path, 0, &ropts);
+		p->exit = bpf_program__attach_uprobe_opts(r->skel->progs.mem_ret, pid, p->path, p->offset, &ropts);
 		if (!p->exit) {
 			int err = -errno;
 
@@ -1168,6 +1170,8 @@ static void mem_scan(struct cpu_run *r, int tgid)
 			memset(p, 0, sizeof(*p));
 			snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", tgid, dso__path(d));
 			p->func = allocators[a].name;
+			if (!dso__vaddr_to_offset(d, v, &p->offset))
+				p->offset = 0;
 			p->prog = mem_prog(r, allocators[a].kind);
 			p->ret = allocators[a].kind != 0;
 			pr_debug("allocator %s in %s\n", p->func, p->path);

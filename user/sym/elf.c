@@ -775,3 +775,19 @@ const struct sym *dso__sym_at(struct dso *d, size_t i)
 {
 	return !dso__load(d) && i < d->nsyms ? &d->syms[i] : NULL;
 }
+
+bool dso__vaddr_to_offset(struct dso *d, uint64_t vaddr, uint64_t *off)
+{
+	int i;
+
+	dso__load(d);
+	for (i = 0; i < d->nloads; i++) {
+		const struct load *l = &d->loads[i];
+
+		if (vaddr >= l->vaddr && vaddr < l->vaddr + l->filesz) {
+			*off = vaddr - l->vaddr + l->off;
+			return true;
+		}
+	}
+	return false;
+}

@@ -35,6 +35,8 @@ void dso__free(struct dso *d);
 const char *dso__name(const struct dso *d);
 /* parse the ELF file now (done on first use otherwise): 0 or -errno */
 int dso__load(struct dso *d);
+/* an ELF virtual address to its offset in the file (what uprobes take) */
+bool dso__vaddr_to_offset(struct dso *d, uint64_t vaddr, uint64_t *off);
 /* a file offset in a mapping to the ELF virtual address symbols use */
 bool dso__file_to_vaddr(struct dso *d, uint64_t off, uint64_t *vaddr);
 /*
