@@ -235,6 +235,13 @@ enum ebprof_mem_counter {
 	EBPROF_MEM_ENTRIES,	/* allocator entries recorded */
 	EBPROF_MEM_NESTED,	/* entries inside another allocator call */
 	EBPROF_MEM_RET_OTHER,	/* returns not of the call recorded */
+	/* traps, for what the probes cost: all of them, and those while not counting */
+	EBPROF_MEM_HITS_ENTRY,
+	EBPROF_MEM_HITS_RET,
+	EBPROF_MEM_HITS_FREE,
+	EBPROF_MEM_OFF_ENTRY,
+	EBPROF_MEM_OFF_RET,
+	EBPROF_MEM_OFF_FREE,
 	EBPROF_MEM_HIST,	/* 64 buckets: allocations of 2^i .. 2^(i+1)-1 bytes */
 	EBPROF_MEM_COUNTERS = EBPROF_MEM_HIST + 64,
 };

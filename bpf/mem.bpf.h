@@ -17,6 +17,8 @@
 #include "ebprof.h"
 
 const volatile __u32 targ_mem_tgid = 0;
+/* set by user space while all the allocator probes are attached: a window is counted whole */
+__u32 mem_on = 0;
 
 /* what an allocator entry asks for */
 enum mem_kind {
@@ -107,6 +109,11 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 
 	if (tgid != targ_mem_tgid)
 		return 0;
+	mem_count(EBPROF_MEM_HITS_ENTRY, 1);
+	if (!mem_on) {
+		mem_count(EBPROF_MEM_OFF_ENTRY, 1);
+		return 0;
+	}
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
 	/* deeper on the stack than a call in flight: an allocator inside an allocator */
 	if (cur && sp < cur->sp) {
@@ -174,6 +181,11 @@ static __always_inline int mem_exit(struct pt_regs *ctx)
 
 	if (tgid != targ_mem_tgid)
 		return 0;
+	mem_count(EBPROF_MEM_HITS_RET, 1);
+	if (!mem_on) {
+		mem_count(EBPROF_MEM_OFF_RET, 1);
+		return 0;
+	}
 	in = bpf_map_lookup_elem(&mem_inflight, &tid);
 	/* after ret, sp is 8 above where the outermost call started */
 	if (!in || sp != in->sp + 8) {
@@ -238,14 +250,18 @@ int mem_memalign_ptr(struct pt_regs *ctx) { return mem_enter(ctx, MEM_MEMALIGN_P
 SEC("uretprobe")
 int mem_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
-SEC("uprobe")
-int mem_free(struct pt_regs *ctx)
+static __always_inline int mem_free_call(struct pt_regs *ctx)
 {
 	struct mem_inflight *cur;
 	__u32 tid;
 
 	if (!mem_target())
 		return 0;
+	mem_count(EBPROF_MEM_HITS_FREE, 1);
+	if (!mem_on) {
+		mem_count(EBPROF_MEM_OFF_FREE, 1);
+		return 0;
+	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	/* free inside an allocator (realloc's, PyObject_Free's): the outer call's */
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
@@ -255,6 +271,28 @@ int mem_free(struct pt_regs *ctx)
 	mem_release(PT_REGS_PARM1(ctx));
 	return 0;
 }
+
+SEC("uprobe")
+int mem_free(struct pt_regs *ctx) { return mem_free_call(ctx); }
+
+/*
+ * The same as one uprobe.multi link per file (kernel 6.6): the attach
+ * cookie says what the function is (enum mem_kind; 0: a free).  Such a
+ * link goes in one close, where separate uprobes go one grace period
+ * (~50 ms here) each: what lets the budgeted mode switch quickly.
+ */
+SEC("uprobe")
+int mem_multi_entry(struct pt_regs *ctx)
+{
+	__u64 kind = bpf_get_attach_cookie(ctx);
+
+	if (kind >= MEM_SIZE1 && kind <= MEM_MEMALIGN_PTR)
+		return mem_enter(ctx, kind);
+	return mem_free_call(ctx);
+}
+
+SEC("uprobe")
+int mem_multi_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
 /* which stacks fault in new pages (RSS growth), and which map memory */
 struct {

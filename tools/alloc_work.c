@@ -12,6 +12,10 @@
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
  *                            frees them on SIGUSR1, then sleeps 2 s
  *   alloc_work bench -r R    R rounds of 1000 malloc(32)/free pairs
+ *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
+ *                            hp() (1000), each block filled and worked on
+ *                            for K steps before its free: 4000 R
+ *                            allocations, 256000 R bytes, in a time set by K
  */
 #include <malloc.h>
 #include <string.h>
@@ -98,6 +102,43 @@ noinline void bench_round(void)
 	}
 }
 
+static long steps = 1000;
+static volatile unsigned long sink;
+
+/* some work on a block: K steps of arithmetic over its bytes */
+static noinline void work_on(unsigned char *b, size_t n)
+{
+	unsigned long x = 0;
+	long i;
+
+	memset(b, (int)n, n);
+	for (i = 0; i < steps; i++)
+		x = x * 31 + b[i % n];
+	sink = x;
+}
+
+noinline void gp(void)
+{
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		keep = malloc(64);
+		work_on(keep, 64);
+		free(keep);
+	}
+}
+
+noinline void hp(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		keep = malloc(64);
+		work_on(keep, 64);
+		free(keep);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "basic";
@@ -137,6 +178,20 @@ int main(int argc, char **argv)
 			free(v[i]);
 		free(v);
 		sleep(2);
+	} else if (!strcmp(mode, "paced")) {
+		long r = argc > 2 ? atol(argv[2]) : 10, i;
+		double t0;
+
+		steps = argc > 3 ? atol(argv[3]) : 1000;
+		maybe_wait_for_go();
+		t0 = now();
+		for (i = 0; i < r; i++) {
+			gp();
+			hp();
+			if (getenv("PACED_PROGRESS"))
+				fprintf(stderr, "round %.4f %ld\n", now(), i);
+		}
+		fprintf(stderr, "work_s %.6f rounds %ld\n", now() - t0, r);
 	} else if (!strcmp(mode, "bench")) {
 		long r = argc > 3 ? atol(argv[3]) : 1000, i;
 		double t0;

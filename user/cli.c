@@ -54,7 +54,7 @@ static const char usage[] =
 "\n"
 "Other modes (each with its own --help):\n"
 "  ebprof stat   counts: time, context switches, faults, RSS, CPU counters\n"
-"  ebprof mem    allocations, leaks and RSS growth by stack (preview)\n"
+"  ebprof mem    allocations, leaks and RSS growth by stack\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof -p 1234                 # top functions of pid 1234, Ctrl-C to stop\n"
@@ -98,8 +98,7 @@ static const char stat_usage[] =
 "  sudo ebprof stat -p 1234 -d 10 -I 1000\n";
 
 static const char mem_usage[] =
-"Usage: ebprof mem --exact [OPTIONS] [--] COMMAND [ARG...]\n"
-"(a preview: -p PID and the budgeted mode, --overhead, are not ready yet)\n"
+"Usage: ebprof mem (-p PID | [--] COMMAND [ARG...]) [--exact | --overhead PCT] [OPTIONS]\n"
 "\n"
 "Which code allocates memory, what it keeps, and what grows RSS: uprobes on\n"
 "the allocator functions the process maps (libc's malloc family, jemalloc,\n"
@@ -109,10 +108,12 @@ static const char mem_usage[] =
 "Options:\n"
 "  -p, --pid PID           trace this process from now on\n"
 "  -- COMMAND [ARG...]     run COMMAND and trace it from its first allocation\n"
-"      --exact             trace every allocator call (each costs a few us here)\n"
-"      --overhead PCT      otherwise keep the slowdown under PCT % (default 5):\n"
-"                          the probes are on for a share of each half second and\n"
-"                          the counts are scaled up, labelled as estimates\n"
+"      --exact             trace every allocator call (each costs 7-20 us here)\n"
+"      --overhead PCT      otherwise keep the probes' cost under PCT % of the\n"
+"                          target's own CPU time (default 5): they go on and off,\n"
+"                          counts are scaled by the target's work and labelled as\n"
+"                          estimates (floors when calls come faster than that);\n"
+"                          a target whose calls fit is counted exactly\n"
 "      --leaks             report blocks still held after --min-age SECONDS (5)\n"
 "      --count             weigh stacks by allocations instead of bytes\n"
 "      --max-blocks N      live blocks tracked (default 1048576)\n"
@@ -528,13 +529,6 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			return bad("ebprof mem traces one process: give -p PID or a command%s", "");
 		if (o->exact && o->overhead > 0)
 			return bad("give --exact or --overhead, not both%s", "");
-		/*
-		 * Not yet: probes attached to a running process count fewer
-		 * mallocs than frees here, and the budgeted mode's estimates are
-		 * far off for malloc-heavy code.  Nothing that could mislead ships.
-		 */
-		if (!o->cmd || !o->exact)
-			return bad("the mem mode is a preview: only --exact with a command works yet (-p and --overhead are not ready)%s", "");
 	} else if (o->exact || o->overhead > 0 || o->leaks || o->count || o->min_age >= 0) {
 		if (o->exact || o->overhead > 0 || o->leaks || o->count)
 			return bad("--exact, --overhead, --leaks and --count are for ebprof mem%s", "");

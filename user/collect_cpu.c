@@ -4,16 +4,20 @@
  * attach -> poll -> drain -> symbolize.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "collect_cpu.h"
 #include "cpu.skel.h"
@@ -25,6 +29,26 @@
 #include "unwind.h"
 #include "util/log.h"
 #include "util/strmap.h"
+
+/*
+ * The budgeted mode's books, in seconds of the target's CPU time: what
+ * the probes cost it (traps by count, BPF by measure), and its CPU time
+ * while they were on and off.  Its own work is its CPU time less the
+ * probes' cost; the probes go on while their cost is within --overhead
+ * of that work, and off when it is not.
+ */
+struct mem_budget {
+	double cpu0, cpu_mark;		/* the target's CPU time at the start, at the last look */
+	double on_cpu, off_cpu;		/* its CPU time while the probes were on, off */
+	double cost;			/* what the probes cost it */
+	double cost_on, cost_off;	/* ... while counted, and while going off */
+	double forgone;			/* budget not used in time (MEM_HORIZON) */
+	uint64_t hits_mark[3], off_mark[3], bpf_ns_mark;	/* entries, returns, frees */
+	int windows, offs;		/* times the probes went on, and off for the budget */
+	double min_on;			/* this window's shortest length */
+	double window_cost0, window_cpu0;	/* cost_on, on_cpu when this window began */
+	double last_cost, last_on_cpu;	/* ... what the last one cost, and its CPU time */
+};
 
 struct cpu_run {
 	const struct ebprof_opts *o;
@@ -49,16 +73,19 @@ struct cpu_run {
 	bool mem;
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
+	struct mem_file *files;		/* ... by file: their probes are contiguous */
+	size_t nfiles, files_cap;
+	bool multi;			/* uprobe.multi links (6.6), else a uprobe each */
 	struct dso **scanned;		/* files looked at for allocators */
 	size_t nscanned, scanned_cap;
-	bool probes_on;
-	double on_since, on_total, share;
-	double pair_cost, single_cost;	/* seconds a probed call costs */
-	pthread_t detachers[256];	/* destroying links in the background */
-	size_t ndetachers;
-	volatile int detaching;		/* ... one of them still is: attaching again now races it */
-	double free_rate;		/* calls a second without probes, as last estimated */
-	double off_since, unseen_calls;	/* estimated calls while the probes were off */
+	bool probes_on;			/* attached and counted */
+	double on_since, on_total;	/* wall seconds counted */
+	double entry_cost, ret_cost, free_cost;	/* seconds a trap costs: entry, return, free */
+	volatile int detaching;		/* links still being destroyed in the background */
+	struct mem_budget budget;
+	clockid_t cpu_clock;		/* the target's CPU clock */
+	bool cpu_clock_ok;
+	int stats_fd;			/* BPF run-time statistics on while >= 0 */
 	long rss_kib, hwm_kib;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
@@ -744,6 +771,14 @@ static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids
 	return (long)m->nsites++;
 }
 
+static void mem_estimate(struct cpu_run *r, struct mem_report *m)
+{
+	const struct mem_budget *b = &r->budget;
+
+	mem_report__estimate(m, r->o->exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
+			     b->cost);
+}
+
 static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
 {
 	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
@@ -763,25 +798,19 @@ static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_repo
 	if (!fl || !ps || !ids)
 		goto out;
 	m->duration = duration;
-	m->share = duration > 0 && r->on_total < duration ? r->on_total / duration : 1.0;
-	{
-		/* calls seen and calls estimated while the probes were off: the scale of estimates */
-		double seen = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
-
-		m->scale = seen > 0 ? (seen + r->unseen_calls) / seen : 1.0;
-	}
-	pr_debug("mem: probes on %.3f s of %.3f s; %lu entries, %lu nested, %lu other returns\n", r->on_total,
-		 duration, (unsigned long)mem_counter(r, EBPROF_MEM_ENTRIES),
-		 (unsigned long)mem_counter(r, EBPROF_MEM_NESTED), (unsigned long)mem_counter(r, EBPROF_MEM_RET_OTHER));
-	m->exact = r->o->exact || m->share > 0.999;
-	if (m->exact) {
-		m->share = 1;
-		m->scale = 1;
-	}
+	mem_estimate(r, m);
+	pr_debug("mem: probes on %.3f s of %.3f s in %d windows; %lu entries, %lu nested, %lu other returns; traps while not counting: %lu entries, %lu returns, %lu frees\n",
+		 r->on_total, duration, r->budget.windows, (unsigned long)mem_counter(r, EBPROF_MEM_ENTRIES),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_NESTED), (unsigned long)mem_counter(r, EBPROF_MEM_RET_OTHER),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_ENTRY), (unsigned long)mem_counter(r, EBPROF_MEM_OFF_RET),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_FREE));
+	pr_debug("mem: target CPU %.3f s on, %.3f s off; probes cost %.3f s on (BPF %.3f s), %.3f s off; %lu allocations seen\n",
+		 r->budget.on_cpu, r->budget.off_cpu, r->budget.cost_on, r->budget.bpf_ns_mark / 1e9, r->budget.cost_off,
+		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS));
 	scale = m->scale;
 	m->leaks = r->o->leaks;
 	m->min_age = r->o->min_age;
-	m->probe_pair_us = 1e6 * r->pair_cost;
+	m->probe_pair_us = 1e6 * (r->entry_cost + r->ret_cost);
 	m->nprobes = r->nprobes;
 	m->rss_now_kib = r->rss_kib;
 	m->rss_peak_kib = r->hwm_kib;
@@ -951,8 +980,15 @@ struct mem_probe {
 	const char *func;
 	uint64_t offset;	/* of the function in the file: 0 lets libbpf find *func* */
 	struct bpf_program *prog;
+	int kind;		/* enum mem_kind; 0: a free */
 	bool ret;
 	struct bpf_link *entry, *exit;
+};
+
+/* a file's allocators, attached with one uprobe.multi link for entries and one for returns */
+struct mem_file {
+	size_t first, n;	/* its probes */
+	int entry_fd, ret_fd;	/* links; -1: none */
 };
 
 static const struct {
@@ -1029,9 +1065,178 @@ static void probe_detach(struct mem_probe *p)
 	p->entry = p->exit = NULL;
 }
 
+/* BPF_LINK_CREATE of a uprobe.multi link (kernel 6.6; libbpf 1.1 does not know it) */
+#define EBPROF_TRACE_UPROBE_MULTI 48
+#define EBPROF_F_UPROBE_MULTI_RETURN 1
+
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
+			     uint32_t n, bool ret, int pid)
+{
+	union {
+		struct {
+			uint32_t prog_fd, target_fd, attach_type, flags;
+			uint64_t path, offsets, ref_ctr_offsets, cookies;
+			uint32_t cnt, flags2, pid;
+		} __attribute__((packed, aligned(8))) a;
+		char pad[sizeof(union bpf_attr) > 128 ? sizeof(union bpf_attr) : 128];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.a.prog_fd = prog_fd;
+	attr.a.attach_type = EBPROF_TRACE_UPROBE_MULTI;
+	attr.a.path = (uintptr_t)path;
+	attr.a.offsets = (uintptr_t)offsets;
+	attr.a.cookies = (uintptr_t)cookies;
+	attr.a.cnt = n;
+	attr.a.flags2 = ret ? EBPROF_F_UPROBE_MULTI_RETURN : 0;
+	attr.a.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+static int busyness(const char *func);
+
+static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
+{
+	uint64_t offs[64], cookies[64], roffs[64];
+	uint32_t n = 0, nr = 0;
+	size_t order[64], i, k, m = 0;
+	int fd, rank;
+
+	if (f->entry_fd >= 0 || !f->n)
+		return 0;
+	/*
+	 * The coldest first: closing, the first uprobe's breakpoint stays
+	 * for a grace period after its program is gone (uncounted traps)
+	 */
+	for (rank = 99; rank >= 0; rank--)
+		for (i = 0; i < f->n && m < 64; i++)
+			if (busyness(r->probes[f->first + i].func) == rank)
+				order[m++] = i;
+	for (k = 0; k < m && n < 64; k++) {
+		const struct mem_probe *p = &r->probes[f->first + order[k]];
+
+		if (!p->offset)
+			continue;
+		offs[n] = p->offset;
+		cookies[n++] = p->kind;
+		if (p->ret)
+			roffs[nr++] = p->offset;
+	}
+	if (!n)
+		return 0;
+	fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_entry), r->probes[f->first].path, offs,
+			       cookies, n, false, pid);
+	if (fd < 0)
+		return fd;
+	f->entry_fd = fd;
+	if (nr) {
+		fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_ret), r->probes[f->first].path,
+				       roffs, NULL, nr, true, pid);
+		if (fd < 0) {
+			close(f->entry_fd);
+			f->entry_fd = -1;
+			return fd;
+		}
+		f->ret_fd = fd;
+	}
+	return 0;
+}
+
+/* does this kernel have uprobe.multi links? */
+static bool have_uprobe_multi(void)
+{
+	struct btf *btf;
+	bool ok;
+
+	if (getenv("EBPROF_NO_UPROBE_MULTI"))
+		return false;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link", BTF_KIND_STRUCT) >= 0;
+	btf__free(btf);
+	return ok;
+}
+
 static int mem_pid(const struct cpu_run *r, const struct launch *l)
 {
 	return l && l->pid ? l->pid : r->o->pids[0];
+}
+
+static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
+
+/* nanoseconds the allocator probes' programs have run (BPF statistics) */
+static uint64_t mem_bpf_ns(struct cpu_run *r)
+{
+	struct cpu_bpf *k = r->skel;
+	struct bpf_program *progs[] = {
+		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
+		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
+		k->progs.mem_multi_entry, k->progs.mem_multi_ret,
+	};
+	uint64_t ns = 0;
+	size_t i;
+
+	if (r->stats_fd < 0)
+		return 0;
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(progs[i]) >= 0 && !bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			ns += info.run_time_ns;
+	}
+	return ns;
+}
+
+/*
+ * The CPU time of process *pid*, all its threads, ended ones too, in
+ * seconds: its process CPU clock, which brings running threads' time up
+ * to now (schedstat lags by up to a tick, 4 ms, too coarse for windows).
+ */
+static double target_cpu(struct cpu_run *r, int pid)
+{
+	struct timespec ts;
+
+	if (!r->cpu_clock_ok) {
+		if (clock_getcpuclockid(pid, &r->cpu_clock))
+			return r->budget.cpu_mark;
+		r->cpu_clock_ok = true;
+	}
+	if (clock_gettime(r->cpu_clock, &ts))
+		return r->budget.cpu_mark;	/* it is gone: no more time */
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* bring the books up to now: the probes' cost, the target's CPU time on and off */
+static void mem_books(struct cpu_run *r, int pid)
+{
+	struct mem_budget *b = &r->budget;
+	uint64_t hits[3], off[3];
+	double cpu = target_cpu(r, pid), c[3] = { r->entry_cost, r->ret_cost, r->free_cost }, all = 0, off_cost = 0;
+	uint64_t ns = mem_bpf_ns(r);
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		hits[k] = mem_counter(r, EBPROF_MEM_HITS_ENTRY + k);
+		off[k] = mem_counter(r, EBPROF_MEM_OFF_ENTRY + k);
+		all += (hits[k] - b->hits_mark[k]) * c[k];
+		off_cost += (off[k] - b->off_mark[k]) * c[k];
+		b->hits_mark[k] = hits[k];
+		b->off_mark[k] = off[k];
+	}
+	/* counted calls are made while on; the traps of probes going on or off, while off */
+	b->cost_on += all - off_cost + (ns - b->bpf_ns_mark) / 1e9;
+	b->cost_off += off_cost;
+	b->cost = b->cost_on + b->cost_off;
+	if (r->probes_on)
+		b->on_cpu += cpu - b->cpu_mark;
+	else
+		b->off_cpu += cpu - b->cpu_mark;
+	b->bpf_ns_mark = ns;
+	b->cpu_mark = cpu;
 }
 
 static void mem_probes_on(struct cpu_run *r)
@@ -1039,94 +1244,209 @@ static void mem_probes_on(struct cpu_run *r)
 	double t0 = now_sec();
 	size_t i;
 
-	for (i = 0; i < r->nprobes; i++) {
+	for (i = 0; r->multi && i < r->nfiles; i++) {
+		int err = file_attach(r, &r->files[i], r->skel->rodata->targ_mem_tgid);
+
+		if (err)
+			pr_debug("cannot probe the allocators in %s: %s\n", r->probes[r->files[i].first].path,
+				 strerror(-err));
+	}
+	for (i = 0; !r->multi && i < r->nprobes; i++) {
 		int err = probe_attach(r, &r->probes[i], r->skel->rodata->targ_mem_tgid);
 
 		if (err)
 			pr_debug("cannot probe %s in %s: %s\n", r->probes[i].func, r->probes[i].path, strerror(-err));
 	}
+	/* counted from when every probe is on to when the first goes: whole calls */
+	if (!r->o->exact) {
+		mem_books(r, r->skel->rodata->targ_mem_tgid);
+		r->budget.window_cost0 = r->budget.cost_on;
+		r->budget.window_cpu0 = r->budget.on_cpu;
+	}
+	__atomic_store_n(&r->skel->bss->mem_on, 1, __ATOMIC_RELEASE);
 	r->probes_on = true;
 	r->on_since = now_sec();
+	r->budget.windows++;
 	pr_debug("mem: %zu probes on in %.1f ms\n", r->nprobes, 1000 * (r->on_since - t0));
 }
 
 struct retired {
-	struct bpf_link **links;
-	size_t n;
+	int *fds;		/* uprobe.multi links, returns first */
+	struct bpf_link **links;	/* uprobes, returns first, then the busiest */
+	size_t nfds, nlinks;
 	volatile int *busy;
 };
 
-static void *destroy_links(void *arg)
+static void *close_links(void *arg)
 {
 	struct retired *rt = arg;
 	size_t i;
 
-	for (i = 0; i < rt->n; i++)
+	double t0 = now_sec();
+
+	for (i = 0; i < rt->nfds; i++)
+		close(rt->fds[i]);
+	for (i = 0; i < rt->nlinks; i++)
 		bpf_link__destroy(rt->links[i]);
-	if (rt->busy)
-		__atomic_store_n(rt->busy, 0, __ATOMIC_RELEASE);
+	pr_debug("mem: %zu links closed in %.1f ms\n", rt->nfds + rt->nlinks, 1000 * (now_sec() - t0));
+	__atomic_fetch_sub(rt->busy, 1, __ATOMIC_RELEASE);
+	free(rt->fds);
 	free(rt->links);
 	free(rt);
 	return NULL;
 }
 
-/*
- * Detaching a uprobe waits for a grace period (~0.1 s each here), but its
- * breakpoints are gone at once: the links are destroyed in a thread while
- * the target runs free; *wait*: before returning (at the end).
- */
-static void mem_probes_off(struct cpu_run *r, bool wait)
+/* close in a thread of its own; false: could not */
+static bool spawn_closer(struct cpu_run *r, struct retired *rt)
 {
-	struct retired *rt = calloc(1, sizeof(*rt));
-	double t0 = now_sec();
+	pthread_attr_t attr;
+	pthread_t t;
+	bool ok;
+
+	if (pthread_attr_init(&attr))
+		return false;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	__atomic_fetch_add(&r->detaching, 1, __ATOMIC_ACQ_REL);
+	ok = !pthread_create(&t, &attr, close_links, rt);
+	if (!ok)
+		__atomic_fetch_sub(&r->detaching, 1, __ATOMIC_ACQ_REL);
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* the order uprobes are closed in: the busiest allocators first */
+static int busyness(const char *func)
+{
+	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free", "realloc",
+					     "PyObject_Realloc", "calloc", "PyMem_Malloc", "PyMem_Free" };
 	size_t i;
 
-	if (rt)
-		rt->links = calloc(2 * r->nprobes + 1, sizeof(*rt->links));
-	for (i = 0; i < r->nprobes; i++) {
-		struct mem_probe *p = &r->probes[i];
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(func, order[i]))
+			return i;
+	return 99;
+}
 
-		if (rt && rt->links) {
-			if (p->entry)
-				rt->links[rt->n++] = p->entry;
-			if (p->exit)
-				rt->links[rt->n++] = p->exit;
-			p->entry = p->exit = NULL;
-		} else {
-			probe_detach(p);
+/*
+ * Closing a probe removes its breakpoints, but each close waits for a
+ * grace period (~20-50 ms here, one after another even from several
+ * threads), and until then the probes not closed yet go on trapping (they
+ * are counted as the probes' cost, not as calls).  uprobe.multi links
+ * make that one close per file and kind.  Returns go first: a return
+ * probe also traps at the entry, to take the return address, and only an
+ * entry probe beside it lets that trap be counted.  (Attaching, entries go
+ * first.)  The links close in a thread while the target runs on.
+ */
+static void mem_probes_off(struct cpu_run *r)
+{
+	struct retired *rt = calloc(1, sizeof(*rt));
+	size_t i, rank;
+
+	if (r->probes_on && !r->o->exact) {
+		mem_books(r, r->skel->rodata->targ_mem_tgid);
+		r->budget.last_cost = r->budget.cost_on - r->budget.window_cost0;
+		r->budget.last_on_cpu = r->budget.on_cpu - r->budget.window_cpu0;
+	}
+	if (r->skel && r->skel->bss)
+		__atomic_store_n(&r->skel->bss->mem_on, 0, __ATOMIC_RELEASE);
+	if (r->probes_on)
+		r->on_total += now_sec() - r->on_since;
+	r->probes_on = false;
+	if (rt) {
+		rt->fds = calloc(2 * r->nfiles + 1, sizeof(*rt->fds));
+		rt->links = calloc(2 * r->nprobes + 1, sizeof(*rt->links));
+	}
+	if (!rt || !rt->fds || !rt->links) {
+		if (rt) {
+			free(rt->fds);
+			free(rt->links);
+			free(rt);
+		}
+		for (i = 0; i < r->nfiles; i++) {
+			if (r->files[i].entry_fd >= 0)
+				close(r->files[i].entry_fd);
+			if (r->files[i].ret_fd >= 0)
+				close(r->files[i].ret_fd);
+			r->files[i].entry_fd = r->files[i].ret_fd = -1;
+		}
+		for (i = 0; i < r->nprobes; i++)
+			probe_detach(&r->probes[i]);
+		return;
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		if (r->files[i].ret_fd >= 0)
+			rt->fds[rt->nfds++] = r->files[i].ret_fd;
+		r->files[i].ret_fd = -1;
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		if (r->files[i].entry_fd >= 0)
+			rt->fds[rt->nfds++] = r->files[i].entry_fd;
+		r->files[i].entry_fd = -1;
+	}
+	for (i = 0; i < r->nprobes; i++) {
+		if (r->probes[i].exit)
+			rt->links[rt->nlinks++] = r->probes[i].exit;
+		r->probes[i].exit = NULL;
+	}
+	for (rank = 0; rank <= 99; rank++) {
+		for (i = 0; i < r->nprobes; i++) {
+			struct mem_probe *p = &r->probes[i];
+
+			if (busyness(p->func) != (int)rank || !p->entry)
+				continue;
+			rt->links[rt->nlinks++] = p->entry;
+			p->entry = NULL;
 		}
 	}
-	if (r->probes_on)
-		r->on_total += t0 - r->on_since;
-	r->probes_on = false;
-	if (!rt || !rt->links) {
+	rt->busy = &r->detaching;
+	/*
+	 * The multi links close at once, each in a thread: a close removes
+	 * its breakpoints after a grace period unless another close or
+	 * attach just had one (dup_mmap_sem's rcu_sync), so together they
+	 * wait for one.
+	 */
+	for (i = 0; i < rt->nfds; i++) {
+		struct retired *one = calloc(1, sizeof(*one));
+
+		if (!one || !(one->fds = malloc(sizeof(int)))) {
+			free(one);
+			continue;
+		}
+		one->fds[0] = rt->fds[i];
+		one->nfds = 1;
+		one->busy = &r->detaching;
+		if (spawn_closer(r, one))
+			rt->fds[i] = -1;
+		else
+			free(one->fds), free(one);
+	}
+	for (i = 0; i < rt->nfds; i++)
+		if (rt->fds[i] < 0)
+			rt->fds[i--] = rt->fds[--rt->nfds];
+	if (!rt->nfds && !rt->nlinks) {
+		free(rt->fds);
+		free(rt->links);
 		free(rt);
 		return;
 	}
-	rt->busy = &r->detaching;
-	r->detaching = 1;
-	if (r->ndetachers < sizeof(r->detachers) / sizeof(r->detachers[0]) && !wait &&
-	    !pthread_create(&r->detachers[r->ndetachers], NULL, destroy_links, rt)) {
-		r->ndetachers++;
-		return;
+	if (!spawn_closer(r, rt)) {
+		__atomic_fetch_add(&r->detaching, 1, __ATOMIC_ACQ_REL);
+		close_links(rt);
 	}
-	destroy_links(rt);
 }
 
 /* wait for the links being destroyed in the background */
 static void mem_detach_wait(struct cpu_run *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->ndetachers; i++)
-		pthread_join(r->detachers[i], NULL);
-	r->ndetachers = 0;
+	while (__atomic_load_n(&r->detaching, __ATOMIC_ACQUIRE) > 0)
+		usleep(2000);
 }
 
 /* the allocators in files *tgid* maps that were not looked at yet */
 static void mem_scan(struct cpu_run *r, int tgid)
 {
 	const struct sym_mapping *maps;
+	struct mem_file *f;
 	size_t n, i, k, a;
 
 	if ((unsigned int)tgid != r->skel->rodata->targ_mem_tgid)
@@ -1151,6 +1471,19 @@ static void mem_scan(struct cpu_run *r, int tgid)
 			r->scanned_cap = cap;
 		}
 		r->scanned[r->nscanned++] = d;
+		if (r->nfiles == r->files_cap) {
+			size_t cap = r->files_cap ? 2 * r->files_cap : 8;
+			struct mem_file *nf = realloc(r->files, cap * sizeof(*nf));
+
+			if (!nf)
+				return;
+			r->files = nf;
+			r->files_cap = cap;
+		}
+		f = &r->files[r->nfiles];
+		f->first = r->nprobes;
+		f->n = 0;
+		f->entry_fd = f->ret_fd = -1;
 		for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
 			uint64_t v, size = 0;
 			struct mem_probe *p;
@@ -1173,64 +1506,90 @@ static void mem_scan(struct cpu_run *r, int tgid)
 			if (!dso__vaddr_to_offset(d, v, &p->offset))
 				p->offset = 0;
 			p->prog = mem_prog(r, allocators[a].kind);
+			p->kind = allocators[a].kind;
 			p->ret = allocators[a].kind != 0;
+			f->n++;
 			pr_debug("allocator %s in %s\n", p->func, p->path);
-			if (r->probes_on)
+			if (r->probes_on && !r->multi)
 				probe_attach(r, p, tgid);
 		}
+		if (!f->n)
+			continue;
+		r->nfiles++;
+		if (r->probes_on && r->multi)
+			file_attach(r, f, tgid);
 	}
 }
 
-__attribute__((noinline)) void ebprof_mem_calib(size_t n)
+static int cmp_double(const void *a, const void *b)
 {
-	__asm__ volatile("" : : "r"(n) : "memory");
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-__attribute__((noinline)) void ebprof_mem_calib_free(void *p)
+/* seconds a malloc(64) + free pair takes here: the median of 7 batches of 300 */
+static double pair_time(void)
 {
-	__asm__ volatile("" : : "r"(p) : "memory");
+	double t[7], t0;
+	void *volatile q;
+	int i, k;
+
+	for (k = 0; k < 7; k++) {
+		t0 = now_sec();
+		for (i = 0; i < 300; i++) {
+			q = malloc(64);
+			free(q);
+		}
+		t[k] = (now_sec() - t0) / 300;
+	}
+	qsort(t, 7, sizeof(t[0]), cmp_double);
+	return t[3];
 }
 
-/* the cost of a probed allocator call here (entry + return), and of a free */
+/*
+ * What a trap costs on this libc's malloc (entry; entry and return) and on
+ * its free, here in this thread; the BPF programs' own time is left out
+ * (they return at once for this process): it is measured in the target.
+ */
 static void mem_calibrate(struct cpu_run *r)
 {
 	struct mem_probe p = {};
-	double t0, bare, probed;
-	int i, n = 2000;
+	double bare, pair = 0;
+	Dl_info dli;
 
-	snprintf(p.path, sizeof(p.path), "/proc/self/exe");
-	t0 = now_sec();
-	for (i = 0; i < n; i++)
-		ebprof_mem_calib(i);
-	bare = now_sec() - t0;
-	p.func = "ebprof_mem_calib";
+	if (!dladdr((void *)malloc, &dli) || !dli.dli_fname)
+		goto out;
+	snprintf(p.path, sizeof(p.path), "%s", dli.dli_fname);
+	bare = pair_time();
+	p.func = "malloc";
 	p.prog = r->skel->progs.mem_size1;
-	p.ret = true;
-	if (!probe_attach(r, &p, getpid())) {
-		t0 = now_sec();
-		for (i = 0; i < n; i++)
-			ebprof_mem_calib(i);
-		probed = now_sec() - t0;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		r->entry_cost = pair_time() - bare;
 		probe_detach(&p);
-		r->pair_cost = (probed - bare) / n;
 	}
-	p.func = "ebprof_mem_calib_free";
+	p.ret = true;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		pair = pair_time() - bare;
+		probe_detach(&p);
+	}
+	p.func = "free";
 	p.prog = r->skel->progs.mem_free;
 	p.ret = false;
-	if (!probe_attach(r, &p, getpid())) {
-		t0 = now_sec();
-		for (i = 0; i < n; i++)
-			ebprof_mem_calib_free(&p);
-		probed = now_sec() - t0;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		r->free_cost = pair_time() - bare;
 		probe_detach(&p);
-		r->single_cost = (probed - bare) / n;
 	}
-	if (r->pair_cost <= 0)
-		r->pair_cost = 20e-6;
-	if (r->single_cost <= 0)
-		r->single_cost = r->pair_cost / 2;
-	pr_info("a probed allocator call costs %.1f us here, a free %.1f us\n", 1e6 * r->pair_cost,
-		1e6 * r->single_cost);
+	r->ret_cost = pair - r->entry_cost;
+out:
+	if (r->entry_cost <= 0)
+		r->entry_cost = 10e-6;
+	if (r->ret_cost <= 0)
+		r->ret_cost = 5e-6;
+	if (r->free_cost <= 0)
+		r->free_cost = 10e-6;
+	pr_debug("mem: traps cost %.1f us at an allocator's entry, %.1f us at its return, %.1f us at a free\n",
+		 1e6 * r->entry_cost, 1e6 * r->ret_cost, 1e6 * r->free_cost);
 }
 
 static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
@@ -1246,50 +1605,52 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
 	return sum;
 }
 
-#define MEM_WINDOW 2.0	/* seconds: detaching takes ~1 s here */
+/*
+ * A window stays on at least long enough that its probes cost the target
+ * ~1 ms (given the last window's cost per second on), 1-20 ms: in an
+ * allocation storm each window sees one moment of the target, so many
+ * short ones are better; elsewhere longer ones disturb it less (each
+ * attach and close of the probes flushes its TLB and rewrites code pages).
+ */
+#define MEM_WINDOW_COST 0.001
+#define MEM_MIN_ON 0.001
+#define MEM_MAX_MIN_ON 0.020
+#define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
 
 /*
- * The default mode: each window, the probes are on for the share that
- * keeps the target's slowdown under --overhead at the call rate seen the
- * last time they were on.
+ * The default mode's budget, looked at every 10 ms: the probes go off
+ * when what they cost the target exceeds --overhead of its own work, and
+ * on again when its work has earned them back.  A target whose calls fit
+ * the budget keeps them on all the time, and is counted exactly.
  */
-static void mem_window(struct cpu_run *r, double *next, uint64_t *calls0)
+static void mem_budget(struct cpu_run *r, int pid)
 {
-	double now = now_sec();
+	struct mem_budget *b = &r->budget;
+	double work, allowed, spent, now, cap = r->o->overhead / 100.0 * MEM_HORIZON;
 
-	if (r->o->exact || now < *next)
+	if (r->o->exact)
 		return;
-	if (r->probes_on) {
-		double on = now - r->on_since;
-		uint64_t calls = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
-		double rate = on > 0 ? (calls - *calls0) / on : 0;
-		/* share of the target's time in probes while on; the slowdown that makes */
-		double f = rate * (r->pair_cost + r->single_cost) / 2, slow = f / (1 - (f < 0.95 ? f : 0.95));
-		double share = slow > 0 ? r->o->overhead / 100.0 / slow : 1.0;
+	mem_books(r, pid);
+	now = now_sec();
+	work = b->cpu_mark - b->cpu0 - b->cost;
+	allowed = r->o->overhead / 100.0 * work;
+	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
+	if (allowed - (b->cost + b->forgone) > cap)
+		b->forgone = allowed - cap - b->cost;
+	spent = b->cost + b->forgone;
+	if (r->probes_on && now - r->on_since >= b->min_on && spent > allowed) {
+		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, b->cost, work);
+		mem_probes_off(r);
+		b->offs++;
+	} else if (!r->probes_on && spent <= allowed && !__atomic_load_n(&r->detaching, __ATOMIC_ACQUIRE)) {
+		double rate = b->last_on_cpu > 0 ? b->last_cost / b->last_on_cpu : 1;	/* cost a second on */
+		double len = rate > 0 ? MEM_WINDOW_COST / rate : MEM_MAX_MIN_ON;
 
-		/* its rate of calls without the probes, for the estimate of the time they were off */
-		r->free_rate = rate / (1 - (f < 0.95 ? f : 0.95));
-		r->share = share > 1 ? 1 : share < 0.02 ? 0.02 : share;
-		pr_debug("mem: %.3f: %.0f calls/s while on (%.3f s): probes on %.1f %% of the time\n", now - session_t0,
-			 rate, on, 100 * r->share);
-		if (r->share < 1) {
-			mem_probes_off(r, false);
-			r->off_since = now;
-			*next = now + MEM_WINDOW * (1 - r->share);
-		} else {
-			*calls0 = calls;
-			*next = now + MEM_WINDOW;
-		}
-		return;
+		len = len < MEM_MIN_ON ? MEM_MIN_ON : len > MEM_MAX_MIN_ON ? MEM_MAX_MIN_ON : len;
+		/* windows of random length, so that they do not beat with a period of the target's */
+		b->min_on = len * (0.5 + drand48());
+		mem_probes_on(r);
 	}
-	if (__atomic_load_n(&r->detaching, __ATOMIC_ACQUIRE)) {
-		*next = now + 0.02;
-		return;
-	}
-	*calls0 = mem_counter(r, EBPROF_MEM_ALLOCS) + mem_counter(r, EBPROF_MEM_FREES);
-	r->unseen_calls += r->free_rate * (now - r->off_since);
-	mem_probes_on(r);
-	*next = now + MEM_WINDOW * r->share;
 }
 
 static void mem_poll_rss(struct cpu_run *r, int pid)
@@ -1347,6 +1708,13 @@ static void mem_programs(struct cpu_run *r)
 
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], r->mem);
+	r->multi = r->mem && have_uprobe_multi();
+	bpf_program__set_autoload(k->progs.mem_multi_entry, r->multi);
+	bpf_program__set_autoload(k->progs.mem_multi_ret, r->multi);
+	if (r->multi) {
+		bpf_program__set_expected_attach_type(k->progs.mem_multi_entry, EBPROF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(k->progs.mem_multi_ret, EBPROF_TRACE_UPROBE_MULTI);
+	}
 	if (!r->mem)
 		return;
 	/* no sampling: the allocator probes and tracepoints record the stacks */
@@ -1374,10 +1742,9 @@ static void mem_programs(struct cpu_run *r)
 
 int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout)
 {
-	struct cpu_run r = { .o = o, .mem = o->mode == MODE_MEM, .rss_kib = -1, .hwm_kib = -1 };
+	struct cpu_run r = { .o = o, .mem = o->mode == MODE_MEM, .rss_kib = -1, .hwm_kib = -1, .stats_fd = -1 };
 	struct profile *p = NULL;
-	double start, stop, deadline = 0, last_rescan = 0, next_window = 0;
-	uint64_t calls0 = 0;
+	double start, stop, deadline = 0, last_rescan = 0;
 	int err, ret = 1, i;
 
 	libbpf_set_print(libbpf_print);
@@ -1527,10 +1894,13 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		mem_scan(&r, mem_pid(&r, l));
 		if (!r.nprobes)
 			pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", mem_pid(&r, l));
-		r.share = o->exact ? 1.0 : 0.1;	/* a first look at the call rate */
+		if (!o->exact) {
+			/* what the probes' programs cost, for the budget */
+			r.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+			r.budget.cpu0 = r.budget.cpu_mark = target_cpu(&r, mem_pid(&r, l));
+			r.budget.min_on = MEM_MIN_ON;
+		}
 		mem_probes_on(&r);
-		next_window = now_sec() + (o->exact ? 0 : MEM_WINDOW * r.share);
-		calls0 = 0;
 	} else if (open_events(&r)) {
 		goto cleanup;
 	}
@@ -1559,15 +1929,13 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		int timeout = py_waiting ? 5 : 100;
 
 		if (r.mem) {
-			double left = next_window - now_sec();
-
 			mem_poll_rss(&r, mem_pid(&r, l));
-			if (!o->exact && left * 1000 < timeout)
-				timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+			if (!o->exact)
+				timeout = r.probes_on ? 1 : 10;
 		}
 		err = ring_buffer__poll(r.rb, timeout /* ms */);
 		if (r.mem)
-			mem_window(&r, &next_window, &calls0);
+			mem_budget(&r, mem_pid(&r, l));
 		run_queue(&r);
 		if (err < 0 && err != -EINTR) {
 			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
@@ -1587,9 +1955,9 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	/* Stop sampling, then take in the last events and the counts */
 	close_events(&r);
 	if (r.mem) {
-		if (!r.probes_on && !o->exact)
-			r.unseen_calls += r.free_rate * (now_sec() - r.off_since);
-		mem_probes_off(&r, true);
+		if (!o->exact)
+			mem_books(&r, mem_pid(&r, l));
+		mem_probes_off(&r);
 		mem_detach_wait(&r);
 	}
 	ring_buffer__consume(r.rb);
@@ -1648,10 +2016,13 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 cleanup:
 	close_events(&r);
 	if (r.mem) {
-		mem_probes_off(&r, true);
+		mem_probes_off(&r);
 		mem_detach_wait(&r);
 		free(r.probes);
+		free(r.files);
 		free(r.scanned);
+		if (r.stats_fd >= 0)
+			close(r.stats_fd);
 	}
 	py_reader_stop(&r);
 	ring_buffer__free(r.py_rb);

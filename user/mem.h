@@ -42,10 +42,21 @@ struct mem_report {
 	bool leaks;
 	double min_age;
 	double probe_pair_us;	/* measured cost of one allocator call's probes */
+	double cost_s, work_s;	/* budgeted mode: what the probes cost the target, its own work */
+	double probe_x;		/* the probes' cost over the target's work while they were on; -1: no work */
+	double uncertainty;	/* of the estimates, relative */
+	bool floor_only;	/* probe_x is so high that the estimates are floors */
+	int windows;		/* times the probes went on */
 	int nprobes;		/* functions probed */
 };
 
 void mem_report__free(struct mem_report *m);
+/*
+ * What the counts stand for, from the budget's books in seconds of the
+ * target's CPU time: its own work while the probes were on and off (its
+ * CPU time less theirs), and their cost.
+ */
+void mem_report__estimate(struct mem_report *m, bool exact, int windows, double work_on, double work_off, double cost);
 int mem_render_table(const struct mem_report *m, int rows, FILE *out);
 int mem_render_json(const struct mem_report *m, FILE *out);
 

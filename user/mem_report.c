@@ -91,6 +91,48 @@ static void print_stack(const struct mem_report *m, const struct mem_site *s, FI
 	}
 }
 
+/*
+ * What the counts seen stand for.  The target's calls are taken to be in
+ * proportion to its own work (its CPU time less the probes' cost), so the
+ * counts are scaled by all its work over its work while the probes were
+ * on.  The probes' cost is known to maybe 10 % (calibrated here, not in
+ * the target), and they slow the target's own work a little (caches), so
+ * the estimate is taken to be good to 5 % + 10 % of cost / work (what the
+ * tests measured).  Above 2 (the probes cost more than twice the work
+ * between calls: an allocation storm) the work is lost in that
+ * uncertainty and only a floor is known: the counts scaled as if the
+ * probes had cost nothing.
+ */
+#define MEM_COST_UNCERTAINTY 0.10
+#define MEM_MAX_X 2.0
+
+void mem_report__estimate(struct mem_report *m, bool exact, int windows, double work_on, double work_off, double cost)
+{
+	double all = work_on + work_off;
+
+	m->exact = exact;
+	m->floor_only = false;
+	m->uncertainty = 0;
+	m->share = 1;
+	m->scale = 1;
+	m->cost_s = cost;
+	m->work_s = all;
+	m->windows = windows;
+	m->probe_x = work_on > 0 ? cost / work_on : -1;
+	if (m->exact)
+		return;
+	if (work_on > 0 && cost <= MEM_MAX_X * work_on) {
+		m->share = work_on / all;
+		m->scale = all / work_on;
+		m->uncertainty = 0.05 + MEM_COST_UNCERTAINTY * cost / work_on;
+	} else if (work_on + cost > 0) {
+		/* as if the probes had cost nothing: all the CPU time while on was work */
+		m->floor_only = true;
+		m->share = (work_on + cost) / (all + cost);
+		m->scale = 1 / m->share;
+	}
+}
+
 int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 {
 	char a[32], b[32], c[32];
@@ -102,17 +144,24 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		rows = 1 << 30;
 	fprintf(out, "# ebprof mem: %s, %.2f s, ", m->target, m->duration);
 	if (m->exact)
-		fprintf(out, "exact: every allocator call traced (%d functions, %.1f us a call)\n", m->nprobes,
-			m->probe_pair_us);
+		fprintf(out, "exact: every allocator call traced (%d functions)\n", m->nprobes);
+	else if (m->floor_only)
+		fprintf(out, "sampled: the probes saw %.1f %% of the target's CPU time; counts are FLOORS (x%.1f)\n"
+			"# the probes cost the target more than %.0fx its own work between calls (an allocation storm):\n"
+			"# its call rate without them cannot be told within the budget; shares by stack hold; --exact counts\n",
+			100 * est, m->scale, MEM_MAX_X);
 	else
-		fprintf(out, "sampled: allocator probes on %.1f %% of the time, counts scaled up %.1fx (estimates)\n",
-			100 * est, m->scale);
+		fprintf(out, "sampled: the probes saw %.1f %% of the target's work, in %d windows; counts scaled up %.1fx, estimates +- %.0f %%\n",
+			100 * est, m->windows, m->scale, 100 * m->uncertainty);
+	if (!m->exact)
+		fprintf(out, "# the probes cost the target %.3f s of CPU for %.3f s of its own work (--overhead)\n", m->cost_s,
+			m->work_s);
 	fprintf(out, "# %s%" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees, %s allocated, %s freed\n",
-		m->exact ? "" : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0, m->frees,
-		human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
+		m->exact ? "" : m->floor_only ? ">= " : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0,
+		m->frees, human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
 	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
-		m->exact ? "" : " (of the allocations seen while the probes were on)");
+		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
 	fprintf(out, "# RSS now %s, peak %s; %" PRIu64 " pages faulted in, %s mapped (mmap, brk)\n",
 		m->rss_now_kib >= 0 ? human(m->rss_now_kib * 1024, a, sizeof(a)) : "?",
 		m->rss_peak_kib >= 0 ? human(m->rss_peak_kib * 1024, b, sizeof(b)) : "?", m->faults,
@@ -202,6 +251,10 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	json_str(out, m->target);
 	fprintf(out, ",\n  \"duration_s\": %.3f,\n  \"exact\": %s,\n  \"sampled_share\": %.4f,\n  \"scale\": %.4f,\n",
 		m->duration, m->exact ? "true" : "false", m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
+	if (!m->exact)
+		fprintf(out, "  \"estimate\": {\"floor_only\": %s, \"uncertainty\": %.4f, \"windows\": %d, \"probe_cost_s\": %.4f, \"work_s\": %.4f, \"cost_per_work\": %.4f},\n",
+			m->floor_only ? "true" : "false", m->floor_only ? 0.0 : m->uncertainty, m->windows, m->cost_s,
+			m->work_s, m->probe_x);
 	fprintf(out, "  \"totals\": {\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64
 		", \"bytes_freed\": %" PRIu64 ", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64
 		", \"pages_faulted\": %" PRIu64 ", \"bytes_mapped\": %" PRIu64 "},\n", m->allocs, m->frees, m->bytes,

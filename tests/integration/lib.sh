@@ -49,5 +49,5 @@ at_least() { awk -v v="$1" -v m="$2" 'BEGIN { exit !(v >= m) }'; }
 
 # ebprof's BPF programs still loaded anywhere (by their names)
 ebprof_progs() {
-	bpftool prog show 2>/dev/null | grep -cE ' name (do_sample[a-z_]*|on_fork|on_exec|on_exit|on_mmap_enter|on_mmap_exit) '
+	bpftool prog show 2>/dev/null | grep -cE ' name (do_sample[a-z_]*|on_fork|on_exec|on_exit|on_mmap_enter|on_mmap_exit|mem_[a-z0-9_]*) '
 }

@@ -1,0 +1,114 @@
+#!/bin/bash
+# ebprof mem attached to a running process (-p) and its default mode, which
+# keeps the probes' cost within --overhead: against allocations known by
+# construction (tools/alloc_work.c).
+. "$(dirname "$0")/lib.sh"
+need_root
+A=$T/alloc_work
+
+# -p --exact on a process in the middle of its work: every malloc has its
+# free (g and h free each block at once), g makes 3 of every 4
+start "$A" loop 30
+sleep 0.5
+$EBPROF mem --exact -p "$WPID" -d 2 -f json -o "$TMP/p.json" 2>"$TMP/err" || fail "mem -p: $(cat "$TMP/err")"
+python3 - "$TMP/p.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]
+by = {}
+for s in p["stacks"]:
+    by[s["frames"][-1]["function"]] = by.get(s["frames"][-1]["function"], 0) + s["allocs"]
+g, h = by.get("g", 0), by.get("h", 0)
+print("  -p --exact: %d allocs, %d frees; g %d, h %d (%.2f %%)" % (t["allocs"], t["frees"], g, h, 100 * g / (g + h)))
+assert p["exact"] and t["allocs"] > 10000 and abs(t["allocs"] - t["frees"]) <= 2, t
+assert abs(100 * g / (g + h) - 75) <= 1 and g + h == t["allocs"]
+assert t["bytes_allocated"] == 64 * t["allocs"] and t["bytes_outstanding"] <= 64
+PY
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
+# attach to a process that holds 1000 blocks, which it then frees: frees of
+# blocks allocated before the attach are counted as calls and nothing else
+for mode in --exact --overhead=5; do
+	: >"$TMP/workload.out"
+	start_held "$A" hold 1000 100
+	$EBPROF mem $mode -p "$WPID" -d 2.5 -f json -o "$TMP/h.json" 2>"$TMP/err" &
+	EP=$!
+	sleep 1
+	kill -USR1 "$WPID"
+	wait $EP || fail "mem $mode -p on a process freeing old blocks: $(cat "$TMP/err")"
+	python3 - "$TMP/h.json" "$mode" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]
+print("  %s, old blocks freed: %s" % (sys.argv[2], t))
+assert t["bytes_freed"] == 0 and t["bytes_outstanding"] == 0 and t["blocks_outstanding"] == 0
+assert all(v >= 0 for v in t.values())
+assert all(s[k] >= 0 for s in p["stacks"] for k in ("allocs", "frees", "bytes_freed", "bytes_outstanding"))
+if sys.argv[2] == "--exact":
+    assert t["frees"] == 1001, t  # the blocks and their array
+PY
+	wait "$WPID" 2>/dev/null
+done
+
+# the default mode on 10 s of allocations with work between them (18
+# rounds of 4000 malloc(64), each block worked on for ~140 us, where the
+# probes of a malloc and its free cost ~30 us): the totals within 10 % of
+# 4000 x 18, gp's 3 of every 4 ahead of hp's
+$EBPROF mem -f json -o "$TMP/paced.json" -- "$A" paced 18 160000 >/dev/null 2>"$TMP/err" || fail "default mode: $(cat "$TMP/err")"
+python3 - "$TMP/paced.json" 18 <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]; e = p["estimate"]; n = 4000 * int(sys.argv[2])
+by = {}
+for s in p["stacks"]:
+    by[s["frames"][-1]["function"]] = by.get(s["frames"][-1]["function"], 0) + s["allocs"]
+print("  default mode: %d allocs (%+.1f %% of %d), %d bytes (%+.1f %%); +- %.0f %%, %.1f %% of the work seen in %d windows; probes cost %.3f s for %.3f s of work; gp %d, hp %d"
+      % (t["allocs"], 100 * (t["allocs"] / n - 1), n, t["bytes_allocated"], 100 * (t["bytes_allocated"] / (64 * n) - 1),
+         100 * e["uncertainty"], 100 * p["sampled_share"], e["windows"], e["probe_cost_s"], e["work_s"], by.get("gp", 0), by.get("hp", 0)))
+assert not p["exact"] and not e["floor_only"] and e["windows"] >= 10
+assert abs(t["allocs"] / n - 1) <= 0.10 and abs(t["frees"] / n - 1) <= 0.10
+assert abs(t["bytes_allocated"] / (64 * n) - 1) <= 0.10
+assert by.get("gp", 0) > 2 * by.get("hp", 0) > 0
+# the budget held: the probes cost at most 5 % of the work (+ one window's worth)
+assert e["probe_cost_s"] <= 0.05 * e["work_s"] + 0.05
+PY
+
+# an allocation storm (malloc/free back to back, each pair 2000x cheaper
+# than its probes): the counts are floors, and say so; the shares by stack
+# hold to the number of windows (~20 a second: each sees one phase of the
+# 4000-call round, so 8 s give ~160 samples, sigma 3.4 %)
+$EBPROF mem -f json -o "$TMP/storm.json" -- "$A" loop 8 >"$TMP/storm.out" 2>"$TMP/err" || fail "storm: $(cat "$TMP/err")"
+python3 - "$TMP/storm.json" "$(awk '/rounds/ { print $2 }' "$TMP/storm.out")" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]; n = 4000 * int(sys.argv[2])
+g = sum(s["allocs"] for s in p["stacks"] if s["frames"][-1]["function"] == "g")
+h = sum(s["allocs"] for s in p["stacks"] if s["frames"][-1]["function"] == "h")
+print("  storm: floor %d of %d allocations made; g %.1f %% in %d windows" % (t["allocs"], n, 100 * g / (g + h), p["estimate"]["windows"]))
+assert p["estimate"]["floor_only"] and t["allocs"] <= n
+assert abs(100 * g / (g + h) - 75) <= 10
+PY
+grep -q "counts are FLOORS" <("$EBPROF" mem -- "$A" loop 1 2>/dev/null) || fail "the table does not say the counts are floors"
+
+# calls that fit the budget are counted exactly
+$EBPROF mem --overhead 10 -f json -o "$TMP/fit.json" -- "$A" paced 1 500000 >/dev/null 2>&1 || fail "fit"
+python3 - "$TMP/fit.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]
+print("  within the budget: exact %s, %d allocs" % (p["exact"], t["allocs"]))
+assert p["exact"] and 4000 <= t["allocs"] <= 4010 and p["sampled_share"] == 1
+PY
+
+# SIGTERM while probes go on and off: nothing left behind
+start "$A" loop 30
+$EBPROF mem -p "$WPID" -o "$TMP/term.txt" 2>/dev/null &
+EP=$!
+sleep 1.5
+kill -TERM $EP
+wait $EP; rc=$?
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left after SIGTERM"
+[ -s "$TMP/term.txt" ] || fail "no report after SIGTERM (rc $rc)"
+# the target dies while traced
+$EBPROF mem -p "$WPID" -d 10 -o "$TMP/dead.txt" 2>/dev/null &
+EP=$!
+sleep 1
+kill -9 "$WPID"
+wait $EP || fail "mem -p: exit $? when the target died"
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left after the target died"
+exit 0
