@@ -13,8 +13,8 @@
  *                            frees them on SIGUSR1, then sleeps 2 s
  *   alloc_work bench -r R    R rounds of 1000 malloc(32)/free pairs
  *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
- *                            hp() (1000), each block filled and worked on
- *                            for K steps before its free: 4000 R
+ *   alloc_work paced -r R [K]  hp() (1000), each block filled and worked on
+ *                            for K steps (160000) before its free: 4000 R
  *                            allocations, 256000 R bytes, in a time set by K
  */
 #include <malloc.h>
@@ -179,10 +179,11 @@ int main(int argc, char **argv)
 		free(v);
 		sleep(2);
 	} else if (!strcmp(mode, "paced")) {
-		long r = argc > 2 ? atol(argv[2]) : 10, i;
+		int a = argc > 2 && !strcmp(argv[2], "-r") ? 3 : 2;
+		long r = argc > a ? atol(argv[a]) : 10, i;
 		double t0;
 
-		steps = argc > 3 ? atol(argv[3]) : 1000;
+		steps = argc > a + 1 ? atol(argv[a + 1]) : 160000;
 		maybe_wait_for_go();
 		t0 = now();
 		for (i = 0; i < r; i++) {
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
 			if (getenv("PACED_PROGRESS"))
 				fprintf(stderr, "round %.4f %ld\n", now(), i);
 		}
-		fprintf(stderr, "work_s %.6f rounds %ld\n", now() - t0, r);
+		printf("work_s %.6f rounds %ld\n", now() - t0, r);
 	} else if (!strcmp(mode, "bench")) {
 		long r = argc > 3 ? atol(argv[3]) : 1000, i;
 		double t0;

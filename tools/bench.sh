@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.." || exit 1
 EBPROF=$PWD/build/ebprof
 T=$PWD/.output/tools
 REPS=${REPS:-5}
+SECTIONS=${SECTIONS:-1 2 3 4 5 6}	# e.g. SECTIONS=5 make bench: only ebprof mem's
+want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -19,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 cpu_ns() {
 	local sum=0 t v
 	for t in /proc/$1/task/*/schedstat; do
-		read -r v _ <"$t" 2>/dev/null && sum=$((sum + v))
+		{ read -r v _ <"$t"; } 2>/dev/null && sum=$((sum + v))
 	done
 	echo $sum
 }
@@ -47,6 +49,11 @@ measure() {
 	ebprof-stat) $EBPROF stat -p "$wpid" -o /dev/null 2>/dev/null & ppid=$! ;;
 	perf-stat) perf stat -p "$wpid" -o /dev/null >/dev/null 2>&1 & ppid=$! ;;
 	austin-*) austin -i $((1000000 / ${cfg#austin-})) -p "$wpid" -o "$TMP/austin.out" >/dev/null 2>&1 & ppid=$! ;;
+	ebprof-mem) $EBPROF mem -p "$wpid" -o "$TMP/m.txt" 2>/dev/null & ppid=$! ;;
+	ebprof-mem-exact) $EBPROF mem --exact -p "$wpid" -o "$TMP/m.txt" 2>/dev/null & ppid=$! ;;
+	bpftrace-memleak) bpftrace -p "$wpid" tools/memleak.bt >/dev/null 2>&1 & ppid=$! ;;
+	bare-probes) bpftrace -p "$wpid" -e 'uprobe:libc:malloc {} uretprobe:libc:malloc {} uprobe:libc:free {}' \
+			>/dev/null 2>&1 & ppid=$! ;;
 	ebprof-fp-*) $EBPROF --fp -p "$wpid" -F "${cfg#ebprof-fp-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	perf-fp-*) perf record -q -g -F "${cfg#perf-fp-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
@@ -95,28 +102,35 @@ have_perf=$(command -v perf >/dev/null && echo 1)
 have_bpftrace=$(command -v bpftrace >/dev/null && echo 1)
 
 # 1. frame-pointer code: the sampler itself against perf and bpftrace
+if want 1; then
 WORKLOAD=cpu_split
 ROUNDS=$(calibrate cpu_split 20000)
 configs=(none ebprof-99 ebprof-999)
 [ -n "$have_perf" ] && configs+=(perf-fp-99 perf-fp-999)
 [ -n "$have_bpftrace" ] && configs+=(bpftrace-99 bpftrace-999)
 run_table "CPU profiling overhead, frame-pointer workload" "${configs[@]}"
+fi
 
 # 2. no frame pointers, 30+ frames deep: unwind tables against perf's copies of the stack
+if want 2; then
 WORKLOAD=qsort_deep
 ROUNDS=$(calibrate qsort_deep 20)
 configs=(none ebprof-99 ebprof-999 ebprof-fp-99 ebprof-fp-999)
 [ -n "$have_perf" ] && configs+=(perf-dwarf-99 perf-dwarf-999 perf-fp-99 perf-fp-999)
 run_table "Stack unwinding overhead, -O2 -fomit-frame-pointer workload" "${configs[@]}"
+fi
 
 # 3. ebprof stat: counting on a context-switch-heavy workload, beside perf stat
+if want 3; then
 WORKLOAD=pingpong
 ROUNDS=$(calibrate pingpong 20000)
 configs=(none ebprof-stat)
 [ -n "$have_perf" ] && configs+=(perf-stat)
 run_table "Counting overhead (ebprof stat -p), two threads ping-ponging through pipes" "${configs[@]}"
+fi
 
 # 4. Python: the walk of CPython's frames, against native-only and Austin
+if want 4; then
 WORKLOAD=py_bench.py
 for WPY in "$(pyenv root 2>/dev/null)/versions/3.8.18/bin/python3" \
 	   "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3"; do
@@ -129,8 +143,39 @@ for WPY in "$(pyenv root 2>/dev/null)/versions/3.8.18/bin/python3" \
 	run_table "Python profiling overhead, $("$WPY" --version 2>&1)" "${configs[@]}"
 done
 WPY=
+fi
+
+# 5. ebprof mem: the default mode's slowdown, --exact's cost per call
+# against the bare probes (bpftrace, no-op) and a memleak-style bpftrace
+# script (tools/memleak.bt)
+if want 5; then
+# an allocation storm: malloc(32)/free back to back, ~7 ns a pair
+WORKLOAD="alloc_work bench"
+ROUNDS=$(calibrate "alloc_work bench" 100000)
+run_table "ebprof mem, default mode (--overhead 5), allocation storm" none ebprof-mem
+# allocations with work between them: 4000 malloc(64) a round, ~140 us of work on each block
+WORKLOAD="alloc_work paced"
+ROUNDS=$(calibrate "alloc_work paced" 3)
+configs=(none ebprof-mem ebprof-mem-exact)
+[ -n "$have_bpftrace" ] && configs+=(bpftrace-memleak)
+run_table "ebprof mem, allocations with work between them (probes ~0.2x the work)" "${configs[@]}"
+# every call traced: 40 rounds of 1000 malloc(32)/free pairs
+WORKLOAD="alloc_work bench"
+ROUNDS=40
+configs=(none ebprof-mem-exact)
+[ -n "$have_bpftrace" ] && configs+=(bare-probes bpftrace-memleak)
+run_table "ebprof mem --exact: cost per call, against the bare probes" "${configs[@]}"
+base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
+for cfg in "${configs[@]:1}"; do
+	w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
+	awk -v c="$cfg" -v w="$w" -v b="$base" -v n=$((2000 * ROUNDS)) \
+		'BEGIN { printf "mem_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
+done | tee "$TMP/percall"
+awk '/exact/ { e = $2 } /bare/ { b = $2 } END { if (b > 0) printf "mem_exact_vs_bare_probes %.2f x\n", e / b }' "$TMP/percall"
+fi
 echo
 
+want 6 || exit 0
 # BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload
 old=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1

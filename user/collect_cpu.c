@@ -1211,31 +1211,75 @@ static double target_cpu(struct cpu_run *r, int pid)
 }
 
 /* bring the books up to now: the probes' cost, the target's CPU time on and off */
-static void mem_books(struct cpu_run *r, int pid)
+/* the counters' sums, all in one call when the kernel can (5.6: batches) */
+static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
+{
+	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->skel->maps.mem_counters);
+	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = calloc(n, sizeof(*keys));
+	__u64 *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool ok = false;
+	static bool said;
+	__u32 i;
+	int c;
+
+	if (keys && vals) {
+		int err = bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, &opts);
+
+		if ((!err || errno == ENOENT) && n == EBPROF_MEM_COUNTERS) {
+			for (i = 0; i < n; i++) {
+				sum[keys[i]] = 0;
+				for (c = 0; c < ncpu; c++)
+					sum[keys[i]] += vals[(size_t)i * ncpu + c];
+			}
+			ok = true;
+		}
+	}
+	if (!ok) {
+		if (!said)
+			pr_debug("mem: no batch lookups: the counters one by one\n");
+		said = true;
+		for (i = 0; i < EBPROF_MEM_COUNTERS; i++)
+			sum[i] = mem_counter(r, i);
+	}
+	free(keys);
+	free(vals);
+}
+
+/*
+ * Bring the books up to now: the probes' cost, the target's CPU time on
+ * and off; *full*: the BPF programs' time too (ten syscalls: at switches).
+ */
+static void mem_books(struct cpu_run *r, int pid, bool full)
 {
 	struct mem_budget *b = &r->budget;
-	uint64_t hits[3], off[3];
-	double cpu = target_cpu(r, pid), c[3] = { r->entry_cost, r->ret_cost, r->free_cost }, all = 0, off_cost = 0;
-	uint64_t ns = mem_bpf_ns(r);
+	double cpu = target_cpu(r, pid), cost[3] = { r->entry_cost, r->ret_cost, r->free_cost }, all = 0, off_cost = 0;
+	uint64_t sum[EBPROF_MEM_COUNTERS];
 	int k;
 
+	mem_counters_all(r, sum);
 	for (k = 0; k < 3; k++) {
-		hits[k] = mem_counter(r, EBPROF_MEM_HITS_ENTRY + k);
-		off[k] = mem_counter(r, EBPROF_MEM_OFF_ENTRY + k);
-		all += (hits[k] - b->hits_mark[k]) * c[k];
-		off_cost += (off[k] - b->off_mark[k]) * c[k];
-		b->hits_mark[k] = hits[k];
-		b->off_mark[k] = off[k];
+		uint64_t hits = sum[EBPROF_MEM_HITS_ENTRY + k], off = sum[EBPROF_MEM_OFF_ENTRY + k];
+
+		all += (hits - b->hits_mark[k]) * cost[k];
+		off_cost += (off - b->off_mark[k]) * cost[k];
+		b->hits_mark[k] = hits;
+		b->off_mark[k] = off;
 	}
 	/* counted calls are made while on; the traps of probes going on or off, while off */
-	b->cost_on += all - off_cost + (ns - b->bpf_ns_mark) / 1e9;
+	b->cost_on += all - off_cost;
 	b->cost_off += off_cost;
+	if (full) {
+		uint64_t ns = mem_bpf_ns(r);
+
+		b->cost_on += (ns - b->bpf_ns_mark) / 1e9;
+		b->bpf_ns_mark = ns;
+	}
 	b->cost = b->cost_on + b->cost_off;
 	if (r->probes_on)
 		b->on_cpu += cpu - b->cpu_mark;
 	else
 		b->off_cpu += cpu - b->cpu_mark;
-	b->bpf_ns_mark = ns;
 	b->cpu_mark = cpu;
 }
 
@@ -1259,7 +1303,7 @@ static void mem_probes_on(struct cpu_run *r)
 	}
 	/* counted from when every probe is on to when the first goes: whole calls */
 	if (!r->o->exact) {
-		mem_books(r, r->skel->rodata->targ_mem_tgid);
+		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
 		r->budget.window_cost0 = r->budget.cost_on;
 		r->budget.window_cpu0 = r->budget.on_cpu;
 	}
@@ -1343,7 +1387,7 @@ static void mem_probes_off(struct cpu_run *r)
 	size_t i, rank;
 
 	if (r->probes_on && !r->o->exact) {
-		mem_books(r, r->skel->rodata->targ_mem_tgid);
+		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
 		r->budget.last_cost = r->budget.cost_on - r->budget.window_cost0;
 		r->budget.last_on_cpu = r->budget.on_cpu - r->budget.window_cpu0;
 	}
@@ -1613,6 +1657,7 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
  * attach and close of the probes flushes its TLB and rewrites code pages).
  */
 #define MEM_WINDOW_COST 0.001
+#define MEM_AIM 0.9
 #define MEM_MIN_ON 0.001
 #define MEM_MAX_MIN_ON 0.020
 #define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
@@ -1630,10 +1675,11 @@ static void mem_budget(struct cpu_run *r, int pid)
 
 	if (r->o->exact)
 		return;
-	mem_books(r, pid);
+	mem_books(r, pid, false);
 	now = now_sec();
 	work = b->cpu_mark - b->cpu0 - b->cost;
-	allowed = r->o->overhead / 100.0 * work;
+	/* 10 % under: what is not counted (TLB flushes and code pages copied at each switch, colder caches) */
+	allowed = MEM_AIM * r->o->overhead / 100.0 * work;
 	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
 	if (allowed - (b->cost + b->forgone) > cap)
 		b->forgone = allowed - cap - b->cost;
@@ -1956,7 +2002,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	close_events(&r);
 	if (r.mem) {
 		if (!o->exact)
-			mem_books(&r, mem_pid(&r, l));
+			mem_books(&r, mem_pid(&r, l), true);
 		mem_probes_off(&r);
 		mem_detach_wait(&r);
 	}
