@@ -40,6 +40,47 @@ static __always_inline __u64 hash_step(__u64 h, __u64 ip)
 	return h ^ (h >> 29);
 }
 
+/*
+ * A function under a uretprobe (ebprof mem's allocator probes, anyone's)
+ * returns to the uprobe trampoline, not its caller, until it returns: a
+ * walk meets the trampoline's address where the caller's should be.  The
+ * kernel keeps the real ones, newest first, in the thread's return
+ * instances; a chained one (a tail call: the slot held the trampoline
+ * already) shares its slot with the next.
+ */
+struct uretprobes {
+	__u64 tramp;			/* the trampoline's address; 0: none */
+	struct return_instance *ri;	/* the next real return address */
+};
+
+static __always_inline void uretprobes_init(struct uretprobes *u)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	u->tramp = 0;
+	u->ri = NULL;
+	if (!bpf_core_type_exists(struct xol_area) || !bpf_core_field_exists(task->utask))
+		return;
+	u->ri = BPF_CORE_READ(task, utask, return_instances);
+	if (u->ri)
+		u->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
+/* *ra* is the trampoline's: the return address it stands for */
+static __always_inline __u64 uretprobes_fix(struct uretprobes *u, __u64 ra)
+{
+	struct return_instance *ri = u->ri;
+	int i;
+
+	if (!u->tramp || ra != u->tramp || !ri)
+		return ra;
+	ra = BPF_CORE_READ(ri, orig_ret_vaddr);
+	for (i = 0; i < 8 && ri && BPF_CORE_READ(ri, chained); i++)
+		ri = BPF_CORE_READ(ri, next);
+	u->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
+	return ra;
+}
+
 #include "unwind.bpf.h"
 
 /* how ustack_record() finds the frames */
@@ -169,9 +210,11 @@ static __always_inline __u64 frameless_caller(__u64 ip, __u64 sp, __u64 fp_ra)
 static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_regs *r, __u64 *hash)
 {
 	__u64 bp = r->bp, ra, frame[2] = {}, h = HASH_SEED;
+	struct uretprobes u;
 	__u32 n = 0;
 	int i;
 
+	uretprobes_init(&u);
 	st->ips[n++] = r->ip;
 	h = hash_step(h, r->ip);
 	ra = 0;
@@ -185,6 +228,7 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 		ra = frameless_caller(r->ip, r->sp, frame[1]);
 	}
 	if (ra) {
+		ra = uretprobes_fix(&u, ra);
 		st->ips[n++] = ra;
 		h = hash_step(h, ra);
 	}
@@ -198,6 +242,7 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 			break;
 		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
 			break;
+		frame[1] = uretprobes_fix(&u, frame[1]);
 		/* no code lives in the first page: that is not a return address */
 		if (frame[1] < 0x1000 || frame[1] >= USER_TOP)
 			break;

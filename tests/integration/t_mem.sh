@@ -31,6 +31,11 @@ print("  top allocating functions: %s" % top)
 assert top == [("g", 3000, 192000), ("leak_f", 101, 100800), ("h", 1000, 64000)], top  # leak_f: the array too
 st = sorted(p["stacks"], key=lambda s: -s["bytes_allocated"])
 assert st[0]["frames"][-1]["function"] == "g" and [f["function"] for f in st[0]["frames"]][-3:] == ["main", "churn", "g"]
+# pages malloc faulted in, walked from inside malloc, whose return address
+# the uretprobe holds: the walk takes the real one from the kernel
+inm = [s for s in p["stacks"] if s["pages_faulted"] and any(f["function"] == "malloc" for f in s["frames"])]
+print("  faults inside malloc: %s" % [[f["function"] for f in s["frames"]][-4:] for s in inm])
+assert inm and all("main" in [f["function"] for f in s["frames"]] for s in inm)
 PY
 
 # --leaks: leak_f keeps 100 blocks of 1000 bytes, exactly
