@@ -39,8 +39,18 @@ struct walk {
 	__u32 n;
 	__u32 end;		/* enum ebprof_walk_end, once ended */
 	bool ret_addr;		/* ip is a return address: look up ip - 1 */
-	struct uretprobes u;
 };
+
+/*
+ * The walk's uretprobes are kept in a map, not in struct walk: values the
+ * verifier tracks there would multiply its states at each step.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct uretprobes);
+} uret_scratch SEC(".maps");
 
 static long bisect_maps(__u32 i, struct walk *w)
 {
@@ -122,8 +132,13 @@ static long unwind_step(__u32 i, struct walk *w)
 
 	if (n >= EBPROF_MAX_STACK)
 		return walk_end(w, EBPROF_END_DEPTH);
-	if (w->ret_addr)
-		w->ip = uretprobes_fix(&w->u, w->ip);
+	if (w->ret_addr) {
+		__u32 zero = 0;
+		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
+
+		if (u)
+			w->ip = uretprobes_fix(u, w->ip);
+	}
 	if (w->ip < 0x1000 || w->ip >= USER_TOP)
 		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
 	w->st->ips[n] = w->ip;
@@ -219,7 +234,13 @@ static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc
 	w.bp = r->bp;
 	w.hash = HASH_SEED;
 	w.end = EBPROF_END_MAX;
-	uretprobes_init(&w.u);
+	{
+		__u32 zero = 0;
+		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
+
+		if (u)
+			uretprobes_init(u);
+	}
 	bpf_loop(EBPROF_MAX_STACK + 1, unwind_step, &w, 0);
 	if (w.end == EBPROF_END_MAX)
 		w.end = EBPROF_END_DEPTH;

@@ -49,8 +49,8 @@ static __always_inline __u64 hash_step(__u64 h, __u64 ip)
  * already) shares its slot with the next.
  */
 struct uretprobes {
-	__u64 tramp;			/* the trampoline's address; 0: none */
-	struct return_instance *ri;	/* the next real return address */
+	__u64 tramp;	/* the trampoline's address; 0: none */
+	__u64 ri;	/* struct return_instance *: the next real return address */
 };
 
 static __always_inline void uretprobes_init(struct uretprobes *u)
@@ -58,27 +58,37 @@ static __always_inline void uretprobes_init(struct uretprobes *u)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	u->tramp = 0;
-	u->ri = NULL;
+	u->ri = 0;
 	if (!bpf_core_type_exists(struct xol_area) || !bpf_core_field_exists(task->utask))
 		return;
-	u->ri = BPF_CORE_READ(task, utask, return_instances);
+	u->ri = (__u64)BPF_CORE_READ(task, utask, return_instances);
 	if (u->ri)
 		u->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 }
 
-/* *ra* is the trampoline's: the return address it stands for */
+/*
+ * *ra* is the trampoline's: the return address it stands for.  Plain
+ * reads into scalars, no loop: this runs in every step of the walks, and
+ * the verifier goes through each.  A chain of one tail call is followed.
+ */
 static __always_inline __u64 uretprobes_fix(struct uretprobes *u, __u64 ra)
 {
-	struct return_instance *ri = u->ri;
-	int i;
+	struct return_instance *ri = (void *)u->ri;
+	__u64 real = 0, next = 0;
+	bool chained = false;
 
-	if (!u->tramp || ra != u->tramp || !ri)
+	if (ra != u->tramp || !u->tramp)
 		return ra;
-	ra = BPF_CORE_READ(ri, orig_ret_vaddr);
-	for (i = 0; i < 8 && ri && BPF_CORE_READ(ri, chained); i++)
-		ri = BPF_CORE_READ(ri, next);
-	u->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
-	return ra;
+	bpf_core_read(&real, sizeof(real), &ri->orig_ret_vaddr);
+	bpf_core_read(&chained, sizeof(chained), &ri->chained);
+	bpf_core_read(&next, sizeof(next), &ri->next);
+	if (chained) {
+		ri = (void *)next;
+		next = 0;
+		bpf_core_read(&next, sizeof(next), &ri->next);
+	}
+	u->ri = next;
+	return real;
 }
 
 #include "unwind.bpf.h"
@@ -227,6 +237,11 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 			bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
 		ra = frameless_caller(r->ip, r->sp, frame[1]);
 	}
+	/*
+	 * The frame-pointer chain is a loop the verifier goes through step by
+	 * step: only its first return address (an allocator's caller, under
+	 * ebprof mem) is looked up among the uretprobes'
+	 */
 	if (ra) {
 		ra = uretprobes_fix(&u, ra);
 		st->ips[n++] = ra;
@@ -242,7 +257,6 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 			break;
 		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
 			break;
-		frame[1] = uretprobes_fix(&u, frame[1]);
 		/* no code lives in the first page: that is not a return address */
 		if (frame[1] < 0x1000 || frame[1] >= USER_TOP)
 			break;

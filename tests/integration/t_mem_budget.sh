@@ -30,9 +30,10 @@ kill "$WPID"; wait "$WPID" 2>/dev/null
 for mode in --exact --overhead=5; do
 	: >"$TMP/workload.out"
 	start_held "$A" hold 1000 100
-	$EBPROF mem $mode -p "$WPID" -d 2.5 -f json -o "$TMP/h.json" 2>"$TMP/err" &
+	$EBPROF mem $mode -v -p "$WPID" -d 3 -f json -o "$TMP/h.json" 2>"$TMP/err" &
 	EP=$!
-	sleep 1
+	for _ in $(seq 100); do grep -q "tracing the allocations" "$TMP/err" && break; sleep 0.05; done
+	sleep 0.2
 	kill -USR1 "$WPID"
 	wait $EP || fail "mem $mode -p on a process freeing old blocks: $(cat "$TMP/err")"
 	python3 - "$TMP/h.json" "$mode" <<'PY' || exit 1
