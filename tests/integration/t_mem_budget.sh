@@ -23,6 +23,16 @@ assert p["exact"] and t["allocs"] > 10000 and abs(t["allocs"] - t["frees"]) <= 2
 assert abs(100 * g / (g + h) - 75) <= 1 and g + h == t["allocs"]
 assert t["bytes_allocated"] == 64 * t["allocs"] and t["bytes_outstanding"] <= 64
 PY
+# the same with a uprobe per function (kernels before 6.6 have no uprobe.multi)
+EBPROF_NO_UPROBE_MULTI=1 $EBPROF mem --exact -p "$WPID" -d 1 -f json -o "$TMP/p1.json" 2>"$TMP/err" || fail "mem -p, uprobes: $(cat "$TMP/err")"
+python3 - "$TMP/p1.json" <<'PY' || exit 1
+import json, sys
+t = json.load(open(sys.argv[1]))["totals"]
+print("  -p --exact, a uprobe per function: %d allocs, %d frees" % (t["allocs"], t["frees"]))
+assert t["allocs"] > 1000 and abs(t["allocs"] - t["frees"]) <= 2, t
+PY
+EBPROF_NO_UPROBE_MULTI=1 $EBPROF mem -p "$WPID" -d 0.5 -o /dev/null 2>&1 | grep -q "no uprobe.multi links" ||
+	fail "the default mode does not say it lacks uprobe.multi"
 kill "$WPID"; wait "$WPID" 2>/dev/null
 
 # attach to a process that holds 1000 blocks, which it then frees: frees of

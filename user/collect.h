@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * collect.h - what the collectors share (collect_cpu.c, collect_mem.c): the
+ * run's state, the frames of a counted key, and ebprof mem's steps.
+ * Internal: only collect_*.c include it.
+ */
+#ifndef __EBPROF_COLLECT_H
+#define __EBPROF_COLLECT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "collect_cpu.h"
+#include "cpu.skel.h"
+#include "ebprof.h"
+#include "python.h"
+
+#define MAX_FRAMES (2 * EBPROF_MAX_STACK + EBPROF_PY_MAX_FRAMES + 2)
+
+/* frames being put together, innermost first, with their source lines */
+struct frame_list {
+	uint32_t ids[MAX_FRAMES];
+	int lines[MAX_FRAMES];
+	uint32_t n;
+};
+
+struct cpu_run {
+	const struct ebprof_opts *o;
+	struct cpu_bpf *skel;
+	struct symbolizer *sym;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	int *pefds;
+	int ncpus;
+	bool track_mmap;	/* else re-read the targets' mappings periodically */
+	bool dwarf;		/* user stacks by unwind tables */
+	struct bpf_program *prog;	/* the sampler in use */
+	struct unwind_pool *pool;
+	struct pyreg *py;	/* NULL: no Python stacks */
+	struct ring_buffer *py_rb;	/* code objects, read by py_thread */
+	pthread_t py_thread;
+	bool py_thread_on;
+	volatile bool py_stop;
+	struct ebprof_event *queue;	/* events waiting for run_queue() */
+	size_t nqueue, queue_cap;
+	/* ebprof mem: its own state (collect_mem.c) */
+	bool mem;
+	struct mem_run *mr;
+	bool pool_full_warned;
+	bool pids_gone[MAX_PIDS];
+};
+
+/* the frames of *k*, innermost first, as ids in *p* (and their lines): how many, or < 0 */
+int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct ustack *us,
+	       struct py_stack *ps, __u64 *kips, struct frame_list *fl, uint32_t *ids, int *lines);
+
+/* ebprof mem (collect_mem.c), in the order a run calls them */
+struct mem_report;
+int mem_configure(struct cpu_run *r, int pid);	/* before the load: its programs, maps */
+void mem_start(struct cpu_run *r, int pid);	/* loaded: calibrate, find the allocators, probes on */
+void mem_scan(struct cpu_run *r, int tgid);	/* new mappings: more allocators */
+int mem_poll_timeout(struct cpu_run *r, int timeout);	/* how long the loop may wait, in ms */
+void mem_tick(struct cpu_run *r, int pid);	/* each turn of the loop: RSS, the budget */
+void mem_stop(struct cpu_run *r);		/* the books closed, the probes off */
+int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration);
+void mem_free(struct cpu_run *r);		/* whatever is left */
+int mem_nprobes(const struct cpu_run *r);
+
+#endif

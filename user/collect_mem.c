@@ -1,0 +1,1131 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * collect_mem.c - ebprof mem's collector: uprobes on the allocator
+ * functions the target maps, on for every call (--exact) or in windows
+ * that keep their cost within --overhead of the target's own CPU time, and
+ * the report: allocation sites, RSS growth, leaks, estimates.  The
+ * programs are in cpu.bpf.c's skeleton (mem.bpf.h); collect_cpu.c runs the
+ * loop and calls the steps in collect.h.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "mem.h"
+#include "session.h"
+#include "sym/elf.h"
+#include "sym/symbolizer.h"
+#include "util/log.h"
+#include "util/strmap.h"
+
+/*
+ * The budgeted mode's books, in seconds of the target's CPU time: what
+ * the probes cost it (traps by count, BPF by measure), and its CPU time
+ * while they were on and off.  Its own work is its CPU time less the
+ * probes' cost; the probes go on while their cost is within --overhead
+ * of that work, and off when it is not.
+ */
+struct mem_budget {
+	double cpu0, cpu_mark;		/* the target's CPU time at the start, at the last look */
+	double on_cpu, off_cpu;		/* its CPU time while the probes were on, off */
+	double cost;			/* what the probes cost it */
+	double cost_on, cost_off;	/* ... while counted, and while going off */
+	double forgone;			/* budget not used in time (MEM_HORIZON) */
+	uint64_t hits_mark[3], off_mark[3], bpf_ns_mark;	/* entries, returns, frees */
+	int windows, offs;		/* times the probes went on, and off for the budget */
+	double min_on;			/* this window's shortest length */
+	double window_cost0, window_cpu0;	/* cost_on, on_cpu when this window began */
+	double last_cost, last_on_cpu;	/* ... what the last one cost, and its CPU time */
+};
+
+struct mem_run {
+	struct mem_probe *probes;	/* allocator functions found in the target */
+	size_t nprobes, probes_cap;
+	struct mem_file *files;		/* ... by file: their probes are contiguous */
+	size_t nfiles, files_cap;
+	bool multi;			/* uprobe.multi links (6.6), else a uprobe each */
+	struct dso **scanned;		/* files looked at for allocators */
+	size_t nscanned, scanned_cap;
+	bool probes_on;			/* attached and counted */
+	double on_since, on_total;	/* wall seconds counted */
+	double entry_cost, ret_cost, free_cost;	/* seconds a trap costs: entry, return, free */
+	volatile int detaching;		/* links still being destroyed in the background */
+	struct mem_budget budget;
+	clockid_t cpu_clock;		/* the target's CPU clock */
+	bool cpu_clock_ok;
+	int stats_fd;			/* BPF run-time statistics on while >= 0 */
+	long rss_kib, hwm_kib;
+};
+
+/*
+ * ebprof mem: uprobes on the allocator functions the target maps (libc's,
+ * an allocator preloaded or linked in, CPython's object allocator), on for
+ * a share of each half second that keeps the slowdown under --overhead,
+ * or all the time with --exact.
+ */
+struct mem_probe {
+	char path[300];
+	const char *func;
+	uint64_t offset;	/* of the function in the file: 0 lets libbpf find *func* */
+	struct bpf_program *prog;
+	int kind;		/* enum mem_kind; 0: a free */
+	bool ret;
+	struct bpf_link *entry, *exit;
+};
+
+/* a file's allocators, attached with one uprobe.multi link for entries and one for returns */
+struct mem_file {
+	size_t first, n;	/* its probes */
+	int entry_fd, ret_fd;	/* links; -1: none */
+};
+
+static const struct {
+	const char *name;
+	int kind;		/* 0: free */
+} allocators[] = {
+	{ "malloc", 1 }, { "calloc", 2 }, { "realloc", 4 }, { "reallocarray", 5 },
+	{ "posix_memalign", 6 }, { "aligned_alloc", 3 }, { "memalign", 3 }, { "valloc", 1 },
+	{ "pvalloc", 1 }, { "free", 0 },
+	{ "PyObject_Malloc", 1 }, { "PyObject_Calloc", 2 }, { "PyObject_Realloc", 4 },
+	{ "PyObject_Free", 0 }, { "PyMem_Malloc", 1 }, { "PyMem_Calloc", 2 },
+	{ "PyMem_Realloc", 4 }, { "PyMem_Free", 0 },
+};
+
+static bool is_allocator(const char *func)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
+		if (!strcmp(func, allocators[i].name))
+			return true;
+	/* glibc's own names for them */
+	return !strcmp(func, "__libc_malloc") || !strcmp(func, "__libc_calloc") ||
+	       !strcmp(func, "__libc_realloc") || !strcmp(func, "__libc_free") ||
+	       !strcmp(func, "__libc_memalign") || !strcmp(func, "__posix_memalign") ||
+	       !strcmp(func, "__libc_valloc") || !strcmp(func, "__libc_pvalloc") ||
+	       !strcmp(func, "cfree") || !strcmp(func, "__reallocarray");
+}
+
+static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
+{
+	struct cpu_bpf *k = r->skel;
+
+	switch (kind) {
+	case 1: return k->progs.mem_size1;
+	case 2: return k->progs.mem_calloc;
+	case 3: return k->progs.mem_size2;
+	case 4: return k->progs.mem_realloc;
+	case 5: return k->progs.mem_reallocarray;
+	case 6: return k->progs.mem_memalign_ptr;
+	default: return k->progs.mem_free;
+	}
+}
+
+/* attach by file offset when known: libbpf would parse the file's symbols for each link */
+static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->offset ? NULL : p->func);
+
+	if (p->entry)
+		return 0;
+	p->entry = bpf_program__attach_uprobe_opts(p->prog, pid, p->path, p->offset, &opts);
+	if (!p->entry)
+		return -errno;
+	if (p->ret) {
+		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->offset ? NULL : p->func, .retprobe = true);
+
+		p->exit = bpf_program__attach_uprobe_opts(r->skel->progs.mem_ret, pid, p->path, p->offset, &ropts);
+		if (!p->exit) {
+			int err = -errno;
+
+			bpf_link__destroy(p->entry);
+			p->entry = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void probe_detach(struct mem_probe *p)
+{
+	bpf_link__destroy(p->entry);
+	bpf_link__destroy(p->exit);
+	p->entry = p->exit = NULL;
+}
+
+/* BPF_LINK_CREATE of a uprobe.multi link (kernel 6.6; libbpf 1.1 does not know it) */
+#define EBPROF_TRACE_UPROBE_MULTI 48
+#define EBPROF_F_UPROBE_MULTI_RETURN 1
+
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
+			     uint32_t n, bool ret, int pid)
+{
+	union {
+		struct {
+			uint32_t prog_fd, target_fd, attach_type, flags;
+			uint64_t path, offsets, ref_ctr_offsets, cookies;
+			uint32_t cnt, flags2, pid;
+		} __attribute__((packed, aligned(8))) a;
+		char pad[sizeof(union bpf_attr) > 128 ? sizeof(union bpf_attr) : 128];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.a.prog_fd = prog_fd;
+	attr.a.attach_type = EBPROF_TRACE_UPROBE_MULTI;
+	attr.a.path = (uintptr_t)path;
+	attr.a.offsets = (uintptr_t)offsets;
+	attr.a.cookies = (uintptr_t)cookies;
+	attr.a.cnt = n;
+	attr.a.flags2 = ret ? EBPROF_F_UPROBE_MULTI_RETURN : 0;
+	attr.a.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+static int busyness(const char *func);
+
+static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
+{
+	uint64_t offs[64], cookies[64], roffs[64];
+	uint32_t n = 0, nr = 0;
+	size_t order[64], i, k, m = 0;
+	int fd, rank;
+
+	if (f->entry_fd >= 0 || !f->n)
+		return 0;
+	/*
+	 * The coldest first: closing, the first uprobe's breakpoint stays
+	 * for a grace period after its program is gone (uncounted traps)
+	 */
+	for (rank = 99; rank >= 0; rank--)
+		for (i = 0; i < f->n && m < 64; i++)
+			if (busyness(r->mr->probes[f->first + i].func) == rank)
+				order[m++] = i;
+	for (k = 0; k < m && n < 64; k++) {
+		const struct mem_probe *p = &r->mr->probes[f->first + order[k]];
+
+		if (!p->offset)
+			continue;
+		offs[n] = p->offset;
+		cookies[n++] = p->kind;
+		if (p->ret)
+			roffs[nr++] = p->offset;
+	}
+	if (!n)
+		return 0;
+	fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_entry), r->mr->probes[f->first].path, offs,
+			       cookies, n, false, pid);
+	if (fd < 0)
+		return fd;
+	f->entry_fd = fd;
+	if (nr) {
+		fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_ret), r->mr->probes[f->first].path,
+				       roffs, NULL, nr, true, pid);
+		if (fd < 0) {
+			close(f->entry_fd);
+			f->entry_fd = -1;
+			return fd;
+		}
+		f->ret_fd = fd;
+	}
+	return 0;
+}
+
+/* does this kernel have uprobe.multi links? */
+static bool have_uprobe_multi(void)
+{
+	struct btf *btf;
+	bool ok;
+
+	if (getenv("EBPROF_NO_UPROBE_MULTI"))
+		return false;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link", BTF_KIND_STRUCT) >= 0;
+	btf__free(btf);
+	return ok;
+}
+
+static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
+
+/* nanoseconds the allocator probes' programs have run (BPF statistics) */
+static uint64_t mem_bpf_ns(struct cpu_run *r)
+{
+	struct cpu_bpf *k = r->skel;
+	struct bpf_program *progs[] = {
+		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
+		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
+		k->progs.mem_multi_entry, k->progs.mem_multi_ret,
+	};
+	uint64_t ns = 0;
+	size_t i;
+
+	if (r->mr->stats_fd < 0)
+		return 0;
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(progs[i]) >= 0 && !bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			ns += info.run_time_ns;
+	}
+	return ns;
+}
+
+/*
+ * The CPU time of process *pid*, all its threads, ended ones too, in
+ * seconds: its process CPU clock, which brings running threads' time up
+ * to now (schedstat lags by up to a tick, 4 ms, too coarse for windows).
+ */
+static double target_cpu(struct cpu_run *r, int pid)
+{
+	struct timespec ts;
+
+	if (!r->mr->cpu_clock_ok) {
+		if (clock_getcpuclockid(pid, &r->mr->cpu_clock))
+			return r->mr->budget.cpu_mark;
+		r->mr->cpu_clock_ok = true;
+	}
+	if (clock_gettime(r->mr->cpu_clock, &ts))
+		return r->mr->budget.cpu_mark;	/* it is gone: no more time */
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* bring the books up to now: the probes' cost, the target's CPU time on and off */
+/* the counters' sums, all in one call when the kernel can (5.6: batches) */
+static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
+{
+	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->skel->maps.mem_counters);
+	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = calloc(n, sizeof(*keys));
+	__u64 *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool ok = false;
+	static bool said;
+	__u32 i;
+	int c;
+
+	if (keys && vals) {
+		int err = bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, &opts);
+
+		if ((!err || errno == ENOENT) && n == EBPROF_MEM_COUNTERS) {
+			for (i = 0; i < n; i++) {
+				sum[keys[i]] = 0;
+				for (c = 0; c < ncpu; c++)
+					sum[keys[i]] += vals[(size_t)i * ncpu + c];
+			}
+			ok = true;
+		}
+	}
+	if (!ok) {
+		if (!said)
+			pr_debug("mem: no batch lookups: the counters one by one\n");
+		said = true;
+		for (i = 0; i < EBPROF_MEM_COUNTERS; i++)
+			sum[i] = mem_counter(r, i);
+	}
+	free(keys);
+	free(vals);
+}
+
+/*
+ * Bring the books up to now: the probes' cost, the target's CPU time on
+ * and off; *full*: the BPF programs' time too (ten syscalls: at switches).
+ */
+static void mem_books(struct cpu_run *r, int pid, bool full)
+{
+	struct mem_budget *b = &r->mr->budget;
+	double cpu = target_cpu(r, pid), cost[3] = { r->mr->entry_cost, r->mr->ret_cost, r->mr->free_cost }, all = 0, off_cost = 0;
+	uint64_t sum[EBPROF_MEM_COUNTERS];
+	int k;
+
+	mem_counters_all(r, sum);
+	for (k = 0; k < 3; k++) {
+		uint64_t hits = sum[EBPROF_MEM_HITS_ENTRY + k], off = sum[EBPROF_MEM_OFF_ENTRY + k];
+
+		all += (hits - b->hits_mark[k]) * cost[k];
+		off_cost += (off - b->off_mark[k]) * cost[k];
+		b->hits_mark[k] = hits;
+		b->off_mark[k] = off;
+	}
+	/* counted calls are made while on; the traps of probes going on or off, while off */
+	b->cost_on += all - off_cost;
+	b->cost_off += off_cost;
+	if (full) {
+		uint64_t ns = mem_bpf_ns(r);
+
+		b->cost_on += (ns - b->bpf_ns_mark) / 1e9;
+		b->bpf_ns_mark = ns;
+	}
+	b->cost = b->cost_on + b->cost_off;
+	if (r->mr->probes_on)
+		b->on_cpu += cpu - b->cpu_mark;
+	else
+		b->off_cpu += cpu - b->cpu_mark;
+	b->cpu_mark = cpu;
+}
+
+static void mem_probes_on(struct cpu_run *r)
+{
+	double t0 = now_sec();
+	size_t i;
+
+	for (i = 0; r->mr->multi && i < r->mr->nfiles; i++) {
+		int err = file_attach(r, &r->mr->files[i], r->skel->rodata->targ_mem_tgid);
+
+		if (err)
+			pr_debug("cannot probe the allocators in %s: %s\n", r->mr->probes[r->mr->files[i].first].path,
+				 strerror(-err));
+	}
+	for (i = 0; !r->mr->multi && i < r->mr->nprobes; i++) {
+		int err = probe_attach(r, &r->mr->probes[i], r->skel->rodata->targ_mem_tgid);
+
+		if (err)
+			pr_debug("cannot probe %s in %s: %s\n", r->mr->probes[i].func, r->mr->probes[i].path, strerror(-err));
+	}
+	/* counted from when every probe is on to when the first goes: whole calls */
+	if (!r->o->exact) {
+		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
+		r->mr->budget.window_cost0 = r->mr->budget.cost_on;
+		r->mr->budget.window_cpu0 = r->mr->budget.on_cpu;
+	}
+	__atomic_store_n(&r->skel->bss->mem_on, 1, __ATOMIC_RELEASE);
+	r->mr->probes_on = true;
+	r->mr->on_since = now_sec();
+	r->mr->budget.windows++;
+	pr_debug("mem: %zu probes on in %.1f ms\n", r->mr->nprobes, 1000 * (r->mr->on_since - t0));
+}
+
+struct retired {
+	int *fds;		/* uprobe.multi links, returns first */
+	struct bpf_link **links;	/* uprobes, returns first, then the busiest */
+	size_t nfds, nlinks;
+	volatile int *busy;
+};
+
+static void *close_links(void *arg)
+{
+	struct retired *rt = arg;
+	size_t i;
+
+	double t0 = now_sec();
+
+	for (i = 0; i < rt->nfds; i++)
+		close(rt->fds[i]);
+	for (i = 0; i < rt->nlinks; i++)
+		bpf_link__destroy(rt->links[i]);
+	pr_debug("mem: %zu links closed in %.1f ms\n", rt->nfds + rt->nlinks, 1000 * (now_sec() - t0));
+	__atomic_fetch_sub(rt->busy, 1, __ATOMIC_RELEASE);
+	free(rt->fds);
+	free(rt->links);
+	free(rt);
+	return NULL;
+}
+
+/* close in a thread of its own; false: could not */
+static bool spawn_closer(struct cpu_run *r, struct retired *rt)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	bool ok;
+
+	if (pthread_attr_init(&attr))
+		return false;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	__atomic_fetch_add(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
+	ok = !pthread_create(&t, &attr, close_links, rt);
+	if (!ok)
+		__atomic_fetch_sub(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* the order uprobes are closed in: the busiest allocators first */
+static int busyness(const char *func)
+{
+	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free", "realloc",
+					     "PyObject_Realloc", "calloc", "PyMem_Malloc", "PyMem_Free" };
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(func, order[i]))
+			return i;
+	return 99;
+}
+
+/*
+ * Closing a probe removes its breakpoints, but each close waits for a
+ * grace period (~20-50 ms here, one after another even from several
+ * threads), and until then the probes not closed yet go on trapping (they
+ * are counted as the probes' cost, not as calls).  uprobe.multi links
+ * make that one close per file and kind.  Returns go first: a return
+ * probe also traps at the entry, to take the return address, and only an
+ * entry probe beside it lets that trap be counted.  (Attaching, entries go
+ * first.)  The links close in a thread while the target runs on.
+ */
+static void mem_probes_off(struct cpu_run *r)
+{
+	struct retired *rt = calloc(1, sizeof(*rt));
+	size_t i, rank;
+
+	if (r->mr->probes_on && !r->o->exact) {
+		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
+		r->mr->budget.last_cost = r->mr->budget.cost_on - r->mr->budget.window_cost0;
+		r->mr->budget.last_on_cpu = r->mr->budget.on_cpu - r->mr->budget.window_cpu0;
+	}
+	if (r->skel && r->skel->bss)
+		__atomic_store_n(&r->skel->bss->mem_on, 0, __ATOMIC_RELEASE);
+	if (r->mr->probes_on)
+		r->mr->on_total += now_sec() - r->mr->on_since;
+	r->mr->probes_on = false;
+	if (rt) {
+		rt->fds = calloc(2 * r->mr->nfiles + 1, sizeof(*rt->fds));
+		rt->links = calloc(2 * r->mr->nprobes + 1, sizeof(*rt->links));
+	}
+	if (!rt || !rt->fds || !rt->links) {
+		if (rt) {
+			free(rt->fds);
+			free(rt->links);
+			free(rt);
+		}
+		for (i = 0; i < r->mr->nfiles; i++) {
+			if (r->mr->files[i].entry_fd >= 0)
+				close(r->mr->files[i].entry_fd);
+			if (r->mr->files[i].ret_fd >= 0)
+				close(r->mr->files[i].ret_fd);
+			r->mr->files[i].entry_fd = r->mr->files[i].ret_fd = -1;
+		}
+		for (i = 0; i < r->mr->nprobes; i++)
+			probe_detach(&r->mr->probes[i]);
+		return;
+	}
+	for (i = 0; i < r->mr->nfiles; i++) {
+		if (r->mr->files[i].ret_fd >= 0)
+			rt->fds[rt->nfds++] = r->mr->files[i].ret_fd;
+		r->mr->files[i].ret_fd = -1;
+	}
+	for (i = 0; i < r->mr->nfiles; i++) {
+		if (r->mr->files[i].entry_fd >= 0)
+			rt->fds[rt->nfds++] = r->mr->files[i].entry_fd;
+		r->mr->files[i].entry_fd = -1;
+	}
+	for (i = 0; i < r->mr->nprobes; i++) {
+		if (r->mr->probes[i].exit)
+			rt->links[rt->nlinks++] = r->mr->probes[i].exit;
+		r->mr->probes[i].exit = NULL;
+	}
+	for (rank = 0; rank <= 99; rank++) {
+		for (i = 0; i < r->mr->nprobes; i++) {
+			struct mem_probe *p = &r->mr->probes[i];
+
+			if (busyness(p->func) != (int)rank || !p->entry)
+				continue;
+			rt->links[rt->nlinks++] = p->entry;
+			p->entry = NULL;
+		}
+	}
+	rt->busy = &r->mr->detaching;
+	/*
+	 * The multi links close at once, each in a thread: a close removes
+	 * its breakpoints after a grace period unless another close or
+	 * attach just had one (dup_mmap_sem's rcu_sync), so together they
+	 * wait for one.
+	 */
+	for (i = 0; i < rt->nfds; i++) {
+		struct retired *one = calloc(1, sizeof(*one));
+
+		if (!one || !(one->fds = malloc(sizeof(int)))) {
+			free(one);
+			continue;
+		}
+		one->fds[0] = rt->fds[i];
+		one->nfds = 1;
+		one->busy = &r->mr->detaching;
+		if (spawn_closer(r, one))
+			rt->fds[i] = -1;
+		else
+			free(one->fds), free(one);
+	}
+	for (i = 0; i < rt->nfds; i++)
+		if (rt->fds[i] < 0)
+			rt->fds[i--] = rt->fds[--rt->nfds];
+	if (!rt->nfds && !rt->nlinks) {
+		free(rt->fds);
+		free(rt->links);
+		free(rt);
+		return;
+	}
+	if (!spawn_closer(r, rt)) {
+		__atomic_fetch_add(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
+		close_links(rt);
+	}
+}
+
+/* wait for the links being destroyed in the background */
+static void mem_detach_wait(struct cpu_run *r)
+{
+	while (__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE) > 0)
+		usleep(2000);
+}
+
+/* the allocators in files *tgid* maps that were not looked at yet */
+void mem_scan(struct cpu_run *r, int tgid)
+{
+	const struct sym_mapping *maps;
+	struct mem_file *f;
+	size_t n, i, k, a;
+
+	if ((unsigned int)tgid != r->skel->rodata->targ_mem_tgid)
+		return;
+	n = symbolizer__mappings(r->sym, tgid, &maps);
+	for (i = 0; i < n; i++) {
+		struct dso *d = maps[i].dso;
+
+		if (!d || !strncmp(dso__name(d), "ld-linux", 8))
+			continue;
+		for (k = 0; k < r->mr->nscanned && r->mr->scanned[k] != d; k++)
+			;
+		if (k < r->mr->nscanned)
+			continue;
+		if (r->mr->nscanned == r->mr->scanned_cap) {
+			size_t cap = r->mr->scanned_cap ? 2 * r->mr->scanned_cap : 32;
+			struct dso **nd = realloc(r->mr->scanned, cap * sizeof(*nd));
+
+			if (!nd)
+				return;
+			r->mr->scanned = nd;
+			r->mr->scanned_cap = cap;
+		}
+		r->mr->scanned[r->mr->nscanned++] = d;
+		if (r->mr->nfiles == r->mr->files_cap) {
+			size_t cap = r->mr->files_cap ? 2 * r->mr->files_cap : 8;
+			struct mem_file *nf = realloc(r->mr->files, cap * sizeof(*nf));
+
+			if (!nf)
+				return;
+			r->mr->files = nf;
+			r->mr->files_cap = cap;
+		}
+		f = &r->mr->files[r->mr->nfiles];
+		f->first = r->mr->nprobes;
+		f->n = 0;
+		f->entry_fd = f->ret_fd = -1;
+		for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
+			uint64_t v, size = 0;
+			struct mem_probe *p;
+
+			if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
+				continue;
+			if (r->mr->nprobes == r->mr->probes_cap) {
+				size_t cap = r->mr->probes_cap ? 2 * r->mr->probes_cap : 32;
+				struct mem_probe *np = realloc(r->mr->probes, cap * sizeof(*np));
+
+				if (!np)
+					return;
+				r->mr->probes = np;
+				r->mr->probes_cap = cap;
+			}
+			p = &r->mr->probes[r->mr->nprobes++];
+			memset(p, 0, sizeof(*p));
+			snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", tgid, dso__path(d));
+			p->func = allocators[a].name;
+			if (!dso__vaddr_to_offset(d, v, &p->offset))
+				p->offset = 0;
+			p->prog = mem_prog(r, allocators[a].kind);
+			p->kind = allocators[a].kind;
+			p->ret = allocators[a].kind != 0;
+			f->n++;
+			pr_debug("allocator %s in %s\n", p->func, p->path);
+			if (r->mr->probes_on && !r->mr->multi)
+				probe_attach(r, p, tgid);
+		}
+		if (!f->n)
+			continue;
+		r->mr->nfiles++;
+		if (r->mr->probes_on && r->mr->multi)
+			file_attach(r, f, tgid);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* seconds a malloc(64) + free pair takes here: the median of 7 batches of 300 */
+static double pair_time(void)
+{
+	double t[7], t0;
+	void *volatile q;
+	int i, k;
+
+	for (k = 0; k < 7; k++) {
+		t0 = now_sec();
+		for (i = 0; i < 300; i++) {
+			q = malloc(64);
+			free(q);
+		}
+		t[k] = (now_sec() - t0) / 300;
+	}
+	qsort(t, 7, sizeof(t[0]), cmp_double);
+	return t[3];
+}
+
+/*
+ * What a trap costs on this libc's malloc (entry; entry and return) and on
+ * its free, here in this thread; the BPF programs' own time is left out
+ * (they return at once for this process): it is measured in the target.
+ */
+static void mem_calibrate(struct cpu_run *r)
+{
+	struct mem_probe p = {};
+	double bare, pair = 0;
+	Dl_info dli;
+
+	if (!dladdr((void *)malloc, &dli) || !dli.dli_fname)
+		goto out;
+	snprintf(p.path, sizeof(p.path), "%s", dli.dli_fname);
+	bare = pair_time();
+	p.func = "malloc";
+	p.prog = r->skel->progs.mem_size1;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		r->mr->entry_cost = pair_time() - bare;
+		probe_detach(&p);
+	}
+	p.ret = true;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		pair = pair_time() - bare;
+		probe_detach(&p);
+	}
+	p.func = "free";
+	p.prog = r->skel->progs.mem_free;
+	p.ret = false;
+	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
+		r->mr->free_cost = pair_time() - bare;
+		probe_detach(&p);
+	}
+	r->mr->ret_cost = pair - r->mr->entry_cost;
+out:
+	if (r->mr->entry_cost <= 0)
+		r->mr->entry_cost = 10e-6;
+	if (r->mr->ret_cost <= 0)
+		r->mr->ret_cost = 5e-6;
+	if (r->mr->free_cost <= 0)
+		r->mr->free_cost = 10e-6;
+	pr_debug("mem: traps cost %.1f us at an allocator's entry, %.1f us at its return, %.1f us at a free\n",
+		 1e6 * r->mr->entry_cost, 1e6 * r->mr->ret_cost, 1e6 * r->mr->free_cost);
+}
+
+static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.mem_counters), &idx, vals))
+		return 0;
+	for (c = 0; c < ncpu; c++)
+		sum += vals[c];
+	return sum;
+}
+
+/*
+ * A window stays on at least long enough that its probes cost the target
+ * ~1 ms (given the last window's cost per second on), 1-20 ms: in an
+ * allocation storm each window sees one moment of the target, so many
+ * short ones are better; elsewhere longer ones disturb it less (each
+ * attach and close of the probes flushes its TLB and rewrites code pages).
+ */
+#define MEM_WINDOW_COST 0.001
+#define MEM_AIM 0.9
+#define MEM_MIN_ON 0.001
+#define MEM_MAX_MIN_ON 0.020
+#define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
+
+/*
+ * The default mode's budget, looked at every 10 ms: the probes go off
+ * when what they cost the target exceeds --overhead of its own work, and
+ * on again when its work has earned them back.  A target whose calls fit
+ * the budget keeps them on all the time, and is counted exactly.
+ */
+static void mem_budget(struct cpu_run *r, int pid)
+{
+	struct mem_budget *b = &r->mr->budget;
+	double work, allowed, spent, now, cap = r->o->overhead / 100.0 * MEM_HORIZON;
+
+	if (r->o->exact)
+		return;
+	mem_books(r, pid, false);
+	now = now_sec();
+	work = b->cpu_mark - b->cpu0 - b->cost;
+	/* 10 % under: what is not counted (TLB flushes and code pages copied at each switch, colder caches) */
+	allowed = MEM_AIM * r->o->overhead / 100.0 * work;
+	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
+	if (allowed - (b->cost + b->forgone) > cap)
+		b->forgone = allowed - cap - b->cost;
+	spent = b->cost + b->forgone;
+	if (r->mr->probes_on && now - r->mr->on_since >= b->min_on && spent > allowed) {
+		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, b->cost, work);
+		mem_probes_off(r);
+		b->offs++;
+	} else if (!r->mr->probes_on && spent <= allowed && !__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE)) {
+		double rate = b->last_on_cpu > 0 ? b->last_cost / b->last_on_cpu : 1;	/* cost a second on */
+		double len = rate > 0 ? MEM_WINDOW_COST / rate : MEM_MAX_MIN_ON;
+
+		len = len < MEM_MIN_ON ? MEM_MIN_ON : len > MEM_MAX_MIN_ON ? MEM_MAX_MIN_ON : len;
+		/* windows of random length, so that they do not beat with a period of the target's */
+		b->min_on = len * (0.5 + drand48());
+		mem_probes_on(r);
+	}
+}
+
+static void mem_poll_rss(struct cpu_run *r, int pid)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmRSS:", 6))
+			r->mr->rss_kib = atol(line + 6);
+		else if (!strncmp(line, "VmHWM:", 6))
+			r->mr->hwm_kib = atol(line + 6);
+	}
+	if (f)
+		fclose(f);
+}
+
+
+/* ebprof mem's programs are loaded in its mode only */
+static void mem_programs(struct cpu_run *r)
+{
+	struct cpu_bpf *k = r->skel;
+	struct bpf_program *progs[] = {
+		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
+		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
+		k->progs.mem_fault, k->progs.mem_mmap, k->progs.mem_brk_exit,
+	};
+	bool multi;
+	size_t i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], r->mem);
+	multi = r->mem && have_uprobe_multi();
+	if (r->mr)
+		r->mr->multi = multi;
+	bpf_program__set_autoload(k->progs.mem_multi_entry, multi);
+	bpf_program__set_autoload(k->progs.mem_multi_ret, multi);
+	if (multi) {
+		bpf_program__set_expected_attach_type(k->progs.mem_multi_entry, EBPROF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(k->progs.mem_multi_ret, EBPROF_TRACE_UPROBE_MULTI);
+	}
+	if (!r->mem)
+		return;
+	/* no sampling: the allocator probes and tracepoints record the stacks */
+	bpf_program__set_autoload(k->progs.do_sample_dwarf, false);
+	bpf_program__set_autoload(k->progs.do_sample_fp_loop, false);
+	bpf_program__set_autoload(k->progs.do_sample, false);
+	bpf_program__set_autoload(k->progs.do_sample_compat, false);
+	/*
+	 * Every allocation records its stacks, so there are many more of them
+	 * than samples give; no perf_event program is loaded, so the maps can
+	 * grow on demand instead of being allocated up front.
+	 */
+	bpf_map__set_max_entries(k->maps.mem_blocks, r->o->max_blocks);
+	bpf_map__set_max_entries(k->maps.mem_stats, r->o->map_size * 8);
+	bpf_map__set_max_entries(k->maps.mem_rss, r->o->map_size * 4);
+	bpf_map__set_max_entries(k->maps.ustacks, r->o->map_size * 8);
+	bpf_map__set_max_entries(k->maps.kstacks, 1);
+	bpf_map__set_max_entries(k->maps.counts, 1);
+	bpf_map__set_map_flags(k->maps.mem_blocks, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.mem_stats, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.mem_rss, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.ustacks, BPF_F_NO_PREALLOC);
+	bpf_map__set_map_flags(k->maps.pystacks, BPF_F_NO_PREALLOC);
+}
+
+
+struct mem_key_site {
+	size_t idx;
+};
+
+/* the site of *k* in *m*, made on first use: its index, or -1 */
+static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
+		     struct ustack *us, struct py_stack *ps, struct frame_list *fl)
+{
+	struct sample_key sk = {};
+	__u64 kips[EBPROF_MAX_STACK];
+	uint32_t fids[MAX_FRAMES];
+	int lines[MAX_FRAMES], n;
+	struct mem_site *site;
+	void *v = strmap__get(ids, k, sizeof(*k));
+
+	if (v)
+		return (long)(uintptr_t)v - 1;
+	if (m->nsites % 256 == 0) {
+		struct mem_site *ns = realloc(m->sites, (m->nsites + 256) * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		m->sites = ns;
+	}
+	sk.tgid = k->tgid;
+	sk.gen = symbolizer__latest_gen(r->sym, k->tgid);
+	sk.kstack_id = -1;
+	sk.ustack_hash = k->ustack_hash;
+	sk.pystack_hash = k->pystack_hash;
+	sk.flags = k->flags;
+	n = key_frames(r, m->prof, &sk, us, ps, kips, fl, fids, lines);
+	if (n < 0)
+		return -1;
+	/* the probed function itself is not where the allocation comes from */
+	if (n > 1 && is_allocator(profile__frame_at(m->prof, fids[n - 1])->func))
+		n--;
+	site = &m->sites[m->nsites];
+	memset(site, 0, sizeof(*site));
+	site->tgid = k->tgid;
+	site->frames = malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!site->frames)
+		return -1;
+	memcpy(site->frames, fids, n * sizeof(uint32_t));
+	site->nframes = n;
+	if (strmap__set(ids, k, sizeof(*k), (void *)(uintptr_t)(m->nsites + 1)))
+		return -1;
+	return (long)m->nsites++;
+}
+
+static void mem_estimate(struct cpu_run *r, struct mem_report *m)
+{
+	const struct mem_budget *b = &r->mr->budget;
+
+	mem_report__estimate(m, r->o->exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
+			     b->cost);
+}
+
+static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
+{
+	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
+	int bfd = bpf_map__fd(r->skel->maps.mem_blocks);
+	struct frame_list *fl = malloc(sizeof(*fl));
+	struct py_stack *ps = malloc(sizeof(*ps));
+	struct strmap *ids = strmap__new();
+	struct mem_key key, next, *prev;
+	struct timespec now_ts;
+	struct ustack us;
+	double scale, now_ns;
+	uint64_t bkey, bnext, *bprev;
+	size_t i;
+	int err = -ENOMEM, k;
+	char comm[32];
+
+	if (!fl || !ps || !ids)
+		goto out;
+	m->duration = duration;
+	mem_estimate(r, m);
+	pr_debug("mem: probes on %.3f s of %.3f s in %d windows; %lu entries, %lu nested, %lu other returns; traps while not counting: %lu entries, %lu returns, %lu frees\n",
+		 r->mr->on_total, duration, r->mr->budget.windows, (unsigned long)mem_counter(r, EBPROF_MEM_ENTRIES),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_NESTED), (unsigned long)mem_counter(r, EBPROF_MEM_RET_OTHER),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_ENTRY), (unsigned long)mem_counter(r, EBPROF_MEM_OFF_RET),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_FREE));
+	pr_debug("mem: target CPU %.3f s on, %.3f s off; probes cost %.3f s on (BPF %.3f s), %.3f s off; %lu allocations seen\n",
+		 r->mr->budget.on_cpu, r->mr->budget.off_cpu, r->mr->budget.cost_on, r->mr->budget.bpf_ns_mark / 1e9, r->mr->budget.cost_off,
+		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS));
+	scale = m->scale;
+	m->leaks = r->o->leaks;
+	m->min_age = r->o->min_age;
+	m->probe_pair_us = 1e6 * (r->mr->entry_cost + r->mr->ret_cost);
+	m->nprobes = r->mr->nprobes;
+	m->rss_now_kib = r->mr->rss_kib;
+	m->rss_peak_kib = r->mr->hwm_kib;
+	if (l->pid && l->done && l->ru.ru_maxrss > 0)
+		m->rss_peak_kib = l->ru.ru_maxrss;
+	if (m->rss_now_kib > m->rss_peak_kib)
+		m->rss_peak_kib = m->rss_now_kib;
+	m->lost_blocks = mem_counter(r, EBPROF_MEM_LOST_BLOCKS);
+	m->lost_stacks = mem_counter(r, EBPROF_MEM_LOST_STACKS);
+	m->allocs = mem_counter(r, EBPROF_MEM_ALLOCS) * scale;
+	m->frees = mem_counter(r, EBPROF_MEM_FREES) * scale;
+	m->bytes = mem_counter(r, EBPROF_MEM_BYTES) * scale;
+	m->faults = mem_counter(r, EBPROF_MEM_FAULTS);
+	for (k = 0; k < 64; k++)
+		m->hist[k] = mem_counter(r, EBPROF_MEM_HIST + k) * scale;
+
+	prev = NULL;
+	while (!bpf_map_get_next_key(sfd, prev, &next)) {
+		struct mem_stats st;
+		long si;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(sfd, &key, &st))
+			continue;
+		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].allocs += st.allocs * scale;
+		m->sites[si].bytes += st.bytes * scale;
+		m->sites[si].frees += st.frees * scale;
+		m->sites[si].bytes_freed += st.bytes_freed * scale;
+		m->bytes_freed += st.bytes_freed * scale;
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		struct mem_rss rs;
+		long si;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(rfd, &key, &rs))
+			continue;
+		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].faults += rs.faults;
+		m->sites[si].mapped += rs.mapped;
+		m->mapped += rs.mapped;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now_ts);
+	now_ns = now_ts.tv_sec * 1e9 + now_ts.tv_nsec;
+	bprev = NULL;
+	while (!bpf_map_get_next_key(bfd, bprev, &bnext)) {
+		struct mem_block b;
+		long si;
+		double age;
+
+		bkey = bnext;
+		bprev = &bkey;
+		if (bpf_map_lookup_elem(bfd, &bkey, &b))
+			continue;
+		si = mem_site(r, m, ids, &b.key, &us, ps, fl);
+		if (si < 0)
+			goto out;
+		m->sites[si].out_blocks++;
+		m->sites[si].out_bytes += b.size;
+		m->blocks_outstanding++;
+		m->bytes_outstanding += b.size;
+		age = (now_ns - (double)b.ts) / 1e9;
+		if (age >= m->min_age) {
+			m->sites[si].leak_blocks++;
+			m->sites[si].leak_bytes += b.size;
+			if (age > m->sites[si].oldest_s)
+				m->sites[si].oldest_s = age;
+		}
+	}
+	/* folded and SVG: allocation sites weighted by bytes (or allocations) */
+	for (i = 0; i < m->nsites; i++) {
+		uint64_t w = r->o->count ? m->sites[i].allocs : m->sites[i].bytes;
+
+		if (!w)
+			continue;
+		proc_comm(m->sites[i].tgid, comm, sizeof(comm));
+		err = profile__add(m->prof, m->sites[i].tgid, 0, comm, m->sites[i].frames, m->sites[i].nframes, w);
+		if (err)
+			goto out;
+	}
+	err = profile__finish(m->prof);
+out:
+	free(fl);
+	free(ps);
+	strmap__free(ids);
+	return err;
+}
+
+
+/* the steps collect_cpu.c calls: collect.h */
+
+int mem_configure(struct cpu_run *r, int pid)
+{
+	if (r->mem) {
+		r->mr = calloc(1, sizeof(*r->mr));
+		if (!r->mr)
+			return -ENOMEM;
+		r->mr->rss_kib = r->mr->hwm_kib = -1;
+		r->mr->stats_fd = -1;
+		r->skel->rodata->targ_mem_tgid = pid;
+	}
+	mem_programs(r);
+	return 0;
+}
+
+void mem_start(struct cpu_run *r, int pid)
+{
+	struct mem_run *mr = r->mr;
+
+	mem_calibrate(r);
+	mem_scan(r, pid);
+	if (!mr->nprobes)
+		pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", pid);
+	if (!r->o->exact && !mr->multi)
+		pr_warn("this kernel has no uprobe.multi links (6.6): the probes go off one by one, a grace period each, so the budget allows few windows and the estimates are rough; --exact counts exactly\n");
+	if (!r->o->exact) {
+		/* what the probes' programs cost, for the budget */
+		mr->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		mr->budget.cpu0 = mr->budget.cpu_mark = target_cpu(r, pid);
+		mr->budget.min_on = MEM_MIN_ON;
+	}
+	mem_probes_on(r);
+}
+
+int mem_nprobes(const struct cpu_run *r)
+{
+	return r->mr ? (int)r->mr->nprobes : 0;
+}
+
+int mem_poll_timeout(struct cpu_run *r, int timeout)
+{
+	if (r->o->exact)
+		return timeout;
+	return r->mr->probes_on ? 1 : 10;
+}
+
+void mem_tick(struct cpu_run *r, int pid)
+{
+	mem_poll_rss(r, pid);
+	mem_budget(r, pid);
+}
+
+void mem_stop(struct cpu_run *r)
+{
+	if (!r->mr)
+		return;
+	if (!r->o->exact)
+		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
+	mem_probes_off(r);
+	mem_detach_wait(r);
+}
+
+int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
+{
+	return build_mem_report(r, l, m, duration);
+}
+
+void mem_free(struct cpu_run *r)
+{
+	struct mem_run *mr = r->mr;
+
+	if (!mr)
+		return;
+	mem_probes_off(r);
+	mem_detach_wait(r);
+	free(mr->probes);
+	free(mr->files);
+	free(mr->scanned);
+	if (mr->stats_fd >= 0)
+		close(mr->stats_fd);
+	free(mr);
+	r->mr = NULL;
+}
