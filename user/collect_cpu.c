@@ -906,6 +906,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			goto cleanup;
 		}
 	}
+	/* named now: a target may be gone by the end */
+	describe_target(o, l, &p->meta);
 	if (r.mem)
 		pr_info("tracing the allocations of pid %d (%d allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
 			mem_pid(&r, l), mem_nprobes(&r), o->exact ? "every call" : "within the overhead budget",
@@ -947,7 +949,6 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	ring_buffer__consume(r.rb);
 	run_queue(&r);
 	py_reader_stop(&r);
-	describe_target(o, l, &p->meta);
 	p->meta.event = o->event.name;
 	p->meta.event2 = o->nevents == 2 ? o->event2.name : NULL;
 	p->meta.weighted = !o->event.timer;
