@@ -35,7 +35,7 @@ HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
-	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work
+	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own
 
 ifeq ($(V),1)
 	Q =
@@ -58,7 +58,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
-		gdb rustc linux-perf valgrind \
+		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 

@@ -891,7 +891,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 	/* Start sampling, or tracing allocations */
 	if (r.mem) {
-		mem_start(&r, mem_pid(&r, l));
+		mem_start(&r, mem_pid(&r, l), l->pid ? o->cmd : NULL);
 	} else if (open_events(&r)) {
 		goto cleanup;
 	}

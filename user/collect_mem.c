@@ -7,13 +7,14 @@
  * programs are in cpu.bpf.c's skeleton (mem.bpf.h); collect_cpu.c runs the
  * loop and calls the steps in collect.h.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,14 +66,12 @@ struct mem_run {
 	bool cpu_clock_ok;
 	int stats_fd;			/* BPF run-time statistics on while >= 0 */
 	long rss_kib, hwm_kib;
+	double rss_polled;		/* when */
+	struct { dev_t dev; ino_t ino; } seen[256];	/* files whose allocators were looked at */
+	size_t nseen;
 };
 
-/*
- * ebprof mem: uprobes on the allocator functions the target maps (libc's,
- * an allocator preloaded or linked in, CPython's object allocator), on for
- * a share of each half second that keeps the slowdown under --overhead,
- * or all the time with --exact.
- */
+/* an allocator function found in a file the target maps */
 struct mem_probe {
 	char path[300];
 	const char *func;
@@ -580,11 +579,90 @@ static void mem_detach_wait(struct cpu_run *r)
 }
 
 /* the allocators in files *tgid* maps that were not looked at yet */
+/* has the file at *path* had its allocators looked at (under another path, maybe)? *add*: it has now */
+static bool file_seen(struct mem_run *mr, const char *path, bool add)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(path, &st))
+		return false;
+	for (i = 0; i < mr->nseen; i++)
+		if (mr->seen[i].dev == st.st_dev && mr->seen[i].ino == st.st_ino)
+			return true;
+	if (add && mr->nseen < sizeof(mr->seen) / sizeof(mr->seen[0])) {
+		mr->seen[mr->nseen].dev = st.st_dev;
+		mr->seen[mr->nseen].ino = st.st_ino;
+		mr->nseen++;
+	}
+	return false;
+}
+
+/* the allocators *d* defines, probed through *path* (attached now if the probes are on) */
+static void scan_file(struct cpu_run *r, struct dso *d, const char *path, int tgid)
+{
+	struct mem_run *mr = r->mr;
+	struct mem_file *f;
+	size_t a;
+
+	if (file_seen(mr, path, true))
+		return;
+	if (mr->nfiles == mr->files_cap) {
+		size_t cap = mr->files_cap ? 2 * mr->files_cap : 8;
+		struct mem_file *nf = realloc(mr->files, cap * sizeof(*nf));
+
+		if (!nf)
+			return;
+		mr->files = nf;
+		mr->files_cap = cap;
+	}
+	f = &mr->files[mr->nfiles];
+	f->first = mr->nprobes;
+	f->n = 0;
+	f->entry_fd = f->ret_fd = -1;
+	for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
+		uint64_t v, size = 0;
+		struct mem_probe *p;
+
+		if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
+			continue;
+		if (mr->nprobes == mr->probes_cap) {
+			size_t cap = mr->probes_cap ? 2 * mr->probes_cap : 32;
+			struct mem_probe *np = realloc(mr->probes, cap * sizeof(*np));
+
+			if (!np)
+				return;
+			mr->probes = np;
+			mr->probes_cap = cap;
+		}
+		p = &mr->probes[mr->nprobes++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		p->func = allocators[a].name;
+		if (!dso__vaddr_to_offset(d, v, &p->offset))
+			p->offset = 0;
+		p->prog = mem_prog(r, allocators[a].kind);
+		p->kind = allocators[a].kind;
+		p->ret = allocators[a].kind != 0;
+		f->n++;
+		pr_debug("allocator %s in %s\n", p->func, p->path);
+		if (mr->probes_on && !mr->multi)
+			probe_attach(r, p, tgid);
+	}
+	if (!f->n)
+		return;
+	mr->nfiles++;
+	if (mr->probes_on && mr->multi)
+		file_attach(r, f, tgid);
+}
+
+/* the allocators in files *tgid* maps that were not looked at yet */
 void mem_scan(struct cpu_run *r, int tgid)
 {
+	struct mem_run *mr = r->mr;
 	const struct sym_mapping *maps;
-	struct mem_file *f;
-	size_t n, i, k, a;
+	char path[300];
+	size_t n, i, k;
 
 	if ((unsigned int)tgid != r->skel->rodata->targ_mem_tgid)
 		return;
@@ -594,67 +672,93 @@ void mem_scan(struct cpu_run *r, int tgid)
 
 		if (!d || !strncmp(dso__name(d), "ld-linux", 8))
 			continue;
-		for (k = 0; k < r->mr->nscanned && r->mr->scanned[k] != d; k++)
+		for (k = 0; k < mr->nscanned && mr->scanned[k] != d; k++)
 			;
-		if (k < r->mr->nscanned)
+		if (k < mr->nscanned)
 			continue;
-		if (r->mr->nscanned == r->mr->scanned_cap) {
-			size_t cap = r->mr->scanned_cap ? 2 * r->mr->scanned_cap : 32;
-			struct dso **nd = realloc(r->mr->scanned, cap * sizeof(*nd));
+		if (mr->nscanned == mr->scanned_cap) {
+			size_t cap = mr->scanned_cap ? 2 * mr->scanned_cap : 32;
+			struct dso **nd = realloc(mr->scanned, cap * sizeof(*nd));
 
 			if (!nd)
 				return;
-			r->mr->scanned = nd;
-			r->mr->scanned_cap = cap;
+			mr->scanned = nd;
+			mr->scanned_cap = cap;
 		}
-		r->mr->scanned[r->mr->nscanned++] = d;
-		if (r->mr->nfiles == r->mr->files_cap) {
-			size_t cap = r->mr->files_cap ? 2 * r->mr->files_cap : 8;
-			struct mem_file *nf = realloc(r->mr->files, cap * sizeof(*nf));
+		mr->scanned[mr->nscanned++] = d;
+		snprintf(path, sizeof(path), "/proc/%d/root%s", tgid, dso__path(d));
+		scan_file(r, d, path, tgid);
+	}
+}
 
-			if (!nf)
-				return;
-			r->mr->files = nf;
-			r->mr->files_cap = cap;
-		}
-		f = &r->mr->files[r->mr->nfiles];
-		f->first = r->mr->nprobes;
-		f->n = 0;
-		f->entry_fd = f->ret_fd = -1;
-		for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
-			uint64_t v, size = 0;
-			struct mem_probe *p;
+static void prescan_file(struct cpu_run *r, const char *path, int pid)
+{
+	char real[PATH_MAX];
+	struct dso *d;
+	int fd;
 
-			if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
-				continue;
-			if (r->mr->nprobes == r->mr->probes_cap) {
-				size_t cap = r->mr->probes_cap ? 2 * r->mr->probes_cap : 32;
-				struct mem_probe *np = realloc(r->mr->probes, cap * sizeof(*np));
+	if (!realpath(path, real))
+		return;
+	fd = open(real, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = dso__new_fd(fd, real, "");
+	if (!d) {
+		close(fd);
+		return;
+	}
+	if (!dso__load(d))
+		scan_file(r, d, real, pid);
+	dso__free(d);
+}
 
-				if (!np)
-					return;
-				r->mr->probes = np;
-				r->mr->probes_cap = cap;
+/*
+ * A command's allocators before it runs: those of its executable and of
+ * what LD_PRELOAD names, looked up the way exec and ld.so will; probed by
+ * path, their breakpoints go in as the files are mapped, so the first
+ * calls are seen (its other libraries are probed once mapped).
+ */
+static void prescan(struct cpu_run *r, char **cmd, int pid)
+{
+	char path[PATH_MAX], list[4096], *save = NULL, *tok;
+	const char *pre = getenv("LD_PRELOAD");
+
+	if (!cmd || !cmd[0])
+		return;
+	if (strchr(cmd[0], '/')) {
+		snprintf(path, sizeof(path), "%s", cmd[0]);
+		prescan_file(r, path, pid);
+	} else {
+		const char *dirs = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+
+		snprintf(list, sizeof(list), "%s", dirs);
+		for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			snprintf(path, sizeof(path), "%s/%s", tok, cmd[0]);
+			if (!access(path, X_OK)) {
+				prescan_file(r, path, pid);
+				break;
 			}
-			p = &r->mr->probes[r->mr->nprobes++];
-			memset(p, 0, sizeof(*p));
-			snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", tgid, dso__path(d));
-			p->func = allocators[a].name;
-			if (!dso__vaddr_to_offset(d, v, &p->offset))
-				p->offset = 0;
-			p->prog = mem_prog(r, allocators[a].kind);
-			p->kind = allocators[a].kind;
-			p->ret = allocators[a].kind != 0;
-			f->n++;
-			pr_debug("allocator %s in %s\n", p->func, p->path);
-			if (r->mr->probes_on && !r->mr->multi)
-				probe_attach(r, p, tgid);
 		}
-		if (!f->n)
+	}
+	if (!pre)
+		return;
+	snprintf(list, sizeof(list), "%s", pre);
+	save = NULL;
+	for (tok = strtok_r(list, ": ", &save); tok; tok = strtok_r(NULL, ": ", &save)) {
+		if (strchr(tok, '/')) {
+			prescan_file(r, tok, pid);
 			continue;
-		r->mr->nfiles++;
-		if (r->mr->probes_on && r->mr->multi)
-			file_attach(r, f, tgid);
+		}
+		/* a bare name: ld.so's search; the multiarch directories cover Debian */
+		static const char *const libdirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+						       "/lib64", "/usr/lib64", "/lib", "/usr/lib" };
+		for (size_t i = 0; i < sizeof(libdirs) / sizeof(libdirs[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", libdirs[i], tok);
+			if (!access(path, R_OK)) {
+				prescan_file(r, path, pid);
+				break;
+			}
+		}
 	}
 }
 
@@ -744,10 +848,11 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
 
 /*
  * A window stays on at least long enough that its probes cost the target
- * ~1 ms (given the last window's cost per second on), 1-20 ms: in an
- * allocation storm each window sees one moment of the target, so many
- * short ones are better; elsewhere longer ones disturb it less (each
- * attach and close of the probes flushes its TLB and rewrites code pages).
+ * ~1 ms in a storm, ~3 ms elsewhere (given the last window's cost per
+ * second on), 1-20 ms: in an allocation storm each window sees one moment
+ * of the target, so many short ones are better; elsewhere longer ones
+ * disturb it less (each attach and close of the probes flushes its TLB and
+ * rewrites code pages, a cost the books do not see).
  */
 #define MEM_WINDOW_COST 0.001
 #define MEM_AIM 0.9
@@ -783,7 +888,8 @@ static void mem_budget(struct cpu_run *r, int pid)
 		b->offs++;
 	} else if (!r->mr->probes_on && spent <= allowed && !__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE)) {
 		double rate = b->last_on_cpu > 0 ? b->last_cost / b->last_on_cpu : 1;	/* cost a second on */
-		double len = rate > 0 ? MEM_WINDOW_COST / rate : MEM_MAX_MIN_ON;
+		/* a storm (cost > 2x work): many short windows; else fewer, longer ones */
+		double len = rate > 0 ? (rate > 2.0 / 3 ? MEM_WINDOW_COST : 3 * MEM_WINDOW_COST) / rate : MEM_MAX_MIN_ON;
 
 		len = len < MEM_MIN_ON ? MEM_MIN_ON : len > MEM_MAX_MIN_ON ? MEM_MAX_MIN_ON : len;
 		/* windows of random length, so that they do not beat with a period of the target's */
@@ -916,7 +1022,7 @@ static void mem_estimate(struct cpu_run *r, struct mem_report *m)
 			     b->cost);
 }
 
-static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
+int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
 {
 	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
 	int bfd = bpf_map__fd(r->skel->maps.mem_blocks);
@@ -947,7 +1053,6 @@ static int build_mem_report(struct cpu_run *r, struct launch *l, struct mem_repo
 	scale = m->scale;
 	m->leaks = r->o->leaks;
 	m->min_age = r->o->min_age;
-	m->probe_pair_us = 1e6 * (r->mr->entry_cost + r->mr->ret_cost);
 	m->nprobes = r->mr->nprobes;
 	m->rss_now_kib = r->mr->rss_kib;
 	m->rss_peak_kib = r->mr->hwm_kib;
@@ -1061,11 +1166,12 @@ int mem_configure(struct cpu_run *r, int pid)
 	return 0;
 }
 
-void mem_start(struct cpu_run *r, int pid)
+void mem_start(struct cpu_run *r, int pid, char **cmd)
 {
 	struct mem_run *mr = r->mr;
 
 	mem_calibrate(r);
+	prescan(r, cmd, pid);
 	mem_scan(r, pid);
 	if (!mr->nprobes)
 		pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", pid);
@@ -1094,7 +1200,13 @@ int mem_poll_timeout(struct cpu_run *r, int timeout)
 
 void mem_tick(struct cpu_run *r, int pid)
 {
-	mem_poll_rss(r, pid);
+	double now = now_sec();
+
+	/* VmHWM keeps the peak: ten looks a second are enough */
+	if (now - r->mr->rss_polled >= 0.1) {
+		mem_poll_rss(r, pid);
+		r->mr->rss_polled = now;
+	}
 	mem_budget(r, pid);
 }
 
@@ -1102,15 +1214,11 @@ void mem_stop(struct cpu_run *r)
 {
 	if (!r->mr)
 		return;
+	mem_poll_rss(r, r->skel->rodata->targ_mem_tgid);
 	if (!r->o->exact)
 		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
 	mem_probes_off(r);
 	mem_detach_wait(r);
-}
-
-int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
-{
-	return build_mem_report(r, l, m, duration);
 }
 
 void mem_free(struct cpu_run *r)

@@ -41,7 +41,6 @@ struct mem_report {
 	long rss_now_kib, rss_peak_kib;	/* -1: unknown */
 	bool leaks;
 	double min_age;
-	double probe_pair_us;	/* measured cost of one allocator call's probes */
 	double cost_s, work_s;	/* budgeted mode: what the probes cost the target, its own work */
 	double probe_x;		/* the probes' cost over the target's work while they were on; -1: no work */
 	double uncertainty;	/* of the estimates, relative */

@@ -51,6 +51,38 @@ assert min(s["oldest_s"] for s in f) >= 0.9
 assert p["totals"]["bytes_outstanding"] >= 100000 and all(s["bytes_outstanding"] >= 0 for s in p["stacks"])
 PY
 
+# an allocator linked into the executable (tools/alloc_own.c defines malloc,
+# free, ...): found there, probed before the command runs, counted exactly
+$EBPROF mem --exact -f json -o "$TMP/own.json" -- "$T/alloc_own" 100 1000 1000 >/dev/null 2>&1 || fail "alloc_own"
+# ... and jemalloc, tcmalloc, mimalloc preloaded: the program's own calls, exactly
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
+	if ! ls /usr/lib/x86_64-linux-gnu/$lib >/dev/null 2>&1; then
+		info "$lib absent (make deps installs it): skipped"
+		continue
+	fi
+	LD_PRELOAD=$lib $EBPROF mem --exact -f json -o "$TMP/pre-$lib.json" -- "$T/alloc_work" basic 100 1000 >/dev/null 2>&1 ||
+		fail "LD_PRELOAD=$lib"
+done
+python3 - "$TMP" <<'PY' || exit 1
+import glob, json, os, sys
+def by_caller(path):
+    by = {}
+    for s in json.load(open(path))["stacks"]:
+        if s["frames"]:
+            a = by.setdefault(s["frames"][-1]["function"], [0, 0, 0])
+            a[0] += s["allocs"]; a[1] += s["bytes_allocated"]; a[2] += s["frees"]
+    return by
+b = by_caller(sys.argv[1] + "/own.json")
+print("  allocator in the executable: f %s, g %s" % (b.get("f"), b.get("g")))
+assert b.get("f") == [100, 100000, 0] and b.get("g") == [1000, 48000, 1000]
+for path in sorted(glob.glob(sys.argv[1] + "/pre-*.json")):
+    b = by_caller(path)
+    lib = os.path.basename(path)[4:-5]
+    print("  %s preloaded: g %s, h %s, leak_f %s" % (lib, b.get("g"), b.get("h"), b.get("leak_f")))
+    assert b.get("g") == [3000, 192000, 3000] and b.get("h") == [1000, 64000, 1000], lib
+    assert b.get("leak_f") == [101, 100800, 0], lib
+PY
+
 # pages faulted in: 300 MiB in g, 100 MiB in h; peak RSS against getrusage
 $EBPROF mem --exact -f json -o "$TMP/touch.json" -- "$T/alloc_work" touch 300 100 >/dev/null 2>&1 || fail "touch"
 "$T/rusage_of" "$T/alloc_work" touch 300 100 2>"$TMP/ru" >/dev/null

@@ -96,7 +96,7 @@ info "--fp: $s % of samples show the Python stack <module> > main > run_split > 
 at_least "$s" 95 || fail "--fp lost the Python stacks"
 
 # --no-lineno: one frame per function
-$EBPROF --no-lineno -F 499 -o "$TMP/nl.folded" -- "$B" tools/py_work.py split 2 >/dev/null 2>&1 || fail "--no-lineno failed"
+$EBPROF --no-lineno -F 499 -o "$TMP/nl.folded" -- "$B" tools/py_work.py split 4 >/dev/null 2>&1 || fail "--no-lineno failed"
 grep -q 'py_work.py:[0-9]' "$TMP/nl.folded" && fail "--no-lineno still shows line numbers"
 h=$(share "$TMP/nl.folded" ';run_split \(py_work.py\);hot \(py_work.py\);work \(py_work.py\)')
 c=$(share "$TMP/nl.folded" ';run_split \(py_work.py\);cold \(py_work.py\);work \(py_work.py\)')
