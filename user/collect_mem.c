@@ -855,7 +855,7 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
  * rewrites code pages, a cost the books do not see).
  */
 #define MEM_WINDOW_COST 0.001
-#define MEM_AIM 0.9
+#define MEM_AIM 0.75
 #define MEM_MIN_ON 0.001
 #define MEM_MAX_MIN_ON 0.020
 #define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
@@ -876,7 +876,7 @@ static void mem_budget(struct cpu_run *r, int pid)
 	mem_books(r, pid, false);
 	now = now_sec();
 	work = b->cpu_mark - b->cpu0 - b->cost;
-	/* 10 % under: what is not counted (TLB flushes and code pages copied at each switch, colder caches) */
+	/* 25 % under: what is not counted (TLB flushes and code pages copied at each switch, colder caches, ebprof itself) */
 	allowed = MEM_AIM * r->o->overhead / 100.0 * work;
 	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
 	if (allowed - (b->cost + b->forgone) > cap)
