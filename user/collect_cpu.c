@@ -23,6 +23,7 @@
 #include "mem.h"
 #include "python.h"
 #include "unwind.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 
@@ -142,16 +143,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	if (r->nqueue == r->queue_cap) {
-		size_t cap = r->queue_cap ? 2 * r->queue_cap : 64;
-		struct ebprof_event *q = realloc(r->queue, cap * sizeof(*q));
-
-		if (!q) {
-			process_event(r, e);
-			return 0;
-		}
-		r->queue = q;
-		r->queue_cap = cap;
+	if (GROW(r->queue, r->nqueue, r->queue_cap, 64)) {
+		process_event(r, e);
+		return 0;
 	}
 	r->queue[r->nqueue++] = *e;
 	return 0;

@@ -26,6 +26,7 @@
 #include "session.h"
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/strmap.h"
 
@@ -607,15 +608,8 @@ static void scan_file(struct cpu_run *r, struct dso *d, const char *path, int tg
 
 	if (file_seen(mr, path, true))
 		return;
-	if (mr->nfiles == mr->files_cap) {
-		size_t cap = mr->files_cap ? 2 * mr->files_cap : 8;
-		struct mem_file *nf = realloc(mr->files, cap * sizeof(*nf));
-
-		if (!nf)
-			return;
-		mr->files = nf;
-		mr->files_cap = cap;
-	}
+	if (GROW(mr->files, mr->nfiles, mr->files_cap, 8))
+		return;
 	f = &mr->files[mr->nfiles];
 	f->first = mr->nprobes;
 	f->n = 0;
@@ -626,15 +620,8 @@ static void scan_file(struct cpu_run *r, struct dso *d, const char *path, int tg
 
 		if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
 			continue;
-		if (mr->nprobes == mr->probes_cap) {
-			size_t cap = mr->probes_cap ? 2 * mr->probes_cap : 32;
-			struct mem_probe *np = realloc(mr->probes, cap * sizeof(*np));
-
-			if (!np)
-				return;
-			mr->probes = np;
-			mr->probes_cap = cap;
-		}
+		if (GROW(mr->probes, mr->nprobes, mr->probes_cap, 32))
+			return;
 		p = &mr->probes[mr->nprobes++];
 		memset(p, 0, sizeof(*p));
 		snprintf(p->path, sizeof(p->path), "%s", path);
@@ -676,15 +663,8 @@ void mem_scan(struct cpu_run *r, int tgid)
 			;
 		if (k < mr->nscanned)
 			continue;
-		if (mr->nscanned == mr->scanned_cap) {
-			size_t cap = mr->scanned_cap ? 2 * mr->scanned_cap : 32;
-			struct dso **nd = realloc(mr->scanned, cap * sizeof(*nd));
-
-			if (!nd)
-				return;
-			mr->scanned = nd;
-			mr->scanned_cap = cap;
-		}
+		if (GROW(mr->scanned, mr->nscanned, mr->scanned_cap, 32))
+			return;
 		mr->scanned[mr->nscanned++] = d;
 		snprintf(path, sizeof(path), "/proc/%d/root%s", tgid, dso__path(d));
 		scan_file(r, d, path, tgid);

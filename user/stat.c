@@ -28,6 +28,7 @@
 #include "session.h"
 #include "stat.h"
 #include "util/json.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define MAX_FDS_PER_EVENT 4096
@@ -346,15 +347,8 @@ static int scan_threads(struct stat_run *s, int pid)
 			thread_comm(&s->threads[i]);
 			continue;
 		}
-		if (s->nthreads == s->threads_cap) {
-			size_t cap = s->threads_cap ? 2 * s->threads_cap : 16;
-			struct thread_counters *n = realloc(s->threads, cap * sizeof(*n));
-
-			if (!n)
-				break;
-			s->threads = n;
-			s->threads_cap = cap;
-		}
+		if (GROW(s->threads, s->nthreads, s->threads_cap, 16))
+			break;
 		t = &s->threads[s->nthreads++];
 		memset(t, 0, sizeof(*t));
 		t->pid = pid;
