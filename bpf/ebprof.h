@@ -235,7 +235,7 @@ enum ebprof_mem_counter {
 	EBPROF_MEM_ENTRIES,	/* allocator entries recorded */
 	EBPROF_MEM_NESTED,	/* entries inside another allocator call */
 	EBPROF_MEM_RET_OTHER,	/* returns not of the call recorded */
-	/* traps, for what the probes cost: all of them, and those while not counting */
+	/* traps, for what the probes cost: all of them, and those while not counting (in this order) */
 	EBPROF_MEM_HITS_ENTRY,
 	EBPROF_MEM_HITS_RET,
 	EBPROF_MEM_HITS_FREE,

@@ -78,6 +78,19 @@ static __always_inline void mem_count(__u32 idx, __u64 n)
 		*v += n;
 }
 
+/*
+ * A trap of the target's (EBPROF_MEM_HITS_*), counted for what the probes
+ * cost; false when calls are not being counted (the probes going on or off)
+ */
+static __always_inline bool mem_trap(__u32 hits)
+{
+	mem_count(hits, 1);
+	if (mem_on)
+		return true;
+	mem_count(hits - EBPROF_MEM_HITS_ENTRY + EBPROF_MEM_OFF_ENTRY, 1);
+	return false;
+}
+
 static __always_inline bool mem_target(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == targ_mem_tgid;
@@ -107,13 +120,8 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct mem_inflight *cur, in = {};
 
-	if (tgid != targ_mem_tgid)
+	if (tgid != targ_mem_tgid || !mem_trap(EBPROF_MEM_HITS_ENTRY))
 		return 0;
-	mem_count(EBPROF_MEM_HITS_ENTRY, 1);
-	if (!mem_on) {
-		mem_count(EBPROF_MEM_OFF_ENTRY, 1);
-		return 0;
-	}
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
 	/* deeper on the stack than a call in flight: an allocator inside an allocator */
 	if (cur && sp < cur->sp) {
@@ -179,13 +187,8 @@ static __always_inline int mem_exit(struct pt_regs *ctx)
 	struct mem_stats *st, zero = {};
 	__u64 s;
 
-	if (tgid != targ_mem_tgid)
+	if (tgid != targ_mem_tgid || !mem_trap(EBPROF_MEM_HITS_RET))
 		return 0;
-	mem_count(EBPROF_MEM_HITS_RET, 1);
-	if (!mem_on) {
-		mem_count(EBPROF_MEM_OFF_RET, 1);
-		return 0;
-	}
 	in = bpf_map_lookup_elem(&mem_inflight, &tid);
 	/* after ret, sp is 8 above where the outermost call started */
 	if (!in || sp != in->sp + 8) {
@@ -255,13 +258,8 @@ static __always_inline int mem_free_call(struct pt_regs *ctx)
 	struct mem_inflight *cur;
 	__u32 tid;
 
-	if (!mem_target())
+	if (!mem_target() || !mem_trap(EBPROF_MEM_HITS_FREE))
 		return 0;
-	mem_count(EBPROF_MEM_HITS_FREE, 1);
-	if (!mem_on) {
-		mem_count(EBPROF_MEM_OFF_FREE, 1);
-		return 0;
-	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	/* free inside an allocator (realloc's, PyObject_Free's): the outer call's */
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);

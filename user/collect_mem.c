@@ -40,8 +40,7 @@
 struct mem_budget {
 	double cpu0, cpu_mark;		/* the target's CPU time at the start, at the last look */
 	double on_cpu, off_cpu;		/* its CPU time while the probes were on, off */
-	double cost;			/* what the probes cost it */
-	double cost_on, cost_off;	/* ... while counted, and while going off */
+	double cost_on, cost_off;	/* what the probes cost it while counted, and while going off */
 	double forgone;			/* budget not used in time (MEM_HORIZON) */
 	uint64_t hits_mark[3], off_mark[3], bpf_ns_mark;	/* entries, returns, frees */
 	int windows, offs;		/* times the probes went on, and off for the budget */
@@ -70,6 +69,8 @@ struct mem_run {
 	double rss_polled;		/* when */
 	struct { dev_t dev; ino_t ino; } seen[256];	/* files whose allocators were looked at */
 	size_t nseen;
+	__u32 *batch_keys;		/* mem_counters_all()'s buffers */
+	__u64 *batch_vals;
 };
 
 /* an allocator function found in a file the target maps */
@@ -200,7 +201,7 @@ static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
 	uint64_t offs[64], cookies[64], roffs[64];
 	uint32_t n = 0, nr = 0;
 	size_t order[64], i, k, m = 0;
-	int fd, rank;
+	int fd;
 
 	if (f->entry_fd >= 0 || !f->n)
 		return 0;
@@ -208,10 +209,13 @@ static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
 	 * The coldest first: closing, the first uprobe's breakpoint stays
 	 * for a grace period after its program is gone (uncounted traps)
 	 */
-	for (rank = 99; rank >= 0; rank--)
-		for (i = 0; i < f->n && m < 64; i++)
-			if (busyness(r->mr->probes[f->first + i].func) == rank)
-				order[m++] = i;
+	for (i = 0; i < f->n && m < 64; i++) {
+		int b = busyness(r->mr->probes[f->first + i].func);
+
+		for (k = m++; k > 0 && busyness(r->mr->probes[f->first + order[k - 1]].func) < b; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
 	for (k = 0; k < m && n < 64; k++) {
 		const struct mem_probe *p = &r->mr->probes[f->first + order[k]];
 
@@ -303,19 +307,23 @@ static double target_cpu(struct cpu_run *r, int pid)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* bring the books up to now: the probes' cost, the target's CPU time on and off */
 /* the counters' sums, all in one call when the kernel can (5.6: batches) */
 static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
 {
 	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->skel->maps.mem_counters);
-	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = calloc(n, sizeof(*keys));
-	__u64 *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = r->mr->batch_keys;
+	__u64 *vals = r->mr->batch_vals;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	bool ok = false;
 	static bool said;
 	__u32 i;
 	int c;
 
+	/* read every 1 ms while the probes are on: the buffers stay */
+	if (!keys)
+		keys = r->mr->batch_keys = calloc(n, sizeof(*keys));
+	if (!vals)
+		vals = r->mr->batch_vals = calloc((size_t)n * ncpu, sizeof(*vals));
 	if (keys && vals) {
 		int err = bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, &opts);
 
@@ -335,8 +343,6 @@ static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
 		for (i = 0; i < EBPROF_MEM_COUNTERS; i++)
 			sum[i] = mem_counter(r, i);
 	}
-	free(keys);
-	free(vals);
 }
 
 /*
@@ -368,7 +374,6 @@ static void mem_books(struct cpu_run *r, int pid, bool full)
 		b->cost_on += (ns - b->bpf_ns_mark) / 1e9;
 		b->bpf_ns_mark = ns;
 	}
-	b->cost = b->cost_on + b->cost_off;
 	if (r->mr->probes_on)
 		b->on_cpu += cpu - b->cpu_mark;
 	else
@@ -849,21 +854,22 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
 static void mem_budget(struct cpu_run *r, int pid)
 {
 	struct mem_budget *b = &r->mr->budget;
-	double work, allowed, spent, now, cap = r->o->overhead / 100.0 * MEM_HORIZON;
+	double work, allowed, spent, now, cost, cap = r->o->overhead / 100.0 * MEM_HORIZON;
 
 	if (r->o->exact)
 		return;
 	mem_books(r, pid, false);
 	now = now_sec();
-	work = b->cpu_mark - b->cpu0 - b->cost;
+	cost = b->cost_on + b->cost_off;
+	work = b->cpu_mark - b->cpu0 - cost;
 	/* 25 % under: what is not counted (TLB flushes and code pages copied at each switch, colder caches, ebprof itself) */
 	allowed = MEM_AIM * r->o->overhead / 100.0 * work;
 	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
-	if (allowed - (b->cost + b->forgone) > cap)
-		b->forgone = allowed - cap - b->cost;
-	spent = b->cost + b->forgone;
+	if (allowed - (cost + b->forgone) > cap)
+		b->forgone = allowed - cap - cost;
+	spent = cost + b->forgone;
 	if (r->mr->probes_on && now - r->mr->on_since >= b->min_on && spent > allowed) {
-		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, b->cost, work);
+		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, cost, work);
 		mem_probes_off(r);
 		b->offs++;
 	} else if (!r->mr->probes_on && spent <= allowed && !__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE)) {
@@ -999,7 +1005,7 @@ static void mem_estimate(struct cpu_run *r, struct mem_report *m)
 	const struct mem_budget *b = &r->mr->budget;
 
 	mem_report__estimate(m, r->o->exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
-			     b->cost);
+			     b->cost_on + b->cost_off);
 }
 
 int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
@@ -1013,7 +1019,7 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 	struct timespec now_ts;
 	struct ustack us;
 	double scale, now_ns;
-	uint64_t bkey, bnext, *bprev;
+	uint64_t bkey, bnext, *bprev, c[EBPROF_MEM_COUNTERS];
 	size_t i;
 	int err = -ENOMEM, k;
 	char comm[32];
@@ -1022,14 +1028,15 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 		goto out;
 	m->duration = duration;
 	mem_estimate(r, m);
+	mem_counters_all(r, c);
 	pr_debug("mem: probes on %.3f s of %.3f s in %d windows; %lu entries, %lu nested, %lu other returns; traps while not counting: %lu entries, %lu returns, %lu frees\n",
-		 r->mr->on_total, duration, r->mr->budget.windows, (unsigned long)mem_counter(r, EBPROF_MEM_ENTRIES),
-		 (unsigned long)mem_counter(r, EBPROF_MEM_NESTED), (unsigned long)mem_counter(r, EBPROF_MEM_RET_OTHER),
-		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_ENTRY), (unsigned long)mem_counter(r, EBPROF_MEM_OFF_RET),
-		 (unsigned long)mem_counter(r, EBPROF_MEM_OFF_FREE));
+		 r->mr->on_total, duration, r->mr->budget.windows, (unsigned long)c[EBPROF_MEM_ENTRIES],
+		 (unsigned long)c[EBPROF_MEM_NESTED], (unsigned long)c[EBPROF_MEM_RET_OTHER],
+		 (unsigned long)c[EBPROF_MEM_OFF_ENTRY], (unsigned long)c[EBPROF_MEM_OFF_RET],
+		 (unsigned long)c[EBPROF_MEM_OFF_FREE]);
 	pr_debug("mem: target CPU %.3f s on, %.3f s off; probes cost %.3f s on (BPF %.3f s), %.3f s off; %lu allocations seen\n",
-		 r->mr->budget.on_cpu, r->mr->budget.off_cpu, r->mr->budget.cost_on, r->mr->budget.bpf_ns_mark / 1e9, r->mr->budget.cost_off,
-		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS));
+		 r->mr->budget.on_cpu, r->mr->budget.off_cpu, r->mr->budget.cost_on, r->mr->budget.bpf_ns_mark / 1e9,
+		 r->mr->budget.cost_off, (unsigned long)c[EBPROF_MEM_ALLOCS]);
 	scale = m->scale;
 	m->leaks = r->o->leaks;
 	m->min_age = r->o->min_age;
@@ -1040,14 +1047,14 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 		m->rss_peak_kib = l->ru.ru_maxrss;
 	if (m->rss_now_kib > m->rss_peak_kib)
 		m->rss_peak_kib = m->rss_now_kib;
-	m->lost_blocks = mem_counter(r, EBPROF_MEM_LOST_BLOCKS);
-	m->lost_stacks = mem_counter(r, EBPROF_MEM_LOST_STACKS);
-	m->allocs = mem_counter(r, EBPROF_MEM_ALLOCS) * scale;
-	m->frees = mem_counter(r, EBPROF_MEM_FREES) * scale;
-	m->bytes = mem_counter(r, EBPROF_MEM_BYTES) * scale;
-	m->faults = mem_counter(r, EBPROF_MEM_FAULTS);
+	m->lost_blocks = c[EBPROF_MEM_LOST_BLOCKS];
+	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
+	m->allocs = c[EBPROF_MEM_ALLOCS] * scale;
+	m->frees = c[EBPROF_MEM_FREES] * scale;
+	m->bytes = c[EBPROF_MEM_BYTES] * scale;
+	m->faults = c[EBPROF_MEM_FAULTS];
 	for (k = 0; k < 64; k++)
-		m->hist[k] = mem_counter(r, EBPROF_MEM_HIST + k) * scale;
+		m->hist[k] = c[EBPROF_MEM_HIST + k] * scale;
 
 	prev = NULL;
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
@@ -1212,6 +1219,8 @@ void mem_free(struct cpu_run *r)
 	free(mr->probes);
 	free(mr->files);
 	free(mr->scanned);
+	free(mr->batch_keys);
+	free(mr->batch_vals);
 	if (mr->stats_fd >= 0)
 		close(mr->stats_fd);
 	free(mr);
