@@ -56,6 +56,18 @@ check(b.children.text.textContent === 'burn_b', 'label after zoom: ' + b.childre
 check(byId.unzoom.style.opacity === 1, 'Reset Zoom shown');
 api.unzoom();
 check(a.style.display === '' && width(a) > width(b), 'unzoom restores');
+// every frame, zoomed: one dimmed full-width ancestor per level above it, and
+// every frame drawn inside it fits the width (data-x/-w are rounded to 1e-8)
+frames.forEach((g) => {
+	const d = +g.getAttribute('data-d');
+	g.onclick();
+	const dimmed = frames.filter((f) => f.style.display === '' && f.style.opacity === 0.5);
+	check(dimmed.length === d && dimmed.every((f) => Math.abs(width(f) - 1180) < 1),
+		'zoom on ' + g.getAttribute('data-n') + ' at depth ' + d + ': ' + dimmed.length + ' ancestors dimmed');
+	check(Math.abs(width(g) - 1180) < 1, 'zoomed ' + g.getAttribute('data-n') + ' width ' + width(g));
+	check(frames.every((f) => f.style.display === 'none' || width(f) <= 1180.5), 'a frame wider than the zoomed one');
+	api.unzoom();
+});
 // search: the share of samples under matching frames, without double counting
 answer = 'burn_a';
 api.search();

@@ -168,6 +168,11 @@ static void emit(struct emit_ctx *c, uint32_t id, uint64_t start, int depth)
 	}
 }
 
+/*
+ * zoom() tells a frame's descendants and ancestors by their data-x/data-w,
+ * printed to 8 decimals: a child's end can differ from its parent's by 2e-8,
+ * so it compares within 1e-7 (the narrowest frame drawn is 0.1 px, 8e-5).
+ */
 static const char script[] =
 "<script type=\"text/ecmascript\"><![CDATA[\n"
 "var W=" "1200" ",PAD=10,frames=[],details,matched,unzoomb;\n"
@@ -181,8 +186,8 @@ static const char script[] =
 " var m=Math.floor((w-6)/7);t.textContent=m<3?'':(n.length<=m?n:n.substr(0,m-2)+'..');}\n"
 "function zoom(z){var zx=+z.getAttribute('data-x'),zw=+z.getAttribute('data-w'),zd=+z.getAttribute('data-d'),S=W-2*PAD;\n"
 " frames.forEach(function(g){var x=+g.getAttribute('data-x'),w=+g.getAttribute('data-w'),d=+g.getAttribute('data-d');\n"
-"  if(d>=zd&&x>=zx-1e-9&&x+w<=zx+zw+1e-9){g.style.display='';g.style.opacity=1;place(g,PAD+(x-zx)/zw*S,w/zw*S);}\n"
-"  else if(d<zd&&x<=zx+1e-9&&x+w>=zx+zw-1e-9){g.style.display='';g.style.opacity=0.5;place(g,PAD,S);}\n"
+"  if(d>=zd&&x>=zx-1e-7&&x+w<=zx+zw+1e-7){g.style.display='';g.style.opacity=1;place(g,PAD+(x-zx)/zw*S,w/zw*S);}\n"
+"  else if(d<zd&&x<=zx+1e-7&&x+w>=zx+zw-1e-7){g.style.display='';g.style.opacity=0.5;place(g,PAD,S);}\n"
 "  else g.style.display='none';});unzoomb.style.opacity=1;}\n"
 "function unzoom(){var S=W-2*PAD;frames.forEach(function(g){g.style.display='';g.style.opacity=1;\n"
 " place(g,PAD+(+g.getAttribute('data-x'))*S,(+g.getAttribute('data-w'))*S);});unzoomb.style.opacity=0;}\n"
