@@ -101,7 +101,7 @@ PY
 grep -q "counts are FLOORS" <("$EBPROF" mem -- "$A" loop 1 2>/dev/null) || fail "the table does not say the counts are floors"
 
 # calls that fit the budget are counted exactly
-$EBPROF mem --overhead 10 -f json -o "$TMP/fit.json" -- "$A" paced 1 500000 >/dev/null 2>&1 || fail "fit"
+$EBPROF mem --overhead 10 -f json -o "$TMP/fit.json" -- "$A" paced 1 800000 >/dev/null 2>&1 || fail "fit"
 python3 - "$TMP/fit.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]
