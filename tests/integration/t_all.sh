@@ -2,14 +2,14 @@
 # -a: every process on the machine, grouped by process.
 . "$(dirname "$0")/lib.sh"
 need_root
-start "$T/cpu_split" 6
+start "$T/cpu_split" 8
 sleep 0.3
 $EBPROF -a -d 3 -F 499 -n 0 >"$TMP/table" 2>"$TMP/err" || fail "ebprof -a failed: $(cat "$TMP/err")"
 head -3 "$TMP/table"
 grep -q '^# ebprof cpu: all processes' "$TMP/table" || fail "header"
 grep -qE '^ +SELF% +TOTAL% +SAMPLES +PROCESS +FUNCTION' "$TMP/table" || fail "no PROCESS column"
 grep -E "cpu_split\[$WPID\] +spin_leaf " "$TMP/table" || fail "cpu_split[$WPID] spin_leaf row missing"
-$EBPROF -a -d 3 -F 499 -f folded -o "$TMP/all.folded" 2>"$TMP/err" || fail "folded run failed"
+$EBPROF -a -d 3 -F 999 -f folded -o "$TMP/all.folded" 2>"$TMP/err" || fail "folded run failed"
 grep "^cpu_split-$WPID;" "$TMP/all.folded" >"$TMP/mine.folded"
 a=$(share "$TMP/mine.folded" ';burn_a;')
 info "burn_a within cpu_split's samples: $a %"

@@ -3,7 +3,7 @@
 # spend their time on one line, the call of the work, 3:1 by construction.
 . "$(dirname "$0")/lib.sh"
 need_root
-$EBPROF -F 999 --lines burn_a,burn_b -- "$T/cpu_split" 2 >"$TMP/out" 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
+$EBPROF -F 999 --lines burn_a,burn_b -- "$T/cpu_split" 3 >"$TMP/out" 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
 python3 - "$TMP/out" tools/cpu_split.c <<'PY' || exit 1
 import re, sys
 text = open(sys.argv[1]).read()
