@@ -85,7 +85,7 @@ PY
 # than its probes): the counts are floors, and say so; the shares by stack
 # hold to the number of windows (~10-20 a second: each sees one phase of
 # the 4000-call round, so the share is a binomial of that many draws)
-$EBPROF mem -f json -o "$TMP/storm.json" -- "$A" loop 8 >"$TMP/storm.out" 2>"$TMP/err" || fail "storm: $(cat "$TMP/err")"
+$EBPROF mem -f json -o "$TMP/storm.json" -- "$A" loop 12 >"$TMP/storm.out" 2>"$TMP/err" || fail "storm: $(cat "$TMP/err")"
 python3 - "$TMP/storm.json" "$(awk '/rounds/ { print $2 }' "$TMP/storm.out")" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]; n = 4000 * int(sys.argv[2])
