@@ -58,10 +58,10 @@ int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 /* ebprof mem (collect_mem.c), in the order a run calls them */
 struct mem_report;
 int mem_configure(struct cpu_run *r, int pid);	/* before the load: its programs, maps */
-void mem_start(struct cpu_run *r, int pid, char **cmd);	/* loaded: calibrate, find the allocators, probes on */
+void mem_start(struct cpu_run *r, char **cmd);	/* loaded: calibrate, find the allocators, probes on */
 void mem_scan(struct cpu_run *r, int tgid);	/* new mappings: more allocators */
 int mem_poll_timeout(struct cpu_run *r, int timeout);	/* how long the loop may wait, in ms */
-void mem_tick(struct cpu_run *r, int pid);	/* each turn of the loop: RSS, the budget */
+void mem_tick(struct cpu_run *r);	/* each turn of the loop: RSS, the budget */
 void mem_stop(struct cpu_run *r);		/* the books closed, the probes off */
 int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration);
 void mem_free(struct cpu_run *r);		/* whatever is left */

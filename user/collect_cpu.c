@@ -885,7 +885,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 
 	/* Start sampling, or tracing allocations */
 	if (r.mem) {
-		mem_start(&r, mem_pid(&r, l), l->pid ? o->cmd : NULL);
+		mem_start(&r, l->pid ? o->cmd : NULL);
 	} else if (open_events(&r)) {
 		goto cleanup;
 	}
@@ -919,7 +919,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 			timeout = mem_poll_timeout(&r, timeout);
 		err = ring_buffer__poll(r.rb, timeout /* ms */);
 		if (r.mem)
-			mem_tick(&r, mem_pid(&r, l));
+			mem_tick(&r);
 		run_queue(&r);
 		if (err < 0 && err != -EINTR) {
 			pr_err("polling the ring buffer failed: %s\n", strerror(-err));

@@ -50,6 +50,7 @@ struct mem_budget {
 };
 
 struct mem_run {
+	int pid;			/* the target */
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
 	struct mem_file *files;		/* ... by file: their probes are contiguous */
@@ -67,8 +68,8 @@ struct mem_run {
 	int stats_fd;			/* BPF run-time statistics on while >= 0 */
 	long rss_kib, hwm_kib;
 	double rss_polled;		/* when */
-	struct { dev_t dev; ino_t ino; } seen[256];	/* files whose allocators were looked at */
-	size_t nseen;
+	struct seen_file { dev_t dev; ino_t ino; } *seen;	/* files whose allocators were looked at */
+	size_t nseen, seen_cap;
 	__u32 *batch_keys;		/* mem_counters_all()'s buffers */
 	__u64 *batch_vals;
 };
@@ -194,13 +195,43 @@ static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offs
 	return fd < 0 ? -errno : fd;
 }
 
-static int busyness(const char *func);
+/* how busy an allocator usually is: 0 the busiest */
+static int busyness(const char *func)
+{
+	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free", "realloc",
+					     "PyObject_Realloc", "calloc", "PyMem_Malloc", "PyMem_Free" };
+	size_t i;
 
-static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(func, order[i]))
+			return i;
+	return 99;
+}
+
+/* *order*: the indices of the *n* probes at *p*, the busiest first, or the coldest (an insertion sort) */
+static void by_busyness(const struct mem_probe *p, size_t n, size_t *order, bool coldest)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		int b = busyness(p[i].func);
+
+		for (k = i; k > 0; k--) {
+			int c = busyness(p[order[k - 1]].func);
+
+			if (coldest ? c >= b : c <= b)
+				break;
+			order[k] = order[k - 1];
+		}
+		order[k] = i;
+	}
+}
+
+static int file_attach(struct cpu_run *r, struct mem_file *f)
 {
 	uint64_t offs[64], cookies[64], roffs[64];
 	uint32_t n = 0, nr = 0;
-	size_t order[64], i, k, m = 0;
+	size_t order[64], k, m = f->n < 64 ? f->n : 64;
 	int fd;
 
 	if (f->entry_fd >= 0 || !f->n)
@@ -209,13 +240,7 @@ static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
 	 * The coldest first: closing, the first uprobe's breakpoint stays
 	 * for a grace period after its program is gone (uncounted traps)
 	 */
-	for (i = 0; i < f->n && m < 64; i++) {
-		int b = busyness(r->mr->probes[f->first + i].func);
-
-		for (k = m++; k > 0 && busyness(r->mr->probes[f->first + order[k - 1]].func) < b; k--)
-			order[k] = order[k - 1];
-		order[k] = i;
-	}
+	by_busyness(&r->mr->probes[f->first], m, order, true);
 	for (k = 0; k < m && n < 64; k++) {
 		const struct mem_probe *p = &r->mr->probes[f->first + order[k]];
 
@@ -229,13 +254,13 @@ static int file_attach(struct cpu_run *r, struct mem_file *f, int pid)
 	if (!n)
 		return 0;
 	fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_entry), r->mr->probes[f->first].path, offs,
-			       cookies, n, false, pid);
+			       cookies, n, false, r->mr->pid);
 	if (fd < 0)
 		return fd;
 	f->entry_fd = fd;
 	if (nr) {
 		fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_ret), r->mr->probes[f->first].path,
-				       roffs, NULL, nr, true, pid);
+				       roffs, NULL, nr, true, r->mr->pid);
 		if (fd < 0) {
 			close(f->entry_fd);
 			f->entry_fd = -1;
@@ -264,21 +289,35 @@ static bool have_uprobe_multi(void)
 
 static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
 
-/* nanoseconds the allocator probes' programs have run (BPF statistics) */
-static uint64_t mem_bpf_ns(struct cpu_run *r)
+/*
+ * The allocator probes' programs: *n_uprobe* of them for uprobes one by
+ * one, then the two for uprobe.multi links; how many in all
+ */
+#define MEM_PROBE_PROGS 10
+static size_t mem_probe_progs(struct cpu_bpf *k, struct bpf_program **progs, size_t *n_uprobe)
 {
-	struct cpu_bpf *k = r->skel;
-	struct bpf_program *progs[] = {
+	struct bpf_program *all[MEM_PROBE_PROGS] = {
 		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
 		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
 		k->progs.mem_multi_entry, k->progs.mem_multi_ret,
 	};
+
+	memcpy(progs, all, sizeof(all));
+	if (n_uprobe)
+		*n_uprobe = MEM_PROBE_PROGS - 2;
+	return MEM_PROBE_PROGS;
+}
+
+/* nanoseconds the allocator probes' programs have run (BPF statistics) */
+static uint64_t mem_bpf_ns(struct cpu_run *r)
+{
+	struct bpf_program *progs[MEM_PROBE_PROGS];
+	size_t i, n = mem_probe_progs(r->skel, progs, NULL);
 	uint64_t ns = 0;
-	size_t i;
 
 	if (r->mr->stats_fd < 0)
 		return 0;
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (i = 0; i < n; i++) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
@@ -293,12 +332,12 @@ static uint64_t mem_bpf_ns(struct cpu_run *r)
  * seconds: its process CPU clock, which brings running threads' time up
  * to now (schedstat lags by up to a tick, 4 ms, too coarse for windows).
  */
-static double target_cpu(struct cpu_run *r, int pid)
+static double target_cpu(struct cpu_run *r)
 {
 	struct timespec ts;
 
 	if (!r->mr->cpu_clock_ok) {
-		if (clock_getcpuclockid(pid, &r->mr->cpu_clock))
+		if (clock_getcpuclockid(r->mr->pid, &r->mr->cpu_clock))
 			return r->mr->budget.cpu_mark;
 		r->mr->cpu_clock_ok = true;
 	}
@@ -349,10 +388,10 @@ static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
  * Bring the books up to now: the probes' cost, the target's CPU time on
  * and off; *full*: the BPF programs' time too (ten syscalls: at switches).
  */
-static void mem_books(struct cpu_run *r, int pid, bool full)
+static void mem_books(struct cpu_run *r, bool full)
 {
 	struct mem_budget *b = &r->mr->budget;
-	double cpu = target_cpu(r, pid), cost[3] = { r->mr->entry_cost, r->mr->ret_cost, r->mr->free_cost }, all = 0, off_cost = 0;
+	double cpu = target_cpu(r), cost[3] = { r->mr->entry_cost, r->mr->ret_cost, r->mr->free_cost }, all = 0, off_cost = 0;
 	uint64_t sum[EBPROF_MEM_COUNTERS];
 	int k;
 
@@ -387,21 +426,21 @@ static void mem_probes_on(struct cpu_run *r)
 	size_t i;
 
 	for (i = 0; r->mr->multi && i < r->mr->nfiles; i++) {
-		int err = file_attach(r, &r->mr->files[i], r->skel->rodata->targ_mem_tgid);
+		int err = file_attach(r, &r->mr->files[i]);
 
 		if (err)
 			pr_debug("cannot probe the allocators in %s: %s\n", r->mr->probes[r->mr->files[i].first].path,
 				 strerror(-err));
 	}
 	for (i = 0; !r->mr->multi && i < r->mr->nprobes; i++) {
-		int err = probe_attach(r, &r->mr->probes[i], r->skel->rodata->targ_mem_tgid);
+		int err = probe_attach(r, &r->mr->probes[i], r->mr->pid);
 
 		if (err)
 			pr_debug("cannot probe %s in %s: %s\n", r->mr->probes[i].func, r->mr->probes[i].path, strerror(-err));
 	}
 	/* counted from when every probe is on to when the first goes: whole calls */
 	if (!r->o->exact) {
-		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
+		mem_books(r, true);
 		r->mr->budget.window_cost0 = r->mr->budget.cost_on;
 		r->mr->budget.window_cpu0 = r->mr->budget.on_cpu;
 	}
@@ -412,61 +451,64 @@ static void mem_probes_on(struct cpu_run *r)
 	pr_debug("mem: %zu probes on in %.1f ms\n", r->mr->nprobes, 1000 * (r->mr->on_since - t0));
 }
 
+/* links being closed in a thread: a uprobe.multi link, or uprobes in order */
 struct retired {
-	int *fds;		/* uprobe.multi links, returns first */
-	struct bpf_link **links;	/* uprobes, returns first, then the busiest */
-	size_t nfds, nlinks;
+	int fd;			/* -1: none */
+	struct bpf_link **links;
+	size_t nlinks;
 	volatile int *busy;
 };
 
 static void *close_links(void *arg)
 {
 	struct retired *rt = arg;
+	double t0 = now_sec();
 	size_t i;
 
-	double t0 = now_sec();
-
-	for (i = 0; i < rt->nfds; i++)
-		close(rt->fds[i]);
+	if (rt->fd >= 0)
+		close(rt->fd);
 	for (i = 0; i < rt->nlinks; i++)
 		bpf_link__destroy(rt->links[i]);
-	pr_debug("mem: %zu links closed in %.1f ms\n", rt->nfds + rt->nlinks, 1000 * (now_sec() - t0));
+	pr_debug("mem: %zu links closed in %.1f ms\n", rt->nlinks + (rt->fd >= 0), 1000 * (now_sec() - t0));
 	__atomic_fetch_sub(rt->busy, 1, __ATOMIC_RELEASE);
-	free(rt->fds);
 	free(rt->links);
 	free(rt);
 	return NULL;
 }
 
-/* close in a thread of its own; false: could not */
-static bool spawn_closer(struct cpu_run *r, struct retired *rt)
+/* close *rt*'s links in a thread of its own, or here if none can start */
+static void close_retired(struct cpu_run *r, struct retired *rt)
 {
 	pthread_attr_t attr;
 	pthread_t t;
-	bool ok;
+	bool ok = false;
 
-	if (pthread_attr_init(&attr))
-		return false;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rt->busy = &r->mr->detaching;
 	__atomic_fetch_add(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
-	ok = !pthread_create(&t, &attr, close_links, rt);
+	if (!pthread_attr_init(&attr)) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		ok = !pthread_create(&t, &attr, close_links, rt);
+		pthread_attr_destroy(&attr);
+	}
 	if (!ok)
-		__atomic_fetch_sub(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
-	pthread_attr_destroy(&attr);
-	return ok;
+		close_links(rt);
 }
 
-/* the order uprobes are closed in: the busiest allocators first */
-static int busyness(const char *func)
+/* a uprobe.multi link closed in the background; *fd* is -1 after */
+static void close_fd_later(struct cpu_run *r, int *fd)
 {
-	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free", "realloc",
-					     "PyObject_Realloc", "calloc", "PyMem_Malloc", "PyMem_Free" };
-	size_t i;
+	struct retired *rt;
 
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (!strcmp(func, order[i]))
-			return i;
-	return 99;
+	if (*fd < 0)
+		return;
+	rt = calloc(1, sizeof(*rt));
+	if (rt) {
+		rt->fd = *fd;
+		close_retired(r, rt);
+	} else {
+		close(*fd);
+	}
+	*fd = -1;
 }
 
 /*
@@ -481,100 +523,63 @@ static int busyness(const char *func)
  */
 static void mem_probes_off(struct cpu_run *r)
 {
-	struct retired *rt = calloc(1, sizeof(*rt));
-	size_t i, rank;
+	struct mem_run *mr = r->mr;
+	struct retired *rt;
+	size_t *order, i;
 
-	if (r->mr->probes_on && !r->o->exact) {
-		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
-		r->mr->budget.last_cost = r->mr->budget.cost_on - r->mr->budget.window_cost0;
-		r->mr->budget.last_on_cpu = r->mr->budget.on_cpu - r->mr->budget.window_cpu0;
+	if (mr->probes_on && !r->o->exact) {
+		mem_books(r, true);
+		mr->budget.last_cost = mr->budget.cost_on - mr->budget.window_cost0;
+		mr->budget.last_on_cpu = mr->budget.on_cpu - mr->budget.window_cpu0;
 	}
 	if (r->skel && r->skel->bss)
 		__atomic_store_n(&r->skel->bss->mem_on, 0, __ATOMIC_RELEASE);
-	if (r->mr->probes_on)
-		r->mr->on_total += now_sec() - r->mr->on_since;
-	r->mr->probes_on = false;
-	if (rt) {
-		rt->fds = calloc(2 * r->mr->nfiles + 1, sizeof(*rt->fds));
-		rt->links = calloc(2 * r->mr->nprobes + 1, sizeof(*rt->links));
-	}
-	if (!rt || !rt->fds || !rt->links) {
-		if (rt) {
-			free(rt->fds);
-			free(rt->links);
-			free(rt);
-		}
-		for (i = 0; i < r->mr->nfiles; i++) {
-			if (r->mr->files[i].entry_fd >= 0)
-				close(r->mr->files[i].entry_fd);
-			if (r->mr->files[i].ret_fd >= 0)
-				close(r->mr->files[i].ret_fd);
-			r->mr->files[i].entry_fd = r->mr->files[i].ret_fd = -1;
-		}
-		for (i = 0; i < r->mr->nprobes; i++)
-			probe_detach(&r->mr->probes[i]);
-		return;
-	}
-	for (i = 0; i < r->mr->nfiles; i++) {
-		if (r->mr->files[i].ret_fd >= 0)
-			rt->fds[rt->nfds++] = r->mr->files[i].ret_fd;
-		r->mr->files[i].ret_fd = -1;
-	}
-	for (i = 0; i < r->mr->nfiles; i++) {
-		if (r->mr->files[i].entry_fd >= 0)
-			rt->fds[rt->nfds++] = r->mr->files[i].entry_fd;
-		r->mr->files[i].entry_fd = -1;
-	}
-	for (i = 0; i < r->mr->nprobes; i++) {
-		if (r->mr->probes[i].exit)
-			rt->links[rt->nlinks++] = r->mr->probes[i].exit;
-		r->mr->probes[i].exit = NULL;
-	}
-	for (rank = 0; rank <= 99; rank++) {
-		for (i = 0; i < r->mr->nprobes; i++) {
-			struct mem_probe *p = &r->mr->probes[i];
-
-			if (busyness(p->func) != (int)rank || !p->entry)
-				continue;
-			rt->links[rt->nlinks++] = p->entry;
-			p->entry = NULL;
-		}
-	}
-	rt->busy = &r->mr->detaching;
+	if (mr->probes_on)
+		mr->on_total += now_sec() - mr->on_since;
+	mr->probes_on = false;
 	/*
 	 * The multi links close at once, each in a thread: a close removes
 	 * its breakpoints after a grace period unless another close or
 	 * attach just had one (dup_mmap_sem's rcu_sync), so together they
 	 * wait for one.
 	 */
-	for (i = 0; i < rt->nfds; i++) {
-		struct retired *one = calloc(1, sizeof(*one));
+	for (i = 0; i < mr->nfiles; i++)
+		close_fd_later(r, &mr->files[i].ret_fd);
+	for (i = 0; i < mr->nfiles; i++)
+		close_fd_later(r, &mr->files[i].entry_fd);
+	/* separate uprobes: one after another in one thread */
+	rt = calloc(1, sizeof(*rt));
+	order = calloc(mr->nprobes + 1, sizeof(*order));
+	if (rt)
+		rt->links = calloc(2 * mr->nprobes + 1, sizeof(*rt->links));
+	if (!rt || !rt->links || !order) {
+		for (i = 0; i < mr->nprobes; i++)
+			probe_detach(&mr->probes[i]);
+		goto out;
+	}
+	rt->fd = -1;
+	for (i = 0; i < mr->nprobes; i++) {
+		if (mr->probes[i].exit)
+			rt->links[rt->nlinks++] = mr->probes[i].exit;
+		mr->probes[i].exit = NULL;
+	}
+	by_busyness(mr->probes, mr->nprobes, order, false);
+	for (i = 0; i < mr->nprobes; i++) {
+		struct mem_probe *p = &mr->probes[order[i]];
 
-		if (!one || !(one->fds = malloc(sizeof(int)))) {
-			free(one);
-			continue;
-		}
-		one->fds[0] = rt->fds[i];
-		one->nfds = 1;
-		one->busy = &r->mr->detaching;
-		if (spawn_closer(r, one))
-			rt->fds[i] = -1;
-		else
-			free(one->fds), free(one);
+		if (p->entry)
+			rt->links[rt->nlinks++] = p->entry;
+		p->entry = NULL;
 	}
-	for (i = 0; i < rt->nfds; i++)
-		if (rt->fds[i] < 0)
-			rt->fds[i--] = rt->fds[--rt->nfds];
-	if (!rt->nfds && !rt->nlinks) {
-		free(rt->fds);
+	if (rt->nlinks) {
+		close_retired(r, rt);
+		rt = NULL;
+	}
+out:
+	if (rt)
 		free(rt->links);
-		free(rt);
-		return;
-	}
-	if (!spawn_closer(r, rt)) {
-		__atomic_fetch_add(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
-		close_links(rt);
-	}
+	free(rt);
+	free(order);
 }
 
 /* wait for the links being destroyed in the background */
@@ -584,7 +589,6 @@ static void mem_detach_wait(struct cpu_run *r)
 		usleep(2000);
 }
 
-/* the allocators in files *tgid* maps that were not looked at yet */
 /* has the file at *path* had its allocators looked at (under another path, maybe)? *add*: it has now */
 static bool file_seen(struct mem_run *mr, const char *path, bool add)
 {
@@ -596,7 +600,7 @@ static bool file_seen(struct mem_run *mr, const char *path, bool add)
 	for (i = 0; i < mr->nseen; i++)
 		if (mr->seen[i].dev == st.st_dev && mr->seen[i].ino == st.st_ino)
 			return true;
-	if (add && mr->nseen < sizeof(mr->seen) / sizeof(mr->seen[0])) {
+	if (add && !GROW(mr->seen, mr->nseen, mr->seen_cap, 16)) {
 		mr->seen[mr->nseen].dev = st.st_dev;
 		mr->seen[mr->nseen].ino = st.st_ino;
 		mr->nseen++;
@@ -605,7 +609,7 @@ static bool file_seen(struct mem_run *mr, const char *path, bool add)
 }
 
 /* the allocators *d* defines, probed through *path* (attached now if the probes are on) */
-static void scan_file(struct cpu_run *r, struct dso *d, const char *path, int tgid)
+static void scan_file(struct cpu_run *r, struct dso *d, const char *path)
 {
 	struct mem_run *mr = r->mr;
 	struct mem_file *f;
@@ -639,13 +643,13 @@ static void scan_file(struct cpu_run *r, struct dso *d, const char *path, int tg
 		f->n++;
 		pr_debug("allocator %s in %s\n", p->func, p->path);
 		if (mr->probes_on && !mr->multi)
-			probe_attach(r, p, tgid);
+			probe_attach(r, p, mr->pid);
 	}
 	if (!f->n)
 		return;
 	mr->nfiles++;
 	if (mr->probes_on && mr->multi)
-		file_attach(r, f, tgid);
+		file_attach(r, f);
 }
 
 /* the allocators in files *tgid* maps that were not looked at yet */
@@ -656,7 +660,7 @@ void mem_scan(struct cpu_run *r, int tgid)
 	char path[300];
 	size_t n, i, k;
 
-	if ((unsigned int)tgid != r->skel->rodata->targ_mem_tgid)
+	if (tgid != r->mr->pid)
 		return;
 	n = symbolizer__mappings(r->sym, tgid, &maps);
 	for (i = 0; i < n; i++) {
@@ -672,11 +676,11 @@ void mem_scan(struct cpu_run *r, int tgid)
 			return;
 		mr->scanned[mr->nscanned++] = d;
 		snprintf(path, sizeof(path), "/proc/%d/root%s", tgid, dso__path(d));
-		scan_file(r, d, path, tgid);
+		scan_file(r, d, path);
 	}
 }
 
-static void prescan_file(struct cpu_run *r, const char *path, int pid)
+static void prescan_file(struct cpu_run *r, const char *path)
 {
 	char real[PATH_MAX];
 	struct dso *d;
@@ -693,7 +697,7 @@ static void prescan_file(struct cpu_run *r, const char *path, int pid)
 		return;
 	}
 	if (!dso__load(d))
-		scan_file(r, d, real, pid);
+		scan_file(r, d, real);
 	dso__free(d);
 }
 
@@ -703,7 +707,7 @@ static void prescan_file(struct cpu_run *r, const char *path, int pid)
  * path, their breakpoints go in as the files are mapped, so the first
  * calls are seen (its other libraries are probed once mapped).
  */
-static void prescan(struct cpu_run *r, char **cmd, int pid)
+static void prescan(struct cpu_run *r, char **cmd)
 {
 	char path[PATH_MAX], list[4096], *save = NULL, *tok;
 	const char *pre = getenv("LD_PRELOAD");
@@ -712,7 +716,7 @@ static void prescan(struct cpu_run *r, char **cmd, int pid)
 		return;
 	if (strchr(cmd[0], '/')) {
 		snprintf(path, sizeof(path), "%s", cmd[0]);
-		prescan_file(r, path, pid);
+		prescan_file(r, path);
 	} else {
 		const char *dirs = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
 
@@ -720,7 +724,7 @@ static void prescan(struct cpu_run *r, char **cmd, int pid)
 		for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 			snprintf(path, sizeof(path), "%s/%s", tok, cmd[0]);
 			if (!access(path, X_OK)) {
-				prescan_file(r, path, pid);
+				prescan_file(r, path);
 				break;
 			}
 		}
@@ -731,7 +735,7 @@ static void prescan(struct cpu_run *r, char **cmd, int pid)
 	save = NULL;
 	for (tok = strtok_r(list, ": ", &save); tok; tok = strtok_r(NULL, ": ", &save)) {
 		if (strchr(tok, '/')) {
-			prescan_file(r, tok, pid);
+			prescan_file(r, tok);
 			continue;
 		}
 		/* a bare name: ld.so's search; the multiarch directories cover Debian */
@@ -740,7 +744,7 @@ static void prescan(struct cpu_run *r, char **cmd, int pid)
 		for (size_t i = 0; i < sizeof(libdirs) / sizeof(libdirs[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", libdirs[i], tok);
 			if (!access(path, R_OK)) {
-				prescan_file(r, path, pid);
+				prescan_file(r, path);
 				break;
 			}
 		}
@@ -851,14 +855,14 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
  * on again when its work has earned them back.  A target whose calls fit
  * the budget keeps them on all the time, and is counted exactly.
  */
-static void mem_budget(struct cpu_run *r, int pid)
+static void mem_budget(struct cpu_run *r)
 {
 	struct mem_budget *b = &r->mr->budget;
 	double work, allowed, spent, now, cost, cap = r->o->overhead / 100.0 * MEM_HORIZON;
 
 	if (r->o->exact)
 		return;
-	mem_books(r, pid, false);
+	mem_books(r, false);
 	now = now_sec();
 	cost = b->cost_on + b->cost_off;
 	work = b->cpu_mark - b->cpu0 - cost;
@@ -889,12 +893,12 @@ static void mem_budget(struct cpu_run *r, int pid)
 	}
 }
 
-static void mem_poll_rss(struct cpu_run *r, int pid)
+static void mem_poll_rss(struct cpu_run *r)
 {
 	char path[64], line[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", r->mr->pid);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "VmRSS:", 6))
@@ -911,21 +915,17 @@ static void mem_poll_rss(struct cpu_run *r, int pid)
 static void mem_programs(struct cpu_run *r)
 {
 	struct cpu_bpf *k = r->skel;
-	struct bpf_program *progs[] = {
-		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
-		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
-		k->progs.mem_fault, k->progs.mem_mmap, k->progs.mem_brk_exit,
-	};
-	bool multi;
-	size_t i;
+	struct bpf_program *progs[MEM_PROBE_PROGS];
+	bool multi = r->mem && have_uprobe_multi();
+	size_t i, n_uprobe, n = mem_probe_progs(k, progs, &n_uprobe);
 
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i], r->mem);
-	multi = r->mem && have_uprobe_multi();
+	for (i = 0; i < n; i++)
+		bpf_program__set_autoload(progs[i], i < n_uprobe ? r->mem : multi);
+	bpf_program__set_autoload(k->progs.mem_fault, r->mem);
+	bpf_program__set_autoload(k->progs.mem_mmap, r->mem);
+	bpf_program__set_autoload(k->progs.mem_brk_exit, r->mem);
 	if (r->mr)
 		r->mr->multi = multi;
-	bpf_program__set_autoload(k->progs.mem_multi_entry, multi);
-	bpf_program__set_autoload(k->progs.mem_multi_ret, multi);
 	if (multi) {
 		bpf_program__set_expected_attach_type(k->progs.mem_multi_entry, EBPROF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(k->progs.mem_multi_ret, EBPROF_TRACE_UPROBE_MULTI);
@@ -956,10 +956,6 @@ static void mem_programs(struct cpu_run *r)
 }
 
 
-struct mem_key_site {
-	size_t idx;
-};
-
 /* the site of *k* in *m*, made on first use: its index, or -1 */
 static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
 		     struct ustack *us, struct py_stack *ps, struct frame_list *fl)
@@ -973,13 +969,8 @@ static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids
 
 	if (v)
 		return (long)(uintptr_t)v - 1;
-	if (m->nsites % 256 == 0) {
-		struct mem_site *ns = realloc(m->sites, (m->nsites + 256) * sizeof(*ns));
-
-		if (!ns)
-			return -1;
-		m->sites = ns;
-	}
+	if (GROW(m->sites, m->nsites, m->sites_cap, 256))
+		return -1;
 	sk.tgid = k->tgid;
 	sk.gen = symbolizer__latest_gen(r->sym, k->tgid);
 	sk.kstack_id = -1;
@@ -1152,18 +1143,20 @@ int mem_configure(struct cpu_run *r, int pid)
 			return -ENOMEM;
 		r->mr->rss_kib = r->mr->hwm_kib = -1;
 		r->mr->stats_fd = -1;
+		r->mr->pid = pid;
 		r->skel->rodata->targ_mem_tgid = pid;
 	}
 	mem_programs(r);
 	return 0;
 }
 
-void mem_start(struct cpu_run *r, int pid, char **cmd)
+void mem_start(struct cpu_run *r, char **cmd)
 {
 	struct mem_run *mr = r->mr;
+	int pid = mr->pid;
 
 	mem_calibrate(r);
-	prescan(r, cmd, pid);
+	prescan(r, cmd);
 	mem_scan(r, pid);
 	if (!mr->nprobes)
 		pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", pid);
@@ -1172,7 +1165,7 @@ void mem_start(struct cpu_run *r, int pid, char **cmd)
 	if (!r->o->exact) {
 		/* what the probes' programs cost, for the budget */
 		mr->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		mr->budget.cpu0 = mr->budget.cpu_mark = target_cpu(r, pid);
+		mr->budget.cpu0 = mr->budget.cpu_mark = target_cpu(r);
 		mr->budget.min_on = MEM_MIN_ON;
 	}
 	mem_probes_on(r);
@@ -1190,25 +1183,25 @@ int mem_poll_timeout(struct cpu_run *r, int timeout)
 	return r->mr->probes_on ? 1 : 10;
 }
 
-void mem_tick(struct cpu_run *r, int pid)
+void mem_tick(struct cpu_run *r)
 {
 	double now = now_sec();
 
 	/* VmHWM keeps the peak: ten looks a second are enough */
 	if (now - r->mr->rss_polled >= 0.1) {
-		mem_poll_rss(r, pid);
+		mem_poll_rss(r);
 		r->mr->rss_polled = now;
 	}
-	mem_budget(r, pid);
+	mem_budget(r);
 }
 
 void mem_stop(struct cpu_run *r)
 {
 	if (!r->mr)
 		return;
-	mem_poll_rss(r, r->skel->rodata->targ_mem_tgid);
+	mem_poll_rss(r);
 	if (!r->o->exact)
-		mem_books(r, r->skel->rodata->targ_mem_tgid, true);
+		mem_books(r, true);
 	mem_probes_off(r);
 	mem_detach_wait(r);
 }
@@ -1224,6 +1217,7 @@ void mem_free(struct cpu_run *r)
 	free(mr->probes);
 	free(mr->files);
 	free(mr->scanned);
+	free(mr->seen);
 	free(mr->batch_keys);
 	free(mr->batch_vals);
 	if (mr->stats_fd >= 0)

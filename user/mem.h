@@ -28,7 +28,7 @@ struct mem_report {
 	char target[256];
 	struct profile *prof;	/* frames, and stacks weighted for folded and SVG */
 	struct mem_site *sites;
-	size_t nsites;
+	size_t nsites, sites_cap;
 	double duration;
 	bool exact;
 	double share;		/* time the allocator probes were on / all */
