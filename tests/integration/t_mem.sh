@@ -31,11 +31,27 @@ print("  top allocating functions: %s" % top)
 assert top == [("g", 3000, 192000), ("leak_f", 101, 100800), ("h", 1000, 64000)], top  # leak_f: the array too
 st = sorted(p["stacks"], key=lambda s: -s["bytes_allocated"])
 assert st[0]["frames"][-1]["function"] == "g" and [f["function"] for f in st[0]["frames"]][-3:] == ["main", "churn", "g"]
+PY
+
 # pages malloc faulted in, walked from inside malloc, whose return address
-# the uretprobe holds: the walk takes the real one from the kernel
+# the uretprobe holds: the walk takes the real one from the kernel.  The
+# target waits until libc's unwind tables are in (they are built as it
+# maps libc, and its first mallocs, which fault, would race them)
+WAIT_FOR_SIGUSR1=1 $EBPROF mem --exact -f json -o "$TMP/faults.json" -- "$T/alloc_work" basic 100 1000 >"$TMP/fw.out" 2>"$TMP/err" &
+EP=$!
+for _ in $(seq 100); do grep -q ready "$TMP/fw.out" && break; sleep 0.05; done
+sleep 0.5
+kill -USR1 "$(awk '/^ready/ { print $2 }' "$TMP/fw.out")"
+wait $EP || fail "ebprof mem, faults: $(cat "$TMP/err")"
+python3 - "$TMP/faults.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
 inm = [s for s in p["stacks"] if s["pages_faulted"] and any(f["function"] == "malloc" for f in s["frames"])]
 print("  faults inside malloc: %s" % [[f["function"] for f in s["frames"]][-4:] for s in inm])
 assert inm and all("main" in [f["function"] for f in s["frames"]] for s in inm)
+# leak_f's mallocs, after the wait, fault too: the caller of malloc is there
+names = [[f["function"] for f in s["frames"]] for s in inm]
+assert any("leak_f" in n and n.index("leak_f") < n.index("malloc") for n in names)
 PY
 
 # --leaks: leak_f keeps 100 blocks of 1000 bytes, exactly
