@@ -132,13 +132,40 @@ struct ebprof_event {
 	char comm[EBPROF_COMM_LEN];
 };
 
-/* a struct py_code_event: read this code object while it exists */
+#define EBPROF_PY_CODE_READ	144	/* bytes of a code object the walker reads, from co_argcount */
+
+/*
+ * a code object's checksum (struct py_frame.sum): with its address, what
+ * tells it from a code object that took its memory after it was freed
+ * (module code at the end of an import, code compiled at run time)
+ */
+static inline __u16 ebprof_py_code_sum(__u32 first, __u32 argc, __u64 name, __u64 file)
+{
+	__u64 x = ((__u64)first | (__u64)argc << 32) ^ name * 0x9e3779b97f4a7c15ULL ^
+		  file * 0xc2b2ae3d27d4eb4fULL;
+
+	x ^= x >> 32;
+	x ^= x >> 16;
+	return x & 0xffff;
+}
+
+#define EBPROF_PY_NAME_LEN	64
+#define EBPROF_PY_FILE_LEN	128
+
+/*
+ * a struct py_code_event: read this code object while it exists.  Its
+ * name, file and first line come along (ASCII names only, "" otherwise):
+ * module code is freed right after its import, maybe before user space
+ * reads it.
+ */
 struct py_code_event {
 	__u32 type;		/* EBPROF_EV_PY_CODE */
 	__u32 tgid;
 	__u64 code;		/* address of the PyCodeObject */
 	__u32 sum;		/* its checksum, as in struct py_frame */
-	__u32 pad;
+	__s32 first;		/* co_firstlineno */
+	char name[EBPROF_PY_NAME_LEN];	/* co_qualname (co_name), cut at the end */
+	char file[EBPROF_PY_FILE_LEN];	/* co_filename, cut at the start */
 };
 
 /*
@@ -174,6 +201,10 @@ struct py_offsets {
 	__u16 co_firstlineno;
 	__u16 co_firsttraceable;	/* 3.11+ */
 	__u16 co_code_adaptive;	/* 3.11+: the bytecode, = PyCode_Type.tp_basicsize */
+	__u16 co_name;		/* co_qualname where there is one, else co_name */
+	__u16 co_filename;
+	__u16 str_ascii;	/* where a compact ASCII str's characters start */
+	__u16 pad;
 };
 
 struct py_proc {
@@ -189,7 +220,7 @@ struct py_proc {
 struct py_frame {
 	__u64 code;		/* PyCodeObject address; 0 for EBPROF_PYF_EMPTY */
 	__u32 instr;		/* f_lasti (<= 3.10) or byte offset into the bytecode */
-	__u16 sum;		/* checksum of the code object: first line, argcount */
+	__u16 sum;		/* ebprof_py_code_sum() of the code object */
 	__u16 flags;		/* EBPROF_PYF_* */
 };
 

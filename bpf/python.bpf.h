@@ -26,7 +26,7 @@
 #define PY_OWNED_BY_CSTACK	3	/* 3.12+: the shim frame of an eval call */
 #define PY_NEG_RETRY_NS		(200 * 1000 * 1000ULL)	/* re-look for a tstate */
 #define PY_FRAME_READ		120	/* bytes of a frame header read at once */
-#define PY_CODE_READ		144	/* bytes of a code object, from co_argcount */
+#define PY_CODE_READ		EBPROF_PY_CODE_READ
 #define PY_NONE			0xffff
 
 const volatile bool targ_python = false;
@@ -187,7 +187,34 @@ static __always_inline __u64 py_thread_state(struct py_ctx *ctx, __u32 tid)
 	return w->found;
 }
 
-static __always_inline void py_report_code(struct py_walk *w, __u64 code, __u32 sum)
+/*
+ * the compact ASCII str whose address is at *at* into *out* (*size* bytes,
+ * NUL included), its start cut off when *tail* and it does not fit; ""
+ * for any other str
+ */
+static __always_inline void py_read_ascii(const struct py_offsets *o, __u64 at, char *out, __u32 size,
+					  bool tail)
+{
+	struct {
+		__s64 len;
+		__u64 hash;
+		__u32 state;
+	} h;
+	__u64 s = py_read_ptr(at), skip = 0;
+
+	out[0] = 0;
+	if (!s || bpf_probe_read_user(&h, sizeof(h), (void *)(s + 16)) || h.len < 0)
+		return;
+	/* kind 1, compact, ascii */
+	if (((h.state >> 2) & 7) != 1 || !((h.state >> 5) & 1) || !((h.state >> 6) & 1))
+		return;
+	if (tail && h.len > size - 1)
+		skip = h.len - (size - 1);
+	bpf_probe_read_user_str(out, size, (void *)(s + o->str_ascii + skip));
+}
+
+static __always_inline void py_report_code(struct py_walk *w, const struct py_offsets *o, __u64 code,
+					   __u32 sum, __u32 first)
 {
 	struct py_code_key k = { .tgid = w->tgid, .code = code };
 	struct py_code_event *e;
@@ -208,7 +235,9 @@ static __always_inline void py_report_code(struct py_walk *w, __u64 code, __u32 
 	e->tgid = w->tgid;
 	e->code = code;
 	e->sum = sum;
-	e->pad = 0;
+	e->first = first;
+	py_read_ascii(o, code + o->co_name, e->name, sizeof(e->name), false);
+	py_read_ascii(o, code + o->co_filename, e->file, sizeof(e->file), true);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -266,7 +295,8 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 	}
 	argc = py_u32(w->cbuf, 0);
 	first = py_u32(w->cbuf, o->co_firstlineno - o->co_argcount);
-	sum = (first ^ (argc << 10)) & 0xffff;
+	sum = ebprof_py_code_sum(first, argc, py_u64(w->cbuf, o->co_name - o->co_argcount),
+				 py_u64(w->cbuf, o->co_filename - o->co_argcount));
 	if (cfg->kind == EBPROF_PY_FRAMEOBJ) {
 		instr = py_u32(w->fbuf, o->f_instr);
 		is_entry = 1;
@@ -298,7 +328,7 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 	w->hash = hash_step(hash_step(w->hash, code), ((__u64)sum << 32) | (__u32)instr);
 	if (is_entry)
 		w->hash = hash_step(w->hash, 0x5e9);
-	py_report_code(w, code, sum);
+	py_report_code(w, o, code, sum, first);
 	return 0;
 }
 

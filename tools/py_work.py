@@ -11,6 +11,9 @@ tests.  Usage: py_work.py MODE [SECONDS]
   fork     forks: parent and child both spin(), the child in child_spin()
   deep     recursion 200 deep, beyond what ebprof walks (128 frames)
   churn    starts short threads one after another, each churn_worker() > work()
+  modules  runs module code compiled afresh each time (gen_N.py, ~1 ms of
+           work at its top level), freed as soon as it has run, as an
+           import's is
 
 Prints "ready PID" once running; with SECONDS it stops by itself.
 """
@@ -131,13 +134,35 @@ def run_churn(deadline):
         t.join()
 
 
+GEN = """def f():
+    pass
+
+
+x = 0
+for i in range(%d):
+    x += i * i
+"""
+
+
+def run_modules(deadline):
+    mods = []
+    while time.time() < deadline:
+        # like an import: the module's functions, and so its file name,
+        # outlive its code
+        ns = {}
+        exec(compile(GEN % UNIT, "gen_%d.py" % len(mods), "exec"), ns)
+        mods.append(ns)
+    print("modules %d" % len(mods), flush=True)
+
+
 def run_deep(deadline):
     while time.time() < deadline:
         recurse(200)
 
 
 MODES = {"deep": run_deep, "split": run_split, "shapes": run_shapes, "threads": run_threads, "sorted": run_sorted,
-         "quick": spin, "fork": run_fork, "churn": run_churn}
+         "quick": spin, "fork": run_fork, "churn": run_churn,
+         "modules": run_modules}
 
 
 def main():

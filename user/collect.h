@@ -41,6 +41,7 @@ struct cpu_run {
 	struct ring_buffer *py_rb;	/* code objects, read by py_thread */
 	pthread_t py_thread;
 	bool py_thread_on;
+	unsigned int py_lag_us;	/* EBPROF_TEST_PY_LAG_MS: the reader wakes so seldom */
 	volatile bool py_stop;
 	struct ebprof_event *queue;	/* events waiting for run_queue() */
 	size_t nqueue, queue_cap;

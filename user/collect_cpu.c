@@ -162,7 +162,7 @@ static int handle_py_event(void *ctx, void *data, size_t size)
 	const struct py_code_event *pe = data;
 
 	if (size >= sizeof(*pe) && pe->type == EBPROF_EV_PY_CODE)
-		py__code_seen(r->py, pe->tgid, pe->code, pe->sum);
+		py__code_seen(r->py, pe);
 	return 0;
 }
 
@@ -171,7 +171,15 @@ static void *py_reader(void *arg)
 	struct cpu_run *r = arg;
 
 	while (!r->py_stop) {
-		int err = ring_buffer__poll(r->py_rb, 50 /* ms */);
+		int err;
+
+		/* for the tests: a reader that is late, as under load */
+		if (r->py_lag_us) {
+			usleep(r->py_lag_us);
+			err = ring_buffer__consume(r->py_rb);
+		} else {
+			err = ring_buffer__poll(r->py_rb, 50 /* ms */);
+		}
 
 		if (err < 0 && err != -EINTR)
 			break;
@@ -849,6 +857,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		goto cleanup;
 	}
 	if (r.py) {
+		if (getenv("EBPROF_TEST_PY_LAG_MS"))
+			r.py_lag_us = 1000 * atoi(getenv("EBPROF_TEST_PY_LAG_MS"));
 		r.py_rb = ring_buffer__new(bpf_map__fd(r.skel->maps.py_events), handle_py_event, &r, NULL);
 		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
 			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));

@@ -30,10 +30,14 @@ struct py_layout {
 /* the built-in layout of CPython 3.minor (8-13), or NULL */
 const struct py_layout *py_layout_for(unsigned int minor);
 
-/* the checksum the walker stores for a code object (struct py_frame.sum) */
-static inline uint16_t py_code_sum(int32_t firstlineno, int32_t argcount)
+/*
+ * the checksum the walker stores for a code object (struct py_frame.sum):
+ * of its first line, argument count and the addresses of its name
+ * (qualname) and file name
+ */
+static inline uint16_t py_code_sum(int32_t firstlineno, int32_t argcount, uint64_t name, uint64_t file)
 {
-	return ((uint32_t)firstlineno ^ ((uint32_t)argcount << 10)) & 0xffff;
+	return ebprof_py_code_sum(firstlineno, argcount, name, file);
 }
 
 /*

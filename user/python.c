@@ -306,6 +306,12 @@ static const char *check_members(int tgid, uint64_t type, const char *const *nam
  * when it all checks out, "" when the interpreter is not running yet, or
  * why not.
  */
+/* is a code object's 8-byte field at *off* in what the walker reads? */
+static bool in_code_read(const struct py_offsets *o, uint16_t off)
+{
+	return off >= o->co_argcount && off + 8 <= o->co_argcount + EBPROF_PY_CODE_READ;
+}
+
 static const char *check_live(struct py_target *t)
 {
 	const struct py_layout *l = &t->l;
@@ -346,6 +352,9 @@ static const char *check_live(struct py_target *t)
 		if (found < 3)
 			return "PyCode_Type does not describe its members";
 	}
+	/* the walker's checksum reads them */
+	if (!in_code_read(o, l->co_filename) || !in_code_read(o, l->co_qualname != PY_NONE ? l->co_qualname : l->co_name))
+		return "the code object's name and file lie beyond what the walker reads";
 	if (l->kind == EBPROF_PY_FRAMEOBJ && t->frame_type) {
 		static const char *const names[] = { "f_back", "f_code", "f_lasti" };
 		uint16_t want[] = { o->f_back, o->f_code, o->f_instr };
@@ -390,6 +399,20 @@ static const char *check_live(struct py_target *t)
 	return NULL;
 }
 
+/* what the BPF walker gets of *t* */
+static void proc_cfg(const struct py_target *t, struct py_proc *cfg)
+{
+	const struct py_layout *l = &t->l;
+
+	cfg->runtime = t->runtime;
+	cfg->kind = l->kind;
+	cfg->version = 0x03000000 | (l->minor << 16);
+	cfg->o = l->o;
+	cfg->o.co_name = l->co_qualname != PY_NONE ? l->co_qualname : l->co_name;
+	cfg->o.co_filename = l->co_filename;
+	cfg->o.str_ascii = l->str_ascii;
+}
+
 static void try_enable(struct pyreg *r, struct py_target *t)
 {
 	const char *why = check_live(t);
@@ -404,10 +427,7 @@ static void try_enable(struct pyreg *r, struct py_target *t)
 		refuse(r, t, "CPython 3.%u (%s) does not check out: %s", t->l.minor, t->module, why);
 		return;
 	}
-	cfg.runtime = t->runtime;
-	cfg.kind = t->l.kind;
-	cfg.version = 0x03000000 | (t->l.minor << 16);
-	cfg.o = t->l.o;
+	proc_cfg(t, &cfg);
 	if (bpf_map_update_elem(r->procs_fd, &t->tgid, &cfg, BPF_ANY)) {
 		refuse(r, t, "cannot store its Python layout (%s)", strerror(errno));
 		return;
@@ -546,10 +566,7 @@ static void fork_target(struct pyreg *r, int child, int parent)
 		return;
 	*c = *p;
 	c->tgid = child;
-	cfg.runtime = c->runtime;
-	cfg.kind = c->l.kind;
-	cfg.version = 0x03000000 | (c->l.minor << 16);
-	cfg.o = c->l.o;
+	proc_cfg(c, &cfg);
 	if (bpf_map_update_elem(r->procs_fd, &child, &cfg, BPF_ANY))
 		c->state = PY_OFF;
 }
@@ -628,39 +645,70 @@ static uint8_t *read_bytes(int tgid, uint64_t addr, size_t *len)
 	return buf;
 }
 
-static struct py_code *read_code(struct py_target *t, uint64_t addr, uint32_t sum)
+/*
+ * what the walker read of a code object when it saw it (NULL: nothing):
+ * for one that is gone by the time user space reads it
+ */
+static bool use_hint(struct py_code *c, const struct py_code_event *e)
+{
+	if (!e || !e->name[0])
+		return false;
+	free((char *)c->name);
+	free((char *)c->file);
+	c->name = strndup(e->name, sizeof(e->name));
+	c->file = strndup(e->file, sizeof(e->file));
+	c->first = e->first;
+	c->known = false;	/* no line table */
+	return true;
+}
+
+static struct py_code *read_code(struct py_target *t, uint64_t addr, uint32_t sum,
+				 const struct py_code_event *hint)
 {
 	const struct py_layout *l = &t->l;
 	struct py_code *c = calloc(1, sizeof(*c));
 	uint8_t obj[256];
 	int32_t argc, first;
-	uint64_t type, p;
+	uint64_t refs, type, name, file, p;
+	uint16_t mine;
 
 	if (!c)
 		return NULL;
 	c->minor = l->minor;
 	if (rd(t->tgid, addr, obj, sizeof(obj))) {
-		c->name = strdup("[python code, unreadable]");
+		if (!use_hint(c, hint))
+			c->name = strdup("[python code, unreadable]");
 		goto out;
 	}
+	memcpy(&refs, obj, 8);
 	memcpy(&type, obj + 8, 8);
 	memcpy(&argc, obj + l->o.co_argcount, 4);
 	memcpy(&first, obj + l->o.co_firstlineno, 4);
-	if (type != t->code_type || py_code_sum(first, argc) != sum) {
-		/* freed, and its memory reused, before we could read it */
-		pr_debug("pid %d: code object %#lx is gone: type %#lx, checksum %#x, walker saw %#x\n",
-			 t->tgid, (unsigned long)addr, (unsigned long)type, py_code_sum(first, argc), sum);
-		c->name = strdup("[python code, freed]");
+	memcpy(&name, obj + (l->co_qualname != PY_NONE ? l->co_qualname : l->co_name), 8);
+	memcpy(&file, obj + l->co_filename, 8);
+	mine = py_code_sum(first, argc, name, file);
+	/*
+	 * freed before we could read it: its memory reused, or its first word
+	 * is the allocator's free-list link (a pointer, or 0) instead of a
+	 * reference count (1 to 2^32 - 1, immortal objects included); its
+	 * name and line table may be freed and reused too
+	 */
+	if (type != t->code_type || mine != sum || refs == 0 || refs >= (1ULL << 32)) {
+		pr_debug("pid %d: code object %#lx is gone: refs %#lx, type %#lx, checksum %#x, walker saw %#x\n",
+			 t->tgid, (unsigned long)addr, (unsigned long)refs, (unsigned long)type,
+			 mine, sum);
+		if (!use_hint(c, hint))
+			c->name = strdup("[python code, freed]");
 		goto out;
 	}
 	c->first = first;
-	memcpy(&p, obj + (l->co_qualname != PY_NONE ? l->co_qualname : l->co_name), 8);
-	c->name = read_str(t->tgid, l, p);
-	memcpy(&p, obj + l->co_filename, 8);
-	c->file = read_str(t->tgid, l, p);
+	c->name = read_str(t->tgid, l, name);
+	c->file = read_str(t->tgid, l, file);
 	memcpy(&p, obj + l->co_lines, 8);
 	c->tab = read_bytes(t->tgid, p, &c->tablen);
 	c->known = c->name && c->file;
+	if (!c->known && use_hint(c, hint))
+		goto out;
 	if (!c->name)
 		c->name = strdup("[python code, unreadable name]");
 out:
@@ -673,7 +721,8 @@ out:
 	return c;
 }
 
-static void code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+static void code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum,
+		      const struct py_code_event *hint)
 {
 	struct code_key k = { tgid, sum, code };
 	struct py_target *t = target(r, tgid);
@@ -681,7 +730,7 @@ static void code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
 
 	if (!t || strmap__get(r->codes, &k, sizeof(k)))
 		return;
-	c = read_code(t, code, sum);
+	c = read_code(t, code, sum, hint);
 	if (c && strmap__set(r->codes, &k, sizeof(k), c))
 		free_code(c);
 }
@@ -693,7 +742,7 @@ static const struct py_code *get_code(struct pyreg *r, int tgid, uint64_t code, 
 
 	if (c)
 		return c;
-	code_seen(r, tgid, code, sum);
+	code_seen(r, tgid, code, sum, NULL);
 	c = strmap__get(r->codes, &k, sizeof(k));
 	return c ? c : &r->unknown;
 }
@@ -739,10 +788,10 @@ int py__retry(struct pyreg *r)
 	return ret;
 }
 
-void py__code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum)
+void py__code_seen(struct pyreg *r, const struct py_code_event *e)
 {
 	pthread_mutex_lock(&r->lock);
-	code_seen(r, tgid, code, sum);
+	code_seen(r, e->tgid, e->code, e->sum, e);
 	pthread_mutex_unlock(&r->lock);
 }
 

@@ -14,6 +14,8 @@ struct symbolizer;
 struct pyreg;
 
 /* a code object, as read from the process */
+struct py_code_event;
+
 struct py_code {
 	const char *name;	/* co_qualname (3.11+) or co_name */
 	const char *file;	/* co_filename */
@@ -21,7 +23,8 @@ struct py_code {
 	unsigned int minor;	/* CPython 3.minor: how to read the line table */
 	const uint8_t *tab;	/* line table */
 	size_t tablen;
-	bool known;		/* false: could not be read ("name" says why) */
+	bool known;		/* false: no line table; name and file are what the walker
+				   read when it saw the code, or "name" says why not */
 };
 
 /* *procs_fd*: the BPF py_procs map; *quiet*: info lines only (-a) */
@@ -43,8 +46,8 @@ int py__retry(struct pyreg *r);
 /* processes with Python stacks on */
 int py__active(const struct pyreg *r);
 
-/* the walker saw a new code object: read it now */
-void py__code_seen(struct pyreg *r, int tgid, uint64_t code, uint32_t sum);
+/* the walker saw a new code object: read it now (what it read of it if it is gone) */
+void py__code_seen(struct pyreg *r, const struct py_code_event *e);
 /* a code object (read now if it was not yet); never NULL */
 const struct py_code *py__code(struct pyreg *r, int tgid, uint64_t code, uint32_t sum);
 /* the line *instr* is on in *c*: > 0, or 0 if unknown */

@@ -1,6 +1,7 @@
 """Checks of ebprof's Python stacks against what tools/py_work.py and
-tools/py_sort.py do by construction.  Usage: pycheck.py CHECK FILE MINOR
-where FILE is ebprof's JSON (or, for "lines", its --lines report).
+tools/py_sort.py do by construction.  Usage: pycheck.py CHECK FILE MINOR [RAN]
+where FILE is ebprof's JSON (or, for "lines", its --lines report) and RAN,
+for "modules", how many modules the workload ran.
 Prints what it measured; exits 1 with the reason when a check fails."""
 import json
 import re
@@ -205,6 +206,39 @@ def quick(p, minor):
         fail("the 0.5 s script's spin is only %d of %d samples" % (spin, tot))
 
 
+def modules(p, minor):
+    """py_work.py modules, read by a reader made late (EBPROF_TEST_PY_LAG_MS):
+    each gen_N.py's code is gone before it is read, yet named, and never
+    by another module's name though the next one takes its memory"""
+    common(p, 0.9)
+    gen = noline = 0
+    names = set()
+    for s in p["stacks"]:
+        for f in user(s):
+            m = FRAME.match(f["function"]) if f.get("python") else None
+            if m and m.group(1) == "<module>" and re.match(r"gen_\d+\.py$", m.group(2)):
+                gen += s["count"]
+                names.add(m.group(2))
+                noline += s["count"] if m.group(3) is None else 0
+                break
+    print("  %d of %d samples in gen_N.py's module code, %d of them named from what the walker read"
+          " (their code gone when read: no line)" % (gen, p["samples"], noline))
+    if gen < 0.4 * p["samples"]:
+        fail("only %d samples in the modules' code" % gen)
+    if noline < 0.5 * gen:
+        fail("only %d of %d module samples needed the walker's names: the check did not test them" % (noline, gen))
+    # each module runs for a few ms, a few samples: all but a few are
+    # sampled.  Reading the memory of a freed module's code names the
+    # next one that took it instead, all of them after one
+    ran = int(sys.argv[4])
+    seen = sorted(int(re.match(r"gen_(\d+)", n).group(1)) for n in names)
+    print("  %d of the %d modules that ran named, gen_%d to gen_%d" % (len(names), ran, seen[0], seen[-1]))
+    if seen[-1] >= ran:
+        fail("a module that never ran is named: gen_%d" % seen[-1])
+    if len(names) < 0.6 * ran:
+        fail("only %d of the %d modules named in %d samples" % (len(names), ran, gen))
+
+
 def lines(path, minor):
     text = open(path).read()
     secs = {}
@@ -233,7 +267,7 @@ def lines(path, minor):
 
 
 CHECKS = {"split": split, "shapes": shapes, "threads": threads, "sorted": sorted_,
-          "quick": quick}
+          "quick": quick, "modules": modules}
 
 if __name__ == "__main__":
     check, path, minor = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -34,6 +34,12 @@ py_suite() {
 		fail "ebprof -- quick failed: $(cat "$TMP/err")"
 	$PYCHECK quick "$TMP/quick.json" "$minor" || exit 1
 
+	# module code freed as soon as it has run, with the reader of code
+	# objects late, as under load: named from what the walker read
+	EBPROF_TEST_PY_LAG_MS=10 $EBPROF -F 999 -o "$TMP/modules.json" -- "$py" tools/py_work.py modules 2 >"$TMP/modules.out" 2>"$TMP/err" ||
+		fail "ebprof -- modules failed: $(cat "$TMP/err")"
+	$PYCHECK modules "$TMP/modules.json" "$minor" "$(sed -n 's/^modules //p' "$TMP/modules.out")" || exit 1
+
 	# the profiling guide's sorts, line by line
 	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tools/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
 		fail "ebprof --lines failed: $(cat "$TMP/err")"

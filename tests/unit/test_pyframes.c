@@ -121,9 +121,16 @@ static int layouts(void)
 		} else {
 			T_ASSERT(l->kind == EBPROF_PY_FRAMEOBJ && l->co_qualname == PY_NONE);
 		}
-		T_ASSERT(l->o.co_firstlineno - l->o.co_argcount + 4 <= 144);
+		T_ASSERT(l->o.co_firstlineno - l->o.co_argcount + 4 <= EBPROF_PY_CODE_READ);
+		/* the checksum's pointers */
+		T_ASSERT(l->co_filename > l->o.co_argcount && l->co_filename - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
+		T_ASSERT(l->co_name > l->o.co_argcount && l->co_name - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
 	}
-	T_ASSERT(py_code_sum(72, 0) == 72 && py_code_sum(1, 1) == 1025);
+	/* a module's code and the next one at its address: told apart by their names' addresses */
+	T_ASSERT(py_code_sum(1, 0, 0x7f0010, 0x7f0040) == py_code_sum(1, 0, 0x7f0010, 0x7f0040));
+	T_ASSERT(py_code_sum(1, 0, 0x7f0010, 0x7f0040) != py_code_sum(1, 0, 0x7f0010, 0x7f0080));
+	T_ASSERT(py_code_sum(1, 0, 0x7f0010, 0x7f0040) != py_code_sum(1, 0, 0x7f0050, 0x7f0040));
+	T_ASSERT(py_code_sum(72, 0, 0, 0) != py_code_sum(73, 0, 0, 0) && py_code_sum(1, 1, 0, 0) != py_code_sum(1, 0, 0, 0));
 	return T_OK;
 }
 
