@@ -127,6 +127,9 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 		pr_debug("unwind tables for %u\n", e->tgid);
 		break;
 	case EBPROF_EV_EXIT:
+		/* not looked at again: its code objects stay for the report */
+		if (r->py)
+			py__forget(r->py, e->tgid);
 		for (i = 0; i < r->o->npids; i++)
 			if (r->o->pids[i] == (int)e->tgid)
 				r->pids_gone[i] = true;
@@ -953,6 +956,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	ring_buffer__consume(r.rb);
 	run_queue(&r);
 	py_reader_stop(&r);
+	if (r.py)
+		py__finish(r.py);
 	p->meta.event = o->event.name;
 	p->meta.event2 = o->nevents == 2 ? o->event2.name : NULL;
 	p->meta.weighted = !o->event.timer;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <bpf/bpf.h>
 #include "python.h"
@@ -30,7 +31,7 @@
 #define TP_BASICSIZE	32	/* offsetof(PyTypeObject, tp_basicsize), x86-64 */
 #define TP_MEMBERS	240	/* offsetof(PyTypeObject, tp_members), 3.8-3.13 */
 #define MEMBERDEF_SIZE	40	/* sizeof(PyMemberDef) */
-#define MAX_TRIES	3	/* validation walks that may race the process */
+#define RETRY_S		0.5	/* how long a check that fails is tried again */
 
 enum py_state { PY_PENDING = 1, PY_ON, PY_OFF };
 
@@ -38,6 +39,8 @@ struct py_target {
 	int tgid;
 	enum py_state state;
 	int failures;
+	double first_fail;	/* when its first check failed (CLOCK_MONOTONIC s) */
+	char why[160];		/* why its last check failed */
 	struct py_layout l;
 	uint64_t runtime, code_type, frame_type;
 	char module[64];
@@ -244,6 +247,14 @@ static const struct dso_kind *dso_kind(struct pyreg *r, struct dso *d)
 	return k;
 }
 
+static double mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void refuse(struct pyreg *r, struct py_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -301,17 +312,17 @@ static const char *check_members(int tgid, uint64_t type, const char *const *nam
 	return NULL;
 }
 
-/*
- * Walk every thread's frames in the process as the BPF walker will: NULL
- * when it all checks out, "" when the interpreter is not running yet, or
- * why not.
- */
 /* is a code object's 8-byte field at *off* in what the walker reads? */
 static bool in_code_read(const struct py_offsets *o, uint16_t off)
 {
 	return off >= o->co_argcount && off + 8 <= o->co_argcount + EBPROF_PY_CODE_READ;
 }
 
+/*
+ * Walk every thread's frames in the process as the BPF walker will: NULL
+ * when it all checks out, "" when the interpreter is not running yet, or
+ * why not.
+ */
 static const char *check_live(struct py_target *t)
 {
 	const struct py_layout *l = &t->l;
@@ -418,11 +429,23 @@ static void try_enable(struct pyreg *r, struct py_target *t)
 	const char *why = check_live(t);
 	struct py_proc cfg = {};
 
-	if (why && !*why)
+	if (why && !*why) {
+		t->failures = 0;
 		return;		/* not running Python yet */
+	}
 	if (why) {
-		/* frames come and go while we look: try again before giving up */
-		if (++t->failures < MAX_TRIES && strstr(why, "frame"))
+		/*
+		 * a process starting (libpython half mapped while the loader
+		 * works: we read what is there) or frames that come and go while
+		 * we look: look again for a while before giving up
+		 */
+		double now = mono_sec();
+
+		if (!t->failures++)
+			t->first_fail = now;
+		snprintf(t->why, sizeof(t->why), "%s", why);
+		pr_debug("pid %d: check %d failed: %s\n", t->tgid, t->failures, why);
+		if (now - t->first_fail < RETRY_S)
 			return;
 		refuse(r, t, "CPython 3.%u (%s) does not check out: %s", t->l.minor, t->module, why);
 		return;
@@ -486,7 +509,8 @@ static void scan(struct pyreg *r, int tgid)
 		if (dso__symbol(d, "Py_Version", &v, NULL)) {
 			uint32_t pv = 0;
 
-			if (!rd(tgid, bias + v, &pv, sizeof(pv)) || dso__read(d, v, &pv, sizeof(pv)) == 4)
+			/* the file first, as for the debug offsets below */
+			if (dso__read(d, v, &pv, sizeof(pv)) == 4 || !rd(tgid, bias + v, &pv, sizeof(pv)))
 				ver = pv;
 			if ((ver >> 24) == 3)
 				minor = (ver >> 16) & 0xff;
@@ -515,10 +539,15 @@ static void scan(struct pyreg *r, int tgid)
 		if (minor == 13) {
 			uint8_t raw[584];
 			uint64_t dv;
-			int err = rd(tgid, t->runtime, raw, sizeof(raw));
+			int err = 0;
 
-			if (err && dso__read(d, rt, raw, sizeof(raw)) == sizeof(raw))
-				err = 0;
+			/*
+			 * static data: the file has it, while the process may not
+			 * have it all mapped yet (we may look while the loader works)
+			 */
+			if (dso__read(d, rt, raw, sizeof(raw)) != sizeof(raw))
+				err = rd(tgid, t->runtime, raw, sizeof(raw));
+
 			if (!err)
 				err = py_debug_offsets_313(raw, sizeof(raw), &t->l, &dv);
 			if (err == -ENOTSUP) {
@@ -552,6 +581,17 @@ static void forget(struct pyreg *r, int tgid)
 		t->state = 0;
 		t->failures = 0;
 	}
+}
+
+/* targets whose checks failed until the end: say why */
+static void finish(struct pyreg *r)
+{
+	size_t it = 0;
+	struct py_target *t;
+
+	while ((t = strmap__next(r->targets, &it, NULL, NULL)))
+		if (t->state == PY_PENDING && t->failures)
+			refuse(r, t, "CPython 3.%u (%s) does not check out: %s", t->l.minor, t->module, t->why);
 }
 
 static void fork_target(struct pyreg *r, int child, int parent)
@@ -775,6 +815,13 @@ void py__fork(struct pyreg *r, int child, int parent)
 {
 	pthread_mutex_lock(&r->lock);
 	fork_target(r, child, parent);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void py__finish(struct pyreg *r)
+{
+	pthread_mutex_lock(&r->lock);
+	finish(r);
 	pthread_mutex_unlock(&r->lock);
 }
 

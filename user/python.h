@@ -37,12 +37,14 @@ void py__free(struct pyreg *r);
  * checks out; prints one line when it is a Python ebprof cannot read
  */
 void py__scan(struct pyreg *r, int tgid);
-/* an exec: whatever was known of *tgid* is gone */
+/* an exec or an exit: whatever was known of *tgid*'s interpreter is gone */
 void py__forget(struct pyreg *r, int tgid);
 /* a forked child runs its parent's interpreter */
 void py__fork(struct pyreg *r, int child, int parent);
 /* retry processes whose interpreter was not running yet: how many wait */
 int py__retry(struct pyreg *r);
+/* at the end: say why processes whose checks kept failing have no Python stacks */
+void py__finish(struct pyreg *r);
 /* processes with Python stacks on */
 int py__active(const struct pyreg *r);
 

@@ -2,6 +2,14 @@
 # t_python_*.sh scripts after lib.sh, then "py_suite PYTHON".
 PYCHECK="python3 $PWD/tests/integration/pycheck.py"
 
+# a check of the last run; when it fails, what ebprof said in that run
+pycheck() {
+	$PYCHECK "$@" && return
+	echo "  ebprof said:"
+	sed 's/^/    /' "$TMP/err"
+	exit 1
+}
+
 py_suite() {
 	local py=$1 minor
 	[ -x "$py" ] || skip "$py is not installed"
@@ -14,35 +22,35 @@ py_suite() {
 	$EBPROF -p "$WPID" -d 3 -F 999 -o "$TMP/split.json" 2>"$TMP/err" || fail "ebprof -p failed: $(cat "$TMP/err")"
 	grep -q "not supported\|does not check out" "$TMP/err" && fail "refused: $(cat "$TMP/err")"
 	kill "$WPID"
-	$PYCHECK split "$TMP/split.json" "$minor" || exit 1
+	pycheck split "$TMP/split.json" "$minor"
 
 	# launch mode: Python frames from the start
 	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tools/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- shapes failed: $(cat "$TMP/err")"
-	$PYCHECK shapes "$TMP/shapes.json" "$minor" || exit 1
+	pycheck shapes "$TMP/shapes.json" "$minor"
 
 	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tools/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- threads failed: $(cat "$TMP/err")"
-	$PYCHECK threads "$TMP/threads.json" "$minor" || exit 1
+	pycheck threads "$TMP/threads.json" "$minor"
 
 	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tools/py_work.py sorted 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- sorted failed: $(cat "$TMP/err")"
-	$PYCHECK sorted "$TMP/sorted.json" "$minor" || exit 1
+	pycheck sorted "$TMP/sorted.json" "$minor"
 
 	# a script that is gone after 0.5 s: every code object still named
 	$EBPROF -F 999 -o "$TMP/quick.json" -- "$py" tools/py_work.py quick 0.5 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- quick failed: $(cat "$TMP/err")"
-	$PYCHECK quick "$TMP/quick.json" "$minor" || exit 1
+	pycheck quick "$TMP/quick.json" "$minor"
 
 	# module code freed as soon as it has run, with the reader of code
 	# objects late, as under load: named from what the walker read
 	EBPROF_TEST_PY_LAG_MS=10 $EBPROF -F 999 -o "$TMP/modules.json" -- "$py" tools/py_work.py modules 2 >"$TMP/modules.out" 2>"$TMP/err" ||
 		fail "ebprof -- modules failed: $(cat "$TMP/err")"
-	$PYCHECK modules "$TMP/modules.json" "$minor" "$(sed -n 's/^modules //p' "$TMP/modules.out")" || exit 1
+	pycheck modules "$TMP/modules.json" "$minor" "$(sed -n 's/^modules //p' "$TMP/modules.out")"
 
 	# the profiling guide's sorts, line by line
 	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tools/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
 		fail "ebprof --lines failed: $(cat "$TMP/err")"
-	$PYCHECK lines "$TMP/lines" "$minor" || exit 1
+	pycheck lines "$TMP/lines" "$minor"
 	exit 0
 }
