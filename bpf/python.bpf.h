@@ -192,8 +192,8 @@ static __always_inline __u64 py_thread_state(struct py_ctx *ctx, __u32 tid)
  * NUL included), its start cut off when *tail* and it does not fit; ""
  * for any other str
  */
-static __always_inline void py_read_ascii(const struct py_offsets *o, __u64 at, char *out, __u32 size,
-					  bool tail)
+static __always_inline void py_read_ascii(const struct py_offsets *o, __u64 at, char *out,
+					  __u32 size, bool tail)
 {
 	struct {
 		__s64 len;
@@ -213,8 +213,8 @@ static __always_inline void py_read_ascii(const struct py_offsets *o, __u64 at, 
 	bpf_probe_read_user_str(out, size, (void *)(s + o->str_ascii + skip));
 }
 
-static __always_inline void py_report_code(struct py_walk *w, const struct py_offsets *o, __u64 code,
-					   __u32 sum, __u32 first)
+static __always_inline void py_report_code(struct py_walk *w, const struct py_offsets *o,
+					   __u64 code, __u32 sum, __u32 first)
 {
 	struct py_code_key k = { .tgid = w->tgid, .code = code };
 	struct py_code_event *e;

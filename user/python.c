@@ -312,6 +312,12 @@ static const char *check_members(int tgid, uint64_t type, const char *const *nam
 	return NULL;
 }
 
+/* where a code object's name is: co_qualname where there is one (3.11+) */
+static uint16_t name_off(const struct py_layout *l)
+{
+	return l->co_qualname != PY_NONE ? l->co_qualname : l->co_name;
+}
+
 /* is a code object's 8-byte field at *off* in what the walker reads? */
 static bool in_code_read(const struct py_offsets *o, uint16_t off)
 {
@@ -364,7 +370,7 @@ static const char *check_live(struct py_target *t)
 			return "PyCode_Type does not describe its members";
 	}
 	/* the walker's checksum reads them */
-	if (!in_code_read(o, l->co_filename) || !in_code_read(o, l->co_qualname != PY_NONE ? l->co_qualname : l->co_name))
+	if (!in_code_read(o, l->co_filename) || !in_code_read(o, name_off(l)))
 		return "the code object's name and file lie beyond what the walker reads";
 	if (l->kind == EBPROF_PY_FRAMEOBJ && t->frame_type) {
 		static const char *const names[] = { "f_back", "f_code", "f_lasti" };
@@ -419,7 +425,7 @@ static void proc_cfg(const struct py_target *t, struct py_proc *cfg)
 	cfg->kind = l->kind;
 	cfg->version = 0x03000000 | (l->minor << 16);
 	cfg->o = l->o;
-	cfg->o.co_name = l->co_qualname != PY_NONE ? l->co_qualname : l->co_name;
+	cfg->o.co_name = name_off(l);
 	cfg->o.co_filename = l->co_filename;
 	cfg->o.str_ascii = l->str_ascii;
 }
@@ -724,7 +730,7 @@ static struct py_code *read_code(struct py_target *t, uint64_t addr, uint32_t su
 	memcpy(&type, obj + 8, 8);
 	memcpy(&argc, obj + l->o.co_argcount, 4);
 	memcpy(&first, obj + l->o.co_firstlineno, 4);
-	memcpy(&name, obj + (l->co_qualname != PY_NONE ? l->co_qualname : l->co_name), 8);
+	memcpy(&name, obj + name_off(l), 8);
 	memcpy(&file, obj + l->co_filename, 8);
 	mine = py_code_sum(first, argc, name, file);
 	/*
