@@ -201,11 +201,17 @@ struct py_offsets {
 	__u16 co_firstlineno;
 	__u16 co_firsttraceable;	/* 3.11+ */
 	__u16 co_code_adaptive;	/* 3.11+: the bytecode, = PyCode_Type.tp_basicsize */
-	__u16 co_name;		/* co_qualname where there is one, else co_name */
 	__u16 co_filename;
+	__u16 co_name;
+	__u16 co_qualname;	/* 3.11+ */
 	__u16 str_ascii;	/* where a compact ASCII str's characters start */
-	__u16 pad;
 };
+
+/* where a code object's name is: co_qualname where there is one */
+static inline __u16 ebprof_py_name_off(const struct py_offsets *o)
+{
+	return o->co_qualname != 0xffff /* none */ ? o->co_qualname : o->co_name;
+}
 
 struct py_proc {
 	__u64 runtime;		/* &_PyRuntime in the process */

@@ -236,7 +236,7 @@ static __always_inline void py_report_code(struct py_walk *w, const struct py_of
 	e->code = code;
 	e->sum = sum;
 	e->first = first;
-	py_read_ascii(o, code + o->co_name, e->name, sizeof(e->name), false);
+	py_read_ascii(o, code + ebprof_py_name_off(o), e->name, sizeof(e->name), false);
 	py_read_ascii(o, code + o->co_filename, e->file, sizeof(e->file), true);
 	bpf_ringbuf_submit(e, 0);
 }
@@ -295,7 +295,7 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 	}
 	argc = py_u32(w->cbuf, 0);
 	first = py_u32(w->cbuf, o->co_firstlineno - o->co_argcount);
-	sum = ebprof_py_code_sum(first, argc, py_u64(w->cbuf, o->co_name - o->co_argcount),
+	sum = ebprof_py_code_sum(first, argc, py_u64(w->cbuf, ebprof_py_name_off(o) - o->co_argcount),
 				 py_u64(w->cbuf, o->co_filename - o->co_argcount));
 	if (cfg->kind == EBPROF_PY_FRAMEOBJ) {
 		instr = py_u32(w->fbuf, o->f_instr);

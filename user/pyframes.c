@@ -13,26 +13,25 @@
 
 #define N PY_NONE
 
-/* py_offsets' co_name, co_filename and str_ascii are set from the layout's own (proc_cfg()) */
 static const struct py_layout layouts[] = {
 	{ 8, EBPROF_PY_FRAMEOBJ,
-	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 104, N, N, 16, 40, N, N, 0, 0, 0, 0 },
-	  16, N, 104, 112, N, 120, 48, 72 },
+	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 104, N, N, 16, 40, N, N, 104, 112, N, 48 },
+	  16, N, 120, 72 },
 	{ 9, EBPROF_PY_FRAMEOBJ,
-	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 104, N, N, 16, 40, N, N, 0, 0, 0, 0 },
-	  16, N, 104, 112, N, 120, 48, 72 },
+	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 104, N, N, 16, 40, N, N, 104, 112, N, 48 },
+	  16, N, 120, 72 },
 	{ 10, EBPROF_PY_FRAMEOBJ,
-	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 96, N, N, 16, 40, N, N, 0, 0, 0, 0 },
-	  16, N, 104, 112, N, 120, 48, 72 },
+	  { 32, 0, 8, 8, 176, 24, N, 24, 32, 96, N, N, 16, 40, N, N, 104, 112, N, 48 },
+	  16, N, 120, 72 },
 	{ 11, EBPROF_PY_311,
-	  { 40, 0, 16, 8, 152, 56, 8, 48, 32, 56, 69, 68, 56, 72, 168, 184, 0, 0, 0, 0 },
-	  16, 160, 112, 120, 128, 136, 48, 72 },
+	  { 40, 0, 16, 8, 152, 56, 8, 48, 32, 56, 69, 68, 56, 72, 168, 184, 112, 120, 128, 48 },
+	  16, 160, 136, 72 },
 	{ 12, EBPROF_PY_312,
-	  { 40, 0, 72, 8, 136, 56, 0, 8, 0, 56, 70, N, 52, 68, 176, 192, 0, 0, 0, 0 },
-	  16, 144, 112, 120, 128, 136, 40, 56 },
+	  { 40, 0, 72, 8, 136, 56, 0, 8, 0, 56, 70, N, 52, 68, 176, 192, 112, 120, 128, 40 },
+	  16, 144, 136, 56 },
 	{ 13, EBPROF_PY_313,
-	  { 632, 7264, 7344, 8, 152, 72, N, 8, 0, 56, 70, N, 52, 68, 184, 200, 0, 0, 0, 0 },
-	  16, 160, 112, 120, 128, 136, 40, 56 },
+	  { 632, 7264, 7344, 8, 152, 72, N, 8, 0, 56, 70, N, 52, 68, 184, 200, 112, 120, 128, 40 },
+	  16, 160, 136, 56 },
 };
 
 const struct py_layout *py_layout_for(unsigned int minor)
@@ -177,7 +176,7 @@ size_t py_str_data_offset(const struct py_layout *l, uint32_t state)
 {
 	if (!py_str_kind(state))
 		return 0;
-	return ((state >> 6) & 1) ? l->str_ascii : l->str_compact;
+	return ((state >> 6) & 1) ? l->o.str_ascii : l->str_compact;
 }
 
 static size_t put_utf8(uint32_t c, char *out, size_t room)
@@ -261,13 +260,13 @@ int py_debug_offsets_313(const uint8_t *raw, size_t len, struct py_layout *l, ui
 		{ 240, offsetof(struct py_layout, o.f_code) },
 		{ 248, offsetof(struct py_layout, o.f_instr) },
 		{ 264, offsetof(struct py_layout, o.f_owner) },
-		{ 280, offsetof(struct py_layout, co_filename) },
-		{ 288, offsetof(struct py_layout, co_name) },
-		{ 296, offsetof(struct py_layout, co_qualname) },
+		{ 280, offsetof(struct py_layout, o.co_filename) },
+		{ 288, offsetof(struct py_layout, o.co_name) },
+		{ 296, offsetof(struct py_layout, o.co_qualname) },
 		{ 304, offsetof(struct py_layout, co_lines) },
 		{ 312, offsetof(struct py_layout, o.co_firstlineno) },
 		{ 344, offsetof(struct py_layout, o.co_code_adaptive) },
-		{ 560, offsetof(struct py_layout, str_ascii) },
+		{ 560, offsetof(struct py_layout, o.str_ascii) },
 	};
 	size_t i;
 
@@ -286,7 +285,7 @@ int py_debug_offsets_313(const uint8_t *raw, size_t len, struct py_layout *l, ui
 		*(uint16_t *)((char *)l + map[i].field) = v;
 	}
 	/* a compact non-ASCII str: PyCompactUnicodeObject adds utf8_length and utf8 */
-	l->str_compact = l->str_ascii + 16;
+	l->str_compact = l->o.str_ascii + 16;
 	*version = q(raw, 8);
 	return 0;
 }

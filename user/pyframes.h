@@ -23,8 +23,8 @@ struct py_layout {
 	/* read by user space only */
 	uint16_t ts_interp;		/* PyThreadState.interp */
 	uint16_t ts_native_id;		/* PyThreadState.native_thread_id (3.11+) */
-	uint16_t co_filename, co_name, co_qualname, co_lines;
-	uint16_t str_ascii, str_compact;	/* where str data starts */
+	uint16_t co_lines;
+	uint16_t str_compact;		/* where a compact non-ASCII str's data starts */
 };
 
 /* the built-in layout of CPython 3.minor (8-13), or NULL */

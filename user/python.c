@@ -312,12 +312,6 @@ static const char *check_members(int tgid, uint64_t type, const char *const *nam
 	return NULL;
 }
 
-/* where a code object's name is: co_qualname where there is one (3.11+) */
-static uint16_t name_off(const struct py_layout *l)
-{
-	return l->co_qualname != PY_NONE ? l->co_qualname : l->co_name;
-}
-
 /* is a code object's 8-byte field at *off* in what the walker reads? */
 static bool in_code_read(const struct py_offsets *o, uint16_t off)
 {
@@ -359,8 +353,8 @@ static const char *check_live(struct py_target *t)
 	{
 		static const char *const names[] = { "co_argcount", "co_firstlineno", "co_filename",
 						     "co_name", "co_qualname", "co_lnotab", "co_linetable" };
-		uint16_t want[] = { o->co_argcount, o->co_firstlineno, l->co_filename, l->co_name,
-				    l->co_qualname, t->l.minor <= 9 ? l->co_lines : PY_NONE,
+		uint16_t want[] = { o->co_argcount, o->co_firstlineno, o->co_filename, o->co_name,
+				    o->co_qualname, t->l.minor <= 9 ? l->co_lines : PY_NONE,
 				    t->l.minor >= 10 ? l->co_lines : PY_NONE };
 		const char *why = check_members(tgid, t->code_type, names, want, 7, &found);
 
@@ -370,7 +364,7 @@ static const char *check_live(struct py_target *t)
 			return "PyCode_Type does not describe its members";
 	}
 	/* the walker's checksum reads them */
-	if (!in_code_read(o, l->co_filename) || !in_code_read(o, name_off(l)))
+	if (!in_code_read(o, o->co_filename) || !in_code_read(o, ebprof_py_name_off(o)))
 		return "the code object's name and file lie beyond what the walker reads";
 	if (l->kind == EBPROF_PY_FRAMEOBJ && t->frame_type) {
 		static const char *const names[] = { "f_back", "f_code", "f_lasti" };
@@ -425,9 +419,6 @@ static void proc_cfg(const struct py_target *t, struct py_proc *cfg)
 	cfg->kind = l->kind;
 	cfg->version = 0x03000000 | (l->minor << 16);
 	cfg->o = l->o;
-	cfg->o.co_name = name_off(l);
-	cfg->o.co_filename = l->co_filename;
-	cfg->o.str_ascii = l->str_ascii;
 }
 
 static void try_enable(struct pyreg *r, struct py_target *t)
@@ -730,8 +721,8 @@ static struct py_code *read_code(struct py_target *t, uint64_t addr, uint32_t su
 	memcpy(&type, obj + 8, 8);
 	memcpy(&argc, obj + l->o.co_argcount, 4);
 	memcpy(&first, obj + l->o.co_firstlineno, 4);
-	memcpy(&name, obj + name_off(l), 8);
-	memcpy(&file, obj + l->co_filename, 8);
+	memcpy(&name, obj + ebprof_py_name_off(&l->o), 8);
+	memcpy(&file, obj + l->o.co_filename, 8);
 	mine = py_code_sum(first, argc, name, file);
 	/*
 	 * freed before we could read it: its memory reused, or its first word

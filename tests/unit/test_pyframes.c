@@ -117,14 +117,15 @@ static int layouts(void)
 		if (m >= 11) {
 			T_ASSERT(l->o.f_owner < 120);
 			T_ASSERT(l->o.co_firsttraceable - l->o.co_argcount + 4 <= 144);
-			T_ASSERT(l->co_qualname != PY_NONE);
+			T_ASSERT(l->o.co_qualname != PY_NONE);
 		} else {
-			T_ASSERT(l->kind == EBPROF_PY_FRAMEOBJ && l->co_qualname == PY_NONE);
+			T_ASSERT(l->kind == EBPROF_PY_FRAMEOBJ && l->o.co_qualname == PY_NONE);
 		}
 		T_ASSERT(l->o.co_firstlineno - l->o.co_argcount + 4 <= EBPROF_PY_CODE_READ);
 		/* the checksum's pointers */
-		T_ASSERT(l->co_filename > l->o.co_argcount && l->co_filename - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
-		T_ASSERT(l->co_name > l->o.co_argcount && l->co_name - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
+		T_ASSERT(l->o.co_filename > l->o.co_argcount && l->o.co_filename - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
+		T_ASSERT(l->o.co_name > l->o.co_argcount && l->o.co_name - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
+		T_ASSERT(ebprof_py_name_off(&l->o) - l->o.co_argcount + 8 <= EBPROF_PY_CODE_READ);
 	}
 	/* a module's code and the next one at its address: told apart by their names' addresses */
 	T_ASSERT(py_code_sum(1, 0, 0x7f0010, 0x7f0040) == py_code_sum(1, 0, 0x7f0010, 0x7f0040));
@@ -157,7 +158,7 @@ static int debug_offsets_313(void)
 	T_ASSERT(version == 0x030d00f0);
 	/* what CPython says is what the built-in table has */
 	T_ASSERT(!memcmp(&l.o, &py_layout_for(13)->o, sizeof(l.o)));
-	T_ASSERT(l.co_qualname == 128 && l.co_lines == 136 && l.str_ascii == 40 && l.str_compact == 56);
+	T_ASSERT(l.o.co_qualname == 128 && l.co_lines == 136 && l.o.str_ascii == 40 && l.str_compact == 56);
 	/* free-threaded, and no cookie */
 	raw[16] = 1;
 	T_ASSERT(py_debug_offsets_313(raw, sizeof(raw), &l, &version) == -ENOTSUP);
