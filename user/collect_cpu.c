@@ -860,8 +860,9 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		goto cleanup;
 	}
 	if (r.py) {
-		if (getenv("EBPROF_TEST_PY_LAG_MS"))
-			r.py_lag_us = 1000 * atoi(getenv("EBPROF_TEST_PY_LAG_MS"));
+		const char *lag = getenv("EBPROF_TEST_PY_LAG_MS");
+
+		r.py_lag_us = lag ? 1000 * atoi(lag) : 0;
 		r.py_rb = ring_buffer__new(bpf_map__fd(r.skel->maps.py_events), handle_py_event, &r, NULL);
 		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
 			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
