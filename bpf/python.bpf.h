@@ -105,20 +105,20 @@ struct {
 	__type(value, struct py_walk);
 } py_scratch SEC(".maps");
 
+/*
+ * One load, not memcpy(): clang splits a memcpy of unknown alignment into
+ * byte loads, whose spills overflowed the 512-byte stack of a call chain
+ * (allocator probe > pystack_record > py_frame_step).  CPython's fields are
+ * naturally aligned, and x86's verifier allows unaligned map-value loads.
+ */
 static __always_inline __u64 py_u64(const __u8 *buf, __u16 off)
 {
-	__u64 v;
-
-	__builtin_memcpy(&v, buf + (off & 255), sizeof(v));
-	return v;
+	return *(const __u64 *)(buf + (off & 255));
 }
 
 static __always_inline __u32 py_u32(const __u8 *buf, __u16 off)
 {
-	__u32 v;
-
-	__builtin_memcpy(&v, buf + (off & 255), sizeof(v));
-	return v;
+	return *(const __u32 *)(buf + (off & 255));
 }
 
 static __always_inline __u64 py_read_ptr(__u64 addr)
