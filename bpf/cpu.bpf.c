@@ -132,6 +132,52 @@ static __always_inline void count_key(struct sample_key *key, __u64 weight)
 	}
 }
 
+/*
+ * Counted events (-e other than a clock): (CPU, event) -> the event's count
+ * at its last sample on that CPU, whoever it hit, and at the start of the
+ * target (set by user space, before a launched command runs).  Indexed
+ * 2 * CPU + event; user space sizes both.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ev_last SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ev_start SEC(".maps");
+
+/*
+ * The events a sample stands for: those counted on this CPU since its last
+ * sample (or since the start, if later).  Not the sample's period: for
+ * software events in frequency mode the kernel reports the period it set
+ * at this overflow for the next one (perf_swevent_set_period), while the
+ * count that elapsed was the one set before, so a rising period (a short
+ * burst, a command's first milliseconds) was over-counted, by 2x in 8
+ * samples of fault_split.
+ */
+static __always_inline __u64 sample_weight(struct bpf_perf_event_data *ctx)
+{
+	struct bpf_perf_event_value v = {};
+	__u32 i = 2 * bpf_get_smp_processor_id();
+	__u64 *last, *start, base;
+
+	if (targ_two_events)
+		i += bpf_get_attach_cookie(ctx) & 1;
+	last = bpf_map_lookup_elem(&ev_last, &i);
+	start = bpf_map_lookup_elem(&ev_start, &i);
+	if (!last || !start || bpf_perf_prog_read_value(ctx, &v, sizeof(v)))
+		return *(volatile __u64 *)&ctx->sample_period;
+	base = *last > *start ? *last : *start;
+	*last = v.counter;
+	return v.counter > base ? v.counter - base : 0;
+}
+
 static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_mode mode, bool python)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -140,6 +186,8 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	struct sample_key key = {};
 	bool in_kernel;
 	__u32 *gen;
+	/* before the target filter: every sample on a CPU moves its count on */
+	__u64 weight = targ_weight ? sample_weight(ctx) : 1;
 
 	if (!tgid)	/* the idle task */
 		return 0;
@@ -198,8 +246,7 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	if (targ_two_events)
 		key.event = bpf_get_attach_cookie(ctx) & 1;
 
-	/* a sample stands for sample_period events (the kernel adapts it in frequency mode) */
-	count_key(&key, targ_weight ? *(volatile __u64 *)&ctx->sample_period : 1);
+	count_key(&key, weight);
 	return 0;
 }
 

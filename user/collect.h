@@ -50,6 +50,9 @@ struct cpu_run {
 	struct mem_run *mr;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
+	/* counted events: a counting event per target task and event, inherited by its children */
+	struct counter { int fd, event; } *counters;
+	size_t ncounters, counters_cap;
 };
 
 /* the frames of *k*, innermost first, as ids in *p* (and their lines): how many, or < 0 */

@@ -286,6 +286,102 @@ static int open_events(struct cpu_run *r)
 	return attached ? 0 : -1;
 }
 
+/*
+ * Counted events: their counts now are where the target's start, so a first
+ * sample does not take in the events before it (ebprof's own, say).
+ */
+static void mark_events_start(struct cpu_run *r)
+{
+	int fd = bpf_map__fd(r->skel->maps.ev_start), e, cpu;
+
+	for (e = 0; e < r->o->nevents; e++)
+		for (cpu = 0; cpu < r->ncpus; cpu++) {
+			__u32 k = 2 * cpu + e;
+			__u64 count;
+
+			if (r->pefds[e * r->ncpus + cpu] >= 0 &&
+			    read(r->pefds[e * r->ncpus + cpu], &count, sizeof(count)) == sizeof(count))
+				bpf_map_update_elem(fd, &k, &count, BPF_ANY);
+		}
+}
+
+/* the counts into *m*, the counters closed */
+static void close_counters(struct cpu_run *r, struct profile_meta *m)
+{
+	size_t i;
+
+	if (m && r->ncounters)
+		m->counted = true;
+	for (i = 0; i < r->ncounters; i++) {
+		__u64 c;
+
+		if (m && read(r->counters[i].fd, &c, sizeof(c)) == sizeof(c))
+			m->counted_events[r->counters[i].event] += c;
+		else if (m)
+			m->counted = false;
+		close(r->counters[i].fd);
+	}
+	r->ncounters = 0;
+}
+
+static int add_counter(struct cpu_run *r, int tid, int e)
+{
+	const struct ebprof_event_spec *ev = e ? &r->o->event2 : &r->o->event;
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = ev->type, .config = ev->config, .inherit = 1,
+	};
+	int fd;
+
+	if (GROW(r->counters, r->ncounters, r->counters_cap, 16))
+		return -ENOMEM;
+	fd = syscall(__NR_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r->counters[r->ncounters].fd = fd;
+	r->counters[r->ncounters++].event = e;
+	return 0;
+}
+
+/*
+ * Counted events: the samples' weights are an estimate (what came after a
+ * CPU's last sample is in none); the totals are counted exactly by an
+ * event per task of the target, inherited by the threads and children it
+ * starts.  Not for -a: the per-CPU counts take in ebprof's own events and
+ * the idle task's, which the samples leave out.  A task we cannot count
+ * (gone already) leaves the total unknown, and it is not shown.
+ */
+static void open_counters(struct cpu_run *r, struct launch *l)
+{
+	int i, e;
+
+	for (e = 0; e < r->o->nevents && !r->o->all; e++) {
+		if (l->pid) {
+			if (add_counter(r, l->pid, e))
+				goto fail;
+			continue;
+		}
+		for (i = 0; i < r->o->npids; i++) {
+			char path[64];
+			struct dirent *de;
+			DIR *d;
+
+			snprintf(path, sizeof(path), "/proc/%d/task", r->o->pids[i]);
+			d = opendir(path);
+			if (!d)
+				goto fail;
+			while ((de = readdir(d)))
+				if (atoi(de->d_name) > 0 && add_counter(r, atoi(de->d_name), e)) {
+					closedir(d);
+					goto fail;
+				}
+			closedir(d);
+		}
+	}
+	return;
+fail:
+	close_counters(r, NULL);
+}
+
 static void close_events(struct cpu_run *r)
 {
 	int i;
@@ -643,6 +739,9 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 		if (err)
 			goto out;
 	}
+	/* the samples' weights miss what came after each CPU's last sample: the exact totals, shared out */
+	if (p->meta.counted)
+		profile__scale(p, p->meta.counted_events[0], p->meta.counted_events[1]);
 	err = profile__finish(p);
 out:
 	free(fl);
@@ -787,6 +886,10 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	bpf_map__set_max_entries(r.skel->maps.kstacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
 	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
+	if (!o->event.timer) {
+		bpf_map__set_max_entries(r.skel->maps.ev_last, 2 * r.ncpus);
+		bpf_map__set_max_entries(r.skel->maps.ev_start, 2 * r.ncpus);
+	}
 	select_sampler(&r);
 	if (r.mem) {
 		if (!r.dwarf) {
@@ -902,6 +1005,9 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		mem_start(&r, l->pid ? o->cmd : NULL);
 	} else if (open_events(&r)) {
 		goto cleanup;
+	} else if (!o->event.timer) {
+		mark_events_start(&r);
+		open_counters(&r, l);
 	}
 	start = now_sec();
 	if (o->duration > 0)
@@ -951,6 +1057,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	stop = now_sec();
 
 	/* Stop sampling, then take in the last events and the counts */
+	if (!o->event.timer)
+		close_counters(&r, &p->meta);
 	close_events(&r);
 	if (r.mem)
 		mem_stop(&r);
@@ -1009,6 +1117,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	ret = 0;
 
 cleanup:
+	close_counters(&r, NULL);
+	free(r.counters);
 	close_events(&r);
 	mem_free(&r);
 	py_reader_stop(&r);

@@ -295,6 +295,36 @@ static char *stack_text(const struct profile *p, const struct stack *s)
 	return buf;
 }
 
+/* *v* of a running sum *cum* (of *from* in all) when the sum is made *to*: the parts add up exactly */
+static uint64_t rescale(unsigned __int128 *cum, uint64_t v, uint64_t from, uint64_t to)
+{
+	uint64_t before = *cum * to / from;
+
+	*cum += v;
+	return (uint64_t)(*cum * to / from) - before;
+}
+
+void profile__scale(struct profile *p, uint64_t to, uint64_t to2)
+{
+	unsigned __int128 cum = 0, cum2 = 0, hcum = 0;
+	size_t i;
+
+	for (i = 0; i < p->nstacks; i++) {
+		if (p->total)
+			p->stacks[i].count = rescale(&cum, p->stacks[i].count, p->total, to);
+		if (p->total2)
+			p->stacks[i].count2 = rescale(&cum2, p->stacks[i].count2, p->total2, to2);
+	}
+	for (i = 0; i < p->nhits && p->total; i++) {
+		hcum = (unsigned __int128)p->hits[i].count * to;
+		p->hits[i].count = (uint64_t)(hcum / p->total);
+	}
+	if (p->total)
+		p->total = to;
+	if (p->total2)
+		p->total2 = to2;
+}
+
 int profile__finish(struct profile *p)
 {
 	size_t i;

@@ -50,6 +50,8 @@ struct profile_meta {
 	const char *event2;	/* the second event sampled, or NULL */
 	bool weighted;		/* counts are events (sums of sample periods), not samples */
 	uint64_t samples;	/* samples taken (of both events) */
+	bool counted;		/* counted[] holds the exact counts of the target's events */
+	uint64_t counted_events[2];
 	unsigned int freq;	/* Hz, 0 when sampling by period */
 	double duration;	/* seconds profiled */
 	bool per_process;	/* group rows by process (-a, several pids) */
@@ -114,6 +116,12 @@ int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 /* the same with a count of the second event */
 int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2);
+/*
+ * the stacks' counts shared out anew so that they add up to *to* (and
+ * their second counts to *to2*), each keeping its share; a total of 0
+ * stays 0.  Line hits scale alike.
+ */
+void profile__scale(struct profile *p, uint64_t to, uint64_t to2);
 /* sort the stacks (count descending, then text) and build their texts */
 int profile__finish(struct profile *p);
 const struct frame *profile__frame_at(const struct profile *p, uint32_t id);

@@ -245,6 +245,39 @@ static int deterministic_order(void)
 	return T_OK;
 }
 
+/* counted totals shared out by the sampled weights: the parts add up exactly */
+static int scale_to_counted(void)
+{
+	struct profile *p = profile__new();
+	uint32_t x = profile__frame(p, "x", "m", false), y = profile__frame(p, "y", "m", false),
+		 z = profile__frame(p, "z", "m", false);
+	uint64_t sum = 0, sum2 = 0;
+	size_t i;
+
+	profile__add2(p, 1, 0, "c", &x, 1, 1, 0);
+	profile__add2(p, 1, 0, "c", &y, 1, 2, 7);
+	profile__add2(p, 1, 0, "c", &z, 1, 3, 0);
+	profile__scale(p, 10, 1000000000000ULL);
+	for (i = 0; i < p->nstacks; i++) {
+		sum += p->stacks[i].count;
+		sum2 += p->stacks[i].count2;
+	}
+	T_ASSERT(sum == 10 && p->total == 10 && sum2 == 1000000000000ULL && p->total2 == sum2);
+	/* shares kept to within the rounding: 1/6, 2/6, 3/6 of 10 */
+	T_ASSERT(p->stacks[0].count == 1 && p->stacks[1].count == 4 && p->stacks[2].count == 5);
+	T_ASSERT(p->stacks[1].count2 == 1000000000000ULL);
+	/* large counts do not overflow: 2^40 weights shared out to 2^40 events */
+	profile__scale(p, 1ULL << 40, 1ULL << 40);
+	T_ASSERT(p->total == 1ULL << 40 && p->stacks[2].count == 1ULL << 39);
+	profile__free(p);
+	/* nothing sampled: nothing to share out, and no division by zero */
+	p = profile__new();
+	profile__scale(p, 5, 5);
+	T_ASSERT(p->total == 0 && p->total2 == 0);
+	profile__free(p);
+	return T_OK;
+}
+
 static int formats(void)
 {
 	enum render_format f;
@@ -354,4 +387,4 @@ static int python_lines(void)
 
 T_MAIN("render", T(python_lines), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
-       T(svg_escapes), T(deterministic_order), T(formats), T(quality_line))
+       T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line))

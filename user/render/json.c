@@ -45,6 +45,11 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		p->total);
 	if (m->event2)
 		fprintf(out, "  \"events2\": %" PRIu64 ",\n", p->total2);
+	if (m->counted) {
+		fprintf(out, "  \"counted\": %" PRIu64 ",\n", m->counted_events[0]);
+		if (m->event2)
+			fprintf(out, "  \"counted2\": %" PRIu64 ",\n", m->counted_events[1]);
+	}
 	fprintf(out, "  \"lost\": {\"counts\": %" PRIu64 ", \"user_stacks\": %" PRIu64
 		", \"kernel_stacks\": %" PRIu64 ", \"kernel_stack_collisions\": %" PRIu64
 		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",

@@ -9,6 +9,7 @@ static void header(const struct profile *p, FILE *out)
 {
 	const struct profile_meta *m = &p->meta;
 	uint64_t lost = m->lost_counts;
+	const char *how;
 
 	fprintf(out, "# ebprof cpu: %s\n", m->target);
 	fprintf(out, "# event %s", m->event);
@@ -16,12 +17,14 @@ static void header(const struct profile *p, FILE *out)
 		fprintf(out, " at %u Hz", m->freq);
 	if (m->event2)
 		fprintf(out, " and %s", m->event2);
+	/* counted: the totals are exact, and the samples share them out */
+	how = m->counted ? "; counted exactly:" : " standing for";
 	if (m->weighted && m->event2)
-		fprintf(out, ", %.2f s, %" PRIu64 " samples standing for %" PRIu64 " %s and %" PRIu64 " %s, %" PRIu64
-			" lost\n", m->duration, m->samples, p->total, m->event, p->total2, m->event2, lost);
+		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s and %" PRIu64 " %s, %" PRIu64
+			" lost\n", m->duration, m->samples, how, p->total, m->event, p->total2, m->event2, lost);
 	else if (m->weighted)
-		fprintf(out, ", %.2f s, %" PRIu64 " samples standing for %" PRIu64 " %s, %" PRIu64 " lost\n",
-			m->duration, m->samples, p->total, m->event, lost);
+		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s, %" PRIu64 " lost\n",
+			m->duration, m->samples, how, p->total, m->event, lost);
 	else
 		fprintf(out, ", %.2f s, %" PRIu64 " samples, %" PRIu64 " lost\n", m->duration, p->total, lost);
 	if (m->user_stacks) {
