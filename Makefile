@@ -35,7 +35,7 @@ HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
-	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed
+	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc
 
 ifeq ($(V),1)
 	Q =
@@ -135,6 +135,9 @@ $(OUTPUT)/tools/libdl_hot.so: tools/libdl_hot.c tools/workload.h | $(OUTPUT)/too
 $(OUTPUT)/tools/dlopen_late: tools/dlopen_late.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -ldl -o $@
+$(OUTPUT)/tools/early_alloc: tools/early_alloc.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
 $(OUTPUT)/tools/py_embed: tools/py_embed.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -ldl -o $@

@@ -74,21 +74,46 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-static __always_inline void emit(__u32 type, __u32 tgid, __u32 ppid, __u32 gen)
+/*
+ * A launched command: set by user space while it runs.  A target that
+ * execs or maps code stops (SIGSTOP) until user space has read its
+ * mappings and built their unwind tables, and continues it: its first
+ * instructions in new code are walked like the rest.
+ */
+__u32 hold_new_code = 0;
+
+#define SIGSTOP 19
+
+static __always_inline bool emit_held(__u32 type, __u32 tgid, __u32 ppid, __u32 gen, bool hold)
 {
 	struct ebprof_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(EBPROF_STAT_EVENTS_LOST);
-		return;
+		return false;
 	}
 	e->type = type;
 	e->tgid = tgid;
 	e->ppid = ppid;
 	e->gen = gen;
+	e->held = hold;
+	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/*
+	 * Only with the event that makes user space continue it, and before
+	 * user space can see it: the stop is pending until the task returns
+	 * to user mode, and a SIGCONT that comes first drops it.
+	 */
+	if (hold)
+		bpf_send_signal(SIGSTOP);
 	bpf_ringbuf_submit(e, 0);
+	return true;
+}
+
+static __always_inline void emit(__u32 type, __u32 tgid, __u32 ppid, __u32 gen)
+{
+	emit_held(type, tgid, ppid, gen, false);
 }
 
 /* tgid -> 1 once user space was asked for its unwind tables */
@@ -283,6 +308,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct unwind_proc *proc;
+	struct py_proc *py;
 	__u32 zero = 0;
 
 	if (ptgid == ctgid)	/* a new thread: already covered by its tgid */
@@ -292,6 +319,13 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		bpf_map_update_elem(&targets, &ctgid, &zero, BPF_ANY);
 	}
+	/* the child runs its parent's code, at the same addresses: its tables and Python from its first instruction */
+	proc = bpf_map_lookup_elem(&unwind_procs, &ptgid);
+	if (proc)
+		bpf_map_update_elem(&unwind_procs, &ctgid, proc, BPF_ANY);
+	py = bpf_map_lookup_elem(&py_procs, &ptgid);
+	if (py)
+		bpf_map_update_elem(&py_procs, &ctgid, py, BPF_ANY);
 	emit(EBPROF_EV_FORK, ctgid, ptgid, 0);
 	return 0;
 }
@@ -315,7 +349,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	bpf_map_delete_elem(&unwind_procs, &tgid);
 	bpf_map_delete_elem(&tables_asked, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
-	emit(EBPROF_EV_EXEC, tgid, 0, g);
+	emit_held(EBPROF_EV_EXEC, tgid, 0, g, hold_new_code);
 	return 0;
 }
 
@@ -369,7 +403,7 @@ int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret < 0)
 		return 0;
 	gen = bpf_map_lookup_elem(&targets, &tgid);
-	emit(EBPROF_EV_MMAP_EXEC, tgid, 0, gen ? *gen : 0);
+	emit_held(EBPROF_EV_MMAP_EXEC, tgid, 0, gen ? *gen : 0, hold_new_code && gen);
 	return 0;
 }
 

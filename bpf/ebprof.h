@@ -129,6 +129,8 @@ struct ebprof_event {
 	__u32 tgid;
 	__u32 ppid;
 	__u32 gen;
+	__u32 held;		/* the target is stopped until user space sends SIGCONT */
+	__u32 pad;
 	char comm[EBPROF_COMM_LEN];
 };
 

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
@@ -118,7 +119,10 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 		if (e->type == EBPROF_EV_EXEC && r->py)
 			py__forget(r->py, e->tgid);
 		refresh(r, e->tgid, e->gen);
-		pr_debug("%s %u gen %u\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen);
+		pr_debug("%s %u gen %u%s\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen,
+			 e->held ? ", held" : "");
+		if (e->held)
+			kill(e->tgid, SIGCONT);
 		break;
 	case EBPROF_EV_UNWIND_REQ:
 		if (!symbolizer__has(r->sym, e->tgid))
@@ -135,6 +139,32 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 				r->pids_gone[i] = true;
 		pr_debug("exit %u\n", e->tgid);
 		break;
+	}
+}
+
+/*
+ * No more holding at new code: every target continued, in case it was
+ * held (a SIGCONT also drops a SIGSTOP still pending).  Twice, for a
+ * program that read hold_new_code just before it was cleared.
+ */
+static void release_held(struct cpu_run *r)
+{
+	int fd, pass;
+
+	if (!r->skel || !r->skel->bss->hold_new_code)
+		return;
+	r->skel->bss->hold_new_code = 0;
+	fd = bpf_map__fd(r->skel->maps.targets);
+	for (pass = 0; pass < 2; pass++) {
+		__u32 key, next, *prev = NULL;
+
+		if (pass)
+			usleep(10000);
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			kill(next, SIGCONT);
+			key = next;
+			prev = &key;
+		}
 	}
 }
 
@@ -535,12 +565,15 @@ static int native_frame(struct cpu_run *r, struct profile *p, int tgid, const st
 	return push(fl, id, sl.line);
 }
 
+#define GAP_FRAME "[native frames not walked]"
+
 /*
  * The user part of a sample, innermost first: native frames, each
  * _PyEval_EvalFrameDefault replaced by the Python frames it ran.  A walk
  * that did not reach the start (frame pointers through a libpython that
  * has none) loses its way: its frames past the first one without a name
- * are dropped, and the Python frames no eval frame took go outside.
+ * are dropped, and the Python frames no eval frame took go outside, each
+ * segment behind a gap frame.
  */
 static int user_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 		       const struct ustack *us, const struct py_stack *ps, struct frame_list *fl)
@@ -573,8 +606,17 @@ static int user_frames(struct cpu_run *r, struct profile *p, const struct sample
 	}
 	if (np && end != EBPROF_END_COMPLETE)
 		fl->n = cut;
-	if (j < np) {
-		err = py_segment(r, p, k->tgid, ps, &j, true, fl);
+	if (j < np && end == EBPROF_END_COMPLETE)
+		return py_segment(r, p, k->tgid, ps, &j, true, fl);
+	/*
+	 * The walk stopped short: native frames ran each of the Python
+	 * segments left (their eval call, what called it), and they are not
+	 * known.  A gap frame says so, lest a segment look called by the next.
+	 */
+	while (j < np) {
+		err = push(fl, profile__frame(p, GAP_FRAME, "", false), 0);
+		if (!err)
+			err = py_segment(r, p, k->tgid, ps, &j, false, fl);
 		if (err)
 			return err;
 	}
@@ -1013,6 +1055,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	if (o->duration > 0)
 		deadline = start + o->duration;
 	if (l->pid) {
+		r.skel->bss->hold_new_code = 1;
 		err = launch_release(l);
 		if (err) {
 			pr_err("cannot run '%s': %s\n", o->cmd[0], strerror(-err));
@@ -1055,6 +1098,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		}
 	}
 	stop = now_sec();
+	release_held(&r);
 
 	/* Stop sampling, then take in the last events and the counts */
 	if (!o->event.timer)
@@ -1117,6 +1161,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	ret = 0;
 
 cleanup:
+	release_held(&r);
 	close_counters(&r, NULL);
 	free(r.counters);
 	close_events(&r);

@@ -95,6 +95,15 @@ s=$(share "$TMP/fp.folded" '<module> \(py_work.py:[0-9]+\);main \(py_work.py:[0-
 info "--fp: $s % of samples show the Python stack <module> > main > run_split > hot|cold > work"
 at_least "$s" 95 || fail "--fp lost the Python stacks"
 
+# --fp through pyenv's 3.8, whose libpython has no frame pointers and
+# whose every Python call is a native eval call: the walk stops short, and
+# the Python frames past it are kept apart by gap frames
+P38=$(ls -d "$(pyenv root 2>/dev/null || echo /root/.pyenv)"/versions/3.8*/bin/python3.8 2>/dev/null | head -1)
+if [ -x "$P38" ]; then
+	$EBPROF --fp -F 999 -o "$TMP/fp38.json" -- "$P38" tools/py_work.py sorted 2 >/dev/null 2>"$TMP/err" || fail "--fp on 3.8 failed: $(cat "$TMP/err")"
+	pycheck sorted_fp "$TMP/fp38.json" 8
+fi
+
 # --no-lineno: one frame per function
 $EBPROF --no-lineno -F 499 -o "$TMP/nl.folded" -- "$B" tools/py_work.py split 4 >/dev/null 2>&1 || fail "--no-lineno failed"
 grep -q 'py_work.py:[0-9]' "$TMP/nl.folded" && fail "--no-lineno still shows line numbers"
