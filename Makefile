@@ -59,6 +59,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
+		redis-server redis-tools \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 

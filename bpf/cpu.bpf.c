@@ -32,12 +32,6 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, EBPROF_MAX_STACK * sizeof(__u64));
-	__uint(max_entries, 16384);
-} kstacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -225,7 +219,6 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	key.tgid = tgid;
 	key.tid = targ_per_thread ? tid : 0;
 	key.gen = gen ? *gen : 0;
-	key.kstack_id = -1;
 	if (targ_per_thread)
 		bpf_get_current_comm(key.comm, sizeof(key.comm));
 	else
@@ -234,12 +227,9 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	/* a full-width load: the verifier rejects narrow ctx reads here */
 	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
 	if (in_kernel && targ_kernel) {
-		long sid = bpf_get_stackid(ctx, &kstacks, 0);
-
-		if (sid >= 0) {
-			key.kstack_id = sid;
-		} else {
-			stat_inc(sid == -17 ? EBPROF_STAT_KSTACK_COLLISION : EBPROF_STAT_KSTACK_ERR);
+		key.kstack_hash = kstack_record(ctx);
+		if (!key.kstack_hash) {
+			stat_inc(EBPROF_STAT_KSTACK_ERR);
 			key.flags |= EBPROF_F_KERNEL_MISSING;
 		}
 	}

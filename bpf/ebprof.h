@@ -107,11 +107,12 @@ struct sample_key {
 	__u32 tgid;
 	__u32 tid;		/* 0 unless per-thread */
 	__u32 gen;		/* exec generation of tgid: which maps apply */
-	__s32 kstack_id;	/* -1: none */
+	__u32 event;		/* which of the sampled events (-e A,B): 0 or 1 */
+	__u64 kstack_hash;	/* 0: none */
 	__u64 ustack_hash;	/* 0: none */
 	__u64 pystack_hash;	/* 0: no Python stack */
 	__u32 flags;
-	__u32 event;		/* which of the sampled events (-e A,B): 0 or 1 */
+	__u32 pad;
 	char comm[EBPROF_COMM_LEN];
 };
 

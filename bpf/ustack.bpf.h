@@ -284,6 +284,39 @@ static __always_inline __u64 hash_ips(const struct ustack *st)
 }
 
 /*
+ * Kernel stacks, kept as user stacks are: under a 64-bit hash of their
+ * frames, not in a stack-trace map, whose 32-bit buckets drop a stack
+ * that lands on another's (69-88 lost in 8 s of a busy redis-server).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ustack);
+} kstacks SEC(".maps");
+
+/* the kernel stack of this sample into "kstacks": its hash, or 0 when it is lost */
+static __always_inline __u64 kstack_record(void *ctx)
+{
+	__u32 zero = 0;
+	struct ustack *st = bpf_map_lookup_elem(&ustack_scratch, &zero);
+	__u64 hash;
+	long len, err;
+
+	if (!st)
+		return 0;
+	len = bpf_get_stack(ctx, st->ips, sizeof(st->ips), 0);
+	if (len <= 0)
+		return 0;
+	st->nr = len / sizeof(__u64);
+	hash = hash_ips(st);
+	err = bpf_map_update_elem(&kstacks, &hash, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: stored before */)
+		return 0;
+	return hash;
+}
+
+/*
  * Record the user stack of the current task.  *regs* are its user registers
  * when the sample hit user mode, NULL when it hit the kernel.  On success
  * *hash* names the stack in "ustacks"; the return value is EBPROF_F_*

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "collect_cpu.h"
 #include "cpu.skel.h"
+#include "session.h"
 #include "ebprof.h"
 #include "python.h"
 
@@ -50,14 +51,13 @@ struct cpu_run {
 	struct mem_run *mr;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
-	/* counted events: a counting event per target task and event, inherited by its children */
-	struct counter { int fd, event; } *counters;
-	size_t ncounters, counters_cap;
+	/* counted events: each event counted on the target's tasks, inherited by their children */
+	struct task_counter counters[2];
 };
 
 /* the frames of *k*, innermost first, as ids in *p* (and their lines): how many, or < 0 */
 int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct ustack *us,
-	       struct py_stack *ps, __u64 *kips, struct frame_list *fl, uint32_t *ids, int *lines);
+	       struct py_stack *ps, struct ustack *ks, struct frame_list *fl, uint32_t *ids, int *lines);
 
 /* ebprof mem (collect_mem.c), in the order a run calls them */
 struct mem_report;

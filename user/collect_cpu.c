@@ -338,38 +338,15 @@ static void mark_events_start(struct cpu_run *r)
 /* the counts into *m*, the counters closed */
 static void close_counters(struct cpu_run *r, struct profile_meta *m)
 {
-	size_t i;
+	int e;
 
-	if (m && r->ncounters)
+	if (m && r->counters[0].n)
 		m->counted = true;
-	for (i = 0; i < r->ncounters; i++) {
-		__u64 c;
-
-		if (m && read(r->counters[i].fd, &c, sizeof(c)) == sizeof(c))
-			m->counted_events[r->counters[i].event] += c;
-		else if (m)
+	for (e = 0; e < 2; e++) {
+		if (m && r->counters[e].n && task_counter__read(&r->counters[e], &m->counted_events[e]))
 			m->counted = false;
-		close(r->counters[i].fd);
+		task_counter__close(&r->counters[e]);
 	}
-	r->ncounters = 0;
-}
-
-static int add_counter(struct cpu_run *r, int tid, int e)
-{
-	const struct ebprof_event_spec *ev = e ? &r->o->event2 : &r->o->event;
-	struct perf_event_attr attr = {
-		.size = sizeof(attr), .type = ev->type, .config = ev->config, .inherit = 1,
-	};
-	int fd;
-
-	if (GROW(r->counters, r->ncounters, r->counters_cap, 16))
-		return -ENOMEM;
-	fd = syscall(__NR_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r->counters[r->ncounters].fd = fd;
-	r->counters[r->ncounters++].event = e;
-	return 0;
 }
 
 /*
@@ -382,34 +359,18 @@ static int add_counter(struct cpu_run *r, int tid, int e)
  */
 static void open_counters(struct cpu_run *r, struct launch *l)
 {
-	int i, e;
+	int i, e, err = 0;
 
-	for (e = 0; e < r->o->nevents && !r->o->all; e++) {
-		if (l->pid) {
-			if (add_counter(r, l->pid, e))
-				goto fail;
-			continue;
-		}
-		for (i = 0; i < r->o->npids; i++) {
-			char path[64];
-			struct dirent *de;
-			DIR *d;
+	for (e = 0; e < r->o->nevents && !r->o->all && !err; e++) {
+		const struct ebprof_event_spec *ev = e ? &r->o->event2 : &r->o->event;
 
-			snprintf(path, sizeof(path), "/proc/%d/task", r->o->pids[i]);
-			d = opendir(path);
-			if (!d)
-				goto fail;
-			while ((de = readdir(d)))
-				if (atoi(de->d_name) > 0 && add_counter(r, atoi(de->d_name), e)) {
-					closedir(d);
-					goto fail;
-				}
-			closedir(d);
-		}
+		if (l->pid)
+			err = task_counter__open(&r->counters[e], l->pid, ev->type, ev->config, false, false);
+		for (i = 0; i < r->o->npids && !err; i++)
+			err = task_counter__open(&r->counters[e], r->o->pids[i], ev->type, ev->config, true, false);
 	}
-	return;
-fail:
-	close_counters(r, NULL);
+	if (err)
+		close_counters(r, NULL);
 }
 
 static void close_events(struct cpu_run *r)
@@ -625,7 +586,7 @@ static int user_frames(struct cpu_run *r, struct profile *p, const struct sample
 
 /* one counted key to frame ids, outermost first, and their lines */
 int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
-	       struct ustack *us, struct py_stack *ps, __u64 *kips, struct frame_list *fl,
+	       struct ustack *us, struct py_stack *ps, struct ustack *ks, struct frame_list *fl,
 		      uint32_t *ids, int *lines)
 {
 	int ufd = bpf_map__fd(r->skel->maps.ustacks), kfd = bpf_map__fd(r->skel->maps.kstacks);
@@ -656,13 +617,12 @@ int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 		lines[n] = 0;
 		ids[n++] = id;
 	}
-	if (k->kstack_id >= 0 && !bpf_map_lookup_elem(kfd, &k->kstack_id, kips)) {
-		while (nk < EBPROF_MAX_STACK && kips[nk])
-			nk++;
+	if (k->kstack_hash && !bpf_map_lookup_elem(kfd, &k->kstack_hash, ks)) {
+		nk = ks->nr < EBPROF_MAX_STACK ? ks->nr : EBPROF_MAX_STACK;
 		for (i = nk - 1; i >= 0; i--) {
 			struct sym_frame sf;
 
-			symbolizer__kernel(r->sym, kips[i], i > 0, &sf);
+			symbolizer__kernel(r->sym, ks->ips[i], i > 0, &sf);
 			id = profile__frame(p, sf.func, sf.module, true);
 			if (id < 0)
 				return id;
@@ -745,7 +705,7 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 {
 	int cfd = bpf_map__fd(r->skel->maps.counts);
 	struct sample_key key, next, *prev = NULL;
-	__u64 kips[EBPROF_MAX_STACK];
+	struct ustack ks;
 	struct frame_list *fl = malloc(sizeof(*fl));
 	struct py_stack *ps = malloc(sizeof(*ps));
 	uint32_t ids[MAX_FRAMES];
@@ -763,7 +723,7 @@ static int build_profile(struct cpu_run *r, struct profile *p)
 		prev = &key;
 		if (bpf_map_lookup_elem(cfd, &key, &count))
 			continue;
-		n = key_frames(r, p, &key, &us, ps, kips, fl, ids, lines);
+		n = key_frames(r, p, &key, &us, ps, &ks, fl, ids, lines);
 		if (n < 0) {
 			err = n;
 			goto out;
@@ -1163,7 +1123,6 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 cleanup:
 	release_held(&r);
 	close_counters(&r, NULL);
-	free(r.counters);
 	close_events(&r);
 	mem_free(&r);
 	py_reader_stop(&r);

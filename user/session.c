@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "session.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 volatile sig_atomic_t exiting;
@@ -304,4 +307,72 @@ bool ensure_tracefs(void)
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
 		return false;
 	return !access("/sys/kernel/tracing/events", F_OK);
+}
+
+static int task_counter_add(struct task_counter *c, int tid, struct perf_event_attr *attr)
+{
+	int fd;
+
+	if (GROW(c->fds, c->n, c->cap, 16))
+		return -ENOMEM;
+	fd = syscall(__NR_perf_event_open, attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0 && errno == EINVAL && attr->inherit_thread) {
+		/* before 5.13: children processes are counted too */
+		attr->inherit_thread = 0;
+		fd = syscall(__NR_perf_event_open, attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	c->fds[c->n++] = fd;
+	return 0;
+}
+
+int task_counter__open(struct task_counter *c, int pid, __u32 type, __u64 config, bool all_tasks,
+		       bool threads_only)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = type, .config = config, .inherit = 1,
+		.inherit_thread = threads_only,
+	};
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (!all_tasks)
+		return task_counter_add(c, pid, &attr);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d)))
+		if (atoi(de->d_name) > 0)
+			err = task_counter_add(c, atoi(de->d_name), &attr);
+	closedir(d);
+	return err;
+}
+
+int task_counter__read(const struct task_counter *c, uint64_t *sum)
+{
+	size_t i;
+
+	*sum = 0;
+	for (i = 0; i < c->n; i++) {
+		uint64_t v;
+
+		if (read(c->fds[i], &v, sizeof(v)) != sizeof(v))
+			return -EIO;
+		*sum += v;
+	}
+	return c->n ? 0 : -ENOENT;
+}
+
+void task_counter__close(struct task_counter *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		close(c->fds[i]);
+	free(c->fds);
+	memset(c, 0, sizeof(*c));
 }

@@ -9,6 +9,8 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -57,5 +59,26 @@ void proc_comm(int pid, char *buf, size_t len);
 bool ensure_tracefs(void);
 /* seconds on CLOCK_MONOTONIC */
 double now_sec(void);
+
+/*
+ * A perf event counting on every task of a process, and on the tasks they
+ * start (inherited): exact, and up to date when read, unlike a process's
+ * CPU clock read from outside, which moves a scheduler tick at a time.
+ */
+struct task_counter {
+	int *fds;
+	size_t n, cap;
+};
+/*
+ * count event *type*, *config* on *pid*: only the thread ids in
+ * /proc/PID/task when *all_tasks* (a running process), else *pid* alone (a
+ * launched command not started yet); *threads_only*: not in child
+ * processes.  0 or -errno
+ */
+int task_counter__open(struct task_counter *c, int pid, __u32 type, __u64 config, bool all_tasks,
+		       bool threads_only);
+/* the sum over its tasks: 0 or -errno */
+int task_counter__read(const struct task_counter *c, uint64_t *sum);
+void task_counter__close(struct task_counter *c);
 
 #endif
