@@ -47,7 +47,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench demo install clean tools
+.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak-tests demo install clean tools
 
 all: $(BUILD)/ebprof
 
@@ -59,7 +59,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
-		redis-server redis-tools \
+		redis-server redis-tools stress-ng \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 
@@ -180,6 +180,10 @@ test: test-unit test-integration
 
 bench: all tools
 	$(Q)tools/bench.sh
+
+# is make test trustworthy?  10 CI runs on fresh clones, 3 more with the cores busy (~2.5 h)
+soak-tests:
+	$(Q)tools/soak-tests.sh $(QUIET) $(LOADED)
 
 # installs what is missing, builds, and profiles a bundled workload
 demo:

@@ -299,7 +299,6 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct unwind_proc *proc;
-	struct py_proc *py;
 	__u32 zero = 0;
 
 	if (ptgid == ctgid)	/* a new thread: already covered by its tgid */
@@ -309,13 +308,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		bpf_map_update_elem(&targets, &ctgid, &zero, BPF_ANY);
 	}
-	/* the child runs its parent's code, at the same addresses: its tables and Python from its first instruction */
+	/*
+	 * The child runs its parent's code at the same addresses: its unwind
+	 * tables from its first instruction.  (Not its Python: user space must
+	 * know a process before the code objects its walks report.)
+	 */
 	proc = bpf_map_lookup_elem(&unwind_procs, &ptgid);
 	if (proc)
 		bpf_map_update_elem(&unwind_procs, &ctgid, proc, BPF_ANY);
-	py = bpf_map_lookup_elem(&py_procs, &ptgid);
-	if (py)
-		bpf_map_update_elem(&py_procs, &ctgid, py, BPF_ANY);
 	emit(EBPROF_EV_FORK, ctgid, ptgid, 0);
 	return 0;
 }

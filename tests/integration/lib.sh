@@ -43,6 +43,16 @@ share() {
 	awk -v re="$2" '{ n += $NF; line = $0; sub(/ [0-9]+$/, "", line); if (line ~ re) m += $NF }
 		END { if (!n) print 0; else printf "%.2f\n", 100 * m / n }' "$1"
 }
+# Is a share of $1 % within K (default 5) binomial sigmas of $2 % for $3
+# samples?  sigma = 100 sqrt(p (1 - p) / n): at p = 75 % and n = 3000,
+# 0.79 %, so the bound is 3.95 %; at p = 50 % and n = 1000, 7.9 %.  Says
+# the bound it used.
+within_binom() {
+	awk -v v="$1" -v p="$2" -v n="$3" -v k="${4:-5}" 'BEGIN {
+		d = k * 100 * sqrt((p / 100) * (1 - p / 100) / (n > 0 ? n : 1))
+		printf "  (%s %% against %s %% +- %.2f: %s binomial sigmas of %d samples)\n", v, p, d, k, n
+		exit !(n > 0 && v >= p - d && v <= p + d) }'
+}
 # is $1 within $2 +- $3?
 within() { awk -v v="$1" -v c="$2" -v d="$3" 'BEGIN { exit !(v >= c - d && v <= c + d) }'; }
 at_least() { awk -v v="$1" -v m="$2" 'BEGIN { exit !(v >= m) }'; }

@@ -54,6 +54,11 @@ def common(p, min_py=0.95):
 WORK = open(__file__.rsplit("/", 3)[0] + "/tools/py_work.py").read().splitlines()
 
 
+def binom_bound(p, n, k=5):
+    """k binomial sigmas, in %, of a share p (in %) of n samples"""
+    return k * 100 * ((p / 100) * (1 - p / 100) / max(n, 1)) ** 0.5
+
+
 def lineof(func, text):
     """the line of *text* in the body of py_work.py's *func* ("" for module level)"""
     start = 0
@@ -85,8 +90,9 @@ def split(p, minor):
     print("  hot %.1f %%, cold %.1f %%; %d of %d hot samples show %s > work:%d-%d; "
           "%d samples kept a bare eval frame"
           % (a, 100 - a, chain, hot, " > ".join("%s:%d" % w for w in want), loop, loop + 1, evals))
-    if abs(a - 75) > 5:
-        fail("hot is %.1f %% of hot+cold, not 75 +- 5" % a)
+    # 3:1 by construction: 5 binomial sigmas of the samples in both
+    if abs(a - 75) > binom_bound(75, hot + cold):
+        fail("hot is %.1f %% of hot+cold, not 75 +- %.1f" % (a, binom_bound(75, hot + cold)))
     if chain < 0.9 * hot:
         fail("names or lines wrong in hot's stacks")
     if evals > 0.05 * p["samples"]:
@@ -128,9 +134,10 @@ def shapes(p, minor):
           % (n, ", ".join("%s %.1f %%" % (k, 100.0 * v / max(n, 1)) for k, v in got.items()), deep))
     if n < 0.8 * tot:
         fail("only %d of %d samples under run_shapes" % (n, tot))
+    # four callees of equal work: each a quarter, to 5 binomial sigmas
     for k, v in got.items():
-        if abs(100.0 * v / n - 25) > 8:
-            fail("%s is %.1f %%, not 25 +- 8" % (k, 100.0 * v / n))
+        if abs(100.0 * v / n - 25) > binom_bound(25, n):
+            fail("%s is %.1f %%, not 25 +- %.1f" % (k, 100.0 * v / n, binom_bound(25, n)))
     if deep < 0.95 * got["recurse"]:
         fail("recursion not shown 20 deep: %d of %d" % (deep, got["recurse"]))
 

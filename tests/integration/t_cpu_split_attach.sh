@@ -10,8 +10,8 @@ a=$(share "$TMP/p.folded" ';burn_a(;|$)')
 b=$(share "$TMP/p.folded" ';burn_b(;|$)')
 info "samples $n, burn_a $a %, burn_b $b %"
 at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
-within "$a" 75 3 || fail "burn_a $a % is not 75 +- 3"
-within "$b" 25 3 || fail "burn_b $b % is not 25 +- 3"
+within_binom "$a" 75 "$n" || fail "burn_a $a % is not 75 within 5 sigma"
+within_binom "$b" 25 "$n" || fail "burn_b $b % is not 25 within 5 sigma"
 # the table shows the same thing, with the header
 $EBPROF -p "$WPID" -d 1 -n 5 >"$TMP/table" 2>&1 || fail "table run failed"
 grep -q "^# ebprof cpu: pid $WPID (cpu_split)" "$TMP/table" || fail "no header: $(head -3 "$TMP/table")"

@@ -8,8 +8,8 @@ a=$(share "$TMP/p.folded" ';work;burn_a(;|$)')
 b=$(share "$TMP/p.folded" ';work;burn_b(;|$)')
 info "samples $n, burn_a $a %, burn_b $b %"
 at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
-within "$a" 75 3 || fail "burn_a $a % is not 75 +- 3"
-within "$b" 25 3 || fail "burn_b $b % is not 25 +- 3"
+within_binom "$a" 75 "$n" || fail "burn_a $a % is not 75 within 5 sigma"
+within_binom "$b" 25 "$n" || fail "burn_b $b % is not 25 within 5 sigma"
 # the full chain, from libc's start code down to the frameless leaf
 m=$(share "$TMP/p.folded" '^cpu_split;_start;__libc_start_main;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
 info "full-chain share $m %"
@@ -20,5 +20,5 @@ $EBPROF --fp -F 999 -o "$TMP/fp.folded" -- "$T/cpu_split" 3 >/dev/null 2>&1 || f
 m=$(share "$TMP/fp.folded" '^cpu_split;__libc_start_call_main;main;work;burn_[ab];spin_leaf$')
 info "--fp: full-chain share $m %, burn_a $(share "$TMP/fp.folded" ';burn_a;') %"
 at_least "$m" 95 || fail "--fp: only $m % of stacks show __libc_start_call_main;main;work;burn_x;spin_leaf"
-within "$(share "$TMP/fp.folded" ';burn_a;')" 75 3 || fail "--fp: burn_a is not 75 +- 3 %"
+within_binom "$(share "$TMP/fp.folded" ';burn_a;')" 75 "$(total "$TMP/fp.folded")" || fail "--fp: burn_a is not 75 within 5 sigma"
 exit 0

@@ -109,7 +109,8 @@ tot = p["totals"]["pages_faulted"]
 g = sum(s["pages_faulted"] for s in p["stacks"] if "touch_g" in [f["function"] for f in s["frames"]])
 h = sum(s["pages_faulted"] for s in p["stacks"] if "touch_h" in [f["function"] for f in s["frames"]])
 print("  faults: touch_g %.1f %%, touch_h %.1f %% of %d; peak RSS %d, getrusage %d" % (100 * g / tot, 100 * h / tot, tot, p["rss"]["peak"], maxrss))
-assert abs(100 * g / tot - 75) <= 3 and abs(100 * h / tot - 25) <= 3
+# exact: every page of g's 300 MiB and h's 100 MiB, once
+assert g == 300 * 256 and h == 100 * 256, (g, h)
 assert abs(p["rss"]["peak"] - maxrss) <= 0.05 * maxrss
 PY
 
@@ -122,15 +123,23 @@ for v in 3.11 3.12; do
 	python3 - "$TMP/py.json" $v <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1]))
-g = h = 0
+g = h = ga = ha = 0
 for s in p["stacks"]:
     names = [f["function"].split(" (")[0] for f in s["frames"] if f.get("python")]
     if "g" in names:
         g += s["bytes_allocated"]
+        ga += s["allocs"]
     elif "h" in names:
         h += s["bytes_allocated"]
-print("  python %s: g %.1f %%, h %.1f %% of their bytes (%d allocations traced)" % (sys.argv[2], 100 * g / (g + h), 100 * h / (g + h), p["totals"]["allocs"]))
-assert abs(100 * g / (g + h) - 75) <= 5
+        ha += s["allocs"]
+print("  python %s: g %.1f %%, h %.1f %% of their bytes; %d and %d allocations (%d traced in all)"
+      % (sys.argv[2], 100 * g / (g + h), 100 * h / (g + h), ga, ha, p["totals"]["allocs"]))
+# exact: each of the R rounds, g makes 3 x 2000 bytes objects and h 2000,
+# each call with a few objects of its own (its iterator, its frame: <= 4)
+N = 2000
+R = ha // N
+assert R >= 1 and 3 * N * R <= ga <= 3 * N * R + 4 * R and N * R <= ha <= N * R + 4 * R, (ga, ha, R)
+assert abs(100 * g / (g + h) - 75) <= 0.1
 PY
 done
 

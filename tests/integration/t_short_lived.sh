@@ -15,7 +15,8 @@ c=$(share "$TMP/fork.folded" '^forker-[0-9]+;.*;main;child_work$')
 p=$(share "$TMP/fork.folded" '^forker-[0-9]+;.*;main;parent_work$')
 roots=$(grep -E 'child_work|parent_work' "$TMP/fork.folded" | cut -d';' -f1 | sort -u | wc -l)
 info "forker: child_work $c %, parent_work $p %, processes $roots"
-within "$c" 50 10 || fail "child_work $c % (expected ~50)"
-within "$p" 50 10 || fail "parent_work $p % (expected ~50)"
+# 0.5 s each: half the samples each, to 5 binomial sigmas
+within_binom "$c" 50 "$(total "$TMP/fork.folded")" || fail "child_work $c % (expected 50 within 5 sigma)"
+within_binom "$p" 50 "$(total "$TMP/fork.folded")" || fail "parent_work $p % (expected 50 within 5 sigma)"
 [ "$roots" -eq 2 ] || fail "child and parent should be separate processes, got $roots"
 exit 0

@@ -9,5 +9,5 @@ $EBPROF -p "$WPID" -d 30 -F 999 -f folded -o "$TMP/p.folded" 2>"$TMP/err" || fai
 secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.2f", d / 1e9 }')
 info "ebprof ran $secs s for a target that lived 1.3 s more"
 at_least 3 "$secs" || fail "ebprof took $secs s to notice the exit"
-within "$(share "$TMP/p.folded" ';burn_a')" 75 5 || fail "burn_a not 75 +- 5 % after the target exited"
+within_binom "$(share "$TMP/p.folded" ';burn_a')" 75 "$(total "$TMP/p.folded")" || fail "burn_a not 75 within 5 sigma after the target exited"
 exit 0
