@@ -33,6 +33,11 @@ BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# libFuzzer harnesses for every parser of outside data (tests/fuzz)
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -D_GNU_SOURCE
+FUZZ_SECONDS ?= 60
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
 	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc
@@ -47,7 +52,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak-tests demo install clean tools
+.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak-tests fuzz fuzz-build demo install clean tools
 
 all: $(BUILD)/ebprof
 
@@ -165,7 +170,8 @@ $(OUTPUT)/tools/%: tools/%.c tools/workload.h | $(OUTPUT)/tools
 
 tools: $(addprefix $(OUTPUT)/tools/,$(TOOLS) libhot.so)
 
-test-unit: $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS)) $(addprefix $(OUTPUT)/tests-asan/,$(UNIT_TESTS)) $(OUTPUT)/tests/sym_fixture
+test-unit: $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS)) $(addprefix $(OUTPUT)/tests-asan/,$(UNIT_TESTS)) $(OUTPUT)/tests/sym_fixture \
+	fuzz-build
 test-integration: all tools
 
 $(OUTPUT)/tests/sym_fixture: tests/unit/fixtures/sym_fixture.c | $(OUTPUT)/tests
@@ -174,6 +180,22 @@ $(OUTPUT)/tests/sym_fixture: tests/unit/fixtures/sym_fixture.c | $(OUTPUT)/tests
 	$(Q)cp $@ $@.stripped && strip --strip-all $@.stripped
 	$(Q)cd $(dir $@) && objcopy --only-keep-debug sym_fixture sym_fixture.debug && \
 		objcopy --strip-all --add-gnu-debuglink=sym_fixture.debug sym_fixture sym_fixture.linked
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -Itests/fuzz $< $(PURE_SRCS) $(LDLIBS) -o $@
+# ELF seeds are built, not kept in git: the fixtures the unit tests build
+$(OUTPUT)/fuzz/seeds-elf: $(OUTPUT)/tests/sym_fixture $(OUTPUT)/tools/libhot.so | $(OUTPUT)/fuzz
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp $(OUTPUT)/tests/sym_fixture $(OUTPUT)/tests/sym_fixture.stripped $(OUTPUT)/tests/sym_fixture.debug \
+		$(OUTPUT)/tests/sym_fixture.linked $(OUTPUT)/tools/libhot.so $@/
+fuzz-build: $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS)) $(OUTPUT)/fuzz/seeds-elf
+
+# each fuzzer for FUZZ_SECONDS from its seeds; new inputs go to .output, not git
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test: test-unit test-integration
 	$(Q)tests/run.sh

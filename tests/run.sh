@@ -26,6 +26,22 @@ for t in .output/tests/test_* .output/tests-asan/test_*; do
 	echo "unit  $t: ${counts}"
 done
 
+# each fuzzer over its seeds once (make fuzz runs them for longer)
+for f in .output/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=${f##*/fuzz_}
+	seeds=(tests/fuzz/corpus/"$name"/*)
+	[ "$name" = elf ] && seeds+=(.output/fuzz/seeds-elf/*)
+	out=$(LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp "$f" -runs=0 "${seeds[@]}" 2>&1)
+	if [ $? -eq 0 ]; then
+		pass=$((pass + 1)); res=PASS
+	else
+		fail=$((fail + 1)); res=FAIL; failed+=("$f")
+		printf '%s\n' "$out" | tail -n 30 | sed 's/^/      /'
+	fi
+	printf '%-4s  %s (%d seeds)\n' "$res" "$f" "${#seeds[@]}"
+done
+
 for t in tests/integration/t_*.sh; do
 	[ -n "$ONLY" ] && [[ $t != *$ONLY* ]] && continue
 	start=$(date +%s%N)

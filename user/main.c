@@ -28,6 +28,15 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* why writing *f* failed: the stream's errno, which a flush sets again, else *err* */
+static int write_errno(FILE *f, int err)
+{
+	errno = 0;
+	if (fflush(f) && errno)
+		return errno;
+	return -err;
+}
+
 int main(int argc, char **argv)
 {
 	struct render_opts ropts = {};
@@ -36,6 +45,8 @@ int main(int argc, char **argv)
 	struct profile *prof = NULL;
 	struct mem_report *mem = NULL;
 	FILE *out = stdout;
+	char *out_tmp = NULL;
+	bool written = false;	/* the whole profile went out */
 	char title[320];
 	int err, ret;
 
@@ -64,7 +75,7 @@ int main(int argc, char **argv)
 	if (opts.cmd && (ret = session_check_command(opts.cmd)))
 		return ret;
 	if (opts.output) {
-		out = open_output(opts.output);
+		out = open_output_tmp(opts.output, &out_tmp);
 		if (!out)
 			return 1;
 	}
@@ -93,9 +104,10 @@ int main(int argc, char **argv)
 		if (!err)
 			err = fflush(out) ? -errno : 0;
 		if (err) {
-			pr_err("cannot write the report: %s\n", strerror(-err));
+			pr_err("cannot write the report: %s\n", strerror(write_errno(out, err)));
 			ret = 1;
 		}
+		written = !err;
 		goto cleanup;
 	}
 
@@ -106,15 +118,11 @@ int main(int argc, char **argv)
 	if (!err)
 		err = fflush(out) ? -errno : 0;
 	if (err) {
-		pr_err("cannot write the profile: %s\n", strerror(-err));
+		pr_err("cannot write the profile: %s\n", strerror(write_errno(out, err)));
 		ret = 1;
 		goto cleanup;
 	}
-	if (opts.output) {
-		fprintf(stderr, "ebprof: %llu samples of %s written to '%s'\n",
-			(unsigned long long)prof->total, prof->meta.target, opts.output);
-		render_losses(prof, stderr, "ebprof: warning: ");
-	}
+	written = true;
 	if (opts.lines) {
 		/* after a table, in it; else on the terminal */
 		FILE *lout = opts.format == FORMAT_TABLE ? out : out == stdout ? stderr : stdout;
@@ -141,9 +149,15 @@ cleanup:
 		if (!ret)
 			ret = status;
 	}
+	/* the file takes its name only when all of it was written */
+	if (out && out != stdout && close_output(out, opts.output, out_tmp, written))
+		ret = ret ? ret : 1;
+	else if (out && out != stdout && written && prof) {
+		fprintf(stderr, "ebprof: %llu samples of %s written to '%s'\n",
+			(unsigned long long)prof->total, prof->meta.target, opts.output);
+		render_losses(prof, stderr, "ebprof: warning: ");
+	}
 	profile__free(prof);
 	mem_report__free(mem);
-	if (out && out != stdout)
-		fclose(out);
 	return ret;
 }

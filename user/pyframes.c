@@ -8,6 +8,7 @@
  * Objects/locations.md (3.11+).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include "pyframes.h"
 
@@ -44,11 +45,17 @@ const struct py_layout *py_layout_for(unsigned int minor)
 	return NULL;
 }
 
+/* a line the deltas of a table from a target's memory made: -1 (malformed) past int */
+static int as_line(int64_t line)
+{
+	return line < INT_MIN || line > INT_MAX ? -1 : (int)line;
+}
+
 /* 3.8, 3.9: (byte delta, line delta) pairs; *addr* in bytes */
 static int line_lnotab(const uint8_t *tab, size_t len, int first, uint32_t addr)
 {
 	uint64_t a = 0;
-	int line = first;
+	int64_t line = first;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2) {
@@ -57,14 +64,14 @@ static int line_lnotab(const uint8_t *tab, size_t len, int first, uint32_t addr)
 			break;
 		line += (int8_t)tab[i + 1];
 	}
-	return line;
+	return as_line(line);
 }
 
 /* 3.10: (range length in bytes, line delta or -128: none) pairs */
 static int line_310(const uint8_t *tab, size_t len, int first, uint64_t addr)
 {
 	uint64_t start = 0;
-	int line = first;
+	int64_t line = first;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2) {
@@ -75,7 +82,7 @@ static int line_310(const uint8_t *tab, size_t len, int first, uint64_t addr)
 		if (!none)
 			line += d;
 		if (addr >= start && addr < end)
-			return none ? 0 : line;
+			return none ? 0 : as_line(line);
 		start = end;
 	}
 	return 0;
@@ -112,7 +119,8 @@ static bool svarint(const uint8_t *tab, size_t len, size_t *i, int *out)
 static int line_311(const uint8_t *tab, size_t len, int first, uint64_t unit)
 {
 	uint64_t addr = 0;
-	int line = first, cur, d;
+	int64_t line = first, cur;
+	int d;
 	size_t i = 0;
 	uint32_t skip;
 
@@ -148,7 +156,7 @@ static int line_311(const uint8_t *tab, size_t len, int first, uint64_t unit)
 		if (i > len)
 			return -1;
 		if (unit >= addr && unit < addr + n)
-			return cur;
+			return as_line(cur);
 		addr += n;
 	}
 	return 0;
@@ -219,12 +227,17 @@ int py_str_utf8(uint32_t state, const void *data, size_t len, char *out, size_t 
 		uint32_t c;
 		size_t w;
 
-		if (kind == 1)
+		/* a copy of a target's memory may sit anywhere: no aligned loads */
+		if (kind == 1) {
 			c = ((const uint8_t *)data)[i];
-		else if (kind == 2)
-			c = ((const uint16_t *)data)[i];
-		else
-			c = ((const uint32_t *)data)[i];
+		} else if (kind == 2) {
+			uint16_t u;
+
+			memcpy(&u, (const uint8_t *)data + 2 * i, 2);
+			c = u;
+		} else {
+			memcpy(&c, (const uint8_t *)data + 4 * i, 4);
+		}
 		if (!c)
 			c = '?';
 		w = put_utf8(c, out + n, outlen - 1 - n);

@@ -290,6 +290,59 @@ FILE *open_output(const char *path)
 	return f;
 }
 
+FILE *open_output_tmp(const char *path, char **tmp)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*tmp = NULL;
+	/* root writes it: never through a symbolic link an attacker planted */
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+		pr_err("refusing to write '%s': it is a symbolic link; remove it or pick another name\n", path);
+		return NULL;
+	}
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		pr_err("out of memory\n");
+		return NULL;
+	}
+	/* O_EXCL: a new file of ours, whatever an attacker put in the way */
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+		pr_err("cannot write '%s': %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	return f;
+}
+
+int close_output(FILE *f, const char *path, char *tmp, bool ok)
+{
+	int err = 0;
+
+	if (fflush(f) || ferror(f) || fsync(fileno(f)))
+		err = -(errno ? errno : EIO);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (ok && err)
+		pr_err("cannot write '%s': %s\n", path, strerror(-err));
+	/* rename() replaces a name, a link planted since too, and follows none */
+	if (ok && !err && rename(tmp, path)) {
+		err = -errno;
+		pr_err("cannot write '%s': %s\n", path, strerror(errno));
+	}
+	if (!ok || err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
 bool ensure_tracefs(void)
 {
 	if (!access("/sys/kernel/tracing/events", F_OK) ||

@@ -50,6 +50,14 @@ int launch_finish(struct launch *l);
  * NULL after printing why
  */
 FILE *open_output(const char *path);
+/*
+ * the same, into a new temporary file beside *path* (its name in *tmp*),
+ * so that a run that fails (a full disk) leaves no truncated file behind:
+ * close_output() renames it over *path* when *ok* and every write went
+ * through, else removes it; 0, or -errno after saying why
+ */
+FILE *open_output_tmp(const char *path, char **tmp);
+int close_output(FILE *f, const char *path, char *tmp, bool ok);
 /* "comm" of a process, or "?" */
 void proc_comm(int pid, char *buf, size_t len);
 /*

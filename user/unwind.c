@@ -148,13 +148,18 @@ static int cmp_fde(const void *a, const void *b)
 static int list_fdes(Elf *elf, Elf_Data *data, uint64_t addr, bool eh, struct fde_range **out, size_t *n)
 {
 	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
-	const uint8_t *end = (const uint8_t *)data->d_buf + data->d_size;
+	const uint8_t *end;
 	struct fde_range *v = NULL;
 	size_t cnt = 0, cap = 0;
 	Dwarf_Off off = 0, next;
 	Dwarf_CFI_Entry e;
 	int r;
 
+	*out = NULL;
+	*n = 0;
+	if (!ident || !data || !data->d_buf)	/* a section with no bytes (SHT_NOBITS) */
+		return 0;
+	end = (const uint8_t *)data->d_buf + data->d_size;
 	while ((r = dwarf_next_cfi(ident, data, eh, off, &next, &e)) != 1) {
 		Dwarf_CFI_Entry ce;
 		Dwarf_Off cnext;
@@ -162,9 +167,10 @@ static int list_fdes(Elf *elf, Elf_Data *data, uint64_t addr, bool eh, struct fd
 		size_t l1, l2;
 		uint8_t enc;
 
+		/* a hostile table may not move on: no entry is read twice */
+		if (next == (Dwarf_Off)-1 || next <= off)
+			break;
 		if (r < 0) {
-			if (next == (Dwarf_Off)-1)
-				break;
 			off = next;
 			continue;
 		}

@@ -111,7 +111,8 @@ struct ksyms *ksyms__parse(FILE *f)
 	}
 	for (i = 0; i < k->n; i++)
 		k->syms[i].name = k->pool + (uintptr_t)k->syms[i].name;
-	qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
+	if (k->n)	/* qsort(NULL, 0) is undefined */
+		qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
 	return k;
 
 err_nomem:

@@ -78,7 +78,8 @@ struct perfmap *perfmap__parse(FILE *f)
 		m->v[m->n].seq = seq;
 		m->n++;
 	}
-	qsort(m->v, m->n, sizeof(*m->v), cmp_entry);
+	if (m->n)	/* qsort(NULL, 0) is undefined */
+		qsort(m->v, m->n, sizeof(*m->v), cmp_entry);
 	/* code regions get reused: the newest entry for a start address wins */
 	for (i = 0; i < m->n; i++) {
 		if (n && m->v[n - 1].start == m->v[i].start) {

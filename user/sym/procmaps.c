@@ -36,6 +36,13 @@ int procmaps_parse_line(const char *line, struct map_entry *e)
 	return 0;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const struct map_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 int procmaps_parse(FILE *f, struct map_entry **out, size_t *n)
 {
 	struct map_entry *v = NULL, e;
@@ -58,7 +65,9 @@ int procmaps_parse(FILE *f, struct map_entry **out, size_t *n)
 		}
 		v[cnt++] = e;
 	}
-	/* the kernel lists mappings in address order already */
+	/* the kernel lists mappings in address order; the callers bisect, so make sure */
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), by_start);
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -105,8 +105,13 @@ static uint64_t decimal(struct v0 *v)
 	}
 	if (eat(v, '0'))	/* "0" or a number without leading zeros */
 		return 0;
-	while (peek(v) >= '0' && peek(v) <= '9')
+	while (peek(v) >= '0' && peek(v) <= '9') {
+		if (x > (UINT64_MAX - 9) / 10) {	/* longer than any symbol */
+			v->bad = true;
+			return 0;
+		}
 		x = x * 10 + (next(v) - '0');
+	}
 	return x;
 }
 
@@ -474,7 +479,8 @@ char *rust_v0_demangle(const char *sym)
 		decimal(&v);
 	path(&v);
 	/* an instantiating crate may follow: not printed */
-	if (v.bad || !v.out) {
+	/* nothing to show (empty identifiers) is no name */
+	if (v.bad || !v.out || !*v.out) {
 		free(v.out);
 		return NULL;
 	}
