@@ -53,6 +53,7 @@ struct cpu_run {
 	bool pids_gone[MAX_PIDS];
 	/* counted events: each event counted on the target's tasks, inherited by their children */
 	struct task_counter counters[2];
+	double jittered;	/* when the clock periods were last drawn */
 };
 
 /* the frames of *k*, innermost first, as ids in *p* (and their lines): how many, or < 0 */
