@@ -61,7 +61,7 @@ check-deps:
 
 deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm pkg-config \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm libclang-rt-14-dev pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		redis-server redis-tools stress-ng \
