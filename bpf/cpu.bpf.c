@@ -177,8 +177,7 @@ struct {
  * software events in frequency mode the kernel reports the period it set
  * at this overflow for the next one (perf_swevent_set_period), while the
  * count that elapsed was the one set before, so a rising period (a short
- * burst, a command's first milliseconds) was over-counted, by 2x in 8
- * samples of fault_split.
+ * burst, a command's first milliseconds) is over-counted.
  */
 static __always_inline __u64 sample_weight(struct bpf_perf_event_data *ctx)
 {

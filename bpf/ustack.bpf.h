@@ -285,8 +285,8 @@ static __always_inline __u64 hash_ips(const struct ustack *st)
 
 /*
  * Kernel stacks, kept as user stacks are: under a 64-bit hash of their
- * frames, not in a stack-trace map, whose 32-bit buckets drop a stack
- * that lands on another's (69-88 lost in 8 s of a busy redis-server).
+ * frames, not in a stack-trace map, whose buckets drop a stack that lands
+ * on another's: a busy server lost dozens a run.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

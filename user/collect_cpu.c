@@ -378,9 +378,8 @@ static void open_counters(struct cpu_run *r, struct launch *l)
  * Clock events: each CPU's period drawn anew within +-10 % of the mean
  * every JITTER_MS (a restart, at a new phase too).  At a fixed period, a
  * workload whose cycle is a multiple of it is sampled at the same points
- * of the cycle again and again: four 1 ms Python calls in a loop, sampled
- * every 1.001 ms, read 21.2 % for one of them in one run of six, 4.8
- * binomial sigmas off its 25 %.
+ * of the cycle again and again (aliasing), and the samples stop being
+ * independent draws.
  */
 #define JITTER_MS 100
 

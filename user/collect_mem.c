@@ -336,7 +336,7 @@ static uint64_t mem_bpf_ns(struct cpu_run *r)
  * a task-clock event on each, read up to the nanosecond.  Its process CPU
  * clock, read from here, moves a scheduler tick (4 ms) at a time, and the
  * budget, whose windows open as the work it allows steps up, saw each
- * window a tick short: estimates 9-11 % high.
+ * window a tick short, and estimated high.
  */
 static double target_cpu(struct cpu_run *r)
 {
@@ -1201,9 +1201,8 @@ int mem_poll_timeout(struct cpu_run *r, int timeout)
 }
 
 /*
- * --exact traps every call: on a busy server that can slow it a hundredfold
- * (redis-server under redis-benchmark fell from ~1,000,000 to ~10,000
- * requests/s).  Measured over the first 0.2 s traced, said in one line
+ * --exact traps every call: on a busy server that can slow it a
+ * hundredfold.  Measured over the first 0.2 s traced, said in one line
  * when it is over 10 %: the probes' cost against the target's own work
  * (its CPU time less that cost; the traps run in its context).
  */
