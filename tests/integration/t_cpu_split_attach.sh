@@ -9,7 +9,9 @@ n=$(total "$TMP/p.folded")
 a=$(share "$TMP/p.folded" ';burn_a(;|$)')
 b=$(share "$TMP/p.folded" ';burn_b(;|$)')
 info "samples $n, burn_a $a %, burn_b $b %"
-at_least "$n" 2000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
+# ~3000 at 999 Hz for 3 s on a whole CPU; a machine kept busy gives it
+# ~2/3 of one (the share's bound widens with fewer samples, by itself)
+at_least "$n" 1000 || fail "too few samples: $n (expected ~3000 at 999 Hz for 3 s)"
 within_binom "$a" 75 "$n" || fail "burn_a $a % is not 75 within 5 sigma"
 within_binom "$b" 25 "$n" || fail "burn_b $b % is not 25 within 5 sigma"
 # the table shows the same thing, with the header

@@ -31,7 +31,8 @@ n=$(total "$TMP/stop.folded")
 a=$(share "$TMP/stop.folded" ';burn_a(;|$)')
 info "stopped 1 s of 2.5: $n samples (at most 1.5 s x 999), burn_a $a %"
 # 1.5 s on CPU at 999 Hz, +- the 0.3 s that ebprof's attach takes from the window
-[ "$n" -le 1600 ] && [ "$n" -ge 900 ] || fail "$n samples for ~1.5 s on CPU"
+# at most 1.5 s on CPU; less when other work shares it
+[ "$n" -le 1600 ] && [ "$n" -ge 400 ] || fail "$n samples for ~1.5 s on CPU"
 within_binom "$a" 75 "$n" || fail "burn_a $a % after a stop"
 kill "$WPID"
 

@@ -31,7 +31,7 @@ full = sum(s["count"] for s in p["stacks"] if "hot" in [f["function"] for f in s
            and [f["function"] for f in s["frames"]][:1] == ["_start"] and "main" in [f["function"] for f in s["frames"]])
 inc = p["stack_quality"]["incomplete"]
 print("  cpu: %d samples in hot, %d walked from _start; incomplete walks %s" % (hot, full, inc))
-assert hot > 200 and full == hot, (hot, full)
+assert hot > 100 and full == hot, (hot, full)  # ~300 on a whole CPU
 assert not inc.get("frame_pointers") and not inc.get("no_mapping") and not inc.get("no_table"), inc
 PY
 exit 0

@@ -13,7 +13,7 @@ def share(fn, mod):
                        if s["frames"] and s["frames"][-1]["function"] == fn and s["frames"][-1]["module"] == mod) / tot
 e, l = share("exe_hot", "pie_main"), share("lib_hot", "libhot.so")
 print(f"  samples {tot}, exe_hot {e:.1f} %, lib_hot {l:.1f} %")
-assert tot > 600, "too few samples"
+assert tot > 300, "too few samples"  # ~1000 on a whole CPU
 # 1:1 by construction: 5 binomial sigmas of the samples (5.8 % at 1000)
 bound = 5 * 100 * (0.25 / tot) ** 0.5
 assert abs(e - 50) <= bound, f"exe_hot {e} not 50 +- {bound:.1f}"

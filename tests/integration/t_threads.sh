@@ -13,7 +13,8 @@ n=$(total "$TMP/p.folded")
 w=$(share "$TMP/p.folded" ';start_thread;thread_worker;thread_worker_loop$')
 tids=$(grep thread_worker_loop "$TMP/p.folded" | cut -d';' -f1 | sort -u | wc -l)
 info "samples $n, thread_worker_loop $w %, threads $tids"
-at_least "$n" 1200 || fail "too few samples: $n (2 threads x 2 s at 499 Hz ~ 2000)"
+# ~2000 on two whole CPUs; fewer when other work shares them
+at_least "$n" 600 || fail "too few samples: $n (2 threads x 2 s at 499 Hz ~ 2000)"
 at_least "$w" 95 || fail "thread_worker_loop (under start_thread) only $w %"
 [ "$tids" -eq 2 ] || fail "expected samples from 2 threads, got $tids"
 exit 0
