@@ -37,4 +37,19 @@ static inline FILE *fuzz_file(const uint8_t *data, size_t size, char **buf)
 	return fmemopen(*buf, size ? size : 1, "r");
 }
 
+/*
+ * addresses to look up in what was parsed: the input's first 32 words,
+ * then 0 and the top of the address space; how many in *a*
+ */
+static inline size_t fuzz_addrs(const uint8_t *data, size_t size, uint64_t a[34])
+{
+	size_t n = 0, i;
+
+	for (i = 0; i + 8 <= size && n < 32; i += 8)
+		memcpy(&a[n++], data + i, 8);
+	a[n++] = 0;
+	a[n++] = UINT64_MAX;
+	return n;
+}
+
 #endif
