@@ -40,7 +40,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_SECONDS ?= 60
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
-	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc
+	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc \
+	thread_churn
 
 ifeq ($(V),1)
 	Q =
@@ -116,6 +117,9 @@ $(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libh
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
 $(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/thread_churn: tools/thread_churn.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 $(OUTPUT)/tools/pingpong: tools/pingpong.c tools/workload.h | $(OUTPUT)/tools

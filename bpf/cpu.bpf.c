@@ -355,11 +355,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&py_procs, &tgid);
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	if (targ_all) {
-		/* keeps the map bounded; a late sample falls back to gen 0 */
-		bpf_map_delete_elem(&targets, &tgid);
+	/*
+	 * Out of the set: a new process given this pid is not the target.
+	 * (With -a it also keeps the map bounded; a late sample falls back
+	 * to gen 0.)
+	 */
+	bpf_map_delete_elem(&targets, &tgid);
+	if (targ_all)
 		return 0;
-	}
 	emit(EBPROF_EV_EXIT, tgid, 0, 0);
 	return 0;
 }

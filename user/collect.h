@@ -51,6 +51,7 @@ struct cpu_run {
 	struct mem_run *mr;
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
+	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
 	/* counted events: each event counted on the target's tasks, inherited by their children */
 	struct task_counter counters[2];
 	double jittered;	/* when the clock periods were last drawn */

@@ -4,6 +4,7 @@
  * attach -> poll -> drain -> symbolize.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
@@ -412,21 +413,38 @@ static void close_events(struct cpu_run *r)
 	}
 }
 
+/*
+ * Has -p target *i* exited?  Asked of its pidfd, not of the pid: a new
+ * process may have the pid by now, and it is not the target.  Once gone,
+ * out of the target set too (in case its exit came before it was in it).
+ */
+static bool pid_gone(struct cpu_run *r, int i)
+{
+	struct pollfd pfd = { .fd = r->pidfds[i], .events = POLLIN };
+	__u32 key = r->o->pids[i];
+
+	if (r->pids_gone[i])
+		return true;
+	if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
+		return false;
+	r->pids_gone[i] = true;
+	bpf_map_delete_elem(bpf_map__fd(r->skel->maps.targets), &key);
+	return true;
+}
+
 static bool targets_gone(struct cpu_run *r, struct launch *l)
 {
+	bool all_gone = true;
 	int i;
 
 	if (l->pid)
 		return launch_poll(l);
 	if (r->o->all || !r->o->npids)
 		return false;
-	for (i = 0; i < r->o->npids; i++) {
-		if (!r->pids_gone[i] && kill(r->o->pids[i], 0) && errno == ESRCH)
-			r->pids_gone[i] = true;
-		if (!r->pids_gone[i])
-			return false;
-	}
-	return true;
+	for (i = 0; i < r->o->npids; i++)
+		if (!pid_gone(r, i))
+			all_gone = false;
+	return all_gone;
 }
 
 /* without mmap tracing: catch code mapped since the last look */
@@ -884,6 +902,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	r.pefds = calloc(2 * r.ncpus, sizeof(*r.pefds));
 	for (i = 0; r.pefds && i < 2 * r.ncpus; i++)
 		r.pefds[i] = -1;
+	for (i = 0; i < MAX_PIDS; i++)
+		r.pidfds[i] = -1;
 	r.sym = symbolizer__new();
 	p = profile__new();
 	if (!r.links || !r.pefds || !r.sym || !p) {
@@ -1014,10 +1034,17 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		refresh(&r, l->pid, 0);
 	} else {
 		for (i = 0; i < o->npids; i++) {
+			r.pidfds[i] = syscall(SYS_pidfd_open, o->pids[i], 0);
+			if (r.pidfds[i] < 0 && errno != ESRCH) {
+				pr_err("cannot watch pid %d: %s\n", o->pids[i], strerror(errno));
+				goto cleanup;
+			}
 			if (add_target(&r, o->pids[i])) {
 				pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
 				goto cleanup;
 			}
+			if (pid_gone(&r, i))
+				continue;
 			err = symbolizer__snapshot(r.sym, o->pids[i], 0);
 			if (err)
 				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
@@ -1166,5 +1193,8 @@ cleanup:
 	profile__free(p);
 	free(r.links);
 	free(r.pefds);
+	for (i = 0; i < MAX_PIDS; i++)
+		if (r.pidfds[i] >= 0)
+			close(r.pidfds[i]);
 	return ret;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Faults around the target and the output: a full disk, a target stopped
 # and continued, a target killed as ebprof attaches, two ebprofs on one
-# target, and a command that execs another program mid-profile.
+# target, a command that execs another program mid-profile, 500 threads
+# created and destroyed, and a pid reused after the target exits.
 . "$(dirname "$0")/lib.sh"
 need_root
 
@@ -86,4 +87,68 @@ print("  forkmany 100: %d processes sampled, %d page faults counted, %d samples"
 # each child touches 64 pages: at least 6400 faults in the children
 assert p["counted"] >= 6400, p["counted"]
 PY
+# 500 threads created and destroyed, four at a time, each burning 6 ms of
+# its CPU time in churn_a and 2 ms in churn_b: every thread seen, every
+# stack complete, the 3:1 split and the sample count as for one thread
+start_held "$T/thread_churn" 500
+$EBPROF -p "$WPID" -F 999 --per-thread -f folded -o "$TMP/churn.folded" 2>"$TMP/err" &
+EP=$!
+sleep 1	# attached before the first thread exists
+kill -USR1 "$WPID"
+wait $EP || fail "500 threads: $(cat "$TMP/err")"
+cpu=$(awk '/^threads/ { print $4 }' "$TMP/workload.out")
+read -r n a b whole tids < <(awk '{ n += $NF } /;churn_a[; ]/ { a += $NF } /;churn_b[; ]/ { b += $NF }
+	/;clone3;start_thread;churn_thread;churn_[ab][; ]/ { w += $NF }
+	/;churn_[ab][; ]/ { split($1, f, ";"); t[f[1]] = 1 }
+	END { printf "%d %d %d %d %d\n", n, a, b, w, length(t) }' "$TMP/churn.folded")
+info "500 threads: $n samples for $cpu s of their CPU at 999 Hz; churn_a $a, churn_b $b, $whole of them complete, $tids threads seen"
+# every churn sample walked from clone3 (a stack missing a frame is a bug)
+[ $((a + b)) -gt 0 ] && [ "$whole" = $((a + b)) ] || fail "500 threads: $((a + b - whole)) of $((a + b)) stacks incomplete"
+within_binom "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", 100 * a / (a + b) }')" 75 $((a + b)) ||
+	fail "500 threads: churn_a $a of $((a + b))"
+# ~4 s of CPU at 999 Hz: ~4000 samples; 5 Poisson sigmas (sqrt(4000) = 63)
+# are +- 316, which also covers the samples of thread start and exit
+# outside churn_[ab] (~0.5 %)
+awk -v n="$n" -v c="$cpu" 'BEGIN { e = c * 999; exit !(n >= e - 5 * sqrt(e) && n <= e + 5 * sqrt(e)) }' ||
+	fail "500 threads: $n samples for $cpu s of CPU at 999 Hz"
+# each thread runs 8 ms: ~8 samples; one without any is a chance of e^-8
+# (0.03 %), so at most a handful of the 500 may be missing
+[ "$tids" -ge 490 ] || fail "500 threads: only $tids threads seen"
+
+# a pid reused: of two targets, one exits and a new process (qsort_deep)
+# takes its pid while ebprof runs on with the other; the newcomer is not
+# profiled as the old target
+start "$T/cpu_split" 0
+A=$WPID
+start "$T/threads" 4
+B=$WPID
+sleep 0.2
+$EBPROF -p "$A,$B" -F 999 -d 3 -f folded -o "$TMP/reuse.folded" 2>"$TMP/err" &
+EP=$!
+sleep 1
+kill "$A"
+wait "$A" 2>/dev/null
+python3 - "$A" "$T/qsort_deep" >"$TMP/reuse.out" 2>&1 <<'PY' &
+import os, sys
+want = int(sys.argv[1])
+for _ in range(200):
+	with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+		f.write(str(want - 1))
+	pid = os.fork()
+	if pid == 0:
+		if os.getpid() == want:
+			os.execv(sys.argv[2], [sys.argv[2], "1.5"])
+		os._exit(0)
+	os.waitpid(pid, 0)
+	if pid == want:
+		print("reused", pid)
+		break
+PY
+wait $!
+wait $EP || fail "pid reuse: $(cat "$TMP/err")"
+grep -q "^reused $A" "$TMP/reuse.out" || skip "pid $A was not reused: $(cat "$TMP/reuse.out")"
+new=$(grep -c 'qsort_deep\|;hot' "$TMP/reuse.folded")
+info "pid reuse: pid $A reused by qsort_deep; its stacks in the profile: $new; cpu_split $(share "$TMP/reuse.folded" '^cpu_split') %, threads $(share "$TMP/reuse.folded" '^threads') %"
+[ "$new" = 0 ] || fail "pid reuse: the new process on pid $A was profiled as the old target"
+at_least "$(share "$TMP/reuse.folded" '^threads')" 50 || fail "pid reuse: the other target not profiled on"
 exit 0
