@@ -113,6 +113,57 @@ int strmap__set(struct strmap *m, const void *key, size_t len, void *val)
 	return 0;
 }
 
+/*
+ * Linear probing keeps no tombstones: the slots after the emptied one move
+ * back while their home slot does not lie (cyclically) between the hole
+ * and where they are.
+ */
+void *strmap__del(struct strmap *m, const void *key, size_t len)
+{
+	struct slot *s = find(m, key, len, hash_bytes(key, len));
+	size_t mask = m->cap - 1, hole = s - m->slots, j = hole;
+	void *val;
+
+	if (!s->key)
+		return NULL;
+	val = s->val;
+	free(s->key);
+	s->key = NULL;
+	m->size--;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (!m->slots[j].key)
+			break;
+		home = m->slots[j].hash & mask;
+		/* stays if home is in (hole, j] */
+		if (hole <= j ? (home > hole && home <= j) : (home > hole || home <= j))
+			continue;
+		m->slots[hole] = m->slots[j];
+		m->slots[j].key = NULL;
+		hole = j;
+	}
+	return val;
+}
+
+/* what glibc takes for a block of *n* bytes */
+static size_t chunk(size_t n)
+{
+	n = (n + 8 + 15) & ~(size_t)15;
+	return n < 32 ? 32 : n;
+}
+
+size_t strmap__bytes(const struct strmap *m)
+{
+	size_t i, b = sizeof(*m) + chunk(m->cap * sizeof(*m->slots));
+
+	for (i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			b += chunk(m->slots[i].len ? m->slots[i].len : 1);
+	return b;
+}
+
 size_t strmap__size(const struct strmap *m)
 {
 	return m->size;

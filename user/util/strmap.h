@@ -17,7 +17,11 @@ void strmap__free(struct strmap *m);
 void *strmap__get(const struct strmap *m, const void *key, size_t len);
 /* store *val* under the key (replacing any value): 0 or -ENOMEM */
 int strmap__set(struct strmap *m, const void *key, size_t len, void *val);
+/* remove the key: its value, or NULL if it was not there */
+void *strmap__del(struct strmap *m, const void *key, size_t len);
 size_t strmap__size(const struct strmap *m);
+/* bytes it holds itself: its slots and the copies of the keys */
+size_t strmap__bytes(const struct strmap *m);
 /* iterate: *it* starts at 0; returns the value or NULL at the end */
 void *strmap__next(const struct strmap *m, size_t *it, const void **key, size_t *len);
 
