@@ -53,7 +53,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak-tests fuzz fuzz-build demo install clean tools
+.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak soak-tests fuzz fuzz-build demo install clean tools
 
 all: $(BUILD)/ebprof
 
@@ -206,6 +206,10 @@ test: test-unit test-integration
 
 bench: all tools
 	$(Q)tools/bench.sh
+
+# 30 minutes of -a -F 999 with process and thread churn (SOAK_MIN=N for N)
+soak: all tools
+	$(Q)tools/soak.sh
 
 # is make test trustworthy?  10 CI runs on fresh clones, 3 more with the cores busy (~2.5 h)
 soak-tests:

@@ -40,12 +40,6 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EBPROF_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -59,14 +53,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } mmap_pending SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		(*v)++;
-}
 
 /*
  * A launched command: set by user space while it runs.  A target that
@@ -142,7 +128,9 @@ static __always_inline void count_key(struct sample_key *key, __u64 weight)
 		return;
 	}
 	err = bpf_map_update_elem(&counts, key, &weight, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU raced us */) {
+	if (!err) {
+		stat_inc(EBPROF_STAT_NEW_E0 + (key->epoch & 1));
+	} else if (err == -17 /* EEXIST: another CPU raced us */) {
 		c = bpf_map_lookup_elem(&counts, key);
 		if (c)
 			__sync_fetch_and_add(c, weight);
@@ -202,13 +190,18 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct task_struct *task;
 	struct sample_key key = {};
+	__u32 ep = epoch & 1;
+	__u64 tag = (__u64)ep << 63;
 	bool in_kernel;
 	__u32 *gen;
 	/* before the target filter: every sample on a CPU moves its count on */
 	__u64 weight = targ_weight ? sample_weight(ctx) : 1;
 
-	if (!tgid)	/* the idle task */
+	stat_inc(EBPROF_STAT_FIRED);
+	if (!tgid) {	/* the idle task */
+		stat_inc(EBPROF_STAT_IDLE);
 		return 0;
+	}
 	gen = bpf_map_lookup_elem(&targets, &tgid);
 	if (!gen && !targ_all)
 		return 0;
@@ -218,6 +211,7 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	key.tgid = tgid;
 	key.tid = targ_per_thread ? tid : 0;
 	key.gen = gen ? *gen : 0;
+	key.epoch = ep;
 	if (targ_per_thread)
 		bpf_get_current_comm(key.comm, sizeof(key.comm));
 	else
@@ -226,7 +220,7 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	/* a full-width load: the verifier rejects narrow ctx reads here */
 	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
 	if (in_kernel && targ_kernel) {
-		key.kstack_hash = kstack_record(ctx);
+		key.kstack_hash = kstack_record(ctx, tag);
 		if (!key.kstack_hash) {
 			stat_inc(EBPROF_STAT_KSTACK_ERR);
 			key.flags |= EBPROF_F_KERNEL_MISSING;
@@ -242,9 +236,9 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 			uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
 			uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
 			uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
-			ret = ustack_record(ctx, &uregs, tgid, mode, &key.ustack_hash);
+			ret = ustack_record(ctx, &uregs, tgid, mode, &key.ustack_hash, tag);
 		} else {
-			ret = ustack_record(ctx, NULL, tgid, mode, &key.ustack_hash);
+			ret = ustack_record(ctx, NULL, tgid, mode, &key.ustack_hash, tag);
 		}
 		if (ret & EBPROF_F_NEED_TABLES)
 			request_tables(tgid);
@@ -259,6 +253,10 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 		key.pystack_hash = pystack_record(tgid, tid, &key.flags);
 	if (targ_two_events)
 		key.event = bpf_get_attach_cookie(ctx) & 1;
+	if (key.flags & EBPROF_F_NEW_STACK) {
+		key.flags &= ~EBPROF_F_NEW_STACK;
+		stat_inc(EBPROF_STAT_NEW_E0 + ep);
+	}
 
 	count_key(&key, weight);
 	return 0;
@@ -353,16 +351,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&unwind_procs, &tgid);
 	bpf_map_delete_elem(&tables_asked, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
-	if (!bpf_map_lookup_elem(&targets, &tgid))
+	if (!targ_all && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	/*
 	 * Out of the set: a new process given this pid is not the target.
 	 * (With -a it also keeps the map bounded; a late sample falls back
-	 * to gen 0.)
+	 * to gen 0.)  User space forgets it once its samples are in.
 	 */
 	bpf_map_delete_elem(&targets, &tgid);
-	if (targ_all)
-		return 0;
 	emit(EBPROF_EV_EXIT, tgid, 0, 0);
 	return 0;
 }

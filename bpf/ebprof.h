@@ -24,6 +24,10 @@ enum ebprof_stat {
 	EBPROF_STAT_PY_LOST,		/* Python stack map full */
 	EBPROF_STAT_PY_TRUNC,		/* Python walk hit EBPROF_PY_MAX_FRAMES */
 	EBPROF_STAT_PY_ERROR,		/* Python walk stopped at an unreadable frame */
+	EBPROF_STAT_FIRED,		/* every run of the sampler, before any filter */
+	EBPROF_STAT_IDLE,		/* of those, the idle task's */
+	EBPROF_STAT_NEW_E0,		/* entries added to the count and stack maps in epoch 0 */
+	EBPROF_STAT_NEW_E1,		/* ... and in epoch 1 */
 	EBPROF_STAT_MAX,
 };
 
@@ -34,6 +38,7 @@ enum ebprof_stat {
 #define EBPROF_F_NEED_TABLES	(1u << 3)	/* walked by frame pointers: no tables yet */
 #define EBPROF_F_PY_TRUNC	(1u << 4)	/* Python walk stopped at the depth limit */
 #define EBPROF_F_PY_ERROR	(1u << 5)	/* Python walk stopped at an unreadable frame */
+#define EBPROF_F_NEW_STACK	(1u << 6)	/* in BPF only: a stack map took a new entry */
 /* bits 8-11: how the user walk ended (enum ebprof_walk_end) */
 #define EBPROF_F_END_SHIFT	8
 #define EBPROF_F_END_MASK	(0xfu << EBPROF_F_END_SHIFT)
@@ -112,9 +117,16 @@ struct sample_key {
 	__u64 ustack_hash;	/* 0: none */
 	__u64 pystack_hash;	/* 0: no Python stack */
 	__u32 flags;
-	__u32 pad;
+	__u32 epoch;		/* which half of the maps user space drains next: 0 or 1 */
 	char comm[EBPROF_COMM_LEN];
 };
+
+/*
+ * A stack's hash carries the epoch of the sample that stored it in its top
+ * bit: user space drains one epoch's counts and stacks while the samplers
+ * fill the other's.
+ */
+#define EBPROF_EPOCH_BIT	(1ULL << 63)
 
 enum ebprof_event_type {
 	EBPROF_EV_FORK = 1,	/* a new process joined the target set */

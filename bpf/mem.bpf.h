@@ -107,11 +107,12 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	r.bp = PT_REGS_FP(ctx);
 	r.at_entry = 1;
 	key->tgid = tgid;
-	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash);
+	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash, 0);
 	if (flags & EBPROF_F_NEED_TABLES)
 		request_tables(tgid);
 	key->flags = flags & ~EBPROF_F_NEED_TABLES;
 	key->pystack_hash = pystack_record(tgid, tid, &key->flags);
+	key->flags &= ~EBPROF_F_NEW_STACK;
 }
 
 static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
@@ -308,11 +309,12 @@ static __always_inline void mem_rss_add(void *ctx, __u64 faults, __u64 mapped)
 	struct mem_rss *v, zero = {};
 
 	key.tgid = tgid;
-	flags = ustack_record(ctx, NULL, tgid, USTACK_TABLES, &key.ustack_hash);
+	flags = ustack_record(ctx, NULL, tgid, USTACK_TABLES, &key.ustack_hash, 0);
 	if (flags & EBPROF_F_NEED_TABLES)
 		request_tables(tgid);
 	key.flags = flags & ~EBPROF_F_NEED_TABLES;
 	key.pystack_hash = pystack_record(tgid, tid, &key.flags);
+	key.flags &= ~EBPROF_F_NEW_STACK;
 	v = bpf_map_lookup_elem(&mem_rss, &key);
 	if (!v) {
 		bpf_map_update_elem(&mem_rss, &key, &zero, BPF_NOEXIST);

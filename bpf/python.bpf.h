@@ -335,6 +335,10 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 /*
  * Record the Python stack of the current thread of *tgid*: 0 when it has
  * none, else the stack's hash in "pystacks" with EBPROF_F_PY_* in *flags*.
+ * The stack is stored in the epoch as it is now: if it changed since the
+ * sample read it, the drain of the sample's epoch still finds the stack
+ * (a drain waits for running samplers before it reads, and deletes only
+ * its own epoch's stacks).
  */
 static __noinline __u64 pystack_record(__u32 tgid, __u32 tid, __u32 *flags)
 {
@@ -384,12 +388,14 @@ static __noinline __u64 pystack_record(__u32 tgid, __u32 tid, __u32 *flags)
 		stat_inc(EBPROF_STAT_PY_TRUNC);
 	else if (w->end == EBPROF_F_PY_ERROR)
 		stat_inc(EBPROF_STAT_PY_ERROR);
-	hash = w->hash ? w->hash : 1;
+	hash = epoch_hash(w->hash, (__u64)(epoch & 1) << 63);
 	err = bpf_map_update_elem(&pystacks, &hash, &w->st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST */) {
 		stat_inc(EBPROF_STAT_PY_LOST);
 		return 0;
 	}
+	if (!err)
+		*flags |= EBPROF_F_NEW_STACK;
 	stat_inc(EBPROF_STAT_PY_SAMPLES);
 	return hash;
 }

@@ -11,6 +11,7 @@
 #define __USTACK_BPF_H
 
 #include "ebprof.h"
+#include "stats.bpf.h"
 
 struct user_regs {
 	__u64 ip, sp, bp;
@@ -295,8 +296,24 @@ struct {
 	__type(value, struct ustack);
 } kstacks SEC(".maps");
 
-/* the kernel stack of this sample into "kstacks": its hash, or 0 when it is lost */
-static __always_inline __u64 kstack_record(void *ctx)
+/*
+ * The half of the count and stack maps the samplers fill; user space
+ * drains the other (EBPROF_EPOCH_BIT).  Read once per sample.
+ */
+__u32 epoch = 0;
+
+/* *hash* in epoch *tag* (0 or EBPROF_EPOCH_BIT), never 0 */
+static __always_inline __u64 epoch_hash(__u64 hash, __u64 tag)
+{
+	hash = (hash & ~EBPROF_EPOCH_BIT) | tag;
+	return hash ? hash : 1;
+}
+
+/*
+ * the kernel stack of this sample into "kstacks" in epoch *tag*: its hash,
+ * or 0 when it is lost
+ */
+static __always_inline __u64 kstack_record(void *ctx, __u64 tag)
 {
 	__u32 zero = 0;
 	struct ustack *st = bpf_map_lookup_elem(&ustack_scratch, &zero);
@@ -309,10 +326,12 @@ static __always_inline __u64 kstack_record(void *ctx)
 	if (len <= 0)
 		return 0;
 	st->nr = len / sizeof(__u64);
-	hash = hash_ips(st);
+	hash = epoch_hash(hash_ips(st), tag);
 	err = bpf_map_update_elem(&kstacks, &hash, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: stored before */)
 		return 0;
+	if (!err)
+		stat_inc(EBPROF_STAT_NEW_E0 + !!tag);
 	return hash;
 }
 
@@ -321,10 +340,11 @@ static __always_inline __u64 kstack_record(void *ctx)
  * when the sample hit user mode, NULL when it hit the kernel.  On success
  * *hash* names the stack in "ustacks"; the return value is EBPROF_F_*
  * flags, with how the walk ended in EBPROF_F_END_MASK, and
- * EBPROF_F_NEED_TABLES when the process has no unwind tables yet.
+ * EBPROF_F_NEED_TABLES when the process has no unwind tables yet.  The
+ * stack is stored in epoch *tag*.
  */
 static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __u32 tgid,
-					   enum ustack_mode mode, __u64 *hash)
+					   enum ustack_mode mode, __u64 *hash, __u64 tag)
 {
 	__u32 zero = 0, n, flags = 0, end = EBPROF_END_FP;
 	struct unwind_proc *proc;
@@ -386,14 +406,13 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 	}
 	flags |= end << EBPROF_F_END_SHIFT;
 store:
-	if (!*hash)
-		*hash = 1;
+	*hash = epoch_hash(*hash, tag);
 	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: stored before */) {
 		*hash = 0;
 		return flags | EBPROF_F_USER_MISSING;
 	}
-	return flags;
+	return err ? flags : flags | EBPROF_F_NEW_STACK;
 }
 
 #endif /* __USTACK_BPF_H */

@@ -52,6 +52,17 @@ struct cpu_run {
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
+	/* drains: the counts of one epoch into the profile while the samplers fill the other */
+	unsigned int epoch;	/* the one they fill */
+	unsigned long drains;
+	double last_drain, drain_s;
+	__u64 new_base;		/* EBPROF_STAT_NEW_E* of the epoch when it began */
+	int first_tgid;		/* the first process a sample came from */
+	struct exited { int tgid; unsigned long drains; } *exited;	/* -a: to forget after two drains */
+	size_t nexited, exited_cap;
+	struct strmap *fold;	/* exited and forgotten: their stacks to merge by command */
+	double last_fold;
+	pthread_mutex_t py_rb_lock;	/* py_reader() and a drain both consume py_rb */
 	/* counted events: each event counted on the target's tasks, inherited by their children */
 	struct task_counter counters[2];
 	double jittered;	/* when the clock periods were last drawn */

@@ -4,10 +4,13 @@
  * attach -> poll -> drain -> symbolize.
  */
 #include <dirent.h>
+#include <malloc.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 #include "unwind.h"
 #include "util/grow.h"
 #include "util/log.h"
+#include "util/strmap.h"
 
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -102,6 +106,19 @@ static void refresh(struct cpu_run *r, int tgid, unsigned int gen)
 	}
 }
 
+/* a new process has the pid of one that exited: not to be forgotten */
+static void exited_reused(struct cpu_run *r, int tgid)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < r->nexited; i++)
+		if (r->exited[i].tgid != tgid)
+			r->exited[k++] = r->exited[i];
+	r->nexited = k;
+	if (r->fold)
+		strmap__del(r->fold, &tgid, sizeof(tgid));
+}
+
 /* the work an event asks for: snapshots, unwind tables */
 static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 {
@@ -109,6 +126,8 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 
 	switch (e->type) {
 	case EBPROF_EV_FORK:
+		if (r->nexited)
+			exited_reused(r, e->tgid);
 		/* the child runs its parent's code until it execs */
 		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
 		if (r->py)
@@ -139,6 +158,19 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 		for (i = 0; i < r->o->npids; i++)
 			if (r->o->pids[i] == (int)e->tgid)
 				r->pids_gone[i] = true;
+		if (r->o->all && !r->mem) {
+			if (r->nexited == r->exited_cap) {
+				size_t cap = r->exited_cap ? 2 * r->exited_cap : 256;
+				struct exited *ne = realloc(r->exited, cap * sizeof(*ne));
+
+				if (!ne)
+					break;
+				r->exited = ne;
+				r->exited_cap = cap;
+			}
+			r->exited[r->nexited].tgid = e->tgid;
+			r->exited[r->nexited++].drains = r->drains;
+		}
 		pr_debug("exit %u\n", e->tgid);
 		break;
 	}
@@ -208,14 +240,17 @@ static void *py_reader(void *arg)
 	while (!r->py_stop) {
 		int err;
 
-		/* for the tests: a reader that is late, as under load */
-		if (r->py_lag_us) {
-			usleep(r->py_lag_us);
-			err = ring_buffer__consume(r->py_rb);
-		} else {
-			err = ring_buffer__poll(r->py_rb, 50 /* ms */);
-		}
+		struct epoll_event ev;
 
+		/* for the tests: a reader that is late, as under load */
+		if (r->py_lag_us)
+			usleep(r->py_lag_us);
+		else
+			epoll_wait(ring_buffer__epoll_fd(r->py_rb), &ev, 1, 50 /* ms */);
+		/* a drain may consume too (py_catch_up) */
+		pthread_mutex_lock(&r->py_rb_lock);
+		err = ring_buffer__consume(r->py_rb);
+		pthread_mutex_unlock(&r->py_rb_lock);
 		if (err < 0 && err != -EINTR)
 			break;
 	}
@@ -383,6 +418,11 @@ static void open_counters(struct cpu_run *r, struct launch *l)
  * independent draws.
  */
 #define JITTER_MS 100
+/* the longest the samples wait in the maps before a drain, in seconds */
+#define DRAIN_S 10.0
+/* exited processes' stacks merge by command when this many wait, or after FOLD_S */
+#define FOLD_BATCH 256
+#define FOLD_S 60.0
 
 static void jitter_periods(struct cpu_run *r)
 {
@@ -488,6 +528,18 @@ static void read_stats(struct cpu_run *r, struct profile_meta *m)
 	m->py_lost = sum[EBPROF_STAT_PY_LOST];
 	m->py_truncated = sum[EBPROF_STAT_PY_TRUNC];
 	m->py_errors = sum[EBPROF_STAT_PY_ERROR];
+	m->fired = sum[EBPROF_STAT_FIRED];
+	m->idle = sum[EBPROF_STAT_IDLE];
+	/* the kernel's side: runs (with bpf_stats_enabled) and overflows it skipped */
+	if (!r->mem && r->prog && bpf_program__fd(r->prog) >= 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(r->prog), &info, &len)) {
+			m->prog_runs = info.run_cnt;
+			m->prog_misses = info.recursion_misses;
+		}
+	}
 }
 
 /* the native frame that runs Python frames */
@@ -745,56 +797,252 @@ static void account_quality(struct profile *p, const struct sample_key *k, const
 		p->meta.ends[end] += count;
 }
 
+/* what add_key() works in: too big for the stack */
+struct key_scratch {
+	struct frame_list fl;
+	struct py_stack ps;
+	struct ustack us, ks;
+	uint32_t ids[MAX_FRAMES];
+	int lines[MAX_FRAMES];
+};
+
+/* one counted key into the profile */
+static int add_key(struct cpu_run *r, struct profile *p, const struct sample_key *key, __u64 count,
+		   struct key_scratch *s)
+{
+	int n, err;
+
+	n = key_frames(r, p, key, &s->us, &s->ps, &s->ks, &s->fl, s->ids, s->lines);
+	if (n < 0)
+		return n;
+	if (key->ustack_hash)
+		account_quality(p, key, s->ids, n, count);
+	/* a launched command's children: shown by process */
+	if (!r->o->all) {
+		if (r->first_tgid < 0)
+			r->first_tgid = key->tgid;
+		else if (r->first_tgid != (int)key->tgid)
+			p->meta.per_process = true;
+	}
+	err = profile__add2(p, key->tgid, key->tid, key->comm, s->ids, n, key->event ? 0 : count,
+			    key->event ? count : 0);
+	if (!err && r->o->lines && !key->event)
+		err = count_lines(p, s->ids, s->lines, n, count);
+	return err;
+}
+
+/* the counts left in the map (both epochs), then the totals */
 static int build_profile(struct cpu_run *r, struct profile *p)
 {
 	int cfd = bpf_map__fd(r->skel->maps.counts);
 	struct sample_key key, next, *prev = NULL;
-	struct ustack ks;
-	struct frame_list *fl = malloc(sizeof(*fl));
-	struct py_stack *ps = malloc(sizeof(*ps));
-	uint32_t ids[MAX_FRAMES];
-	int lines[MAX_FRAMES];
-	struct ustack us;
-	int first_tgid = -1, n, err = -ENOMEM;
+	struct key_scratch *s = malloc(sizeof(*s));
+	int err = -ENOMEM;
 
-	if (!fl || !ps)
-		goto out;
-
-	while (!bpf_map_get_next_key(cfd, prev, &next)) {
+	if (!s)
+		return err;
+	err = 0;
+	while (!err && !bpf_map_get_next_key(cfd, prev, &next)) {
 		__u64 count;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(cfd, &key, &count))
-			continue;
-		n = key_frames(r, p, &key, &us, ps, &ks, fl, ids, lines);
-		if (n < 0) {
-			err = n;
-			goto out;
-		}
-		if (key.ustack_hash)
-			account_quality(p, &key, ids, n, count);
-		if (first_tgid < 0)
-			first_tgid = key.tgid;
-		else if (first_tgid != (int)key.tgid)
-			p->meta.per_process = true;
-		err = profile__add2(p, key.tgid, key.tid, key.comm, ids, n, key.event ? 0 : count,
-				    key.event ? count : 0);
-		if (!err && r->o->lines && !key.event)
-			err = count_lines(p, ids, lines, n, count);
-		if (err)
-			goto out;
+		if (!bpf_map_lookup_elem(cfd, &key, &count))
+			err = add_key(r, p, &key, count, s);
 	}
+	free(s);
+	if (err)
+		return err;
 	/* the samples' weights miss what came after each CPU's last sample: the exact totals, shared out */
 	if (p->meta.counted)
 		profile__scale(p, p->meta.counted_events[0], p->meta.counted_events[1]);
-	err = profile__finish(p);
-out:
-	free(fl);
-	free(ps);
-	return err;
+	return profile__finish(p);
 }
 
+/*
+ * Wait until no sampler still runs with the epoch it read before a flip:
+ * samplers run in RCU read-side sections (interrupts off), and a global
+ * membarrier waits for an RCU grace period.
+ */
+static void wait_samplers(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(20000);
+}
+
+/*
+ * Code objects the walker reported are read by py_reader(): take in all
+ * that came before the drain, lest their frames show as unknown.
+ */
+static void py_catch_up(struct cpu_run *r)
+{
+	if (!r->py_thread_on)
+		return;
+	pthread_mutex_lock(&r->py_rb_lock);
+	ring_buffer__consume(r->py_rb);
+	pthread_mutex_unlock(&r->py_rb_lock);
+}
+
+/* delete the keys of epoch *ep* from a stack map: they are in the profile */
+static void drain_stacks(struct bpf_map *map, unsigned int ep)
+{
+	int fd = bpf_map__fd(map);
+	__u64 key, next, *prev = NULL, tag = ep ? EBPROF_EPOCH_BIT : 0;
+	__u64 *del = NULL;
+	size_t n = 0, cap = 0, i;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if ((key & EBPROF_EPOCH_BIT) != tag)
+			continue;
+		if (n == cap) {
+			__u64 *nd = realloc(del, (cap = cap ? 2 * cap : 1024) * sizeof(*del));
+
+			if (!nd)
+				break;
+			del = nd;
+		}
+		del[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+}
+
+static bool tgid_gone(int tgid, void *ctx)
+{
+	return strmap__get(ctx, &tgid, sizeof(tgid)) != NULL;
+}
+
+/*
+ * -a: processes that exited before the last two drains have all their
+ * samples in the profile.  What was kept to name their frames goes, and
+ * now and then (a batch at a time: it rebuilds the profile's index) their
+ * stacks merge into their command's.
+ */
+static int forget_exited(struct cpu_run *r, struct profile *p)
+{
+	size_t i, k = 0;
+	int err = 0;
+
+	for (i = 0; i < r->nexited; i++) {
+		if (r->exited[i].drains + 2 > r->drains) {
+			r->exited[k++] = r->exited[i];
+			continue;
+		}
+		symbolizer__forget(r->sym, r->exited[i].tgid);
+		if (!err && strmap__set(r->fold, &r->exited[i].tgid, sizeof(int), (void *)1))
+			err = -ENOMEM;
+	}
+	r->nexited = k;
+	if (err || !strmap__size(r->fold) ||
+	    (strmap__size(r->fold) < FOLD_BATCH && now_sec() - r->last_fold < FOLD_S))
+		return err;
+	if (r->py)
+		py__drop(r->py, tgid_gone, r->fold);
+	err = profile__fold(p, tgid_gone, r->fold);
+	strmap__free(r->fold);
+	r->fold = strmap__new();
+	r->last_fold = now_sec();
+	return err ? err : r->fold ? 0 : -ENOMEM;
+}
+
+static __u64 stat_sum(struct cpu_run *r, __u32 idx)
+{
+	int fd = bpf_map__fd(r->skel->maps.stats), c;
+	__u64 vals[r->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(fd, &idx, vals))
+		return 0;
+	for (c = 0; c < r->ncpus; c++)
+		sum += vals[c];
+	return sum;
+}
+
+/*
+ * Time for a drain: the interval is up, or the epoch has added a 16th of
+ * --map-size entries to the maps (the Python stack map holds half that,
+ * two epochs share each map, and a sample counted once may have added a
+ * user and a Python stack).
+ */
+static bool drain_due(struct cpu_run *r)
+{
+	if (r->mem)
+		return false;
+	if (now_sec() - r->last_drain >= r->drain_s)
+		return true;
+	return stat_sum(r, EBPROF_STAT_NEW_E0 + r->epoch) - r->new_base > r->o->map_size / 16;
+}
+
+/*
+ * Move the counts of the epoch the samplers fill into the profile, and
+ * free their room in the maps: the samplers go on in the other epoch.  A
+ * long run (-a for hours) needs maps only as large as a drain interval's
+ * distinct stacks.
+ */
+static int drain(struct cpu_run *r, struct profile *p)
+{
+	int cfd = bpf_map__fd(r->skel->maps.counts);
+	unsigned int ep = r->epoch;
+	struct sample_key key, next, *prev = NULL, *del = NULL;
+	struct key_scratch *s = malloc(sizeof(*s));
+	struct strmap *seen = strmap__new();
+	size_t n = 0, cap = 0, i;
+	int err = -ENOMEM;
+
+	if (!s || !seen)
+		goto out;
+	r->epoch = ep ^ 1;
+	r->new_base = stat_sum(r, EBPROF_STAT_NEW_E0 + r->epoch);
+	r->last_drain = now_sec();
+	__atomic_store_n(&r->skel->bss->epoch, r->epoch, __ATOMIC_RELEASE);
+	wait_samplers();
+	py_catch_up(r);
+	err = 0;
+	while (!err && !bpf_map_get_next_key(cfd, prev, &next)) {
+		__u64 count;
+
+		key = next;
+		prev = &key;
+		/* a key seen twice (the map changes under the walk) counts once */
+		if (key.epoch != ep || strmap__get(seen, &key, sizeof(key)))
+			continue;
+		if (bpf_map_lookup_elem(cfd, &key, &count))
+			continue;
+		err = add_key(r, p, &key, count, s);
+		if (!err)
+			err = strmap__set(seen, &key, sizeof(key), (void *)1);
+		if (err)
+			break;
+		if (n == cap) {
+			struct sample_key *nd = realloc(del, (cap = cap ? 2 * cap : 1024) * sizeof(*del));
+
+			if (!nd) {
+				err = -ENOMEM;
+				break;
+			}
+			del = nd;
+		}
+		del[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(cfd, &del[i]);
+	drain_stacks(r->skel->maps.ustacks, ep);
+	drain_stacks(r->skel->maps.kstacks, ep);
+	drain_stacks(r->skel->maps.pystacks, ep);
+	r->drains++;
+	if (!err)
+		err = forget_exited(r, p);
+	/* the heap in use, beside the profile's part of it: make soak watches both */
+	pr_info("drain %lu: %zu keys; the profile holds %zu stacks in %.1f MB; heap in use %.1f MB\n", r->drains, n,
+		p->nstacks, profile__bytes(p) / 1e6, mallinfo2().uordblks / 1e6);
+out:
+	free(del);
+	free(s);
+	strmap__free(seen);
+	return err;
+}
 
 static void describe_target(const struct ebprof_opts *o, struct launch *l, struct profile_meta *m)
 {
@@ -891,7 +1139,8 @@ static int mem_pid(const struct cpu_run *r, const struct launch *l)
 
 int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout)
 {
-	struct cpu_run r = { .o = o, .mem = o->mode == MODE_MEM };
+	struct cpu_run r = { .o = o, .mem = o->mode == MODE_MEM, .first_tgid = -1, .drain_s = DRAIN_S,
+			     .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct profile *p = NULL;
 	double start, stop, deadline = 0, last_rescan = 0;
 	int err, ret = 1, i;
@@ -1065,6 +1314,20 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		open_counters(&r, l);
 	}
 	start = now_sec();
+	r.last_drain = start;
+	r.last_fold = start;
+	r.fold = strmap__new();
+	if (!r.fold) {
+		pr_err("out of memory\n");
+		goto cleanup;
+	}
+	{
+		/* for the tests: drains this often, racing the samplers */
+		const char *d = getenv("EBPROF_TEST_DRAIN_MS");
+
+		if (d)
+			r.drain_s = atoi(d) / 1e3;
+	}
 	if (o->duration > 0)
 		deadline = start + o->duration;
 	if (l->pid) {
@@ -1109,6 +1372,13 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		if (!r.track_mmap && now_sec() - last_rescan >= 1.0) {
 			rescan(&r, l);
 			last_rescan = now_sec();
+		}
+		if (drain_due(&r)) {
+			err = drain(&r, p);
+			if (err) {
+				pr_err("cannot take in the samples: %s\n", strerror(-err));
+				goto cleanup;
+			}
 		}
 	}
 	stop = now_sec();
@@ -1193,6 +1463,8 @@ cleanup:
 	profile__free(p);
 	free(r.links);
 	free(r.pefds);
+	free(r.exited);
+	strmap__free(r.fold);
 	for (i = 0; i < MAX_PIDS; i++)
 		if (r.pidfds[i] >= 0)
 			close(r.pidfds[i]);

@@ -55,6 +55,7 @@ static const char *intern(struct profile *p, const char *s)
 	if (v)
 		return v;
 	v = strdup(s);
+	p->text_bytes += len + 1;
 	if (!v || strmap__set(p->strings, s, len, v)) {
 		free(v);
 		return NULL;
@@ -252,11 +253,100 @@ err:
 	return -ENOMEM;
 }
 
+/* the index key of a stack: (tgid, tid, comm, frames); *buf* grows to fit */
+static size_t stack_key(uint64_t **buf, size_t *cap, int tgid, const struct stack *s)
+{
+	size_t klen = 3 * sizeof(uint64_t) + s->nframes * sizeof(uint32_t);
+
+	if (klen > *cap) {
+		uint64_t *nb = realloc(*buf, klen);
+
+		if (!nb)
+			return 0;
+		*buf = nb;
+		*cap = klen;
+	}
+	(*buf)[0] = tgid;
+	(*buf)[1] = s->tid;
+	(*buf)[2] = (uintptr_t)s->comm;
+	memcpy(*buf + 3, s->frames, s->nframes * sizeof(uint32_t));
+	return klen;
+}
+
+/*
+ * In place, so that a long run does not churn the heap: each stack of a
+ * process gone is re-keyed to pid 0 or added to the pid-0 stack it now
+ * equals; the array is then closed up and the moved stacks re-indexed.
+ */
+int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ctx)
+{
+	uint64_t *key = NULL;
+	size_t cap = 0, klen, i, k;
+	int err = 0;
+
+	for (i = 0; i < p->nstacks && !err; i++) {
+		struct stack *s = &p->stacks[i];
+		void *v;
+
+		if (!s->tgid || !gone(s->tgid, ctx))
+			continue;
+		klen = stack_key(&key, &cap, s->tgid, s);
+		if (!klen) {
+			err = -ENOMEM;
+			break;
+		}
+		strmap__del(p->stack_ids, key, klen);
+		stack_key(&key, &cap, 0, s);
+		v = strmap__get(p->stack_ids, key, klen);
+		if (v) {
+			struct stack *to = &p->stacks[(uintptr_t)v - 1];
+
+			to->count += s->count;
+			to->count2 += s->count2;
+			free(s->frames);
+			free(s->text);
+			s->frames = NULL;
+			s->text = NULL;
+			s->tgid = -1;	/* merged: closed up below */
+		} else {
+			s->tgid = 0;
+			if (strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(i + 1)))
+				err = -ENOMEM;
+		}
+	}
+	for (i = 0, k = 0; i < p->nstacks; i++) {
+		if (p->stacks[i].tgid == -1)
+			continue;
+		if (k != i) {
+			p->stacks[k] = p->stacks[i];
+			klen = stack_key(&key, &cap, p->stacks[k].tgid, &p->stacks[k]);
+			if (!klen || strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(k + 1)))
+				err = -ENOMEM;
+		}
+		k++;
+	}
+	p->nstacks = k;
+	free(key);
+	return err;
+}
+
+size_t profile__bytes(const struct profile *p)
+{
+	size_t b = sizeof(*p) + p->text_bytes + p->frames_cap * sizeof(*p->frames) +
+		   p->stacks_cap * sizeof(*p->stacks) + p->hits_cap * sizeof(*p->hits), i;
+
+	b += strmap__bytes(p->strings) + strmap__bytes(p->frame_ids) + strmap__bytes(p->stack_ids) +
+	     strmap__bytes(p->hit_ids);
+	for (i = 0; i < p->nstacks; i++)
+		b += p->stacks[i].nframes * sizeof(uint32_t) + 16;
+	return b;
+}
+
 void profile__root_label(const struct profile *p, const struct stack *s, char *buf, size_t len)
 {
 	if (p->meta.per_thread)
 		snprintf(buf, len, "%s-%d", s->comm, s->tid);
-	else if (p->meta.per_process)
+	else if (p->meta.per_process && s->tgid)
 		snprintf(buf, len, "%s-%d", s->comm, s->tgid);
 	else
 		snprintf(buf, len, "%s", s->comm);

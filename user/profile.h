@@ -70,6 +70,9 @@ struct profile_meta {
 	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
 	/* Python: processes walked, samples with a Python stack, losses */
 	uint64_t py_procs, py_samples, py_no_tstate, py_lost, py_truncated, py_errors;
+	/* every run of the sampler and the idle task's share; the kernel's own
+	 * count of the runs and of those it skipped (0 unless bpf_stats_enabled) */
+	uint64_t fired, idle, prog_runs, prog_misses;
 	/* unwind tables (dwarf): rows stored, files, time to build them */
 	uint64_t table_rows, table_files;
 	double table_build_s;
@@ -93,6 +96,7 @@ struct profile {
 	struct strmap *frame_ids;
 	struct strmap *stack_ids;
 	bool finished;
+	size_t text_bytes;	/* the interned strings */
 };
 
 struct profile *profile__new(void);
@@ -116,6 +120,14 @@ int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 /* the same with a count of the second event */
 int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2);
+/*
+ * the stacks of processes that *gone* says are gone, merged into pid 0 by
+ * command and frames: what a long -a run keeps of exited processes.
+ * 0 or -ENOMEM (the profile is then empty).
+ */
+int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ctx);
+/* about how many bytes of memory the profile holds */
+size_t profile__bytes(const struct profile *p);
 /*
  * the stacks' counts shared out anew so that they add up to *to* (and
  * their second counts to *to2*), each keeping its share; a total of 0

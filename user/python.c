@@ -808,6 +808,52 @@ void py__forget(struct pyreg *r, int tgid)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void py__drop(struct pyreg *r, bool (*gone)(int tgid, void *ctx), void *ctx)
+{
+	struct code_key *keys = NULL;
+	size_t it = 0, n = 0, cap = 0, i;
+	const void *key;
+	int tgid;
+
+	pthread_mutex_lock(&r->lock);
+	/* collected first: a delete moves the entries behind it */
+	while (strmap__next(r->codes, &it, &key, NULL)) {
+		const struct code_key *k = key;
+
+		if (!gone(k->tgid, ctx))
+			continue;
+		if (n == cap) {
+			struct code_key *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * sizeof(*keys));
+
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++] = *k;
+	}
+	for (i = 0; i < n; i++)
+		free_code(strmap__del(r->codes, &keys[i], sizeof(keys[i])));
+	n = 0;
+	it = 0;
+	while (strmap__next(r->targets, &it, &key, NULL)) {
+		memcpy(&tgid, key, sizeof(tgid));
+		if (!gone(tgid, ctx))
+			continue;
+		if (n == cap) {
+			struct code_key *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * sizeof(*keys));
+
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++].tgid = tgid;
+	}
+	for (i = 0; i < n; i++)
+		free(strmap__del(r->targets, &keys[i].tgid, sizeof(tgid)));
+	pthread_mutex_unlock(&r->lock);
+	free(keys);
+}
+
 void py__fork(struct pyreg *r, int child, int parent)
 {
 	pthread_mutex_lock(&r->lock);

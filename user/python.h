@@ -39,6 +39,8 @@ void py__free(struct pyreg *r);
 void py__scan(struct pyreg *r, int tgid);
 /* an exec or an exit: whatever was known of *tgid*'s interpreter is gone */
 void py__forget(struct pyreg *r, int tgid);
+/* free all that is known of the processes *gone* names, code objects too */
+void py__drop(struct pyreg *r, bool (*gone)(int tgid, void *ctx), void *ctx);
 /* a forked child runs its parent's interpreter */
 void py__fork(struct pyreg *r, int child, int parent);
 /* retry processes whose interpreter was not running yet: how many wait */

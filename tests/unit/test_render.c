@@ -385,6 +385,64 @@ static int python_lines(void)
 	return T_OK;
 }
 
+static bool gone_1_2(int tgid, void *ctx)
+{
+	(void)ctx;
+	return tgid == 1 || tgid == 2;
+}
+
+static const struct stack *find_stack(const struct profile *p, int tgid, const char *comm, uint32_t n)
+{
+	size_t i;
+
+	for (i = 0; i < p->nstacks; i++)
+		if (p->stacks[i].tgid == tgid && !strcmp(p->stacks[i].comm, comm) && p->stacks[i].nframes == n)
+			return &p->stacks[i];
+	return NULL;
+}
+
+/* exited processes merge into their command's stacks; the index stays right */
+static int fold_exited(void)
+{
+	struct profile *p = profile__new();
+	int x = profile__frame(p, "x", "m", false), y = profile__frame(p, "y", "m", false);
+	uint32_t xy[] = { x, y }, xo[] = { x };
+
+	profile__add(p, 1, 0, "a", xy, 2, 2);
+	profile__add(p, 2, 0, "a", xy, 2, 3);
+	profile__add(p, 3, 0, "b", xo, 1, 1);
+	profile__add(p, 2, 0, "a", xo, 1, 4);
+	profile__add(p, 1, 0, "c", xo, 1, 7);
+	T_ASSERT(!profile__fold(p, gone_1_2, NULL));
+	T_ASSERT(p->nstacks == 4);
+	T_ASSERT(find_stack(p, 0, "a", 2) && find_stack(p, 0, "a", 2)->count == 5);
+	T_ASSERT(find_stack(p, 0, "a", 1) && find_stack(p, 0, "a", 1)->count == 4);
+	T_ASSERT(find_stack(p, 0, "c", 1) && find_stack(p, 0, "c", 1)->count == 7);
+	T_ASSERT(find_stack(p, 3, "b", 1) && find_stack(p, 3, "b", 1)->count == 1);
+	T_ASSERT(p->total == 17);
+	/* the index points at the moved stacks: adding merges, nothing new */
+	profile__add(p, 0, 0, "a", xy, 2, 1);
+	profile__add(p, 3, 0, "b", xo, 1, 1);
+	profile__add(p, 0, 0, "c", xo, 1, 1);
+	T_ASSERT(p->nstacks == 4);
+	T_ASSERT(find_stack(p, 0, "a", 2)->count == 6 && find_stack(p, 3, "b", 1)->count == 2 &&
+		 find_stack(p, 0, "c", 1)->count == 8);
+	T_ASSERT(p->total == 20);
+	T_ASSERT(profile__bytes(p) > 0);
+	/* by process: the folded ones by command alone */
+	{
+		char l[64];
+
+		p->meta.per_process = true;
+		profile__root_label(p, find_stack(p, 0, "a", 2), l, sizeof(l));
+		T_ASSERT_STR(l, "a");
+		profile__root_label(p, find_stack(p, 3, "b", 1), l, sizeof(l));
+		T_ASSERT_STR(l, "b-3");
+	}
+	profile__free(p);
+	return T_OK;
+}
+
 T_MAIN("render", T(python_lines), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
-       T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line))
+       T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line), T(fold_exited))

@@ -72,7 +72,9 @@ static int cmp_row(const void *a, const void *b)
 	c = strcmp(fx->module, fy->module);
 	if (c)
 		return c;
-	return x->group - y->group;
+	if (x->group != y->group)
+		return x->group - y->group;
+	return strcmp(x->comm, y->comm);
 }
 
 struct func_row *render_func_rows(const struct profile *p, size_t *n)
@@ -90,7 +92,8 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 
 		for (i = 0; i < s->nframes; i++) {
 			uint32_t fn = p->frames[s->frames[i]].fn;
-			uint64_t key[2] = { fn, (uint64_t)(int64_t)group };
+			/* group 0: exited processes, folded by command (profile__fold) */
+			uint64_t key[3] = { fn, (uint64_t)(int64_t)group, group ? 0 : (uintptr_t)s->comm };
 			void *v = strmap__get(idx, key, sizeof(key));
 			struct func_row *r;
 
@@ -168,6 +171,9 @@ void render_losses(const struct profile *p, FILE *out, const char *prefix)
 	if (m->py_errors)
 		fprintf(out, "%s%" PRIu64 " Python stacks stopped early at a frame that could not be read\n",
 			prefix, m->py_errors);
+	if (m->prog_misses)
+		fprintf(out, "%s%" PRIu64 " samples skipped by the kernel: another BPF program was running on the CPU\n",
+			prefix, m->prog_misses);
 	if (m->lost_events)
 		fprintf(out, "%s%" PRIu64 " process events lost (ring buffer full): some mappings may be stale\n",
 			prefix, m->lost_events);

@@ -123,7 +123,10 @@ int render_table(const struct profile *p, const struct render_opts *o, FILE *out
 		if (grouped) {
 			char g[64];
 
-			snprintf(g, sizeof(g), "%s[%d]", rows[i].comm, rows[i].group);
+			if (rows[i].group)
+				snprintf(g, sizeof(g), "%s[%d]", rows[i].comm, rows[i].group);
+			else	/* exited processes, folded by command */
+				snprintf(g, sizeof(g), "%s", rows[i].comm);
 			fprintf(out, "%-24s ", g);
 		}
 		fprintf(out, "%-40s %s\n", f->func, f->module);

@@ -298,6 +298,24 @@ size_t symbolizer__mappings(struct symbolizer *s, int tgid, const struct sym_map
 	return p->nmaps;
 }
 
+void symbolizer__forget(struct symbolizer *s, int tgid)
+{
+	struct proc *cur = strmap__del(s->latest, &tgid, sizeof(tgid));
+	struct proc_key key = { tgid, 0 };
+	struct proc *p;
+
+	for (key.gen = 0; cur && key.gen <= cur->gen; key.gen++) {
+		p = strmap__del(s->procs, &key, sizeof(key));
+		if (p && p != cur)
+			proc_free(p);
+	}
+	if (cur) {
+		key.gen = cur->gen;
+		strmap__del(s->procs, &key, sizeof(key));
+		proc_free(cur);
+	}
+}
+
 unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid)
 {
 	struct proc *p = strmap__get(s->latest, &tgid, sizeof(tgid));
@@ -421,8 +439,13 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 			return;
 		}
 	}
+	/*
+	 * In no mapping known: one name for all such addresses, as perf does
+	 * (a name per address would grow without end on a machine where
+	 * processes come and go)
+	 */
 	out->module = m ? m->name : "[unknown]";
-	out->func = m ? unknown_name(s, m->name, look - m->start) : unknown_name(s, "[unknown]", addr);
+	out->func = m ? unknown_name(s, m->name, look - m->start) : "[unknown]";
 }
 
 void symbolizer__kernel(struct symbolizer *s, uint64_t addr, bool ret_addr, struct sym_frame *out)

@@ -39,6 +39,8 @@ int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen);
 /* a forked child starts with its parent's mappings */
 int symbolizer__inherit(struct symbolizer *s, int tgid, unsigned int gen, int ptgid);
 bool symbolizer__has(struct symbolizer *s, int tgid);
+/* drop what is known of process *tgid* (it exited and its samples are in) */
+void symbolizer__forget(struct symbolizer *s, int tgid);
 /* the newest exec generation snapshotted for *tgid* (0 if none) */
 unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid);
 
