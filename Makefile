@@ -26,7 +26,8 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/procmaps.c user/sym/elf.c user/sym/kallsyms.c user/sym/perfmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
-	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c
+	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
+	user/stacks.c
 BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/collect_mem.c user/python.c user/stat.c
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))

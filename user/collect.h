@@ -16,15 +16,8 @@
 #include "session.h"
 #include "ebprof.h"
 #include "python.h"
+#include "stacks.h"
 
-#define MAX_FRAMES (2 * EBPROF_MAX_STACK + EBPROF_PY_MAX_FRAMES + 2)
-
-/* frames being put together, innermost first, with their source lines */
-struct frame_list {
-	uint32_t ids[MAX_FRAMES];
-	int lines[MAX_FRAMES];
-	uint32_t n;
-};
 
 struct cpu_run {
 	const struct ebprof_opts *o;
@@ -68,9 +61,17 @@ struct cpu_run {
 	double jittered;	/* when the clock periods were last drawn */
 };
 
-/* the frames of *k*, innermost first, as ids in *p* (and their lines): how many, or < 0 */
-int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct ustack *us,
-	       struct py_stack *ps, struct ustack *ks, struct frame_list *fl, uint32_t *ids, int *lines);
+/* what key_frames() works in: too big for the stack */
+struct key_scratch {
+	struct frame_list fl;
+	struct py_stack ps;
+	struct ustack us, ks;
+	uint32_t ids[MAX_FRAMES];	/* the result: frame ids, outermost first */
+	int lines[MAX_FRAMES];		/* ... and their lines */
+};
+
+/* the frames of *k* as ids in *p*, in s->ids and s->lines: how many, or < 0 */
+int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s);
 
 /* ebprof mem (collect_mem.c), in the order a run calls them */
 struct mem_report;

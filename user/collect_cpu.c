@@ -542,151 +542,41 @@ static void read_stats(struct cpu_run *r, struct profile_meta *m)
 	}
 }
 
-/* the native frame that runs Python frames */
-static bool is_eval_frame(const char *func)
+/* how frames get names here: the symbolizer, the Python registry, DWARF lines */
+static void name_native(void *ctx, int tgid, unsigned int gen, uint64_t addr, bool ret, struct sym_frame *out)
 {
-	return !strncmp(func, "_PyEval_EvalFrameDefault", 24) && (func[24] == 0 || func[24] == '.');
+	struct cpu_run *r = ctx;
+
+	symbolizer__user(r->sym, tgid, gen, addr, ret, out);
 }
 
-
-static int push(struct frame_list *fl, int id, int line)
+static bool name_native_line(void *ctx, const struct sym_frame *sf, struct srcline *out)
 {
-	if (id < 0)
-		return id;
-	if (fl->n < MAX_FRAMES) {
-		fl->ids[fl->n] = id;
-		fl->lines[fl->n++] = line;
-	}
-	return 0;
+	(void)ctx;
+	return sf->known && sf->dso && dso__srcline(sf->dso, sf->vaddr, out);
 }
 
-static int py_frame(struct cpu_run *r, struct profile *p, int tgid, const struct py_frame *f,
-		    struct frame_list *fl)
+static void name_python(void *ctx, int tgid, const struct py_frame *f, struct py_named *out)
 {
+	struct cpu_run *r = ctx;
 	const struct py_code *c = py__code(r->py, tgid, f->code, f->sum);
-	int fn = profile__py_func(p, c->name, c->file, c->first, tgid);
-	int line = py__line(c, f->instr);
-	const char *base;
-	char text[512];
 
-	if (fn < 0 || !line || r->o->no_lineno)
-		return push(fl, fn, line);
-	base = strrchr(c->file, '/');
-	base = base ? base + 1 : c->file;
-	snprintf(text, sizeof(text), "%s (%s:%d)", c->name, base, line);
-	return push(fl, profile__line_frame(p, fn, text, line), line);
-}
-
-/*
- * the frames of one eval call (all that are left when *all*), from frame
- * *j on
- */
-static int py_segment(struct cpu_run *r, struct profile *p, int tgid, const struct py_stack *ps,
-		      uint32_t *j, bool all, struct frame_list *fl)
-{
-	int err;
-
-	while (*j < ps->nr && *j < EBPROF_PY_MAX_FRAMES) {
-		const struct py_frame *f = &ps->frames[(*j)++];
-
-		if (!(f->flags & EBPROF_PYF_EMPTY)) {
-			err = py_frame(r, p, tgid, f, fl);
-			if (err)
-				return err;
-		}
-		if ((f->flags & EBPROF_PYF_ENTRY) && !all)
-			break;
-	}
-	return 0;
-}
-
-/* a native frame, with its source line from DWARF for --lines */
-static int native_frame(struct cpu_run *r, struct profile *p, int tgid, const struct sym_frame *sf,
-			struct frame_list *fl)
-{
-	int id = profile__frame(p, sf->func, sf->module, false);
-	struct srcline sl;
-
-	if (id < 0 || !r->o->lines || !sf->known || !sf->dso || !dso__srcline(sf->dso, sf->vaddr, &sl))
-		return push(fl, id, 0);
-	if (!profile__frame_at(p, id)->src) {
-		char path[4096];
-
-		if (sl.fn_file[0] != '/' && sl.comp_dir)
-			snprintf(path, sizeof(path), "%s/%s", sl.comp_dir, sl.fn_file);
-		else
-			snprintf(path, sizeof(path), "%s", sl.fn_file);
-		if (profile__set_source(p, id, path, sl.fn_line, tgid))
-			return -ENOMEM;
-	}
-	return push(fl, id, sl.line);
-}
-
-#define GAP_FRAME "[native frames not walked]"
-
-/*
- * The user part of a sample, innermost first: native frames, each
- * _PyEval_EvalFrameDefault replaced by the Python frames it ran.  A walk
- * that did not reach the start (frame pointers through a libpython that
- * has none) loses its way: its frames past the first one without a name
- * are dropped, and the Python frames no eval frame took go outside, each
- * segment behind a gap frame.
- */
-static int user_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
-		       const struct ustack *us, const struct py_stack *ps, struct frame_list *fl)
-{
-	unsigned int end = (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT;
-	uint32_t i, j = 0, cut = 0, nr = us ? us->nr : 0, np = ps ? ps->nr : 0;
-	bool trusted = true;
-	int err;
-
-	for (i = 0; i < nr; i++) {
-		struct sym_frame sf;
-
-		symbolizer__user(r->sym, k->tgid, k->gen, us->ips[i], i > 0, &sf);
-		if (j < np && is_eval_frame(sf.func)) {
-			err = py_segment(r, p, k->tgid, ps, &j, false, fl);
-			if (err)
-				return err;
-			cut = fl->n;
-			trusted = true;
-			continue;
-		}
-		/* past code with no name, a walk without tables may be lost */
-		if (!sf.known)
-			trusted = false;
-		err = native_frame(r, p, k->tgid, &sf, fl);
-		if (err)
-			return err;
-		if (trusted)
-			cut = fl->n;
-	}
-	if (np && end != EBPROF_END_COMPLETE)
-		fl->n = cut;
-	if (j < np && end == EBPROF_END_COMPLETE)
-		return py_segment(r, p, k->tgid, ps, &j, true, fl);
-	/*
-	 * The walk stopped short: native frames ran each of the Python
-	 * segments left (their eval call, what called it), and they are not
-	 * known.  A gap frame says so, lest a segment look called by the next.
-	 */
-	while (j < np) {
-		err = push(fl, profile__frame(p, GAP_FRAME, "", false), 0);
-		if (!err)
-			err = py_segment(r, p, k->tgid, ps, &j, false, fl);
-		if (err)
-			return err;
-	}
-	return 0;
+	out->name = c->name;
+	out->file = c->file;
+	out->first = c->first;
+	out->line = py__line(c, f->instr);
 }
 
 /* one counted key to frame ids, outermost first, and their lines */
-int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
-	       struct ustack *us, struct py_stack *ps, struct ustack *ks, struct frame_list *fl,
-		      uint32_t *ids, int *lines)
+int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s)
 {
 	int ufd = bpf_map__fd(r->skel->maps.ustacks), kfd = bpf_map__fd(r->skel->maps.kstacks);
 	int pfd = bpf_map__fd(r->skel->maps.pystacks);
+	struct ustack *us = &s->us, *ks = &s->ks;
+	struct py_stack *ps = &s->ps;
+	struct frame_list *fl = &s->fl;
+	uint32_t *ids = s->ids;
+	int *lines = s->lines;
 	bool have_us, have_ps;
 	uint32_t n = 0;
 	int i, id, nk = 0, err;
@@ -699,7 +589,12 @@ int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 	if (have_ps && ps->nr > EBPROF_PY_MAX_FRAMES)
 		ps->nr = EBPROF_PY_MAX_FRAMES;
 	if (have_us || have_ps) {
-		err = user_frames(r, p, k, have_us ? us : NULL, have_ps ? ps : NULL, fl);
+		struct stack_names sn = { name_native, name_native_line, name_python, r, r->o->lines,
+					  r->o->no_lineno };
+
+		err = stacks_user(&sn, p, k->tgid, k->gen, (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT,
+				  have_us ? us->ips : NULL, have_us ? us->nr : 0, have_ps ? ps->frames : NULL,
+				  have_ps ? ps->nr : 0, fl);
 		if (err)
 			return err;
 		for (i = fl->n - 1; i >= 0; i--) {
@@ -735,88 +630,17 @@ int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k,
 	return n;
 }
 
-/* --lines: each function once per sample, on the line of its innermost frame */
-static int count_lines(struct profile *p, const uint32_t *ids, const int *lines, int n, __u64 count)
-{
-	bool innermost = true;
-	int i, k, err;
-
-	for (i = n - 1; i >= 0; i--) {
-		uint32_t fn = profile__frame_at(p, ids[i])->fn;
-		bool inner = false;
-
-		/* line 0: where the sample was, for ranking functions */
-		if (lines[i] && innermost) {
-			innermost = false;
-			err = profile__hit(p, fn, 0, count);
-			if (err)
-				return err;
-		}
-
-		if (!lines[i])
-			continue;
-		for (k = i + 1; k < n && !inner; k++)
-			inner = profile__frame_at(p, ids[k])->fn == fn && lines[k];
-		if (inner)
-			continue;
-		err = profile__hit(p, fn, lines[i], count);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* a frame that means the walk reached the start of the process or thread */
-static bool is_entry(const char *func)
-{
-	static const char *const entries[] = { "_start", "main", "clone", "clone3", "start_thread" };
-	size_t i;
-
-	for (i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
-		if (!strcmp(func, entries[i]))
-			return true;
-	return false;
-}
-
-static void account_quality(struct profile *p, const struct sample_key *k, const uint32_t *ids,
-			    int n, __u64 count)
-{
-	unsigned int end = (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT;
-	bool complete = end == EBPROF_END_COMPLETE;
-	int i;
-
-	for (i = 0; i < n && !complete; i++) {
-		const struct frame *f = profile__frame_at(p, ids[i]);
-
-		complete = !f->kernel && is_entry(f->func);
-	}
-	p->meta.user_stacks += count;
-	if (complete)
-		p->meta.complete += count;
-	else if (end < sizeof(p->meta.ends) / sizeof(p->meta.ends[0]))
-		p->meta.ends[end] += count;
-}
-
-/* what add_key() works in: too big for the stack */
-struct key_scratch {
-	struct frame_list fl;
-	struct py_stack ps;
-	struct ustack us, ks;
-	uint32_t ids[MAX_FRAMES];
-	int lines[MAX_FRAMES];
-};
-
 /* one counted key into the profile */
 static int add_key(struct cpu_run *r, struct profile *p, const struct sample_key *key, __u64 count,
 		   struct key_scratch *s)
 {
 	int n, err;
 
-	n = key_frames(r, p, key, &s->us, &s->ps, &s->ks, &s->fl, s->ids, s->lines);
+	n = key_frames(r, p, key, s);
 	if (n < 0)
 		return n;
 	if (key->ustack_hash)
-		account_quality(p, key, s->ids, n, count);
+		stacks_quality(p, (key->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT, s->ids, n, count);
 	/* a launched command's children: shown by process */
 	if (!r->o->all) {
 		if (r->first_tgid < 0)
@@ -827,7 +651,7 @@ static int add_key(struct cpu_run *r, struct profile *p, const struct sample_key
 	err = profile__add2(p, key->tgid, key->tid, key->comm, s->ids, n, key->event ? 0 : count,
 			    key->event ? count : 0);
 	if (!err && r->o->lines && !key->event)
-		err = count_lines(p, s->ids, s->lines, n, count);
+		err = stacks_count_lines(p, s->ids, s->lines, n, count);
 	return err;
 }
 
@@ -1034,9 +858,17 @@ static int drain(struct cpu_run *r, struct profile *p)
 	r->drains++;
 	if (!err)
 		err = forget_exited(r, p);
-	/* the heap in use, beside the profile's part of it: make soak watches both */
-	pr_info("drain %lu: %zu keys; the profile holds %zu stacks in %.1f MB; heap in use %.1f MB\n", r->drains, n,
-		p->nstacks, profile__bytes(p) / 1e6, mallinfo2().uordblks / 1e6);
+	/*
+	 * the heap in use (large blocks are mmap()ed: hblkhd), beside what
+	 * grows with the stacks and functions seen: make soak watches all
+	 */
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		pr_info("drain %lu: %zu keys; the profile holds %zu stacks in %.1f MB; names %.1f MB; heap in use %.1f MB\n",
+			r->drains, n, p->nstacks, profile__bytes(p) / 1e6, symbolizer__name_bytes(r->sym) / 1e6,
+			(mi.uordblks + mi.hblkhd) / 1e6);
+	}
 out:
 	free(del);
 	free(s);

@@ -972,12 +972,11 @@ static void mem_programs(struct cpu_run *r)
 
 /* the site of *k* in *m*, made on first use: its index, or -1 */
 static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
-		     struct ustack *us, struct py_stack *ps, struct frame_list *fl)
+		     struct key_scratch *s)
 {
 	struct sample_key sk = {};
-	struct ustack ks;
-	uint32_t fids[MAX_FRAMES];
-	int lines[MAX_FRAMES], n;
+	uint32_t *fids = s->ids;
+	int n;
 	struct mem_site *site;
 	void *v = strmap__get(ids, k, sizeof(*k));
 
@@ -990,7 +989,7 @@ static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids
 	sk.ustack_hash = k->ustack_hash;
 	sk.pystack_hash = k->pystack_hash;
 	sk.flags = k->flags;
-	n = key_frames(r, m->prof, &sk, us, ps, &ks, fl, fids, lines);
+	n = key_frames(r, m->prof, &sk, s);
 	if (n < 0)
 		return -1;
 	/* the probed function itself is not where the allocation comes from */
@@ -1021,19 +1020,17 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 {
 	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
 	int bfd = bpf_map__fd(r->skel->maps.mem_blocks);
-	struct frame_list *fl = malloc(sizeof(*fl));
-	struct py_stack *ps = malloc(sizeof(*ps));
+	struct key_scratch *ks = malloc(sizeof(*ks));
 	struct strmap *ids = strmap__new();
 	struct mem_key key, next, *prev;
 	struct timespec now_ts;
-	struct ustack us;
 	double scale, now_ns;
 	uint64_t bkey, bnext, *bprev, c[EBPROF_MEM_COUNTERS];
 	size_t i;
 	int err = -ENOMEM, k;
 	char comm[32];
 
-	if (!fl || !ps || !ids)
+	if (!ks || !ids)
 		goto out;
 	m->duration = duration;
 	mem_estimate(r, m);
@@ -1074,7 +1071,7 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 		prev = &key;
 		if (bpf_map_lookup_elem(sfd, &key, &st))
 			continue;
-		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		si = mem_site(r, m, ids, &key, ks);
 		if (si < 0)
 			goto out;
 		m->sites[si].allocs += st.allocs * scale;
@@ -1092,7 +1089,7 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 		prev = &key;
 		if (bpf_map_lookup_elem(rfd, &key, &rs))
 			continue;
-		si = mem_site(r, m, ids, &key, &us, ps, fl);
+		si = mem_site(r, m, ids, &key, ks);
 		if (si < 0)
 			goto out;
 		m->sites[si].faults += rs.faults;
@@ -1111,7 +1108,7 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 		bprev = &bkey;
 		if (bpf_map_lookup_elem(bfd, &bkey, &b))
 			continue;
-		si = mem_site(r, m, ids, &b.key, &us, ps, fl);
+		si = mem_site(r, m, ids, &b.key, ks);
 		if (si < 0)
 			goto out;
 		m->sites[si].out_blocks++;
@@ -1139,8 +1136,7 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 	}
 	err = profile__finish(m->prof);
 out:
-	free(fl);
-	free(ps);
+	free(ks);
 	strmap__free(ids);
 	return err;
 }
