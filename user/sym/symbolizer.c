@@ -41,6 +41,8 @@ struct dso_key {
 	uint64_t dev, ino;
 };
 
+#define UNKNOWN_RING 4
+
 struct symbolizer {
 	struct strmap *procs;	/* proc_key -> proc */
 	struct strmap *latest;	/* tgid -> newest proc */
@@ -50,6 +52,8 @@ struct symbolizer {
 	struct dso *vdso;
 	struct ksyms *ksyms;
 	bool ksyms_tried;
+	char unknown[UNKNOWN_RING][512];	/* unknown_name()'s */
+	unsigned int next_unknown;
 };
 
 struct symbolizer *symbolizer__new(void)
@@ -316,6 +320,16 @@ void symbolizer__forget(struct symbolizer *s, int tgid)
 	}
 }
 
+size_t symbolizer__name_bytes(const struct symbolizer *s)
+{
+	size_t it = 0, b = strmap__bytes(s->names) + strmap__bytes(s->strings);
+	const char *v;
+
+	while ((v = strmap__next(s->strings, &it, NULL, NULL)))
+		b += strlen(v) + 1;
+	return b;
+}
+
 unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid)
 {
 	struct proc *p = strmap__get(s->latest, &tgid, sizeof(tgid));
@@ -338,11 +352,15 @@ static struct proc *find_proc(struct symbolizer *s, int tgid, unsigned int gen)
 	return p ? p : strmap__get(s->latest, &tgid, sizeof(tgid));
 }
 
+/* a plain name is the symbol's own (it lives as long as its file); a mangled one is demangled once */
 static const char *sym_name(struct symbolizer *s, const struct sym *sym)
 {
-	const char *name = strmap__get(s->names, &sym, sizeof(sym));
+	const char *name;
 	char *dm;
 
+	if (strncmp(sym->name, "_Z", 2) && strncmp(sym->name, "_R", 2))
+		return sym->name;
+	name = strmap__get(s->names, &sym, sizeof(sym));
 	if (name)
 		return name;
 	dm = demangle(sym->name);
@@ -352,12 +370,17 @@ static const char *sym_name(struct symbolizer *s, const struct sym *sym)
 	return name;
 }
 
+/*
+ * "module+0xOFF", in a ring of buffers rather than interned: one string per
+ * address sampled in stripped code would grow without end in a long run
+ * (the profile keeps the ones it needs)
+ */
 static const char *unknown_name(struct symbolizer *s, const char *module, uint64_t off)
 {
-	char buf[512];
+	char *buf = s->unknown[s->next_unknown++ % UNKNOWN_RING];
 
-	snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, module, off);
-	return symbolizer__intern(s, buf);
+	snprintf(buf, sizeof(s->unknown[0]), "%s+0x%" PRIx64, module, off);
+	return buf;
 }
 
 static struct perfmap *proc_perfmap(struct proc *p)

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct sym_frame {
-	const char *func;	/* demangled name, or "module+0xVADDR" */
+	const char *func;	/* demangled name, or "module+0xVADDR" (until the 4th call after) */
 	const char *module;	/* basename, "[kernel]", "[vdso]", "[unknown]" ... */
 	bool known;		/* a symbol was found */
 	struct dso *dso;	/* the file the address is in, or NULL */
@@ -41,6 +41,8 @@ int symbolizer__inherit(struct symbolizer *s, int tgid, unsigned int gen, int pt
 bool symbolizer__has(struct symbolizer *s, int tgid);
 /* drop what is known of process *tgid* (it exited and its samples are in) */
 void symbolizer__forget(struct symbolizer *s, int tgid);
+/* bytes held by the names it made (demangled, interned): they grow with the functions seen */
+size_t symbolizer__name_bytes(const struct symbolizer *s);
 /* the newest exec generation snapshotted for *tgid* (0 if none) */
 unsigned int symbolizer__latest_gen(struct symbolizer *s, int tgid);
 
