@@ -67,7 +67,8 @@ while kill -0 $EP 2>/dev/null; do
 	[ -n "$r" ] || break
 	cpu=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$EP/stat" 2>/dev/null)
 	read -r pkb nst hkb nkb < <(profile_kb)
-	[ "$pkb" -gt 0 ] || continue
+	# not while it writes the profile out at the end
+	[ "$pkb" -gt 0 ] && [ "$el" -lt $((SECS - 15)) ] || continue
 	echo "$el $r $hkb $((pkb + nkb))" >>"$TMP/mem"
 	[ $((el % 30)) -lt 10 ] && printf '  %4.1f  %6d  %7d  %10d  %8d  %6d  %s\n' "$(awk -v s=$el 'BEGIN { print s / 60 }')" \
 		"$r" "$hkb" "$pkb" "$nkb" "$nst" "$cpu"

@@ -159,15 +159,8 @@ static void process_event(struct cpu_run *r, const struct ebprof_event *e)
 			if (r->o->pids[i] == (int)e->tgid)
 				r->pids_gone[i] = true;
 		if (r->o->all && !r->mem) {
-			if (r->nexited == r->exited_cap) {
-				size_t cap = r->exited_cap ? 2 * r->exited_cap : 256;
-				struct exited *ne = realloc(r->exited, cap * sizeof(*ne));
-
-				if (!ne)
-					break;
-				r->exited = ne;
-				r->exited_cap = cap;
-			}
+			if (GROW(r->exited, r->nexited, r->exited_cap, 256))
+				break;
 			r->exited[r->nexited].tgid = e->tgid;
 			r->exited[r->nexited++].drains = r->drains;
 		}
@@ -720,13 +713,8 @@ static void drain_stacks(struct bpf_map *map, unsigned int ep)
 		prev = &key;
 		if ((key & EBPROF_EPOCH_BIT) != tag)
 			continue;
-		if (n == cap) {
-			__u64 *nd = realloc(del, (cap = cap ? 2 * cap : 1024) * sizeof(*del));
-
-			if (!nd)
-				break;
-			del = nd;
-		}
+		if (GROW(del, n, cap, 1024))
+			break;
 		del[n++] = key;
 	}
 	for (i = 0; i < n; i++)
@@ -839,14 +827,9 @@ static int drain(struct cpu_run *r, struct profile *p)
 			err = strmap__set(seen, &key, sizeof(key), (void *)1);
 		if (err)
 			break;
-		if (n == cap) {
-			struct sample_key *nd = realloc(del, (cap = cap ? 2 * cap : 1024) * sizeof(*del));
-
-			if (!nd) {
-				err = -ENOMEM;
-				break;
-			}
-			del = nd;
+		if (GROW(del, n, cap, 1024)) {
+			err = -ENOMEM;
+			break;
 		}
 		del[n++] = key;
 	}

@@ -55,7 +55,7 @@ static const char *intern(struct profile *p, const char *s)
 	if (v)
 		return v;
 	v = strdup(s);
-	p->text_bytes += len + 1;
+	p->text_bytes += malloc_bytes(v);
 	if (!v || strmap__set(p->strings, s, len, v)) {
 		free(v);
 		return NULL;
@@ -332,13 +332,13 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 
 size_t profile__bytes(const struct profile *p)
 {
-	size_t b = sizeof(*p) + p->text_bytes + p->frames_cap * sizeof(*p->frames) +
-		   p->stacks_cap * sizeof(*p->stacks) + p->hits_cap * sizeof(*p->hits), i;
+	size_t b = malloc_bytes(p) + p->text_bytes + malloc_bytes(p->frames) + malloc_bytes(p->stacks) +
+		   malloc_bytes(p->hits), i;
 
 	b += strmap__bytes(p->strings) + strmap__bytes(p->frame_ids) + strmap__bytes(p->stack_ids) +
 	     strmap__bytes(p->hit_ids);
 	for (i = 0; i < p->nstacks; i++)
-		b += p->stacks[i].nframes * sizeof(uint32_t) + 16;
+		b += malloc_bytes(p->stacks[i].frames) + malloc_bytes(p->stacks[i].text);
 	return b;
 }
 

@@ -25,6 +25,7 @@
 #include "pyframes.h"
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/strmap.h"
 
@@ -822,13 +823,8 @@ void py__drop(struct pyreg *r, bool (*gone)(int tgid, void *ctx), void *ctx)
 
 		if (!gone(k->tgid, ctx))
 			continue;
-		if (n == cap) {
-			struct code_key *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * sizeof(*keys));
-
-			if (!nk)
-				break;
-			keys = nk;
-		}
+		if (GROW(keys, n, cap, 64))
+			break;
 		keys[n++] = *k;
 	}
 	for (i = 0; i < n; i++)
@@ -839,13 +835,8 @@ void py__drop(struct pyreg *r, bool (*gone)(int tgid, void *ctx), void *ctx)
 		memcpy(&tgid, key, sizeof(tgid));
 		if (!gone(tgid, ctx))
 			continue;
-		if (n == cap) {
-			struct code_key *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * sizeof(*keys));
-
-			if (!nk)
-				break;
-			keys = nk;
-		}
+		if (GROW(keys, n, cap, 64))
+			break;
 		keys[n++].tgid = tgid;
 	}
 	for (i = 0; i < n; i++)

@@ -326,7 +326,7 @@ size_t symbolizer__name_bytes(const struct symbolizer *s)
 	const char *v;
 
 	while ((v = strmap__next(s->strings, &it, NULL, NULL)))
-		b += strlen(v) + 1;
+		b += malloc_bytes(v);
 	return b;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "strmap.h"
@@ -16,6 +17,11 @@ struct strmap {
 	size_t cap;	/* a power of two */
 	size_t size;
 };
+
+size_t malloc_bytes(const void *p)
+{
+	return p ? malloc_usable_size((void *)p) + sizeof(size_t) : 0;
+}
 
 uint64_t hash_bytes(const void *p, size_t len)
 {
@@ -147,20 +153,13 @@ void *strmap__del(struct strmap *m, const void *key, size_t len)
 	return val;
 }
 
-/* what glibc takes for a block of *n* bytes */
-static size_t chunk(size_t n)
-{
-	n = (n + 8 + 15) & ~(size_t)15;
-	return n < 32 ? 32 : n;
-}
-
 size_t strmap__bytes(const struct strmap *m)
 {
-	size_t i, b = sizeof(*m) + chunk(m->cap * sizeof(*m->slots));
+	size_t i, b = malloc_bytes(m) + malloc_bytes(m->slots);
 
 	for (i = 0; i < m->cap; i++)
 		if (m->slots[i].key)
-			b += chunk(m->slots[i].len ? m->slots[i].len : 1);
+			b += malloc_bytes(m->slots[i].key);
 	return b;
 }
 

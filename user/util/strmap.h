@@ -27,4 +27,7 @@ void *strmap__next(const struct strmap *m, size_t *it, const void **key, size_t 
 
 uint64_t hash_bytes(const void *p, size_t len);
 
+/* what the allocator holds for block *p* (its header included), 0 for NULL */
+size_t malloc_bytes(const void *p);
+
 #endif
