@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
 EBPROF=$PWD/build/ebprof
 T=$PWD/.output/tools
-REPS=${REPS:-5}
+REPS=${REPS:-10}	# the intervals need 10 or more
 SECTIONS=${SECTIONS:-1 2 3 4 5 6}	# e.g. SECTIONS=5 make bench: only ebprof mem's
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
@@ -75,9 +75,14 @@ measure() {
 }
 
 # run every configuration REPS times, interleaved and rotated so that no
-# configuration always runs first; print the table
+# configuration always runs first; print the table.  Each repetition's
+# slowdown is its run against the same repetition's run without a profiler
+# (they ran back to back), so drift over the bench cancels; the table gives
+# the mean of those REPS slowdowns with a 95 % interval (Student's t on
+# REPS - 1 degrees of freedom) and says "within noise" when the interval
+# holds 0.
 run_table() {
-	local title=$1 n i cfg rep base w c
+	local title=$1 n i cfg rep base c
 	shift
 	rm -f "$TMP"/*.txt
 	for rep in $(seq "$REPS"); do
@@ -88,18 +93,61 @@ run_table() {
 		done
 	done
 	base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
-	printf '\n%s: %s -r %d (%.2f s of work), median of %d runs\n' "$title" "$WORKLOAD" "$ROUNDS" "$base" "$REPS"
-	printf '%-16s %10s %10s %22s\n' config work_s slowdown profiler_cpu_s_per_s
-	for cfg in "$@"; do
-		w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
+	printf '\n%s: %s -r %d (%.2f s of work), %d interleaved runs\n' "$title" "$WORKLOAD" "$ROUNDS" "$base" "$REPS"
+	printf '%-18s %9s %9s %21s %14s\n' config work_s slowdown "95 % interval" profiler_cpu
+	for cfg in "${@:2}"; do
 		c=$(awk '{ print $2 }' "$TMP/$cfg.txt" | median)
-		awk -v cfg="$cfg" -v w="$w" -v b="$base" -v c="$c" \
-			'BEGIN { printf "%-16s %10.3f %9.2f%% %22.5f\n", cfg, w, 100 * (w / b - 1), c }'
+		paste "$TMP/none.txt" "$TMP/$cfg.txt" | slowdown_ci >"$TMP/$cfg.ci"
+		read -r w m lo hi <"$TMP/$cfg.ci"
+		awk -v cfg="$cfg" -v w="$w" -v m="$m" -v lo="$lo" -v hi="$hi" -v c="$c" 'BEGIN {
+			printf "%-18s %9.3f %8.2f%% [%+7.2f%%, %+7.2f%%] %12.4f/s%s\n", cfg, w, m, lo, hi, c,
+				(lo <= 0 && hi >= 0) ? "  within noise" : "" }'
 	done
+	compare_peers "$@"
+}
+
+# paired slowdowns from "none_work none_cpu cfg_work cfg_cpu" lines:
+# "median_work mean_% lo_% hi_%"
+slowdown_ci() {
+	awk 'BEGIN { split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086", t, " ") }
+		{ w[NR] = $3; d[NR] = 100 * ($3 / $1 - 1); s += d[NR] }
+		END {
+			n = NR; m = s / n
+			for (i = 1; i <= n; i++) v += (d[i] - m) ^ 2
+			sd = n > 1 ? sqrt(v / (n - 1)) : 0
+			q = n - 1 <= 20 ? t[n - 1] : 1.96
+			h = n > 1 ? q * sd / sqrt(n) : 0
+			for (i = 2; i <= n; i++)	# mawk has no asort
+				for (j = i; j > 1 && w[j - 1] > w[j]; j--) { x = w[j]; w[j] = w[j - 1]; w[j - 1] = x }
+			med = n % 2 ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2
+			printf "%.6f %.3f %.3f %.3f\n", med, m, m - h, m + h }'
+}
+
+# ebprof against each peer at the same rate: ahead, behind, or within noise
+# (the intervals overlap)
+compare_peers() {
+	local e p hz
+	for e in "$@"; do
+		case $e in ebprof-[0-9]*|ebprof-fp-[0-9]*|ebprof-stat) ;; *) continue ;; esac
+		hz=${e##*-}
+		for p in "$@"; do
+			case $p in perf-*-"$hz"|bpftrace-"$hz"|austin-"$hz"|perf-stat) ;; *) continue ;; esac
+			[ "$e" = ebprof-stat ] && [ "$p" != perf-stat ] && continue
+			[ "$e" != ebprof-stat ] && [ "$p" = perf-stat ] && continue
+			read -r _ em elo ehi <"$TMP/$e.ci"
+			read -r _ pm plo phi <"$TMP/$p.ci"
+			awk -v e="$e" -v p="$p" -v em="$em" -v elo="$elo" -v ehi="$ehi" -v pm="$pm" -v plo="$plo" -v phi="$phi" 'BEGIN {
+				v = ehi < plo ? "ebprof ahead" : elo > phi ? "ebprof behind" : "within noise"
+				printf "  %s %+.2f%% [%+.2f, %+.2f] vs %s %+.2f%% [%+.2f, %+.2f]: %s\n", e, em, elo, ehi, p, pm, plo, phi, v
+				gsub(/-/, "_", e); gsub(/-/, "_", p)
+				printf "slowdown_%s %.2f %%\nslowdown_%s %.2f %%\n", e, em, p, pm }'
+		done
+	done | awk '!seen[$0]++'
 }
 
 have_perf=$(command -v perf >/dev/null && echo 1)
-have_bpftrace=$(command -v bpftrace >/dev/null && echo 1)
+# NO_BPFTRACE=1: without it (it symbolizes its maps for a minute at each exit)
+have_bpftrace=$([ -z "${NO_BPFTRACE:-}" ] && command -v bpftrace >/dev/null && echo 1)
 
 # 1. frame-pointer code: the sampler itself against perf and bpftrace
 if want 1; then
@@ -167,7 +215,7 @@ configs=(none ebprof-mem-exact)
 run_table "ebprof mem --exact: cost per call, against the bare probes" "${configs[@]}"
 base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
 for cfg in "${configs[@]:1}"; do
-	w=$(awk '{ print $1 }' "$TMP/$cfg.txt" | median)
+	read -r w _ <"$TMP/$cfg.ci"
 	awk -v c="$cfg" -v w="$w" -v b="$base" -v n=$((2000 * ROUNDS)) \
 		'BEGIN { printf "mem_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
 done | tee "$TMP/percall"
