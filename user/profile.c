@@ -44,6 +44,7 @@ void profile__free(struct profile *p)
 	free(p->hits);
 	free(p->frames);
 	free(p->stacks);
+	free(p->key);
 	free(p);
 }
 
@@ -190,32 +191,49 @@ int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 	return profile__add2(p, tgid, tid, comm, frames, n, count, 0);
 }
 
+/*
+ * the index key of a stack, (tgid, tid, comm, frames), in the profile's
+ * buffer (grown to fit): its length, or 0 without memory
+ */
+static size_t stack_key(struct profile *p, int tgid, int tid, const char *comm, const uint32_t *frames,
+			uint32_t n)
+{
+	size_t klen = 3 * sizeof(uint64_t) + n * sizeof(uint32_t);
+
+	if (klen > p->key_cap) {
+		uint64_t *nb = realloc(p->key, klen);
+
+		if (!nb)
+			return 0;
+		p->key = nb;
+		p->key_cap = klen;
+	}
+	p->key[0] = tgid;
+	p->key[1] = tid;
+	p->key[2] = (uintptr_t)comm;
+	memcpy(p->key + 3, frames, n * sizeof(uint32_t));
+	return klen;
+}
+
 int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2)
 {
-	size_t klen = 3 * sizeof(uint64_t) + n * sizeof(uint32_t);
-	uint64_t *key = malloc(klen);
+	uint64_t *key;
 	struct stack *s;
+	size_t klen;
 	void *v;
 
-	if (!key)
-		return -ENOMEM;
 	comm = intern(p, comm);
-	if (!comm) {
-		free(key);
+	klen = comm ? stack_key(p, tgid, tid, comm, frames, n) : 0;
+	if (!klen)
 		return -ENOMEM;
-	}
-	key[0] = tgid;
-	key[1] = tid;
-	key[2] = (uintptr_t)comm;
-	memcpy(key + 3, frames, n * sizeof(uint32_t));
+	key = p->key;
 	v = strmap__get(p->stack_ids, key, klen);
 	if (v) {
 		p->stacks[(uintptr_t)v - 1].count += count;
 		p->stacks[(uintptr_t)v - 1].count2 += count2;
 		p->total += count;
 		p->total2 += count2;
-		free(key);
 		return 0;
 	}
 	if (p->nstacks == p->stacks_cap) {
@@ -246,31 +264,9 @@ int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 	p->nstacks++;
 	p->total += count;
 	p->total2 += count2;
-	free(key);
 	return 0;
 err:
-	free(key);
 	return -ENOMEM;
-}
-
-/* the index key of a stack: (tgid, tid, comm, frames); *buf* grows to fit */
-static size_t stack_key(uint64_t **buf, size_t *cap, int tgid, const struct stack *s)
-{
-	size_t klen = 3 * sizeof(uint64_t) + s->nframes * sizeof(uint32_t);
-
-	if (klen > *cap) {
-		uint64_t *nb = realloc(*buf, klen);
-
-		if (!nb)
-			return 0;
-		*buf = nb;
-		*cap = klen;
-	}
-	(*buf)[0] = tgid;
-	(*buf)[1] = s->tid;
-	(*buf)[2] = (uintptr_t)s->comm;
-	memcpy(*buf + 3, s->frames, s->nframes * sizeof(uint32_t));
-	return klen;
 }
 
 /*
@@ -280,8 +276,7 @@ static size_t stack_key(uint64_t **buf, size_t *cap, int tgid, const struct stac
  */
 int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ctx)
 {
-	uint64_t *key = NULL;
-	size_t cap = 0, klen, i, k;
+	size_t klen, i, k;
 	int err = 0;
 
 	for (i = 0; i < p->nstacks && !err; i++) {
@@ -290,14 +285,14 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 
 		if (!s->tgid || !gone(s->tgid, ctx))
 			continue;
-		klen = stack_key(&key, &cap, s->tgid, s);
+		klen = stack_key(p, s->tgid, s->tid, s->comm, s->frames, s->nframes);
 		if (!klen) {
 			err = -ENOMEM;
 			break;
 		}
-		strmap__del(p->stack_ids, key, klen);
-		stack_key(&key, &cap, 0, s);
-		v = strmap__get(p->stack_ids, key, klen);
+		strmap__del(p->stack_ids, p->key, klen);
+		stack_key(p, 0, s->tid, s->comm, s->frames, s->nframes);
+		v = strmap__get(p->stack_ids, p->key, klen);
 		if (v) {
 			struct stack *to = &p->stacks[(uintptr_t)v - 1];
 
@@ -310,7 +305,7 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 			s->tgid = -1;	/* merged: closed up below */
 		} else {
 			s->tgid = 0;
-			if (strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(i + 1)))
+			if (strmap__set(p->stack_ids, p->key, klen, (void *)(uintptr_t)(i + 1)))
 				err = -ENOMEM;
 		}
 	}
@@ -319,21 +314,21 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 			continue;
 		if (k != i) {
 			p->stacks[k] = p->stacks[i];
-			klen = stack_key(&key, &cap, p->stacks[k].tgid, &p->stacks[k]);
-			if (!klen || strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(k + 1)))
+			klen = stack_key(p, p->stacks[k].tgid, p->stacks[k].tid, p->stacks[k].comm,
+					 p->stacks[k].frames, p->stacks[k].nframes);
+			if (!klen || strmap__set(p->stack_ids, p->key, klen, (void *)(uintptr_t)(k + 1)))
 				err = -ENOMEM;
 		}
 		k++;
 	}
 	p->nstacks = k;
-	free(key);
 	return err;
 }
 
 size_t profile__bytes(const struct profile *p)
 {
 	size_t b = malloc_bytes(p) + p->text_bytes + malloc_bytes(p->frames) + malloc_bytes(p->stacks) +
-		   malloc_bytes(p->hits), i;
+		   malloc_bytes(p->hits) + malloc_bytes(p->key), i;
 
 	b += strmap__bytes(p->strings) + strmap__bytes(p->frame_ids) + strmap__bytes(p->stack_ids) +
 	     strmap__bytes(p->hit_ids);

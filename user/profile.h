@@ -97,6 +97,8 @@ struct profile {
 	struct strmap *stack_ids;
 	bool finished;
 	size_t text_bytes;	/* the interned strings */
+	uint64_t *key;		/* a stack's index key, built here (stack_key) */
+	size_t key_cap;
 };
 
 struct profile *profile__new(void);

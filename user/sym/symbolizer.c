@@ -308,16 +308,14 @@ void symbolizer__forget(struct symbolizer *s, int tgid)
 	struct proc_key key = { tgid, 0 };
 	struct proc *p;
 
+	/* every generation up to the newest, the newest (cur) among them */
 	for (key.gen = 0; cur && key.gen <= cur->gen; key.gen++) {
 		p = strmap__del(s->procs, &key, sizeof(key));
 		if (p && p != cur)
 			proc_free(p);
 	}
-	if (cur) {
-		key.gen = cur->gen;
-		strmap__del(s->procs, &key, sizeof(key));
+	if (cur)
 		proc_free(cur);
-	}
 }
 
 size_t symbolizer__name_bytes(const struct symbolizer *s)
