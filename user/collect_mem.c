@@ -73,9 +73,12 @@ struct mem_run {
 	__u32 *batch_keys;		/* mem_counters_all()'s buffers */
 	__u64 *batch_vals;
 	/* --exact: the first moments' call rate, for what it costs the target */
-	double rate_t0, rate_cpu0;
+	double rate_t0, rate_cpu0, rate_user0;
 	uint64_t rate_hits0[3], rate_bpf_ns0;
 	bool rate_said;
+	/* -p: its user and system CPU seconds from our start to the probes' (untraced) */
+	double base_user0, base_sys0, base_user, base_sys;
+	bool base_ok;
 };
 
 /* an allocator function found in a file the target maps */
@@ -1154,6 +1157,7 @@ int mem_configure(struct cpu_run *r, int pid)
 		r->mr->stats_fd = -1;
 		r->mr->pid = pid;
 		r->skel->rodata->targ_mem_tgid = pid;
+		r->mr->base_ok = proc_times(pid, &r->mr->base_user0, &r->mr->base_sys0);
 	}
 	mem_programs(r);
 	return 0;
@@ -1181,6 +1185,8 @@ void mem_start(struct cpu_run *r, char **cmd)
 		mr->budget.cpu0 = mr->budget.cpu_mark = target_cpu(r);
 		mr->budget.min_on = MEM_MIN_ON;
 	}
+	/* a command has not run yet: no untraced time to go by */
+	mr->base_ok = mr->base_ok && !cmd && proc_times(pid, &mr->base_user, &mr->base_sys);
 	mem_probes_on(r);
 }
 
@@ -1197,19 +1203,35 @@ int mem_poll_timeout(struct cpu_run *r, int timeout)
 }
 
 /*
- * --exact traps every call: on a busy server that can slow it a
- * hundredfold.  Measured over the first 0.2 s traced, said in one line
- * when it is over 10 %: the probes' cost against the target's own work
- * (its CPU time less that cost; the traps run in its context).
+ * The calibrated cost of a trap is good to ~20 % (what it costs moves run
+ * to run, and differs between our thread and the target's), which is all
+ * the target's CPU time could be: the work left over is no measure of a
+ * slowdown when the traps take nearly all of it.
  */
-static void mem_exact_rate(struct cpu_run *r)
+#define MEM_CAL_NOISE 0.20
+#define MEM_RATE_WINDOW 1.0	/* seconds traced the rate is measured over */
+
+/*
+ * --exact traps every call: on a busy server that can slow it a
+ * hundredfold.  Measured over the first second traced (or less, at the
+ * end), said in one line when it is over 10 %.  The slowdown said is a
+ * floor: the target's CPU time over the most its own work can be, the
+ * least of two bounds.  One is its CPU time less the traps' cost, taken
+ * at the low end of its calibration.  The other, for -p: its time in user
+ * mode while traced (the traps run in the kernel), over the share of user
+ * mode in its time before the probes went on (it did its own work in the
+ * kernel too), each widened by the two clock ticks a reading of
+ * /proc/PID/stat can be off.
+ */
+static void mem_exact_rate(struct cpu_run *r, bool final)
 {
 	struct mem_run *mr = r->mr;
-	double cost[3] = { mr->entry_cost, mr->ret_cost, mr->free_cost }, now = now_sec(), spent = 0, cpu, work;
+	double cost[3] = { mr->entry_cost, mr->ret_cost, mr->free_cost }, now = now_sec(), spent = 0, cpu, work, most;
+	double user = 0, sys, tick = 1.0 / sysconf(_SC_CLK_TCK);
 	uint64_t sum[EBPROF_MEM_COUNTERS], calls = 0;
 	int k;
 
-	if (!r->o->exact || mr->rate_said)
+	if (!r->o->exact || mr->rate_said || (final && !mr->rate_t0))
 		return;
 	mem_counters_all(r, sum);
 	if (!mr->rate_t0) {
@@ -1218,15 +1240,19 @@ static void mem_exact_rate(struct cpu_run *r)
 			mr->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		mr->rate_t0 = now;
 		mr->rate_cpu0 = target_cpu(r);
+		if (!proc_times(mr->pid, &mr->rate_user0, &sys))
+			mr->base_ok = false;
 		mr->rate_bpf_ns0 = mem_bpf_ns(r);
 		for (k = 0; k < 3; k++)
 			mr->rate_hits0[k] = sum[EBPROF_MEM_HITS_ENTRY + k];
 		return;
 	}
-	if (now - mr->rate_t0 < 0.2)
+	if (now - mr->rate_t0 < (final ? 0.2 : MEM_RATE_WINDOW))
 		return;
 	mr->rate_said = true;
 	cpu = target_cpu(r) - mr->rate_cpu0;
+	if (mr->base_ok && !proc_times(mr->pid, &user, &sys))
+		mr->base_ok = false;
 	spent = (mem_bpf_ns(r) - mr->rate_bpf_ns0) / 1e9;
 	if (mr->stats_fd >= 0) {
 		close(mr->stats_fd);
@@ -1240,14 +1266,27 @@ static void mem_exact_rate(struct cpu_run *r)
 			calls += hits;
 	}
 	work = cpu - spent;
-	if (spent < 0.1 * (work > 0 ? work : 0) || !calls)
+	if (spent < 0.1 * (work > 0 ? work : 0) || !calls || cpu <= 0)
 		return;
-	if (work <= 0.01 * spent)
+	most = cpu - (1 - MEM_CAL_NOISE) * spent;
+	if (mr->base_ok) {
+		double bu = mr->base_user - mr->base_user0, bs = mr->base_sys - mr->base_sys0;
+		/* the least share of user mode in its untraced time: enough of it to go by */
+		double share = bu + bs >= 0.2 ? (bu - 2 * tick) / (bu + bs) : 0;
+
+		if (share > 0.05 && (user - mr->rate_user0 + 2 * tick) / share < most)
+			most = (user - mr->rate_user0 + 2 * tick) / share;
+	}
+	if (most > cpu)
+		most = cpu;
+	pr_debug("mem: --exact over %.2f s: %.3f CPU s, traps %.3f s (calibrated), user mode %.3f s; its own work at most %.3f s\n",
+		 now - mr->rate_t0, cpu, spent, user - mr->rate_user0, most);
+	if (most <= 0.01 * cpu)
 		pr_warn("--exact: pid %d makes %.0f allocator calls a second, and tracing them takes nearly all its CPU time: it runs over 100x slower while traced (Ctrl-C stops; without --exact, ebprof mem keeps within --overhead)\n",
 			mr->pid, calls / (now - mr->rate_t0));
 	else
-		pr_warn("--exact: pid %d makes %.0f allocator calls a second, and tracing them takes %.0f %% of its CPU time: it runs at least %.1fx slower while traced (Ctrl-C stops; without --exact, ebprof mem keeps within --overhead)\n",
-			mr->pid, calls / (now - mr->rate_t0), 100 * spent / (spent + work), 1 + spent / work);
+		pr_warn("--exact: pid %d makes %.0f allocator calls a second, and tracing them takes at least %.0f %% of its CPU time: it runs at least %.1fx slower while traced (Ctrl-C stops; without --exact, ebprof mem keeps within --overhead)\n",
+			mr->pid, calls / (now - mr->rate_t0), 100 * (1 - most / cpu), cpu / most);
 }
 
 void mem_tick(struct cpu_run *r)
@@ -1259,7 +1298,7 @@ void mem_tick(struct cpu_run *r)
 		mem_poll_rss(r);
 		r->mr->rss_polled = now;
 	}
-	mem_exact_rate(r);
+	mem_exact_rate(r, false);
 	mem_budget(r);
 }
 
@@ -1268,6 +1307,7 @@ void mem_stop(struct cpu_run *r)
 	if (!r->mr)
 		return;
 	mem_poll_rss(r);
+	mem_exact_rate(r, true);
 	if (!r->o->exact)
 		mem_books(r, true);
 	mem_probes_off(r);

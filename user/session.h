@@ -61,6 +61,11 @@ int close_output(FILE *f, const char *path, char *tmp, bool ok);
 /* "comm" of a process, or "?" */
 void proc_comm(int pid, char *buf, size_t len);
 /*
+ * /proc/PID/stat: the user and system CPU seconds of all its threads, as
+ * the kernel splits them (by where its ticks land); false if gone
+ */
+bool proc_times(int pid, double *ut, double *st);
+/*
  * make tracefs reachable for tracepoint ids, mounting it in a private mount
  * namespace when the system has not mounted it; false if that failed
  */

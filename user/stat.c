@@ -195,31 +195,6 @@ static bool read_counter(struct counter *c, double *value, double *pct, struct s
 	return any;
 }
 
-/* /proc/PID/stat: utime and stime in seconds; false if gone */
-static bool proc_times(int pid, double *ut, double *st)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long u, s;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &u, &s) != 2)
-		return false;
-	*ut = (double)u / sysconf(_SC_CLK_TCK);
-	*st = (double)s / sysconf(_SC_CLK_TCK);
-	return true;
-}
-
 /* context switches of the threads of *pid* alive now */
 static void proc_ctxsw(int pid, double *vol, double *invol)
 {
