@@ -205,6 +205,10 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	gen = bpf_map_lookup_elem(&targets, &tgid);
 	if (!gen && !targ_all)
 		return 0;
+	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
+		stat_inc(EBPROF_STAT_BEFORE_EXEC);
+		return 0;
+	}
 
 	stat_inc(EBPROF_STAT_SAMPLES);
 	task = (struct task_struct *)bpf_get_current_task();
@@ -325,7 +329,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	__u32 g = 1;
 
 	if (gen) {
-		g = *gen + 1;
+		g = *gen == EBPROF_GEN_LAUNCHING ? 1 : *gen + 1;
 		*gen = g;
 	} else if (targ_all) {
 		bpf_map_update_elem(&targets, &tgid, &g, BPF_ANY);
@@ -391,6 +395,8 @@ int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret < 0)
 		return 0;
 	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if (gen && *gen == EBPROF_GEN_LAUNCHING)	/* ebprof's code, before the exec */
+		return 0;
 	emit_held(EBPROF_EV_MMAP_EXEC, tgid, 0, gen ? *gen : 0, hold_new_code && gen);
 	return 0;
 }

@@ -28,10 +28,18 @@ enum ebprof_stat {
 	EBPROF_STAT_IDLE,		/* of those, the idle task's */
 	EBPROF_STAT_NEW_E0,		/* entries added to the count and stack maps in epoch 0 */
 	EBPROF_STAT_NEW_E1,		/* ... and in epoch 1 */
+	EBPROF_STAT_BEFORE_EXEC,	/* of a launched command's process before its exec: ebprof's */
 	EBPROF_STAT_MAX,
 };
 
 /* flags in struct sample_key.flags */
+/*
+ * The exec generation of a launched command's process before its exec:
+ * until then it runs ebprof's code (a fork of ebprof that execs the
+ * command), which is not sampled, as perf enables its events on exec.
+ */
+#define EBPROF_GEN_LAUNCHING 0xffffffffu
+
 #define EBPROF_F_USER_MISSING	(1u << 0)	/* no user stack (kernel thread, fault) */
 #define EBPROF_F_USER_TRUNC	(1u << 1)	/* user walk stopped at the depth limit */
 #define EBPROF_F_KERNEL_MISSING	(1u << 2)	/* in kernel, but the stack was not stored */

@@ -379,6 +379,17 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 	} else {
 		r = *regs;
 	}
+	/*
+	 * At its entry (exec has just set the stack up, or the loader jumped
+	 * to the program's _start): no caller, nothing to walk or to wait for
+	 */
+	if (r.sp == BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, start_stack)) {
+		st->ips[0] = r.ip;
+		st->nr = 1;
+		*hash = hash_ips(st);
+		flags |= EBPROF_END_COMPLETE << EBPROF_F_END_SHIFT;
+		goto store;
+	}
 	proc = mode == USTACK_TABLES ? bpf_map_lookup_elem(&unwind_procs, &tgid) : NULL;
 	if (proc) {
 		end = unwind_tables(st, proc, &r, hash);

@@ -274,9 +274,10 @@ static void run_queue(struct cpu_run *r)
 	r->nqueue = 0;
 }
 
-static int add_target(struct cpu_run *r, int tgid)
+/* *launching*: a command's process that has not exec'd it yet */
+static int add_target(struct cpu_run *r, int tgid, bool launching)
 {
-	__u32 key = tgid, gen = 0;
+	__u32 key = tgid, gen = launching ? EBPROF_GEN_LAUNCHING : 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.targets), &key, &gen, BPF_ANY))
 		return -errno;
@@ -523,6 +524,7 @@ static void read_stats(struct cpu_run *r, struct profile_meta *m)
 	m->py_errors = sum[EBPROF_STAT_PY_ERROR];
 	m->fired = sum[EBPROF_STAT_FIRED];
 	m->idle = sum[EBPROF_STAT_IDLE];
+	m->before_exec = sum[EBPROF_STAT_BEFORE_EXEC];
 	/* the kernel's side: runs (with bpf_stats_enabled) and overflows it skipped */
 	if (!r->mem && r->prog && bpf_program__fd(r->prog) >= 0) {
 		struct bpf_prog_info info = {};
@@ -1090,7 +1092,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	if (o->all) {
 		snapshot_all(&r);
 	} else if (l->pid) {
-		if (add_target(&r, l->pid)) {
+		if (add_target(&r, l->pid, true)) {
 			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
 			goto cleanup;
 		}
@@ -1103,7 +1105,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 				pr_err("cannot watch pid %d: %s\n", o->pids[i], strerror(errno));
 				goto cleanup;
 			}
-			if (add_target(&r, o->pids[i])) {
+			if (add_target(&r, o->pids[i], false)) {
 				pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
 				goto cleanup;
 			}

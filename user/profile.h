@@ -73,6 +73,8 @@ struct profile_meta {
 	/* every run of the sampler and the idle task's share; the kernel's own
 	 * count of the runs and of those it skipped (0 unless bpf_stats_enabled) */
 	uint64_t fired, idle, prog_runs, prog_misses;
+	/* of those, a launched command's before its exec (ebprof's code): not samples */
+	uint64_t before_exec;
 	/* unwind tables (dwarf): rows stored, files, time to build them */
 	uint64_t table_rows, table_files;
 	double table_build_s;

@@ -354,6 +354,48 @@ static int rows_from_cfi(Dwarf_CFI *cfi, const struct fde_range *f, size_t nf, s
 	return 0;
 }
 
+/*
+ * The ELF entry point, where no FDE covers it: the outermost frame.  The
+ * dynamic loader's entry (glibc's RTLD_START, assembly without CFI) is the
+ * caller of _dl_start and _dl_init: a walk that reaches it is complete.
+ * It runs to the next row, or a short way when no row follows.
+ */
+#define ENTRY_CODE_MAX 256
+
+static int entry_stop(Elf *elf, struct row_vec *rv)
+{
+	GElf_Ehdr eh;
+	size_t i, k;
+
+	if (!gelf_getehdr(elf, &eh) || !eh.e_entry || eh.e_entry + ENTRY_CODE_MAX > UINT32_MAX)
+		return 0;
+	for (i = 0; i < rv->n && rv->v[i].pc <= eh.e_entry; i++)
+		;
+	if (i && rv->v[i - 1].kind != EBPROF_ROW_GAP)
+		return 0;	/* an FDE covers it */
+	if (i && rv->v[i - 1].pc == eh.e_entry) {
+		rv->v[i - 1].kind = EBPROF_ROW_STOP;
+		return 0;
+	}
+	/* a STOP row at i, and a GAP after it unless the next row comes first */
+	k = i < rv->n && rv->v[i].pc <= eh.e_entry + ENTRY_CODE_MAX ? 1 : 2;
+	if (rv->n + k > rv->cap) {
+		size_t cap = rv->n + k + 1024;
+		struct unwind_row *v = realloc(rv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rv->v = v;
+		rv->cap = cap;
+	}
+	memmove(&rv->v[i + k], &rv->v[i], (rv->n - i) * sizeof(rv->v[0]));
+	rv->n += k;
+	rv->v[i] = (struct unwind_row){ .pc = (uint32_t)eh.e_entry, .kind = EBPROF_ROW_STOP };
+	if (k == 2)
+		rv->v[i + 1] = (struct unwind_row){ .pc = (uint32_t)(eh.e_entry + ENTRY_CODE_MAX), .kind = EBPROF_ROW_GAP };
+	return 0;
+}
+
 int unwind_build_elf(Elf *elf, struct unwind_row **rows, size_t *n, struct unwind_build_stats *st)
 {
 	struct unwind_build_stats dummy;
@@ -393,6 +435,8 @@ int unwind_build_elf(Elf *elf, struct unwind_row **rows, size_t *n, struct unwin
 		goto out;
 	}
 	err = rows_from_cfi(cfi, f, nf, &rv, st);
+	if (!err)
+		err = entry_stop(elf, &rv);
 	if (!err && !rv.n)
 		err = -ENOENT;
 out:

@@ -172,6 +172,39 @@ static int gaps_are_rows(void)
 	return T_OK;
 }
 
+/*
+ * The dynamic loader's entry (RTLD_START: no CFI) calls _dl_start and
+ * _dl_init: a STOP row, so that walks through it end complete; the rows
+ * stay sorted and the code after it is no longer covered
+ */
+static int entry_is_outermost(void)
+{
+	const char *path = "/lib64/ld-linux-x86-64.so.2";
+	struct unwind_row *rows;
+	const struct unwind_row *r;
+	GElf_Ehdr eh;
+	size_t n;
+	int fd;
+	Elf *elf = open_elf(path, &fd);
+
+	if (!elf)
+		return T_SKIP;
+	T_ASSERT(gelf_getehdr(elf, &eh) != NULL);
+	T_ASSERT(!unwind_build_elf(elf, &rows, &n, NULL));
+	for (size_t i = 1; i < n; i++)
+		T_ASSERT(rows[i - 1].pc < rows[i].pc);
+	r = unwind_find_row(rows, n, eh.e_entry + 8);	/* the return address from _dl_start */
+	T_ASSERT(r && r->kind == EBPROF_ROW_STOP && r->pc == eh.e_entry);
+	r = unwind_find_row(rows, n, eh.e_entry - 1);
+	T_ASSERT(!r || r->kind != EBPROF_ROW_STOP);
+	r = unwind_find_row(rows, n, eh.e_entry + 1024);
+	T_ASSERT(r && r->kind != EBPROF_ROW_STOP);
+	free(rows);
+	elf_end(elf);
+	close(fd);
+	return T_OK;
+}
+
 static int no_cfi(void)
 {
 	struct unwind_row *rows;
@@ -218,5 +251,5 @@ static int pool_shares_files(void)
 	return T_OK;
 }
 
-T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(gaps_are_rows), T(no_cfi),
+T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi),
        T(pool_shares_files))

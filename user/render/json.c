@@ -55,8 +55,9 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
 		m->lost_counts, m->lost_ustacks, m->lost_kstacks, m->kstack_collisions,
 		m->ustack_truncated, m->lost_events);
-	fprintf(out, "  \"sampler\": {\"runs\": %" PRIu64 ", \"idle\": %" PRIu64 ", \"kernel_runs\": %" PRIu64
-		", \"kernel_skipped\": %" PRIu64 "},\n", m->fired, m->idle, m->prog_runs, m->prog_misses);
+	fprintf(out, "  \"sampler\": {\"runs\": %" PRIu64 ", \"idle\": %" PRIu64 ", \"before_exec\": %" PRIu64
+		", \"kernel_runs\": %" PRIu64 ", \"kernel_skipped\": %" PRIu64 "},\n", m->fired, m->idle, m->before_exec,
+		m->prog_runs, m->prog_misses);
 	fprintf(out, "  \"stack_quality\": {\"unwinder\": \"%s\", \"user_stacks\": %" PRIu64
 		", \"complete\": %" PRIu64 ", \"incomplete\": {", m->unwinder ? m->unwinder : "fp",
 		m->user_stacks, m->complete);
