@@ -87,9 +87,24 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX) | $(OUTPUT) check-
 		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+# the headers a mode's .bpf.c includes each compile on their own
+# (unwind.bpf.h is a part of ustack.bpf.h)
+BPF_SHARED_HDRS := bpf/stats.bpf.h bpf/ustack.bpf.h bpf/python.bpf.h bpf/targets.bpf.h
+$(OUTPUT)/bpf-headers.ok: $(wildcard bpf/*.h) $(VMLINUX) | $(OUTPUT) check-deps
+	$(call msg,BPF-HDR,$(BPF_SHARED_HDRS))
+	$(Q)for h in $(BPF_SHARED_HDRS); do \
+		$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
+			$(CLANG_BPF_SYS_INCLUDES) -fsyntax-only -x c $$h || exit 1; done
+	$(Q)touch $@
+
+# every program is named eb_*: how the tests find ebprof's programs left
+# behind, whichever mode loaded them
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(OUTPUT)/bpf-headers.ok
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp
+	$(Q)! grep -o 'struct bpf_program \*[a-z0-9_]*;' $@.tmp | grep -v ' \*eb_' || \
+		{ echo "$<: BPF programs must be named eb_* (tests/integration/lib.sh)"; rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
 
 $(OUTPUT)/obj/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(OUTPUT)/obj
 	$(call msg,CC,$@)

@@ -20,7 +20,12 @@
 #ifndef __PYTHON_BPF_H
 #define __PYTHON_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "ebprof.h"
+#include "stats.bpf.h"
+#include "ustack.bpf.h"
 
 #define PY_OWNED_BY_GENERATOR	1
 #define PY_OWNED_BY_CSTACK	3	/* 3.12+: the shim frame of an eval call */

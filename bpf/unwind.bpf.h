@@ -9,6 +9,8 @@
  * and the saved rbp.  Every bisection runs in its own bpf_loop() callback,
  * which keeps verification small (bpf_loop: kernel 5.17).  A walk that
  * cannot go on ends with a reason; it never guesses a frame.
+ *
+ * A part of ustack.bpf.h, which includes it: not included on its own.
  */
 #ifndef __UNWIND_BPF_H
 #define __UNWIND_BPF_H

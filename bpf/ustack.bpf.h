@@ -10,6 +10,10 @@
 #ifndef __USTACK_BPF_H
 #define __USTACK_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "ebprof.h"
 #include "stats.bpf.h"
 

@@ -239,7 +239,7 @@ bpf_stat() {
 	$EBPROF "${opts[@]}" -p $wpid -F 999 -d 4 -o /dev/null 2>/dev/null &
 	epid=$!
 	sleep 3.5
-	bpftool prog show | awk -v m="$name" '/ name do_sample/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+	bpftool prog show | awk -v m="$name" '/ name eb_cpu_/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
 		END { if (c) printf "bpf_ns_per_sample_%s %.0f ns\n", m, t / c }'
 	wait $epid
 	kill $wpid 2>/dev/null

@@ -13,15 +13,44 @@
 #include <bpf/libbpf.h>
 #include "collect_cpu.h"
 #include "cpu.skel.h"
+#include "mem.skel.h"
 #include "session.h"
 #include "ebprof.h"
 #include "python.h"
 #include "stacks.h"
 
 
+/*
+ * What every mode's BPF object has (bpf/targets.bpf.h and the walkers it
+ * includes), whichever skeleton it comes from: the session drives these.
+ * The rodata pointers are written before the load only.
+ */
+struct session_bpf {
+	struct bpf_object *obj;
+	struct bpf_map *targets, *events, *stats, *ustacks, *kstacks, *unwind_rows, *unwind_procs;
+	struct bpf_map *py_events, *py_procs, *py_threads, *py_codes, *pystacks;
+	struct bpf_program *on_mmap_enter, *on_mmap_exit;
+	bool *targ_all, *targ_follow_fork, *targ_python;
+	__u32 *hold_new_code, *epoch;
+};
+
+#define SESSION_BPF(s) ((struct session_bpf){						\
+	.obj = (s)->obj, .targets = (s)->maps.targets, .events = (s)->maps.events,		\
+	.stats = (s)->maps.stats, .ustacks = (s)->maps.ustacks, .kstacks = (s)->maps.kstacks,	\
+	.unwind_rows = (s)->maps.unwind_rows, .unwind_procs = (s)->maps.unwind_procs,		\
+	.py_events = (s)->maps.py_events, .py_procs = (s)->maps.py_procs,			\
+	.py_threads = (s)->maps.py_threads, .py_codes = (s)->maps.py_codes,			\
+	.pystacks = (s)->maps.pystacks, .on_mmap_enter = (s)->progs.eb_mmap_enter,		\
+	.on_mmap_exit = (s)->progs.eb_mmap_exit, .targ_all = &(s)->rodata->targ_all,		\
+	.targ_follow_fork = &(s)->rodata->targ_follow_fork,					\
+	.targ_python = &(s)->rodata->targ_python, .hold_new_code = &(s)->bss->hold_new_code,	\
+	.epoch = &(s)->bss->epoch })
+
 struct cpu_run {
 	const struct ebprof_opts *o;
-	struct cpu_bpf *skel;
+	struct session_bpf b;	/* b.obj: NULL until opened */
+	struct cpu_bpf *cpu_skel;	/* the mode's own: one of these */
+	struct mem_bpf *mem_skel;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
 	struct bpf_link **links;

@@ -88,7 +88,7 @@ static void unwind_update(struct cpu_run *r, int tgid)
 		}
 		up->nmaps++;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.unwind_procs), &key, up, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(r->b.unwind_procs), &key, up, BPF_ANY))
 		pr_debug("cannot store unwind tables of %d: %s\n", tgid, strerror(errno));
 	free(up);
 }
@@ -178,10 +178,10 @@ static void release_held(struct cpu_run *r)
 {
 	int fd, pass;
 
-	if (!r->skel || !r->skel->bss->hold_new_code)
+	if (!r->b.obj || !*r->b.hold_new_code)
 		return;
-	r->skel->bss->hold_new_code = 0;
-	fd = bpf_map__fd(r->skel->maps.targets);
+	*r->b.hold_new_code = 0;
+	fd = bpf_map__fd(r->b.targets);
 	for (pass = 0; pass < 2; pass++) {
 		__u32 key, next, *prev = NULL;
 
@@ -279,7 +279,7 @@ static int add_target(struct cpu_run *r, int tgid, bool launching)
 {
 	__u32 key = tgid, gen = launching ? EBPROF_GEN_LAUNCHING : 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.targets), &key, &gen, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(r->b.targets), &key, &gen, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -353,7 +353,7 @@ static int open_events(struct cpu_run *r)
  */
 static void mark_events_start(struct cpu_run *r)
 {
-	int fd = bpf_map__fd(r->skel->maps.ev_start), e, cpu;
+	int fd = bpf_map__fd(r->cpu_skel->maps.ev_start), e, cpu;
 
 	for (e = 0; e < r->o->nevents; e++)
 		for (cpu = 0; cpu < r->ncpus; cpu++) {
@@ -462,7 +462,7 @@ static bool pid_gone(struct cpu_run *r, int i)
 	if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
 		return false;
 	r->pids_gone[i] = true;
-	bpf_map_delete_elem(bpf_map__fd(r->skel->maps.targets), &key);
+	bpf_map_delete_elem(bpf_map__fd(r->b.targets), &key);
 	return true;
 }
 
@@ -495,7 +495,7 @@ static void rescan(struct cpu_run *r, struct launch *l)
 
 static void read_stats(struct cpu_run *r, struct profile_meta *m)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->skel->maps.stats);
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->b.stats);
 	__u64 *vals = calloc(ncpu, sizeof(__u64));
 	__u64 sum[EBPROF_STAT_MAX] = {};
 	__u32 i;
@@ -565,8 +565,8 @@ static void name_python(void *ctx, int tgid, const struct py_frame *f, struct py
 /* one counted key to frame ids, outermost first, and their lines */
 int key_frames(struct cpu_run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s)
 {
-	int ufd = bpf_map__fd(r->skel->maps.ustacks), kfd = bpf_map__fd(r->skel->maps.kstacks);
-	int pfd = bpf_map__fd(r->skel->maps.pystacks);
+	int ufd = bpf_map__fd(r->b.ustacks), kfd = bpf_map__fd(r->b.kstacks);
+	int pfd = bpf_map__fd(r->b.pystacks);
 	struct ustack *us = &s->us, *ks = &s->ks;
 	struct py_stack *ps = &s->ps;
 	struct frame_list *fl = &s->fl;
@@ -653,7 +653,7 @@ static int add_key(struct cpu_run *r, struct profile *p, const struct sample_key
 /* the counts left in the map (both epochs), then the totals */
 static int build_profile(struct cpu_run *r, struct profile *p)
 {
-	int cfd = bpf_map__fd(r->skel->maps.counts);
+	int cfd = bpf_map__fd(r->cpu_skel->maps.counts);
 	struct sample_key key, next, *prev = NULL;
 	struct key_scratch *s = malloc(sizeof(*s));
 	int err = -ENOMEM;
@@ -764,7 +764,7 @@ static int forget_exited(struct cpu_run *r, struct profile *p)
 
 static __u64 stat_sum(struct cpu_run *r, __u32 idx)
 {
-	int fd = bpf_map__fd(r->skel->maps.stats), c;
+	int fd = bpf_map__fd(r->b.stats), c;
 	__u64 vals[r->ncpus], sum = 0;
 
 	if (bpf_map_lookup_elem(fd, &idx, vals))
@@ -797,7 +797,7 @@ static bool drain_due(struct cpu_run *r)
  */
 static int drain(struct cpu_run *r, struct profile *p)
 {
-	int cfd = bpf_map__fd(r->skel->maps.counts);
+	int cfd = bpf_map__fd(r->cpu_skel->maps.counts);
 	unsigned int ep = r->epoch;
 	struct sample_key key, next, *prev = NULL, *del = NULL;
 	struct key_scratch *s = malloc(sizeof(*s));
@@ -810,7 +810,7 @@ static int drain(struct cpu_run *r, struct profile *p)
 	r->epoch = ep ^ 1;
 	r->new_base = stat_sum(r, EBPROF_STAT_NEW_E0 + r->epoch);
 	r->last_drain = now_sec();
-	__atomic_store_n(&r->skel->bss->epoch, r->epoch, __ATOMIC_RELEASE);
+	__atomic_store_n(r->b.epoch, r->epoch, __ATOMIC_RELEASE);
 	wait_samplers();
 	py_catch_up(r);
 	err = 0;
@@ -837,9 +837,9 @@ static int drain(struct cpu_run *r, struct profile *p)
 	}
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(cfd, &del[i]);
-	drain_stacks(r->skel->maps.ustacks, ep);
-	drain_stacks(r->skel->maps.kstacks, ep);
-	drain_stacks(r->skel->maps.pystacks, ep);
+	drain_stacks(r->b.ustacks, ep);
+	drain_stacks(r->b.kstacks, ep);
+	drain_stacks(r->b.pystacks, ep);
 	r->drains++;
 	if (!err)
 		err = forget_exited(r, p);
@@ -891,35 +891,45 @@ static bool have_helper(enum bpf_func_id id)
 }
 
 /*
+ * What this kernel lets the walkers do, for every mode: unwind tables and
+ * Python stacks need bpf_loop (5.17) and bpf_task_pt_regs (5.15)
+ */
+static void probe_walkers(struct cpu_run *r)
+{
+	bool regs = have_helper(BPF_FUNC_task_pt_regs), loop = have_helper(BPF_FUNC_loop);
+
+	r->dwarf = regs && loop && !r->o->fp;
+	/* the Python walker runs in bpf_loop() callbacks */
+	*r->b.targ_python = loop && regs && !r->o->no_python;
+	if (!loop && !r->o->no_python)
+		pr_warn("the kernel lacks bpf_loop (5.17): no Python stacks, native frames only\n");
+}
+
+/*
  * The best sampler this kernel runs: unwind tables (bpf_loop, 5.17), our
  * frame-pointer walk (bpf_task_pt_regs, 5.15), or the kernel's.
  */
 static void select_sampler(struct cpu_run *r)
 {
-	struct cpu_bpf *skel = r->skel;
+	struct cpu_bpf *skel = r->cpu_skel;
 	bool regs = have_helper(BPF_FUNC_task_pt_regs), loop = have_helper(BPF_FUNC_loop);
 
-	if (regs && loop && !r->o->fp) {
-		r->prog = skel->progs.do_sample_dwarf;
-		r->dwarf = true;
+	if (r->dwarf) {
+		r->prog = skel->progs.eb_cpu_dwarf;
 	} else if (regs && loop) {
-		r->prog = skel->progs.do_sample_fp_loop;
+		r->prog = skel->progs.eb_cpu_fp_loop;
 	} else if (regs) {
 		if (!r->o->fp)
 			pr_warn("the kernel lacks bpf_loop (5.17): user stacks follow frame pointers only\n");
-		r->prog = skel->progs.do_sample;
+		r->prog = skel->progs.eb_cpu_fp;
 	} else {
 		pr_warn("the kernel lacks bpf_task_pt_regs (5.15): user stacks by the kernel's frame-pointer walk\n");
-		r->prog = skel->progs.do_sample_compat;
+		r->prog = skel->progs.eb_cpu_compat;
 	}
-	bpf_program__set_autoload(skel->progs.do_sample_dwarf, r->prog == skel->progs.do_sample_dwarf);
-	bpf_program__set_autoload(skel->progs.do_sample, r->prog == skel->progs.do_sample);
-	bpf_program__set_autoload(skel->progs.do_sample_fp_loop, r->prog == skel->progs.do_sample_fp_loop);
-	/* the Python walker runs in bpf_loop() callbacks */
-	skel->rodata->targ_python = loop && regs && !r->o->no_python;
-	if (!loop && !r->o->no_python)
-		pr_warn("the kernel lacks bpf_loop (5.17): no Python stacks, native frames only\n");
-	bpf_program__set_autoload(skel->progs.do_sample_compat, r->prog == skel->progs.do_sample_compat);
+	bpf_program__set_autoload(skel->progs.eb_cpu_dwarf, r->prog == skel->progs.eb_cpu_dwarf);
+	bpf_program__set_autoload(skel->progs.eb_cpu_fp, r->prog == skel->progs.eb_cpu_fp);
+	bpf_program__set_autoload(skel->progs.eb_cpu_fp_loop, r->prog == skel->progs.eb_cpu_fp_loop);
+	bpf_program__set_autoload(skel->progs.eb_cpu_compat, r->prog == skel->progs.eb_cpu_compat);
 }
 
 
@@ -927,7 +937,7 @@ static void select_sampler(struct cpu_run *r)
 static int write_rows(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n)
 {
 	struct cpu_run *r = ctx;
-	int fd = bpf_map__fd(r->skel->maps.unwind_rows);
+	int fd = bpf_map__fd(r->b.unwind_rows);
 	__u32 *keys = malloc(n * sizeof(*keys));
 	size_t done = 0;
 	int err = 0;
@@ -977,69 +987,79 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		goto cleanup;
 	}
 
-	/* Open and configure the BPF object */
-	r.skel = cpu_bpf__open();
-	if (!r.skel) {
+	/* Open the mode's BPF object, and configure what every mode has */
+	if (r.mem) {
+		r.mem_skel = mem_bpf__open();
+		if (r.mem_skel)
+			r.b = SESSION_BPF(r.mem_skel);
+	} else {
+		r.cpu_skel = cpu_bpf__open();
+		if (r.cpu_skel)
+			r.b = SESSION_BPF(r.cpu_skel);
+	}
+	if (!r.b.obj) {
 		pr_err("cannot open the BPF object: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	r.skel->rodata->targ_all = o->all;
-	r.skel->rodata->targ_per_thread = o->per_thread;
-	r.skel->rodata->targ_kernel = !o->no_kernel;
-	r.skel->rodata->targ_follow_fork = o->cmd != NULL;
-	/* events other than clocks: each sample stands for its period's worth */
-	r.skel->rodata->targ_weight = !o->event.timer;
-	if (o->nevents == 2) {
-		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_attach_cookie, NULL) <= 0) {
-			pr_err("sampling two events needs bpf_get_attach_cookie (kernel 5.15): give one event\n");
-			ret = EXIT_NOFEATURE;
-			goto cleanup;
-		}
-		r.skel->rodata->targ_two_events = true;
-	}
-	bpf_map__set_max_entries(r.skel->maps.kstacks, o->map_size);
-	bpf_map__set_max_entries(r.skel->maps.ustacks, o->map_size);
-	bpf_map__set_max_entries(r.skel->maps.counts, o->map_size * 2);
-	if (!o->event.timer) {
-		bpf_map__set_max_entries(r.skel->maps.ev_last, 2 * r.ncpus);
-		bpf_map__set_max_entries(r.skel->maps.ev_start, 2 * r.ncpus);
-	}
-	select_sampler(&r);
+	*r.b.targ_all = o->all;
+	*r.b.targ_follow_fork = o->cmd != NULL;
+	bpf_map__set_max_entries(r.b.kstacks, o->map_size);
+	bpf_map__set_max_entries(r.b.ustacks, o->map_size);
+	probe_walkers(&r);
 	if (r.mem) {
 		if (!r.dwarf) {
 			pr_err("ebprof mem needs bpf_loop (kernel 5.17) and unwind tables (not --fp)\n");
 			ret = EXIT_NOFEATURE;
 			goto cleanup;
 		}
-	}
-	if (mem_configure(&r, mem_pid(&r, l))) {
-		pr_err("out of memory\n");
-		goto cleanup;
-	}
-	if (r.skel->rodata->targ_python) {
-		/* 2 KiB a stack, preallocated (not by mem): half as many as native stacks */
-		bpf_map__set_max_entries(r.skel->maps.pystacks, r.mem ? o->map_size * 4 : o->map_size / 2);
+		if (mem_configure(&r, mem_pid(&r, l))) {
+			pr_err("out of memory\n");
+			goto cleanup;
+		}
 	} else {
-		bpf_map__set_max_entries(r.skel->maps.pystacks, 1);
-		bpf_map__set_max_entries(r.skel->maps.py_codes, 1);
-		bpf_map__set_max_entries(r.skel->maps.py_threads, 1);
+		r.cpu_skel->rodata->targ_per_thread = o->per_thread;
+		r.cpu_skel->rodata->targ_kernel = !o->no_kernel;
+		/* events other than clocks: each sample stands for its period's worth */
+		r.cpu_skel->rodata->targ_weight = !o->event.timer;
+		if (o->nevents == 2) {
+			if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_attach_cookie, NULL) <= 0) {
+				pr_err("sampling two events needs bpf_get_attach_cookie (kernel 5.15): give one event\n");
+				ret = EXIT_NOFEATURE;
+				goto cleanup;
+			}
+			r.cpu_skel->rodata->targ_two_events = true;
+		}
+		bpf_map__set_max_entries(r.cpu_skel->maps.counts, o->map_size * 2);
+		if (!o->event.timer) {
+			bpf_map__set_max_entries(r.cpu_skel->maps.ev_last, 2 * r.ncpus);
+			bpf_map__set_max_entries(r.cpu_skel->maps.ev_start, 2 * r.ncpus);
+		}
+		select_sampler(&r);
+	}
+	if (*r.b.targ_python) {
+		/* 2 KiB a stack, preallocated (not by mem): half as many as native stacks */
+		bpf_map__set_max_entries(r.b.pystacks, r.mem ? o->map_size * 4 : o->map_size / 2);
+	} else {
+		bpf_map__set_max_entries(r.b.pystacks, 1);
+		bpf_map__set_max_entries(r.b.py_codes, 1);
+		bpf_map__set_max_entries(r.b.py_threads, 1);
 	}
 	if (r.dwarf) {
-		bpf_map__set_max_entries(r.skel->maps.unwind_rows, o->unwind_rows);
-		bpf_map__set_max_entries(r.skel->maps.unwind_procs, o->all ? 1024 : 256);
+		bpf_map__set_max_entries(r.b.unwind_rows, o->unwind_rows);
+		bpf_map__set_max_entries(r.b.unwind_procs, o->all ? 1024 : 256);
 	} else {
-		bpf_map__set_max_entries(r.skel->maps.unwind_procs, 1);
+		bpf_map__set_max_entries(r.b.unwind_procs, 1);
 	}
 
 	r.track_mmap = ensure_tracefs();
 	if (!r.track_mmap) {
 		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");
-		bpf_program__set_autoload(r.skel->progs.on_mmap_enter, false);
-		bpf_program__set_autoload(r.skel->progs.on_mmap_exit, false);
+		bpf_program__set_autoload(r.b.on_mmap_enter, false);
+		bpf_program__set_autoload(r.b.on_mmap_exit, false);
 	}
 
 	/* Load and verify the BPF programs */
-	err = cpu_bpf__load(r.skel);
+	err = r.mem ? mem_bpf__load(r.mem_skel) : cpu_bpf__load(r.cpu_skel);
 	if (err) {
 		if (err == -EPERM || errno == EPERM)
 			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
@@ -1050,8 +1070,8 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		goto cleanup;
 	}
 
-	if (r.skel->rodata->targ_python) {
-		r.py = py__new(r.sym, bpf_map__fd(r.skel->maps.py_procs), o->all);
+	if (*r.b.targ_python) {
+		r.py = py__new(r.sym, bpf_map__fd(r.b.py_procs), o->all);
 		if (!r.py) {
 			pr_err("out of memory\n");
 			goto cleanup;
@@ -1066,12 +1086,12 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	}
 
 	/* Attach the tracepoints that follow processes, then the ring buffer */
-	err = cpu_bpf__attach(r.skel);
+	err = r.mem ? mem_bpf__attach(r.mem_skel) : cpu_bpf__attach(r.cpu_skel);
 	if (err) {
 		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), handle_event, &r, NULL);
+	r.rb = ring_buffer__new(bpf_map__fd(r.b.events), handle_event, &r, NULL);
 	if (!r.rb) {
 		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
@@ -1080,7 +1100,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 		const char *lag = getenv("EBPROF_TEST_PY_LAG_MS");
 
 		r.py_lag_us = lag ? 1000 * atoi(lag) : 0;
-		r.py_rb = ring_buffer__new(bpf_map__fd(r.skel->maps.py_events), handle_py_event, &r, NULL);
+		r.py_rb = ring_buffer__new(bpf_map__fd(r.b.py_events), handle_py_event, &r, NULL);
 		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
 			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
 			goto cleanup;
@@ -1148,7 +1168,7 @@ int cpu_collect(const struct ebprof_opts *o, struct launch *l, struct profile **
 	if (o->duration > 0)
 		deadline = start + o->duration;
 	if (l->pid) {
-		r.skel->bss->hold_new_code = 1;
+		*r.b.hold_new_code = 1;
 		err = launch_release(l);
 		if (err) {
 			pr_err("cannot run '%s': %s\n", o->cmd[0], strerror(-err));
@@ -1269,7 +1289,8 @@ cleanup:
 	py_reader_stop(&r);
 	ring_buffer__free(r.py_rb);
 	ring_buffer__free(r.rb);
-	cpu_bpf__destroy(r.skel);
+	cpu_bpf__destroy(r.cpu_skel);
+	mem_bpf__destroy(r.mem_skel);
 	py__free(r.py);
 	free(r.queue);
 	symbolizer__free(r.sym);

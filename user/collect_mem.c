@@ -3,9 +3,9 @@
  * collect_mem.c - ebprof mem's collector: uprobes on the allocator
  * functions the target maps, on for every call (--exact) or in windows
  * that keep their cost within --overhead of the target's own CPU time, and
- * the report: allocation sites, RSS growth, leaks, estimates.  The
- * programs are in cpu.bpf.c's skeleton (mem.bpf.h); collect_cpu.c runs the
- * loop and calls the steps in collect.h.
+ * the report: allocation sites, RSS growth, leaks, estimates.  Its
+ * programs: bpf/mem.bpf.c; collect_cpu.c runs the loop and calls the
+ * steps in collect.h.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -127,16 +127,16 @@ static bool is_allocator(const char *func)
 
 static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
 {
-	struct cpu_bpf *k = r->skel;
+	struct mem_bpf *k = r->mem_skel;
 
 	switch (kind) {
-	case 1: return k->progs.mem_size1;
-	case 2: return k->progs.mem_calloc;
-	case 3: return k->progs.mem_size2;
-	case 4: return k->progs.mem_realloc;
-	case 5: return k->progs.mem_reallocarray;
-	case 6: return k->progs.mem_memalign_ptr;
-	default: return k->progs.mem_free;
+	case 1: return k->progs.eb_mem_size1;
+	case 2: return k->progs.eb_mem_calloc;
+	case 3: return k->progs.eb_mem_size2;
+	case 4: return k->progs.eb_mem_realloc;
+	case 5: return k->progs.eb_mem_reallocn;
+	case 6: return k->progs.eb_mem_memalign;
+	default: return k->progs.eb_mem_free;
 	}
 }
 
@@ -153,7 +153,7 @@ static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
 	if (p->ret) {
 		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->offset ? NULL : p->func, .retprobe = true);
 
-		p->exit = bpf_program__attach_uprobe_opts(r->skel->progs.mem_ret, pid, p->path, p->offset, &ropts);
+		p->exit = bpf_program__attach_uprobe_opts(r->mem_skel->progs.eb_mem_ret, pid, p->path, p->offset, &ropts);
 		if (!p->exit) {
 			int err = -errno;
 
@@ -260,13 +260,13 @@ static int file_attach(struct cpu_run *r, struct mem_file *f)
 	}
 	if (!n)
 		return 0;
-	fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_entry), r->mr->probes[f->first].path, offs,
+	fd = uprobe_multi_link(bpf_program__fd(r->mem_skel->progs.eb_mem_m_entry), r->mr->probes[f->first].path, offs,
 			       cookies, n, false, r->mr->pid);
 	if (fd < 0)
 		return fd;
 	f->entry_fd = fd;
 	if (nr) {
-		fd = uprobe_multi_link(bpf_program__fd(r->skel->progs.mem_multi_ret), r->mr->probes[f->first].path,
+		fd = uprobe_multi_link(bpf_program__fd(r->mem_skel->progs.eb_mem_m_ret), r->mr->probes[f->first].path,
 				       roffs, NULL, nr, true, r->mr->pid);
 		if (fd < 0) {
 			close(f->entry_fd);
@@ -301,12 +301,12 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
  * one, then the two for uprobe.multi links; how many in all
  */
 #define MEM_PROBE_PROGS 10
-static size_t mem_probe_progs(struct cpu_bpf *k, struct bpf_program **progs, size_t *n_uprobe)
+static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, size_t *n_uprobe)
 {
 	struct bpf_program *all[MEM_PROBE_PROGS] = {
-		k->progs.mem_size1, k->progs.mem_calloc, k->progs.mem_size2, k->progs.mem_realloc,
-		k->progs.mem_reallocarray, k->progs.mem_memalign_ptr, k->progs.mem_ret, k->progs.mem_free,
-		k->progs.mem_multi_entry, k->progs.mem_multi_ret,
+		k->progs.eb_mem_size1, k->progs.eb_mem_calloc, k->progs.eb_mem_size2, k->progs.eb_mem_realloc,
+		k->progs.eb_mem_reallocn, k->progs.eb_mem_memalign, k->progs.eb_mem_ret, k->progs.eb_mem_free,
+		k->progs.eb_mem_m_entry, k->progs.eb_mem_m_ret,
 	};
 
 	memcpy(progs, all, sizeof(all));
@@ -319,7 +319,7 @@ static size_t mem_probe_progs(struct cpu_bpf *k, struct bpf_program **progs, siz
 static uint64_t mem_bpf_ns(struct cpu_run *r)
 {
 	struct bpf_program *progs[MEM_PROBE_PROGS];
-	size_t i, n = mem_probe_progs(r->skel, progs, NULL);
+	size_t i, n = mem_probe_progs(r->mem_skel, progs, NULL);
 	uint64_t ns = 0;
 
 	if (r->mr->stats_fd < 0)
@@ -353,7 +353,7 @@ static double target_cpu(struct cpu_run *r)
 /* the counters' sums, all in one call when the kernel can (5.6: batches) */
 static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
 {
-	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->skel->maps.mem_counters);
+	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->mem_skel->maps.mem_counters);
 	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = r->mr->batch_keys;
 	__u64 *vals = r->mr->batch_vals;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -448,7 +448,7 @@ static void mem_probes_on(struct cpu_run *r)
 		r->mr->budget.window_cost0 = r->mr->budget.cost_on;
 		r->mr->budget.window_cpu0 = r->mr->budget.on_cpu;
 	}
-	__atomic_store_n(&r->skel->bss->mem_on, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->mem_skel->bss->mem_on, 1, __ATOMIC_RELEASE);
 	r->mr->probes_on = true;
 	r->mr->on_since = now_sec();
 	r->mr->budget.windows++;
@@ -536,8 +536,8 @@ static void mem_probes_off(struct cpu_run *r)
 		mr->budget.last_cost = mr->budget.cost_on - mr->budget.window_cost0;
 		mr->budget.last_on_cpu = mr->budget.on_cpu - mr->budget.window_cpu0;
 	}
-	if (r->skel && r->skel->bss)
-		__atomic_store_n(&r->skel->bss->mem_on, 0, __ATOMIC_RELEASE);
+	if (r->mem_skel && r->mem_skel->bss)
+		__atomic_store_n(&r->mem_skel->bss->mem_on, 0, __ATOMIC_RELEASE);
 	if (mr->probes_on)
 		mr->on_total += now_sec() - mr->on_since;
 	mr->probes_on = false;
@@ -810,7 +810,7 @@ static void mem_calibrate(struct cpu_run *r)
 	snprintf(p.path, sizeof(p.path), "%s", dli.dli_fname);
 	bare = pair_time();
 	p.func = "malloc";
-	p.prog = r->skel->progs.mem_size1;
+	p.prog = r->mem_skel->progs.eb_mem_size1;
 	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
 		r->mr->entry_cost = pair_time() - bare;
 		probe_detach(&p);
@@ -821,7 +821,7 @@ static void mem_calibrate(struct cpu_run *r)
 		probe_detach(&p);
 	}
 	p.func = "free";
-	p.prog = r->skel->progs.mem_free;
+	p.prog = r->mem_skel->progs.eb_mem_free;
 	p.ret = false;
 	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
 		r->mr->free_cost = pair_time() - bare;
@@ -845,7 +845,7 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
 	__u64 vals[ncpu > 0 ? ncpu : 1];
 	uint64_t sum = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.mem_counters), &idx, vals))
+	if (bpf_map_lookup_elem(bpf_map__fd(r->mem_skel->maps.mem_counters), &idx, vals))
 		return 0;
 	for (c = 0; c < ncpu; c++)
 		sum += vals[c];
@@ -928,32 +928,22 @@ static void mem_poll_rss(struct cpu_run *r)
 }
 
 
-/* ebprof mem's programs are loaded in its mode only */
+/* the programs and maps of mem's BPF object (bpf/mem.bpf.c), before its load */
 static void mem_programs(struct cpu_run *r)
 {
-	struct cpu_bpf *k = r->skel;
+	struct mem_bpf *k = r->mem_skel;
 	struct bpf_program *progs[MEM_PROBE_PROGS];
-	bool multi = r->mem && have_uprobe_multi();
+	bool multi = have_uprobe_multi();
 	size_t i, n_uprobe, n = mem_probe_progs(k, progs, &n_uprobe);
 
-	for (i = 0; i < n; i++)
-		bpf_program__set_autoload(progs[i], i < n_uprobe ? r->mem : multi);
-	bpf_program__set_autoload(k->progs.mem_fault, r->mem);
-	bpf_program__set_autoload(k->progs.mem_mmap, r->mem);
-	bpf_program__set_autoload(k->progs.mem_brk_exit, r->mem);
-	if (r->mr)
-		r->mr->multi = multi;
+	/* uprobe.multi links (6.6) when the kernel has them, else a uprobe each */
+	for (i = n_uprobe; i < n; i++)
+		bpf_program__set_autoload(progs[i], multi);
+	r->mr->multi = multi;
 	if (multi) {
-		bpf_program__set_expected_attach_type(k->progs.mem_multi_entry, EBPROF_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(k->progs.mem_multi_ret, EBPROF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_entry, EBPROF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_ret, EBPROF_TRACE_UPROBE_MULTI);
 	}
-	if (!r->mem)
-		return;
-	/* no sampling: the allocator probes and tracepoints record the stacks */
-	bpf_program__set_autoload(k->progs.do_sample_dwarf, false);
-	bpf_program__set_autoload(k->progs.do_sample_fp_loop, false);
-	bpf_program__set_autoload(k->progs.do_sample, false);
-	bpf_program__set_autoload(k->progs.do_sample_compat, false);
 	/*
 	 * Every allocation records its stacks, so there are many more of them
 	 * than samples give; no perf_event program is loaded, so the maps can
@@ -964,7 +954,6 @@ static void mem_programs(struct cpu_run *r)
 	bpf_map__set_max_entries(k->maps.mem_rss, r->o->map_size * 4);
 	bpf_map__set_max_entries(k->maps.ustacks, r->o->map_size * 8);
 	bpf_map__set_max_entries(k->maps.kstacks, 1);
-	bpf_map__set_max_entries(k->maps.counts, 1);
 	bpf_map__set_map_flags(k->maps.mem_blocks, BPF_F_NO_PREALLOC);
 	bpf_map__set_map_flags(k->maps.mem_stats, BPF_F_NO_PREALLOC);
 	bpf_map__set_map_flags(k->maps.mem_rss, BPF_F_NO_PREALLOC);
@@ -1021,8 +1010,8 @@ static void mem_estimate(struct cpu_run *r, struct mem_report *m)
 
 int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
 {
-	int sfd = bpf_map__fd(r->skel->maps.mem_stats), rfd = bpf_map__fd(r->skel->maps.mem_rss);
-	int bfd = bpf_map__fd(r->skel->maps.mem_blocks);
+	int sfd = bpf_map__fd(r->mem_skel->maps.mem_stats), rfd = bpf_map__fd(r->mem_skel->maps.mem_rss);
+	int bfd = bpf_map__fd(r->mem_skel->maps.mem_blocks);
 	struct key_scratch *ks = malloc(sizeof(*ks));
 	struct strmap *ids = strmap__new();
 	struct mem_key key, next, *prev;
@@ -1149,16 +1138,14 @@ out:
 
 int mem_configure(struct cpu_run *r, int pid)
 {
-	if (r->mem) {
-		r->mr = calloc(1, sizeof(*r->mr));
-		if (!r->mr)
-			return -ENOMEM;
-		r->mr->rss_kib = r->mr->hwm_kib = -1;
-		r->mr->stats_fd = -1;
-		r->mr->pid = pid;
-		r->skel->rodata->targ_mem_tgid = pid;
-		r->mr->base_ok = proc_times(pid, &r->mr->base_user0, &r->mr->base_sys0);
-	}
+	r->mr = calloc(1, sizeof(*r->mr));
+	if (!r->mr)
+		return -ENOMEM;
+	r->mr->rss_kib = r->mr->hwm_kib = -1;
+	r->mr->stats_fd = -1;
+	r->mr->pid = pid;
+	r->mem_skel->rodata->targ_mem_tgid = pid;
+	r->mr->base_ok = proc_times(pid, &r->mr->base_user0, &r->mr->base_sys0);
 	mem_programs(r);
 	return 0;
 }

@@ -1,6 +1,6 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * mem.bpf.h - ebprof mem: allocator uprobes, page faults and mappings.
+ * mem.bpf.c - ebprof mem: allocator uprobes, page faults and mappings.
  *
  * An allocator's entry records the request and the caller's stacks (the
  * same user-stack and Python walkers as the CPU sampler) per thread; its
@@ -11,10 +11,7 @@
  * off) is ignored.  Calls made inside another allocator call (malloc under
  * PyObject_Malloc) are the outer call's business.
  */
-#ifndef __MEM_BPF_H
-#define __MEM_BPF_H
-
-#include "ebprof.h"
+#include "targets.bpf.h"
 
 const volatile __u32 targ_mem_tgid = 0;
 /* set by user space while all the allocator probes are attached: a window is counted whole */
@@ -239,20 +236,20 @@ out:
 }
 
 SEC("uprobe")
-int mem_size1(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE1); }
+int eb_mem_size1(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE1); }
 SEC("uprobe")
-int mem_calloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_CALLOC); }
+int eb_mem_calloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_CALLOC); }
 SEC("uprobe")
-int mem_size2(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE2); }
+int eb_mem_size2(struct pt_regs *ctx) { return mem_enter(ctx, MEM_SIZE2); }
 SEC("uprobe")
-int mem_realloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOC); }
+int eb_mem_realloc(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOC); }
 SEC("uprobe")
-int mem_reallocarray(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOCARRAY); }
+int eb_mem_reallocn(struct pt_regs *ctx) { return mem_enter(ctx, MEM_REALLOCARRAY); }
 SEC("uprobe")
-int mem_memalign_ptr(struct pt_regs *ctx) { return mem_enter(ctx, MEM_MEMALIGN_PTR); }
+int eb_mem_memalign(struct pt_regs *ctx) { return mem_enter(ctx, MEM_MEMALIGN_PTR); }
 
 SEC("uretprobe")
-int mem_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
+int eb_mem_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
 static __always_inline int mem_free_call(struct pt_regs *ctx)
 {
@@ -272,7 +269,7 @@ static __always_inline int mem_free_call(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-int mem_free(struct pt_regs *ctx) { return mem_free_call(ctx); }
+int eb_mem_free(struct pt_regs *ctx) { return mem_free_call(ctx); }
 
 /*
  * The same as one uprobe.multi link per file (kernel 6.6): the attach
@@ -281,7 +278,7 @@ int mem_free(struct pt_regs *ctx) { return mem_free_call(ctx); }
  * (~50 ms here) each: what lets the budgeted mode switch quickly.
  */
 SEC("uprobe")
-int mem_multi_entry(struct pt_regs *ctx)
+int eb_mem_m_entry(struct pt_regs *ctx)
 {
 	__u64 kind = bpf_get_attach_cookie(ctx);
 
@@ -291,7 +288,7 @@ int mem_multi_entry(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-int mem_multi_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
+int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
 /* which stacks fault in new pages (RSS growth), and which map memory */
 struct {
@@ -327,7 +324,7 @@ static __always_inline void mem_rss_add(void *ctx, __u64 faults, __u64 mapped)
 }
 
 SEC("tp/exceptions/page_fault_user")
-int mem_fault(struct trace_event_raw_exceptions *ctx)
+int eb_mem_fault(struct trace_event_raw_exceptions *ctx)
 {
 	if (!mem_target())
 		return 0;
@@ -340,7 +337,7 @@ int mem_fault(struct trace_event_raw_exceptions *ctx)
 }
 
 SEC("tp/syscalls/sys_enter_mmap")
-int mem_mmap(struct trace_event_raw_sys_enter *ctx)
+int eb_mem_mmap(struct trace_event_raw_sys_enter *ctx)
 {
 	if (!mem_target())
 		return 0;
@@ -357,7 +354,7 @@ struct {
 } mem_brk SEC(".maps");
 
 SEC("tp/syscalls/sys_exit_brk")
-int mem_brk_exit(struct trace_event_raw_sys_exit *ctx)
+int eb_mem_brk_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 now = ctx->ret, *old;
@@ -371,4 +368,4 @@ int mem_brk_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-#endif /* __MEM_BPF_H */
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
