@@ -27,8 +27,8 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
-	user/stacks.c
-BPF_USER_SRCS := user/main.c user/session.c user/collect_cpu.c user/collect_mem.c user/python.c user/stat.c
+	user/stacks.c user/mem_budget.c
+BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/python.c user/stat.c
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
@@ -115,14 +115,29 @@ $(BUILD)/ebprof: $(PURE_OBJS) $(BPF_USER_OBJS) | $(BUILD)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# unit tests: one binary per module, plain and with ASan+UBSan
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/t.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tests
-	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/unit $< $(PURE_SRCS) $(LDLIBS) -o $@
+# the pure sources, built once into a library the unit tests link, plain
+# and with ASan+UBSan
+$(OUTPUT)/obj-asan/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(OUTPUT)/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -c $< -o $@
 
-$(OUTPUT)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tests-asan
+$(OUTPUT)/libpure.a: $(PURE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/libpure-asan.a: $(patsubst user/%.c,$(OUTPUT)/obj-asan/%.o,$(PURE_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# unit tests: one binary per module, plain and with ASan+UBSan
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/t.h $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/unit $< $(OUTPUT)/libpure.a $(LDLIBS) -o $@
+
+$(OUTPUT)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(OUTPUT)/libpure-asan.a $(HDRS) | $(OUTPUT)/tests-asan
 	$(call msg,TEST-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -Itests/unit $< $(PURE_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -Itests/unit $< $(OUTPUT)/libpure-asan.a $(LDLIBS) -o $@
 
 # workloads with a profile known by construction; frame pointers on
 TOOL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -Wall -Wextra -Werror
@@ -167,9 +182,9 @@ $(OUTPUT)/tools/early_alloc: tools/early_alloc.c tools/workload.h | $(OUTPUT)/to
 $(OUTPUT)/tools/py_embed: tools/py_embed.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -ldl -o $@
-$(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
+$(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libpure.a $(LDLIBS) -o $@
 # Rust when Debian's rustc is there (the test skips otherwise)
 # (Debian's, which a fresh machine gets from make deps, before a rustup one)
 RUSTC ?= $(shell test -x /usr/bin/rustc && echo /usr/bin/rustc || echo rustc)
@@ -181,9 +196,9 @@ $(OUTPUT)/tools/rust_hot: tools/rust_hot.rs | $(OUTPUT)/tools
 $(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@
-$(OUTPUT)/tools/symbench: tools/symbench.c $(PURE_SRCS) $(HDRS) | $(OUTPUT)/tools
+$(OUTPUT)/tools/symbench: tools/symbench.c $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(PURE_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libpure.a $(LDLIBS) -o $@
 $(OUTPUT)/tools/%: tools/%.c tools/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -no-pie $< -o $@

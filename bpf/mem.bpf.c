@@ -107,6 +107,8 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash, 0);
 	if (flags & EBPROF_F_NEED_TABLES)
 		request_tables(tgid);
+	if (flags & EBPROF_F_USER_MISSING)
+		stat_inc(EBPROF_STAT_LOST_USTACK);
 	key->flags = flags & ~EBPROF_F_NEED_TABLES;
 	key->pystack_hash = pystack_record(tgid, tid, &key->flags);
 	key->flags &= ~EBPROF_F_NEW_STACK;

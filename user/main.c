@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include "cli.h"
-#include "collect_cpu.h"
+#include "run.h"
 #include "mem.h"
 #include "render/render.h"
 #include "session.h"
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = cpu_collect(&opts, &launch, &prof, &mem);
+	ret = run_mode(&opts, &launch, &prof, &mem);
 	if (ret)
 		goto cleanup;
 	if (mem) {

@@ -2,7 +2,7 @@
 /*
  * mem.h - ebprof mem's report: allocation sites with what they allocated,
  * freed and still hold, page faults and mappings per stack, leaks, sizes,
- * RSS.  Pure data and rendering; collect_cpu.c fills it.
+ * RSS.  Pure data and rendering; mode_mem.c fills it.
  */
 #ifndef __EBPROF_MEM_H
 #define __EBPROF_MEM_H
@@ -38,6 +38,7 @@ struct mem_report {
 	uint64_t faults, mapped;
 	uint64_t hist[64];	/* allocations of 2^i .. 2^(i+1) - 1 bytes */
 	uint64_t lost_blocks, lost_stacks;
+	uint64_t lost_ustacks, lost_pystacks;	/* allocations counted without their native, Python stack */
 	long rss_now_kib, rss_peak_kib;	/* -1: unknown */
 	bool leaks;
 	double min_age;
@@ -57,6 +58,35 @@ void mem_report__free(struct mem_report *m);
  */
 void mem_report__estimate(struct mem_report *m, bool exact, int windows, double work_on, double work_off, double cost);
 int mem_render_table(const struct mem_report *m, int rows, FILE *out);
+/* mem_budget.c: the arithmetic of the default mode's budget and of --exact's cost */
+#define MEM_MIN_ON 0.001	/* seconds a window stays on at the least */
+/* how long the next window stays on at the least, given what the last one cost over its CPU time */
+double mem_window_min_on(double last_cost, double last_on_cpu);
+enum mem_budget_act { MEM_BUDGET_KEEP, MEM_BUDGET_ON, MEM_BUDGET_OFF };
+/*
+ * Probes on or off: off when what they cost the target (*cost*, seconds)
+ * exceeds half of --overhead of its own *work*, once on for *min_on*; on
+ * again when its work has earned them back (not while the last ones are
+ * still closing).  Budget left unused for a second of work is gone
+ * (*forgone*, kept by the caller).
+ */
+enum mem_budget_act mem_budget_decide(double overhead_pct, double work, double cost, double *forgone, bool on,
+				      double on_for, double min_on, bool detaching);
+/* --exact over a window: the target's CPU time and what it says of its own work (seconds) */
+struct mem_rate {
+	double cpu;		/* its CPU time */
+	double spent;		/* the traps' calibrated cost, its programs' run time */
+	double user;		/* its time in user mode (the traps run in the kernel); < 0: unknown */
+	double base_user, base_sys;	/* before the probes went on; base_user < 0: unknown */
+	double tick;		/* what a reading of user and system time can be off by */
+};
+/*
+ * The most its own work can have been: the least of its CPU time less
+ * the traps' cost at the low end of their calibration, and its time in
+ * user mode over the share of user mode before the probes (each widened
+ * by two ticks).  cpu over it is a floor of the slowdown.
+ */
+double mem_work_most(const struct mem_rate *m);
 int mem_render_json(const struct mem_report *m, FILE *out);
 
 #endif

@@ -172,6 +172,9 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (m->lost_stacks)
 		fprintf(out, "# warning: %" PRIu64 " allocations not counted: too many stacks; rerun with a larger --map-size\n",
 			m->lost_stacks);
+	if (m->lost_ustacks || m->lost_pystacks)
+		fprintf(out, "# warning: %" PRIu64 " native and %" PRIu64 " Python stacks not stored (their allocations are counted without them): the stack maps are full; rerun with a larger --map-size\n",
+			m->lost_ustacks, m->lost_pystacks);
 	fputs("# sizes:", out);
 	for (k = 0; k < 64; k++)
 		if (m->hist[k])
@@ -269,8 +272,8 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 		fprintf(out, "%ld", m->rss_peak_kib * 1024);
 	else
 		fputs("null", out);
-	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 "},\n", m->lost_blocks,
-		m->lost_stacks);
+	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 ", \"user_stacks\": %" PRIu64
+		", \"python_stacks\": %" PRIu64 "},\n", m->lost_blocks, m->lost_stacks, m->lost_ustacks, m->lost_pystacks);
 	fputs("  \"size_histogram\": [", out);
 	for (k = 0; k < 64; k++) {
 		if (!m->hist[k])

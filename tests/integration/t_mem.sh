@@ -140,6 +140,8 @@ N = 2000
 R = ha // N
 assert R >= 1 and 3 * N * R <= ga <= 3 * N * R + 4 * R and N * R <= ha <= N * R + 4 * R, (ga, ha, R)
 assert abs(100 * g / (g + h) - 75) <= 0.1
+# no stack went unstored (a Python stack map too small for mem left g and h out)
+assert p["lost"]["python_stacks"] == 0 and p["lost"]["user_stacks"] == 0, p["lost"]
 PY
 done
 

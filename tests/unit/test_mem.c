@@ -169,4 +169,73 @@ static int table_estimates(void)
 	return T_OK;
 }
 
-T_MAIN("mem", T(json), T(table), T(estimate), T(table_estimates))
+/* how long a window stays on: ~1 ms of cost in a storm, ~3 ms elsewhere, within 1-20 ms */
+static int window_length(void)
+{
+	T_ASSERT(fabs(mem_window_min_on(0.010, 0.010) - 0.001) < 1e-9);	/* a storm: cost = work */
+	T_ASSERT(fabs(mem_window_min_on(0.005, 0.010) - 0.006) < 1e-9);	/* half: 3 ms of cost */
+	T_ASSERT(fabs(mem_window_min_on(0.001, 0.010) - 0.020) < 1e-9);	/* calm: at most 20 ms */
+	T_ASSERT(fabs(mem_window_min_on(0.200, 0.010) - 0.001) < 1e-9);	/* at least 1 ms */
+	T_ASSERT(fabs(mem_window_min_on(0, 0.010) - 0.020) < 1e-9);	/* no calls at all */
+	T_ASSERT(fabs(mem_window_min_on(0, 0) - 0.001) < 1e-9);		/* no window yet: as a storm */
+	return T_OK;
+}
+
+/* on when the work has earned it, off past half of --overhead once on long enough */
+static int budget_on_off(void)
+{
+	double forgone = 0;
+
+	/* 10 s of work at 5 %: 0.25 s allowed, but only a second's worth (0.05 s) at once */
+	T_ASSERT(mem_budget_decide(5, 10, 0, &forgone, false, 0, 0.001, false) == MEM_BUDGET_ON);
+	T_ASSERT(fabs(forgone - 0.20) < 1e-9);
+	T_ASSERT(mem_budget_decide(5, 10, 0, &forgone, false, 0, 0.001, true) == MEM_BUDGET_KEEP);
+	T_ASSERT(mem_budget_decide(5, 10, 0.049, &forgone, true, 0.01, 0.001, false) == MEM_BUDGET_KEEP);
+	/* past the second's worth: off, but not before the window's least length */
+	T_ASSERT(mem_budget_decide(5, 10, 0.051, &forgone, true, 0.0005, 0.001, false) == MEM_BUDGET_KEEP);
+	T_ASSERT(mem_budget_decide(5, 10, 0.051, &forgone, true, 0.002, 0.001, false) == MEM_BUDGET_OFF);
+	/* off until the work earns it back: 0.05 s more work buys 0.00125 s */
+	T_ASSERT(mem_budget_decide(5, 10, 0.051, &forgone, false, 0, 0.001, false) == MEM_BUDGET_KEEP);
+	T_ASSERT(mem_budget_decide(5, 10.05, 0.051, &forgone, false, 0, 0.001, false) == MEM_BUDGET_ON);
+	/* a target that fits the budget keeps the probes on */
+	forgone = 0;
+	T_ASSERT(mem_budget_decide(5, 1, 0.02, &forgone, true, 1, 0.001, false) == MEM_BUDGET_KEEP);
+	return T_OK;
+}
+
+/*
+ * --exact's floor of the slowdown, on the numbers of runs seen here (with
+ * --debug): the storm, whose rounds ran ~1000x slower, said 32.9x; a
+ * workload with ~2 us of work a call, 11.5x slower by its own clock, 9.9x
+ */
+static int exact_floor(void)
+{
+	struct mem_rate storm = { .cpu = 1.003, .spent = 1.133, .user = 0.010, .base_user = 1.2, .base_sys = 0,
+				  .tick = 0.01 };
+	struct mem_rate paced = { .cpu = 1.004, .spent = 0.994, .user = 0.080, .base_user = 1.4, .base_sys = 0,
+				  .tick = 0.01 };
+	/* half its time in its own system calls: 0.2 s of user work and 0.2 of system, 2.5x */
+	struct mem_rate sys = { .cpu = 1.0, .spent = 0.5, .user = 0.2, .base_user = 0.5, .base_sys = 0.5, .tick = 0.01 };
+	struct mem_rate cmd = storm;
+
+	T_ASSERT(fabs(storm.cpu / mem_work_most(&storm) - 32.9) < 0.1);
+	T_ASSERT(fabs(paced.cpu / mem_work_most(&paced) - 9.9) < 0.1);
+	T_ASSERT(sys.cpu / mem_work_most(&sys) <= 2.5 && sys.cpu / mem_work_most(&sys) > 2);
+	/* a launched command: no untraced time, the calibration's low end only */
+	cmd.base_user = cmd.user = -1;
+	T_ASSERT(fabs(mem_work_most(&cmd) - (1.003 - 0.8 * 1.133)) < 1e-9);
+	/* traps that cost nothing: no slowdown; traps over all its time: no work at all */
+	cmd.spent = 0;
+	T_ASSERT(mem_work_most(&cmd) == cmd.cpu);
+	cmd.spent = 2;
+	T_ASSERT(mem_work_most(&cmd) == 0);
+	/* too little untraced time, or too little of it in user mode, to go by */
+	storm.base_user = 0.1;
+	T_ASSERT(fabs(mem_work_most(&storm) - (1.003 - 0.8 * 1.133)) < 1e-9);
+	storm.base_user = 0.03, storm.base_sys = 1;
+	T_ASSERT(fabs(mem_work_most(&storm) - (1.003 - 0.8 * 1.133)) < 1e-9);
+	return T_OK;
+}
+
+T_MAIN("mem", T(json), T(table), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
+       T(exact_floor))

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * collect_mem.c - ebprof mem's collector: uprobes on the allocator
+ * mode_mem.c - ebprof mem: uprobes on the allocator
  * functions the target maps, on for every call (--exact) or in windows
  * that keep their cost within --overhead of the target's own CPU time, and
  * the report: allocation sites, RSS growth, leaks, estimates.  Its
- * programs: bpf/mem.bpf.c; collect_cpu.c runs the loop and calls the
- * steps in collect.h.
+ * programs: bpf/mem.bpf.c; it runs in run.c's session (its ops at the
+ * end).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -22,7 +22,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "collect.h"
+#include "run.h"
+#include "mem.skel.h"
 #include "mem.h"
 #include "session.h"
 #include "sym/elf.h"
@@ -51,6 +52,7 @@ struct mem_budget {
 };
 
 struct mem_run {
+	struct mem_bpf *skel;
 	int pid;			/* the target */
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
@@ -80,6 +82,8 @@ struct mem_run {
 	double base_user0, base_sys0, base_user, base_sys;
 	bool base_ok;
 };
+
+#define MR(r) ((struct mem_run *)(r)->mode)
 
 /* an allocator function found in a file the target maps */
 struct mem_probe {
@@ -125,9 +129,9 @@ static bool is_allocator(const char *func)
 	       !strcmp(func, "cfree") || !strcmp(func, "__reallocarray");
 }
 
-static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
+static struct bpf_program *mem_prog(struct run *r, int kind)
 {
-	struct mem_bpf *k = r->mem_skel;
+	struct mem_bpf *k = MR(r)->skel;
 
 	switch (kind) {
 	case 1: return k->progs.eb_mem_size1;
@@ -141,7 +145,7 @@ static struct bpf_program *mem_prog(struct cpu_run *r, int kind)
 }
 
 /* attach by file offset when known: libbpf would parse the file's symbols for each link */
-static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
+static int probe_attach(struct run *r, struct mem_probe *p, int pid)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->offset ? NULL : p->func);
 
@@ -153,7 +157,7 @@ static int probe_attach(struct cpu_run *r, struct mem_probe *p, int pid)
 	if (p->ret) {
 		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->offset ? NULL : p->func, .retprobe = true);
 
-		p->exit = bpf_program__attach_uprobe_opts(r->mem_skel->progs.eb_mem_ret, pid, p->path, p->offset, &ropts);
+		p->exit = bpf_program__attach_uprobe_opts(MR(r)->skel->progs.eb_mem_ret, pid, p->path, p->offset, &ropts);
 		if (!p->exit) {
 			int err = -errno;
 
@@ -234,7 +238,7 @@ static void by_busyness(const struct mem_probe *p, size_t n, size_t *order, bool
 	}
 }
 
-static int file_attach(struct cpu_run *r, struct mem_file *f)
+static int file_attach(struct run *r, struct mem_file *f)
 {
 	uint64_t offs[64], cookies[64], roffs[64];
 	uint32_t n = 0, nr = 0;
@@ -247,9 +251,9 @@ static int file_attach(struct cpu_run *r, struct mem_file *f)
 	 * The coldest first: closing, the first uprobe's breakpoint stays
 	 * for a grace period after its program is gone (uncounted traps)
 	 */
-	by_busyness(&r->mr->probes[f->first], m, order, true);
+	by_busyness(&MR(r)->probes[f->first], m, order, true);
 	for (k = 0; k < m && n < 64; k++) {
-		const struct mem_probe *p = &r->mr->probes[f->first + order[k]];
+		const struct mem_probe *p = &MR(r)->probes[f->first + order[k]];
 
 		if (!p->offset)
 			continue;
@@ -260,14 +264,14 @@ static int file_attach(struct cpu_run *r, struct mem_file *f)
 	}
 	if (!n)
 		return 0;
-	fd = uprobe_multi_link(bpf_program__fd(r->mem_skel->progs.eb_mem_m_entry), r->mr->probes[f->first].path, offs,
-			       cookies, n, false, r->mr->pid);
+	fd = uprobe_multi_link(bpf_program__fd(MR(r)->skel->progs.eb_mem_m_entry), MR(r)->probes[f->first].path, offs,
+			       cookies, n, false, MR(r)->pid);
 	if (fd < 0)
 		return fd;
 	f->entry_fd = fd;
 	if (nr) {
-		fd = uprobe_multi_link(bpf_program__fd(r->mem_skel->progs.eb_mem_m_ret), r->mr->probes[f->first].path,
-				       roffs, NULL, nr, true, r->mr->pid);
+		fd = uprobe_multi_link(bpf_program__fd(MR(r)->skel->progs.eb_mem_m_ret), MR(r)->probes[f->first].path,
+				       roffs, NULL, nr, true, MR(r)->pid);
 		if (fd < 0) {
 			close(f->entry_fd);
 			f->entry_fd = -1;
@@ -294,7 +298,7 @@ static bool have_uprobe_multi(void)
 	return ok;
 }
 
-static uint64_t mem_counter(struct cpu_run *r, __u32 idx);
+static uint64_t mem_counter(struct run *r, __u32 idx);
 
 /*
  * The allocator probes' programs: *n_uprobe* of them for uprobes one by
@@ -316,13 +320,13 @@ static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, siz
 }
 
 /* nanoseconds the allocator probes' programs have run (BPF statistics) */
-static uint64_t mem_bpf_ns(struct cpu_run *r)
+static uint64_t mem_bpf_ns(struct run *r)
 {
 	struct bpf_program *progs[MEM_PROBE_PROGS];
-	size_t i, n = mem_probe_progs(r->mem_skel, progs, NULL);
+	size_t i, n = mem_probe_progs(MR(r)->skel, progs, NULL);
 	uint64_t ns = 0;
 
-	if (r->mr->stats_fd < 0)
+	if (MR(r)->stats_fd < 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		struct bpf_prog_info info = {};
@@ -341,21 +345,21 @@ static uint64_t mem_bpf_ns(struct cpu_run *r)
  * budget, whose windows open as the work it allows steps up, saw each
  * window a tick short, and estimated high.
  */
-static double target_cpu(struct cpu_run *r)
+static double target_cpu(struct run *r)
 {
 	uint64_t ns;
 
-	if (task_counter__read(&r->mr->cpu_clock, &ns))
-		return r->mr->budget.cpu_mark;	/* gone: no more time */
+	if (task_counter__read(&MR(r)->cpu_clock, &ns))
+		return MR(r)->budget.cpu_mark;	/* gone: no more time */
 	return ns / 1e9;
 }
 
 /* the counters' sums, all in one call when the kernel can (5.6: batches) */
-static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
+static void mem_counters_all(struct run *r, uint64_t *sum)
 {
-	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(r->mem_skel->maps.mem_counters);
-	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = r->mr->batch_keys;
-	__u64 *vals = r->mr->batch_vals;
+	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(MR(r)->skel->maps.mem_counters);
+	__u32 n = EBPROF_MEM_COUNTERS, out, *keys = MR(r)->batch_keys;
+	__u64 *vals = MR(r)->batch_vals;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	bool ok = false;
 	static bool said;
@@ -364,9 +368,9 @@ static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
 
 	/* read every 1 ms while the probes are on: the buffers stay */
 	if (!keys)
-		keys = r->mr->batch_keys = calloc(n, sizeof(*keys));
+		keys = MR(r)->batch_keys = calloc(n, sizeof(*keys));
 	if (!vals)
-		vals = r->mr->batch_vals = calloc((size_t)n * ncpu, sizeof(*vals));
+		vals = MR(r)->batch_vals = calloc((size_t)n * ncpu, sizeof(*vals));
 	if (keys && vals) {
 		int err = bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, &opts);
 
@@ -392,10 +396,10 @@ static void mem_counters_all(struct cpu_run *r, uint64_t *sum)
  * Bring the books up to now: the probes' cost, the target's CPU time on
  * and off; *full*: the BPF programs' time too (ten syscalls: at switches).
  */
-static void mem_books(struct cpu_run *r, bool full)
+static void mem_books(struct run *r, bool full)
 {
-	struct mem_budget *b = &r->mr->budget;
-	double cpu = target_cpu(r), cost[3] = { r->mr->entry_cost, r->mr->ret_cost, r->mr->free_cost }, all = 0, off_cost = 0;
+	struct mem_budget *b = &MR(r)->budget;
+	double cpu = target_cpu(r), cost[3] = { MR(r)->entry_cost, MR(r)->ret_cost, MR(r)->free_cost }, all = 0, off_cost = 0;
 	uint64_t sum[EBPROF_MEM_COUNTERS];
 	int k;
 
@@ -417,42 +421,42 @@ static void mem_books(struct cpu_run *r, bool full)
 		b->cost_on += (ns - b->bpf_ns_mark) / 1e9;
 		b->bpf_ns_mark = ns;
 	}
-	if (r->mr->probes_on)
+	if (MR(r)->probes_on)
 		b->on_cpu += cpu - b->cpu_mark;
 	else
 		b->off_cpu += cpu - b->cpu_mark;
 	b->cpu_mark = cpu;
 }
 
-static void mem_probes_on(struct cpu_run *r)
+static void mem_probes_on(struct run *r)
 {
 	double t0 = now_sec();
 	size_t i;
 
-	for (i = 0; r->mr->multi && i < r->mr->nfiles; i++) {
-		int err = file_attach(r, &r->mr->files[i]);
+	for (i = 0; MR(r)->multi && i < MR(r)->nfiles; i++) {
+		int err = file_attach(r, &MR(r)->files[i]);
 
 		if (err)
-			pr_debug("cannot probe the allocators in %s: %s\n", r->mr->probes[r->mr->files[i].first].path,
+			pr_debug("cannot probe the allocators in %s: %s\n", MR(r)->probes[MR(r)->files[i].first].path,
 				 strerror(-err));
 	}
-	for (i = 0; !r->mr->multi && i < r->mr->nprobes; i++) {
-		int err = probe_attach(r, &r->mr->probes[i], r->mr->pid);
+	for (i = 0; !MR(r)->multi && i < MR(r)->nprobes; i++) {
+		int err = probe_attach(r, &MR(r)->probes[i], MR(r)->pid);
 
 		if (err)
-			pr_debug("cannot probe %s in %s: %s\n", r->mr->probes[i].func, r->mr->probes[i].path, strerror(-err));
+			pr_debug("cannot probe %s in %s: %s\n", MR(r)->probes[i].func, MR(r)->probes[i].path, strerror(-err));
 	}
 	/* counted from when every probe is on to when the first goes: whole calls */
 	if (!r->o->exact) {
 		mem_books(r, true);
-		r->mr->budget.window_cost0 = r->mr->budget.cost_on;
-		r->mr->budget.window_cpu0 = r->mr->budget.on_cpu;
+		MR(r)->budget.window_cost0 = MR(r)->budget.cost_on;
+		MR(r)->budget.window_cpu0 = MR(r)->budget.on_cpu;
 	}
-	__atomic_store_n(&r->mem_skel->bss->mem_on, 1, __ATOMIC_RELEASE);
-	r->mr->probes_on = true;
-	r->mr->on_since = now_sec();
-	r->mr->budget.windows++;
-	pr_debug("mem: %zu probes on in %.1f ms\n", r->mr->nprobes, 1000 * (r->mr->on_since - t0));
+	__atomic_store_n(&MR(r)->skel->bss->mem_on, 1, __ATOMIC_RELEASE);
+	MR(r)->probes_on = true;
+	MR(r)->on_since = now_sec();
+	MR(r)->budget.windows++;
+	pr_debug("mem: %zu probes on in %.1f ms\n", MR(r)->nprobes, 1000 * (MR(r)->on_since - t0));
 }
 
 /* links being closed in a thread: a uprobe.multi link, or uprobes in order */
@@ -481,14 +485,14 @@ static void *close_links(void *arg)
 }
 
 /* close *rt*'s links in a thread of its own, or here if none can start */
-static void close_retired(struct cpu_run *r, struct retired *rt)
+static void close_retired(struct run *r, struct retired *rt)
 {
 	pthread_attr_t attr;
 	pthread_t t;
 	bool ok = false;
 
-	rt->busy = &r->mr->detaching;
-	__atomic_fetch_add(&r->mr->detaching, 1, __ATOMIC_ACQ_REL);
+	rt->busy = &MR(r)->detaching;
+	__atomic_fetch_add(&MR(r)->detaching, 1, __ATOMIC_ACQ_REL);
 	if (!pthread_attr_init(&attr)) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		ok = !pthread_create(&t, &attr, close_links, rt);
@@ -499,7 +503,7 @@ static void close_retired(struct cpu_run *r, struct retired *rt)
 }
 
 /* a uprobe.multi link closed in the background; *fd* is -1 after */
-static void close_fd_later(struct cpu_run *r, int *fd)
+static void close_fd_later(struct run *r, int *fd)
 {
 	struct retired *rt;
 
@@ -525,9 +529,9 @@ static void close_fd_later(struct cpu_run *r, int *fd)
  * entry probe beside it lets that trap be counted.  (Attaching, entries go
  * first.)  The links close in a thread while the target runs on.
  */
-static void mem_probes_off(struct cpu_run *r)
+static void mem_probes_off(struct run *r)
 {
-	struct mem_run *mr = r->mr;
+	struct mem_run *mr = MR(r);
 	struct retired *rt;
 	size_t *order, i;
 
@@ -536,8 +540,8 @@ static void mem_probes_off(struct cpu_run *r)
 		mr->budget.last_cost = mr->budget.cost_on - mr->budget.window_cost0;
 		mr->budget.last_on_cpu = mr->budget.on_cpu - mr->budget.window_cpu0;
 	}
-	if (r->mem_skel && r->mem_skel->bss)
-		__atomic_store_n(&r->mem_skel->bss->mem_on, 0, __ATOMIC_RELEASE);
+	if (MR(r)->skel && MR(r)->skel->bss)
+		__atomic_store_n(&MR(r)->skel->bss->mem_on, 0, __ATOMIC_RELEASE);
 	if (mr->probes_on)
 		mr->on_total += now_sec() - mr->on_since;
 	mr->probes_on = false;
@@ -587,9 +591,9 @@ out:
 }
 
 /* wait for the links being destroyed in the background */
-static void mem_detach_wait(struct cpu_run *r)
+static void mem_detach_wait(struct run *r)
 {
-	while (__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE) > 0)
+	while (__atomic_load_n(&MR(r)->detaching, __ATOMIC_ACQUIRE) > 0)
 		usleep(2000);
 }
 
@@ -613,9 +617,9 @@ static bool file_seen(struct mem_run *mr, const char *path, bool add)
 }
 
 /* the allocators *d* defines, probed through *path* (attached now if the probes are on) */
-static void scan_file(struct cpu_run *r, struct dso *d, const char *path)
+static void scan_file(struct run *r, struct dso *d, const char *path)
 {
-	struct mem_run *mr = r->mr;
+	struct mem_run *mr = MR(r);
 	struct mem_file *f;
 	size_t a;
 
@@ -657,14 +661,14 @@ static void scan_file(struct cpu_run *r, struct dso *d, const char *path)
 }
 
 /* the allocators in files *tgid* maps that were not looked at yet */
-void mem_scan(struct cpu_run *r, int tgid)
+static void mem_scan(struct run *r, int tgid)
 {
-	struct mem_run *mr = r->mr;
+	struct mem_run *mr = MR(r);
 	const struct sym_mapping *maps;
 	char path[300];
 	size_t n, i, k;
 
-	if (tgid != r->mr->pid)
+	if (tgid != MR(r)->pid)
 		return;
 	n = symbolizer__mappings(r->sym, tgid, &maps);
 	for (i = 0; i < n; i++) {
@@ -684,7 +688,7 @@ void mem_scan(struct cpu_run *r, int tgid)
 	}
 }
 
-static void prescan_file(struct cpu_run *r, const char *path)
+static void prescan_file(struct run *r, const char *path)
 {
 	char real[PATH_MAX];
 	struct dso *d;
@@ -711,7 +715,7 @@ static void prescan_file(struct cpu_run *r, const char *path)
  * path, their breakpoints go in as the files are mapped, so the first
  * calls are seen (its other libraries are probed once mapped).
  */
-static void prescan(struct cpu_run *r, char **cmd)
+static void prescan(struct run *r, char **cmd)
 {
 	char path[PATH_MAX], list[4096], *save = NULL, *tok;
 	const char *pre = getenv("LD_PRELOAD");
@@ -799,7 +803,7 @@ static double pair_time(void)
  * its free, here in this thread; the BPF programs' own time is left out
  * (they return at once for this process): it is measured in the target.
  */
-static void mem_calibrate(struct cpu_run *r)
+static void mem_calibrate(struct run *r)
 {
 	struct mem_probe p = {};
 	double bare, pair = 0;
@@ -810,9 +814,9 @@ static void mem_calibrate(struct cpu_run *r)
 	snprintf(p.path, sizeof(p.path), "%s", dli.dli_fname);
 	bare = pair_time();
 	p.func = "malloc";
-	p.prog = r->mem_skel->progs.eb_mem_size1;
+	p.prog = MR(r)->skel->progs.eb_mem_size1;
 	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
-		r->mr->entry_cost = pair_time() - bare;
+		MR(r)->entry_cost = pair_time() - bare;
 		probe_detach(&p);
 	}
 	p.ret = true;
@@ -821,31 +825,31 @@ static void mem_calibrate(struct cpu_run *r)
 		probe_detach(&p);
 	}
 	p.func = "free";
-	p.prog = r->mem_skel->progs.eb_mem_free;
+	p.prog = MR(r)->skel->progs.eb_mem_free;
 	p.ret = false;
 	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
-		r->mr->free_cost = pair_time() - bare;
+		MR(r)->free_cost = pair_time() - bare;
 		probe_detach(&p);
 	}
-	r->mr->ret_cost = pair - r->mr->entry_cost;
+	MR(r)->ret_cost = pair - MR(r)->entry_cost;
 out:
-	if (r->mr->entry_cost <= 0)
-		r->mr->entry_cost = 10e-6;
-	if (r->mr->ret_cost <= 0)
-		r->mr->ret_cost = 5e-6;
-	if (r->mr->free_cost <= 0)
-		r->mr->free_cost = 10e-6;
+	if (MR(r)->entry_cost <= 0)
+		MR(r)->entry_cost = 10e-6;
+	if (MR(r)->ret_cost <= 0)
+		MR(r)->ret_cost = 5e-6;
+	if (MR(r)->free_cost <= 0)
+		MR(r)->free_cost = 10e-6;
 	pr_debug("mem: traps cost %.1f us at an allocator's entry, %.1f us at its return, %.1f us at a free\n",
-		 1e6 * r->mr->entry_cost, 1e6 * r->mr->ret_cost, 1e6 * r->mr->free_cost);
+		 1e6 * MR(r)->entry_cost, 1e6 * MR(r)->ret_cost, 1e6 * MR(r)->free_cost);
 }
 
-static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
+static uint64_t mem_counter(struct run *r, __u32 idx)
 {
 	int ncpu = libbpf_num_possible_cpus(), c;
 	__u64 vals[ncpu > 0 ? ncpu : 1];
 	uint64_t sum = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(r->mem_skel->maps.mem_counters), &idx, vals))
+	if (bpf_map_lookup_elem(bpf_map__fd(MR(r)->skel->maps.mem_counters), &idx, vals))
 		return 0;
 	for (c = 0; c < ncpu; c++)
 		sum += vals[c];
@@ -853,29 +857,16 @@ static uint64_t mem_counter(struct cpu_run *r, __u32 idx)
 }
 
 /*
- * A window stays on at least long enough that its probes cost the target
- * ~1 ms in a storm, ~3 ms elsewhere (given the last window's cost per
- * second on), 1-20 ms: in an allocation storm each window sees one moment
- * of the target, so many short ones are better; elsewhere longer ones
- * disturb it less (each attach and close of the probes flushes its TLB and
- * rewrites code pages, a cost the books do not see).
+ * The default mode's budget, looked at every 10 ms (every 1 ms while on):
+ * the probes go off when what they cost the target exceeds --overhead of
+ * its own work, and on again when its work has earned them back
+ * (mem_budget.c).  A target whose calls fit the budget keeps them on all
+ * the time, and is counted exactly.
  */
-#define MEM_WINDOW_COST 0.001
-#define MEM_AIM 0.5
-#define MEM_MIN_ON 0.001
-#define MEM_MAX_MIN_ON 0.020
-#define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
-
-/*
- * The default mode's budget, looked at every 10 ms: the probes go off
- * when what they cost the target exceeds --overhead of its own work, and
- * on again when its work has earned them back.  A target whose calls fit
- * the budget keeps them on all the time, and is counted exactly.
- */
-static void mem_budget(struct cpu_run *r)
+static void mem_budget(struct run *r)
 {
-	struct mem_budget *b = &r->mr->budget;
-	double work, allowed, spent, now, cost, cap = r->o->overhead / 100.0 * MEM_HORIZON;
+	struct mem_budget *b = &MR(r)->budget;
+	double now, cost, work;
 
 	if (r->o->exact)
 		return;
@@ -883,45 +874,35 @@ static void mem_budget(struct cpu_run *r)
 	now = now_sec();
 	cost = b->cost_on + b->cost_off;
 	work = b->cpu_mark - b->cpu0 - cost;
-	/*
-	 * Half the budget: the books miss part of the cost (colder caches
-	 * after each trap, TLB flushes and code pages copied at each switch;
-	 * always on, --exact, they match): a workload with work between calls
-	 * slowed by 1.3-1.7x what they counted, in interleaved runs
-	 */
-	allowed = MEM_AIM * r->o->overhead / 100.0 * work;
-	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
-	if (allowed - (cost + b->forgone) > cap)
-		b->forgone = allowed - cap - cost;
-	spent = cost + b->forgone;
-	if (r->mr->probes_on && now - r->mr->on_since >= b->min_on && spent > allowed) {
+	switch (mem_budget_decide(r->o->overhead, work, cost, &b->forgone, MR(r)->probes_on, now - MR(r)->on_since,
+				  b->min_on, __atomic_load_n(&MR(r)->detaching, __ATOMIC_ACQUIRE))) {
+	case MEM_BUDGET_OFF:
 		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, cost, work);
 		mem_probes_off(r);
 		b->offs++;
-	} else if (!r->mr->probes_on && spent <= allowed && !__atomic_load_n(&r->mr->detaching, __ATOMIC_ACQUIRE)) {
-		double rate = b->last_on_cpu > 0 ? b->last_cost / b->last_on_cpu : 1;	/* cost a second on */
-		/* a storm (cost > 2x work): many short windows; else fewer, longer ones */
-		double len = rate > 0 ? (rate > 2.0 / 3 ? MEM_WINDOW_COST : 3 * MEM_WINDOW_COST) / rate : MEM_MAX_MIN_ON;
-
-		len = len < MEM_MIN_ON ? MEM_MIN_ON : len > MEM_MAX_MIN_ON ? MEM_MAX_MIN_ON : len;
+		break;
+	case MEM_BUDGET_ON:
 		/* windows of random length, so that they do not beat with a period of the target's */
-		b->min_on = len * (0.5 + drand48());
+		b->min_on = mem_window_min_on(b->last_cost, b->last_on_cpu) * (0.5 + drand48());
 		mem_probes_on(r);
+		break;
+	case MEM_BUDGET_KEEP:
+		break;
 	}
 }
 
-static void mem_poll_rss(struct cpu_run *r)
+static void mem_poll_rss(struct run *r)
 {
 	char path[64], line[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", r->mr->pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", MR(r)->pid);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "VmRSS:", 6))
-			r->mr->rss_kib = atol(line + 6);
+			MR(r)->rss_kib = atol(line + 6);
 		else if (!strncmp(line, "VmHWM:", 6))
-			r->mr->hwm_kib = atol(line + 6);
+			MR(r)->hwm_kib = atol(line + 6);
 	}
 	if (f)
 		fclose(f);
@@ -929,9 +910,9 @@ static void mem_poll_rss(struct cpu_run *r)
 
 
 /* the programs and maps of mem's BPF object (bpf/mem.bpf.c), before its load */
-static void mem_programs(struct cpu_run *r)
+static void mem_programs(struct run *r)
 {
-	struct mem_bpf *k = r->mem_skel;
+	struct mem_bpf *k = MR(r)->skel;
 	struct bpf_program *progs[MEM_PROBE_PROGS];
 	bool multi = have_uprobe_multi();
 	size_t i, n_uprobe, n = mem_probe_progs(k, progs, &n_uprobe);
@@ -939,7 +920,7 @@ static void mem_programs(struct cpu_run *r)
 	/* uprobe.multi links (6.6) when the kernel has them, else a uprobe each */
 	for (i = n_uprobe; i < n; i++)
 		bpf_program__set_autoload(progs[i], multi);
-	r->mr->multi = multi;
+	MR(r)->multi = multi;
 	if (multi) {
 		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_entry, EBPROF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_ret, EBPROF_TRACE_UPROBE_MULTI);
@@ -959,11 +940,14 @@ static void mem_programs(struct cpu_run *r)
 	bpf_map__set_map_flags(k->maps.mem_rss, BPF_F_NO_PREALLOC);
 	bpf_map__set_map_flags(k->maps.ustacks, BPF_F_NO_PREALLOC);
 	bpf_map__set_map_flags(k->maps.pystacks, BPF_F_NO_PREALLOC);
+	/* allocated on demand: as many as native stacks */
+	if (*r->b.targ_python)
+		bpf_map__set_max_entries(k->maps.pystacks, r->o->map_size * 4);
 }
 
 
 /* the site of *k* in *m*, made on first use: its index, or -1 */
-static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
+static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
 		     struct key_scratch *s)
 {
 	struct sample_key sk = {};
@@ -1000,18 +984,18 @@ static long mem_site(struct cpu_run *r, struct mem_report *m, struct strmap *ids
 	return (long)m->nsites++;
 }
 
-static void mem_estimate(struct cpu_run *r, struct mem_report *m)
+static void mem_estimate(struct run *r, struct mem_report *m)
 {
-	const struct mem_budget *b = &r->mr->budget;
+	const struct mem_budget *b = &MR(r)->budget;
 
 	mem_report__estimate(m, r->o->exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
 			     b->cost_on + b->cost_off);
 }
 
-int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, double duration)
+static int mem_build_report(struct run *r, struct launch *l, struct mem_report *m, double duration)
 {
-	int sfd = bpf_map__fd(r->mem_skel->maps.mem_stats), rfd = bpf_map__fd(r->mem_skel->maps.mem_rss);
-	int bfd = bpf_map__fd(r->mem_skel->maps.mem_blocks);
+	int sfd = bpf_map__fd(MR(r)->skel->maps.mem_stats), rfd = bpf_map__fd(MR(r)->skel->maps.mem_rss);
+	int bfd = bpf_map__fd(MR(r)->skel->maps.mem_blocks);
 	struct key_scratch *ks = malloc(sizeof(*ks));
 	struct strmap *ids = strmap__new();
 	struct mem_key key, next, *prev;
@@ -1028,19 +1012,19 @@ int mem_build_report(struct cpu_run *r, struct launch *l, struct mem_report *m, 
 	mem_estimate(r, m);
 	mem_counters_all(r, c);
 	pr_debug("mem: probes on %.3f s of %.3f s in %d windows; %lu entries, %lu nested, %lu other returns; traps while not counting: %lu entries, %lu returns, %lu frees\n",
-		 r->mr->on_total, duration, r->mr->budget.windows, (unsigned long)c[EBPROF_MEM_ENTRIES],
+		 MR(r)->on_total, duration, MR(r)->budget.windows, (unsigned long)c[EBPROF_MEM_ENTRIES],
 		 (unsigned long)c[EBPROF_MEM_NESTED], (unsigned long)c[EBPROF_MEM_RET_OTHER],
 		 (unsigned long)c[EBPROF_MEM_OFF_ENTRY], (unsigned long)c[EBPROF_MEM_OFF_RET],
 		 (unsigned long)c[EBPROF_MEM_OFF_FREE]);
 	pr_debug("mem: target CPU %.3f s on, %.3f s off; probes cost %.3f s on (BPF %.3f s), %.3f s off; %lu allocations seen\n",
-		 r->mr->budget.on_cpu, r->mr->budget.off_cpu, r->mr->budget.cost_on, r->mr->budget.bpf_ns_mark / 1e9,
-		 r->mr->budget.cost_off, (unsigned long)c[EBPROF_MEM_ALLOCS]);
+		 MR(r)->budget.on_cpu, MR(r)->budget.off_cpu, MR(r)->budget.cost_on, MR(r)->budget.bpf_ns_mark / 1e9,
+		 MR(r)->budget.cost_off, (unsigned long)c[EBPROF_MEM_ALLOCS]);
 	scale = m->scale;
 	m->leaks = r->o->leaks;
 	m->min_age = r->o->min_age;
-	m->nprobes = r->mr->nprobes;
-	m->rss_now_kib = r->mr->rss_kib;
-	m->rss_peak_kib = r->mr->hwm_kib;
+	m->nprobes = MR(r)->nprobes;
+	m->rss_now_kib = MR(r)->rss_kib;
+	m->rss_peak_kib = MR(r)->hwm_kib;
 	if (l->pid && l->done && l->ru.ru_maxrss > 0)
 		m->rss_peak_kib = l->ru.ru_maxrss;
 	if (m->rss_now_kib > m->rss_peak_kib)
@@ -1134,26 +1118,59 @@ out:
 }
 
 
-/* the steps collect_cpu.c calls: collect.h */
+/* its ops (run.h) */
 
-int mem_configure(struct cpu_run *r, int pid)
+static int mem_open(struct run *r)
 {
-	r->mr = calloc(1, sizeof(*r->mr));
-	if (!r->mr)
-		return -ENOMEM;
-	r->mr->rss_kib = r->mr->hwm_kib = -1;
-	r->mr->stats_fd = -1;
-	r->mr->pid = pid;
-	r->mem_skel->rodata->targ_mem_tgid = pid;
-	r->mr->base_ok = proc_times(pid, &r->mr->base_user0, &r->mr->base_sys0);
+	struct mem_run *mr = calloc(1, sizeof(*mr));
+
+	r->mode = mr;
+	if (!mr) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	mr->rss_kib = mr->hwm_kib = -1;
+	mr->stats_fd = -1;
+	mr->skel = mem_bpf__open();
+	if (!mr->skel) {
+		pr_err("cannot open the BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+	r->b = SESSION_BPF(mr->skel);
+	return 0;
+}
+
+static int mem_configure(struct run *r)
+{
+	struct mem_run *mr = MR(r);
+	int pid = run_target_pid(r);
+
+	if (!r->dwarf) {
+		pr_err("ebprof mem needs bpf_loop (kernel 5.17) and unwind tables (not --fp)\n");
+		return EXIT_NOFEATURE;
+	}
+	mr->pid = pid;
+	mr->skel->rodata->targ_mem_tgid = pid;
+	mr->base_ok = proc_times(pid, &mr->base_user0, &mr->base_sys0);
 	mem_programs(r);
 	return 0;
 }
 
-void mem_start(struct cpu_run *r, char **cmd)
+static int mem_load(struct run *r)
 {
-	struct mem_run *mr = r->mr;
+	return mem_bpf__load(MR(r)->skel);
+}
+
+static int mem_attach(struct run *r)
+{
+	return mem_bpf__attach(MR(r)->skel);
+}
+
+static int mem_start(struct run *r)
+{
+	struct mem_run *mr = MR(r);
 	int pid = mr->pid, err;
+	char **cmd = r->l->pid ? r->o->cmd : NULL;
 
 	mem_calibrate(r);
 	/* a command is not started yet: its one task, and those it starts */
@@ -1175,27 +1192,28 @@ void mem_start(struct cpu_run *r, char **cmd)
 	/* a command has not run yet: no untraced time to go by */
 	mr->base_ok = mr->base_ok && !cmd && proc_times(pid, &mr->base_user, &mr->base_sys);
 	mem_probes_on(r);
+	return 0;
 }
 
-int mem_nprobes(const struct cpu_run *r)
+static void mem_announce(struct run *r, double attach_ms)
 {
-	return r->mr ? (int)r->mr->nprobes : 0;
+	pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
+		MR(r)->pid, MR(r)->nprobes, r->o->exact ? "every call" : "within the overhead budget", attach_ms);
 }
 
-int mem_poll_timeout(struct cpu_run *r, int timeout)
+static void mem_new_code(struct run *r, int tgid)
+{
+	mem_scan(r, tgid);
+}
+
+/* the budget is looked at every ms while the probes are on, every 10 ms while off */
+static int mem_poll_ms(struct run *r)
 {
 	if (r->o->exact)
-		return timeout;
-	return r->mr->probes_on ? 1 : 10;
+		return 100;
+	return MR(r)->probes_on ? 1 : 10;
 }
 
-/*
- * The calibrated cost of a trap is good to ~20 % (what it costs moves run
- * to run, and differs between our thread and the target's), which is all
- * the target's CPU time could be: the work left over is no measure of a
- * slowdown when the traps take nearly all of it.
- */
-#define MEM_CAL_NOISE 0.20
 #define MEM_RATE_WINDOW 1.0	/* seconds traced the rate is measured over */
 
 /*
@@ -1210,9 +1228,9 @@ int mem_poll_timeout(struct cpu_run *r, int timeout)
  * kernel too), each widened by the two clock ticks a reading of
  * /proc/PID/stat can be off.
  */
-static void mem_exact_rate(struct cpu_run *r, bool final)
+static void mem_exact_rate(struct run *r, bool final)
 {
-	struct mem_run *mr = r->mr;
+	struct mem_run *mr = MR(r);
 	double cost[3] = { mr->entry_cost, mr->ret_cost, mr->free_cost }, now = now_sec(), spent = 0, cpu, work, most;
 	double user = 0, sys, tick = 1.0 / sysconf(_SC_CLK_TCK);
 	uint64_t sum[EBPROF_MEM_COUNTERS], calls = 0;
@@ -1255,17 +1273,14 @@ static void mem_exact_rate(struct cpu_run *r, bool final)
 	work = cpu - spent;
 	if (spent < 0.1 * (work > 0 ? work : 0) || !calls || cpu <= 0)
 		return;
-	most = cpu - (1 - MEM_CAL_NOISE) * spent;
-	if (mr->base_ok) {
-		double bu = mr->base_user - mr->base_user0, bs = mr->base_sys - mr->base_sys0;
-		/* the least share of user mode in its untraced time: enough of it to go by */
-		double share = bu + bs >= 0.2 ? (bu - 2 * tick) / (bu + bs) : 0;
+	{
+		struct mem_rate m = { .cpu = cpu, .spent = spent, .user = user - mr->rate_user0, .tick = tick,
+				      .base_user = mr->base_user - mr->base_user0, .base_sys = mr->base_sys - mr->base_sys0 };
 
-		if (share > 0.05 && (user - mr->rate_user0 + 2 * tick) / share < most)
-			most = (user - mr->rate_user0 + 2 * tick) / share;
+		if (!mr->base_ok)
+			m.base_user = m.user = -1;
+		most = mem_work_most(&m);
 	}
-	if (most > cpu)
-		most = cpu;
 	pr_debug("mem: --exact over %.2f s: %.3f CPU s, traps %.3f s (calibrated), user mode %.3f s; its own work at most %.3f s\n",
 		 now - mr->rate_t0, cpu, spent, user - mr->rate_user0, most);
 	if (most <= 0.01 * cpu)
@@ -1276,23 +1291,22 @@ static void mem_exact_rate(struct cpu_run *r, bool final)
 			mr->pid, calls / (now - mr->rate_t0), 100 * (1 - most / cpu), cpu / most);
 }
 
-void mem_tick(struct cpu_run *r)
+static int mem_tick(struct run *r)
 {
 	double now = now_sec();
 
 	/* VmHWM keeps the peak: ten looks a second are enough */
-	if (now - r->mr->rss_polled >= 0.1) {
+	if (now - MR(r)->rss_polled >= 0.1) {
 		mem_poll_rss(r);
-		r->mr->rss_polled = now;
+		MR(r)->rss_polled = now;
 	}
 	mem_exact_rate(r, false);
 	mem_budget(r);
+	return 0;
 }
 
-void mem_stop(struct cpu_run *r)
+static void mem_stop(struct run *r)
 {
-	if (!r->mr)
-		return;
 	mem_poll_rss(r);
 	mem_exact_rate(r, true);
 	if (!r->o->exact)
@@ -1301,14 +1315,16 @@ void mem_stop(struct cpu_run *r)
 	mem_detach_wait(r);
 }
 
-void mem_free(struct cpu_run *r)
+static void mem_destroy(struct run *r)
 {
-	struct mem_run *mr = r->mr;
+	struct mem_run *mr = MR(r);
 
 	if (!mr)
 		return;
-	mem_probes_off(r);
-	mem_detach_wait(r);
+	if (mr->skel) {
+		mem_probes_off(r);
+		mem_detach_wait(r);
+	}
 	free(mr->probes);
 	free(mr->files);
 	free(mr->scanned);
@@ -1318,6 +1334,53 @@ void mem_free(struct cpu_run *r)
 	task_counter__close(&mr->cpu_clock);
 	if (mr->stats_fd >= 0)
 		close(mr->stats_fd);
+	mem_bpf__destroy(mr->skel);
 	free(mr);
-	r->mr = NULL;
+	r->mode = NULL;
 }
+
+static int mem_report(struct run *r, double duration, struct profile **out, struct mem_report **mout)
+{
+	struct mem_report *m = calloc(1, sizeof(*m));
+	struct profile *p = r->p;
+	int err;
+
+	(void)out;
+	if (!m) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	snprintf(m->target, sizeof(m->target), "%s", p->meta.target);
+	pr_debug("python: %lu stacks, %lu without a thread state, %lu lost, %lu truncated, %lu read errors\n",
+		 (unsigned long)p->meta.py_samples, (unsigned long)p->meta.py_no_tstate,
+		 (unsigned long)p->meta.py_lost, (unsigned long)p->meta.py_truncated,
+		 (unsigned long)p->meta.py_errors);
+	m->lost_ustacks = p->meta.lost_ustacks;
+	m->lost_pystacks = p->meta.py_lost;
+	m->prof = p;
+	r->p = NULL;
+	err = mem_build_report(r, r->l, m, duration);
+	if (err) {
+		pr_err("cannot build the memory report: %s\n", strerror(-err));
+		mem_report__free(m);
+		return 1;
+	}
+	*mout = m;
+	return 0;
+}
+
+const struct mode_ops mem_mode = {
+	.name = "mem",
+	.open = mem_open,
+	.configure = mem_configure,
+	.load = mem_load,
+	.attach = mem_attach,
+	.start = mem_start,
+	.announce = mem_announce,
+	.new_code = mem_new_code,
+	.poll_ms = mem_poll_ms,
+	.tick = mem_tick,
+	.stop = mem_stop,
+	.report = mem_report,
+	.destroy = mem_destroy,
+};

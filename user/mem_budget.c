@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mem_budget.c - ebprof mem's arithmetic, apart from its probes (mem.h):
+ * when the default mode's probes go on and off, how long a window stays
+ * on, and how much slower --exact makes its target at the least.  Pure:
+ * the unit tests call it with the numbers of runs seen here.
+ */
+#include "mem.h"
+
+/*
+ * A window stays on at least long enough that its probes cost the target
+ * ~1 ms in a storm, ~3 ms elsewhere (given the last window's cost per
+ * second on), 1-20 ms: in an allocation storm each window sees one moment
+ * of the target, so many short ones are better; elsewhere longer ones
+ * disturb it less (each attach and close of the probes flushes its TLB and
+ * rewrites code pages, a cost the books do not see).
+ */
+#define MEM_WINDOW_COST 0.001
+#define MEM_MAX_MIN_ON 0.020
+/*
+ * Half the budget: the books miss part of the cost (colder caches after
+ * each trap, TLB flushes and code pages copied at each switch; always on,
+ * --exact, they match): a workload with work between calls slowed by
+ * 1.3-1.7x what they counted, in interleaved runs
+ */
+#define MEM_AIM 0.5
+#define MEM_HORIZON 1.0		/* seconds of the target's work: budget not used by then is gone */
+
+double mem_window_min_on(double last_cost, double last_on_cpu)
+{
+	double rate = last_on_cpu > 0 ? last_cost / last_on_cpu : 1;	/* cost a second on */
+	/* a storm (cost > 2x work): many short windows; else fewer, longer ones */
+	double len = rate > 0 ? (rate > 2.0 / 3 ? MEM_WINDOW_COST : 3 * MEM_WINDOW_COST) / rate : MEM_MAX_MIN_ON;
+
+	return len < MEM_MIN_ON ? MEM_MIN_ON : len > MEM_MAX_MIN_ON ? MEM_MAX_MIN_ON : len;
+}
+
+enum mem_budget_act mem_budget_decide(double overhead_pct, double work, double cost, double *forgone, bool on,
+				      double on_for, double min_on, bool detaching)
+{
+	double cap = overhead_pct / 100 * MEM_HORIZON, allowed = MEM_AIM * overhead_pct / 100 * work, spent;
+
+	/* budget not used within MEM_HORIZON of work is gone: no long bursts at a later storm */
+	if (allowed - (cost + *forgone) > cap)
+		*forgone = allowed - cap - cost;
+	spent = cost + *forgone;
+	if (on && on_for >= min_on && spent > allowed)
+		return MEM_BUDGET_OFF;
+	if (!on && spent <= allowed && !detaching)
+		return MEM_BUDGET_ON;
+	return MEM_BUDGET_KEEP;
+}
+
+/*
+ * The calibrated cost of a trap is good to ~20 % (what it costs moves run
+ * to run, and differs between our thread and the target's), which is all
+ * the target's CPU time could be: the work left over is no measure of a
+ * slowdown when the traps take nearly all of it.
+ */
+#define MEM_CAL_NOISE 0.20
+
+double mem_work_most(const struct mem_rate *m)
+{
+	double most = m->cpu - (1 - MEM_CAL_NOISE) * m->spent;
+
+	if (m->base_user >= 0 && m->user >= 0) {
+		double all = m->base_user + m->base_sys;
+		/* the least share of user mode in its untraced time: enough of it to go by */
+		double share = all >= 0.2 ? (m->base_user - 2 * m->tick) / all : 0;
+
+		if (share > 0.05 && (m->user + 2 * m->tick) / share < most)
+			most = (m->user + 2 * m->tick) / share;
+	}
+	if (most > m->cpu)
+		most = m->cpu;
+	return most > 0 ? most : 0;
+}

@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * run.c - the session every BPF mode runs in (run.h): open -> configure
+ * -> load -> attach -> targets -> start -> poll -> stop -> report.  It
+ * knows no mode: what a mode does, it does through its struct mode_ops.
+ */
+#include <dirent.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "run.h"
+#include "ebprof.h"
+#include "sym/elf.h"
+#include "sym/symbolizer.h"
+#include "unwind.h"
+#include "util/grow.h"
+#include "util/log.h"
+
+/* the mode table: a mode is one line here */
+static const struct mode_ops *const modes[] = {
+	[MODE_CPU] = &cpu_mode,
+	[MODE_MEM] = &mem_mode,
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	/* libbpf's warnings are only noise next to our own one-line errors */
+	if (log_level < 2 || (level == LIBBPF_DEBUG && log_level < 3))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/*
+ * Give the BPF walker the unwind tables of *tgid*'s mappings as the
+ * symbolizer last saw them: rows for each file (built once per file),
+ * frame pointers for anonymous code (JITs) and files without tables.
+ */
+static void unwind_update(struct run *r, int tgid)
+{
+	const struct sym_mapping *maps;
+	struct unwind_proc *up;
+	size_t n, i;
+	__u32 key = tgid;
+
+	if (!r->dwarf)
+		return;
+	n = symbolizer__mappings(r->sym, tgid, &maps);
+	if (!n)
+		return;
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		return;
+	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++) {
+		struct unwind_map *m = &up->maps[up->nmaps];
+		uint64_t bias;
+		int err;
+
+		m->start = maps[i].start;
+		m->end = maps[i].end;
+		if (!maps[i].dso) {
+			m->flags = EBPROF_MAP_FP;
+			up->nmaps++;
+			continue;
+		}
+		err = unwind_pool__get(r->pool, maps[i].dso, &m->first, &m->nrows);
+		if (!err && dso__map_bias(maps[i].dso, m->start, maps[i].pgoff, true, &bias)) {
+			m->bias = bias;
+			m->flags = EBPROF_MAP_TABLE;
+		} else {
+			if (err == -ENOSPC && !r->pool_full_warned) {
+				pr_warn("the unwind table pool is full (%zu rows): some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
+					unwind_pool__used(r->pool));
+				r->pool_full_warned = true;
+			}
+			m->flags = EBPROF_MAP_FP;
+		}
+		up->nmaps++;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(r->b.unwind_procs), &key, up, BPF_ANY))
+		pr_debug("cannot store unwind tables of %d: %s\n", tgid, strerror(errno));
+	free(up);
+}
+
+/* re-read the mappings of *tgid* and update its unwind tables */
+static void refresh(struct run *r, int tgid, unsigned int gen)
+{
+	if (!symbolizer__snapshot(r->sym, tgid, gen)) {
+		unwind_update(r, tgid);
+		if (r->py)
+			py__scan(r->py, tgid);
+		if (r->ops->new_code)
+			r->ops->new_code(r, tgid);
+	}
+}
+
+/* the work an event asks for: snapshots, unwind tables */
+static void process_event(struct run *r, const struct ebprof_event *e)
+{
+	int i;
+
+	switch (e->type) {
+	case EBPROF_EV_FORK:
+		/* the child runs its parent's code until it execs */
+		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
+		if (r->py)
+			py__fork(r->py, e->tgid, e->ppid);
+		refresh(r, e->tgid, 0);
+		pr_debug("fork %u -> %u\n", e->ppid, e->tgid);
+		break;
+	case EBPROF_EV_EXEC:
+	case EBPROF_EV_MMAP_EXEC:
+		if (e->type == EBPROF_EV_EXEC && r->py)
+			py__forget(r->py, e->tgid);
+		refresh(r, e->tgid, e->gen);
+		pr_debug("%s %u gen %u%s\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen,
+			 e->held ? ", held" : "");
+		if (e->held)
+			kill(e->tgid, SIGCONT);
+		break;
+	case EBPROF_EV_UNWIND_REQ:
+		if (!symbolizer__has(r->sym, e->tgid))
+			symbolizer__snapshot(r->sym, e->tgid, 0);
+		unwind_update(r, e->tgid);
+		pr_debug("unwind tables for %u\n", e->tgid);
+		break;
+	case EBPROF_EV_EXIT:
+		/* not looked at again: its code objects stay for the report */
+		if (r->py)
+			py__forget(r->py, e->tgid);
+		for (i = 0; i < r->o->npids; i++)
+			if (r->o->pids[i] == (int)e->tgid)
+				r->pids_gone[i] = true;
+		pr_debug("exit %u\n", e->tgid);
+		break;
+	}
+	if (r->ops->event)
+		r->ops->event(r, e);
+}
+
+/*
+ * No more holding at new code: every target continued, in case it was
+ * held (a SIGCONT also drops a SIGSTOP still pending).  Twice, for a
+ * program that read hold_new_code just before it was cleared.
+ */
+static void release_held(struct run *r)
+{
+	int fd, pass;
+
+	if (!r->b.obj || !*r->b.hold_new_code)
+		return;
+	*r->b.hold_new_code = 0;
+	fd = bpf_map__fd(r->b.targets);
+	for (pass = 0; pass < 2; pass++) {
+		__u32 key, next, *prev = NULL;
+
+		if (pass)
+			usleep(10000);
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			kill(next, SIGCONT);
+			key = next;
+			prev = &key;
+		}
+	}
+}
+
+/* events wait in a queue for run_queue(): ring_buffer__consume() is not reentrant */
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	const struct ebprof_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (GROW(r->queue, r->nqueue, r->queue_cap, 64)) {
+		process_event(r, e);
+		return 0;
+	}
+	r->queue[r->nqueue++] = *e;
+	return 0;
+}
+
+/*
+ * The code objects the Python walker reports are read at once, in a
+ * thread of their own: module code is freed right after its import, while
+ * the main thread may be busy building unwind tables.
+ */
+static int handle_py_event(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	const struct py_code_event *pe = data;
+
+	if (size >= sizeof(*pe) && pe->type == EBPROF_EV_PY_CODE)
+		py__code_seen(r->py, pe);
+	return 0;
+}
+
+static void *py_reader(void *arg)
+{
+	struct run *r = arg;
+
+	while (!r->py_stop) {
+		int err;
+
+		struct epoll_event ev;
+
+		/* for the tests: a reader that is late, as under load */
+		if (r->py_lag_us)
+			usleep(r->py_lag_us);
+		else
+			epoll_wait(ring_buffer__epoll_fd(r->py_rb), &ev, 1, 50 /* ms */);
+		/* a mode may consume too (run_py_catch_up) */
+		pthread_mutex_lock(&r->py_rb_lock);
+		err = ring_buffer__consume(r->py_rb);
+		pthread_mutex_unlock(&r->py_rb_lock);
+		if (err < 0 && err != -EINTR)
+			break;
+	}
+	ring_buffer__consume(r->py_rb);
+	return NULL;
+}
+
+static void py_reader_stop(struct run *r)
+{
+	if (!r->py_thread_on)
+		return;
+	r->py_stop = true;
+	pthread_join(r->py_thread, NULL);
+	r->py_thread_on = false;
+}
+
+static void run_queue(struct run *r)
+{
+	size_t i;
+
+	/* process_event() may poll the ring buffer, which may queue more */
+	for (i = 0; i < r->nqueue; i++) {
+		struct ebprof_event e = r->queue[i];
+
+		process_event(r, &e);
+		ring_buffer__consume(r->rb);
+	}
+	r->nqueue = 0;
+}
+
+/* *launching*: a command's process that has not exec'd it yet */
+static int add_target(struct run *r, int tgid, bool launching)
+{
+	__u32 key = tgid, gen = launching ? EBPROF_GEN_LAUNCHING : 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(r->b.targets), &key, &gen, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void snapshot_all(struct run *r)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0 && !symbolizer__snapshot(r->sym, pid, 0) && r->py)
+			py__scan(r->py, pid);
+	}
+	closedir(d);
+}
+
+/*
+ * Has -p target *i* exited?  Asked of its pidfd, not of the pid: a new
+ * process may have the pid by now, and it is not the target.  Once gone,
+ * out of the target set too (in case its exit came before it was in it).
+ */
+static bool pid_gone(struct run *r, int i)
+{
+	struct pollfd pfd = { .fd = r->pidfds[i], .events = POLLIN };
+	__u32 key = r->o->pids[i];
+
+	if (r->pids_gone[i])
+		return true;
+	if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
+		return false;
+	r->pids_gone[i] = true;
+	bpf_map_delete_elem(bpf_map__fd(r->b.targets), &key);
+	return true;
+}
+
+static bool targets_gone(struct run *r, struct launch *l)
+{
+	bool all_gone = true;
+	int i;
+
+	if (l->pid)
+		return launch_poll(l);
+	if (r->o->all || !r->o->npids)
+		return false;
+	for (i = 0; i < r->o->npids; i++)
+		if (!pid_gone(r, i))
+			all_gone = false;
+	return all_gone;
+}
+
+/* without mmap tracing: catch code mapped since the last look */
+static void rescan(struct run *r, struct launch *l)
+{
+	int i;
+
+	if (l->pid && !l->done)
+		refresh(r, l->pid, symbolizer__latest_gen(r->sym, l->pid));
+	for (i = 0; i < r->o->npids; i++)
+		if (!r->pids_gone[i])
+			refresh(r, r->o->pids[i], symbolizer__latest_gen(r->sym, r->o->pids[i]));
+}
+
+static void read_stats(struct run *r, struct profile_meta *m)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->b.stats);
+	__u64 *vals = calloc(ncpu, sizeof(__u64));
+	__u64 sum[EBPROF_STAT_MAX] = {};
+	__u32 i;
+	int c;
+
+	if (!vals)
+		return;
+	for (i = 0; i < EBPROF_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			sum[i] += vals[c];
+	}
+	free(vals);
+	m->samples = sum[EBPROF_STAT_SAMPLES];
+	m->lost_counts = sum[EBPROF_STAT_LOST_COUNTS];
+	m->lost_ustacks = sum[EBPROF_STAT_LOST_USTACK];
+	m->lost_kstacks = sum[EBPROF_STAT_KSTACK_ERR];
+	m->kstack_collisions = sum[EBPROF_STAT_KSTACK_COLLISION];
+	m->ustack_truncated = sum[EBPROF_STAT_USTACK_TRUNC];
+	m->lost_events = sum[EBPROF_STAT_EVENTS_LOST];
+	m->py_samples = sum[EBPROF_STAT_PY_SAMPLES];
+	m->py_no_tstate = sum[EBPROF_STAT_PY_NO_TSTATE];
+	m->py_lost = sum[EBPROF_STAT_PY_LOST];
+	m->py_truncated = sum[EBPROF_STAT_PY_TRUNC];
+	m->py_errors = sum[EBPROF_STAT_PY_ERROR];
+	m->fired = sum[EBPROF_STAT_FIRED];
+	m->idle = sum[EBPROF_STAT_IDLE];
+	m->before_exec = sum[EBPROF_STAT_BEFORE_EXEC];
+}
+
+/* how frames get names here: the symbolizer, the Python registry, DWARF lines */
+static void name_native(void *ctx, int tgid, unsigned int gen, uint64_t addr, bool ret, struct sym_frame *out)
+{
+	struct run *r = ctx;
+
+	symbolizer__user(r->sym, tgid, gen, addr, ret, out);
+}
+
+static bool name_native_line(void *ctx, const struct sym_frame *sf, struct srcline *out)
+{
+	(void)ctx;
+	return sf->known && sf->dso && dso__srcline(sf->dso, sf->vaddr, out);
+}
+
+static void name_python(void *ctx, int tgid, const struct py_frame *f, struct py_named *out)
+{
+	struct run *r = ctx;
+	const struct py_code *c = py__code(r->py, tgid, f->code, f->sum);
+
+	out->name = c->name;
+	out->file = c->file;
+	out->first = c->first;
+	out->line = py__line(c, f->instr);
+}
+
+/* one counted key to frame ids, outermost first, and their lines */
+int key_frames(struct run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s)
+{
+	int ufd = bpf_map__fd(r->b.ustacks), kfd = bpf_map__fd(r->b.kstacks);
+	int pfd = bpf_map__fd(r->b.pystacks);
+	struct ustack *us = &s->us, *ks = &s->ks;
+	struct py_stack *ps = &s->ps;
+	struct frame_list *fl = &s->fl;
+	uint32_t *ids = s->ids;
+	int *lines = s->lines;
+	bool have_us, have_ps;
+	uint32_t n = 0;
+	int i, id, nk = 0, err;
+
+	fl->n = 0;
+	have_us = k->ustack_hash && !bpf_map_lookup_elem(ufd, &k->ustack_hash, us);
+	if (have_us && us->nr > EBPROF_MAX_STACK)
+		us->nr = EBPROF_MAX_STACK;
+	have_ps = r->py && k->pystack_hash && !bpf_map_lookup_elem(pfd, &k->pystack_hash, ps);
+	if (have_ps && ps->nr > EBPROF_PY_MAX_FRAMES)
+		ps->nr = EBPROF_PY_MAX_FRAMES;
+	if (have_us || have_ps) {
+		struct stack_names sn = { name_native, name_native_line, name_python, r, r->o->lines,
+					  r->o->no_lineno };
+
+		err = stacks_user(&sn, p, k->tgid, k->gen, (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT,
+				  have_us ? us->ips : NULL, have_us ? us->nr : 0, have_ps ? ps->frames : NULL,
+				  have_ps ? ps->nr : 0, fl);
+		if (err)
+			return err;
+		for (i = fl->n - 1; i >= 0; i--) {
+			lines[n] = fl->lines[i];
+			ids[n++] = fl->ids[i];
+		}
+	} else if (k->flags & EBPROF_F_USER_MISSING) {
+		id = profile__frame(p, "[missing user stack]", "", false);
+		if (id < 0)
+			return id;
+		lines[n] = 0;
+		ids[n++] = id;
+	}
+	if (k->kstack_hash && !bpf_map_lookup_elem(kfd, &k->kstack_hash, ks)) {
+		nk = ks->nr < EBPROF_MAX_STACK ? ks->nr : EBPROF_MAX_STACK;
+		for (i = nk - 1; i >= 0; i--) {
+			struct sym_frame sf;
+
+			symbolizer__kernel(r->sym, ks->ips[i], i > 0, &sf);
+			id = profile__frame(p, sf.func, sf.module, true);
+			if (id < 0)
+				return id;
+			lines[n] = 0;
+			ids[n++] = id;
+		}
+	} else if (k->flags & EBPROF_F_KERNEL_MISSING) {
+		id = profile__frame(p, "[missing kernel stack]", "[kernel]", true);
+		if (id < 0)
+			return id;
+		lines[n] = 0;
+		ids[n++] = id;
+	}
+	return n;
+}
+
+/*
+ * Code objects the walker reported are read by py_reader(): take in all
+ * that came before the drain, lest their frames show as unknown.
+ */
+void run_py_catch_up(struct run *r)
+{
+	if (!r->py_thread_on)
+		return;
+	pthread_mutex_lock(&r->py_rb_lock);
+	ring_buffer__consume(r->py_rb);
+	pthread_mutex_unlock(&r->py_rb_lock);
+}
+
+__u64 run_stat_sum(struct run *r, __u32 idx)
+{
+	int fd = bpf_map__fd(r->b.stats), c;
+	__u64 vals[r->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(fd, &idx, vals))
+		return 0;
+	for (c = 0; c < r->ncpus; c++)
+		sum += vals[c];
+	return sum;
+}
+
+static void describe_target(const struct ebprof_opts *o, struct launch *l, struct profile_meta *m)
+{
+	char comm[32];
+	size_t len = 0;
+	int i;
+
+	if (o->all) {
+		snprintf(m->target, sizeof(m->target), "all processes");
+	} else if (o->cmd) {
+		len = snprintf(m->target, sizeof(m->target), "command '");
+		for (i = 0; o->cmd[i] && len < sizeof(m->target); i++)
+			len += snprintf(m->target + len, sizeof(m->target) - len, "%s%s", i ? " " : "", o->cmd[i]);
+		if (len < sizeof(m->target))
+			snprintf(m->target + len, sizeof(m->target) - len, "' (pid %d)", l->pid);
+	} else if (o->npids == 1) {
+		proc_comm(o->pids[0], comm, sizeof(comm));
+		snprintf(m->target, sizeof(m->target), "pid %d (%s)", o->pids[0], comm);
+	} else {
+		len = snprintf(m->target, sizeof(m->target), "pids");
+		for (i = 0; i < o->npids && len < sizeof(m->target); i++)
+			len += snprintf(m->target + len, sizeof(m->target) - len, "%s%d", i ? "," : " ", o->pids[i]);
+	}
+}
+
+bool run_have_helper(enum bpf_func_id id)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, id, NULL) > 0;
+}
+
+/*
+ * What this kernel lets the walkers do, for every mode: unwind tables and
+ * Python stacks need bpf_loop (5.17) and bpf_task_pt_regs (5.15)
+ */
+static void probe_walkers(struct run *r)
+{
+	bool regs = run_have_helper(BPF_FUNC_task_pt_regs), loop = run_have_helper(BPF_FUNC_loop);
+
+	r->dwarf = regs && loop && !r->o->fp;
+	/* the Python walker runs in bpf_loop() callbacks */
+	*r->b.targ_python = loop && regs && !r->o->no_python;
+	if (!loop && !r->o->no_python)
+		pr_warn("the kernel lacks bpf_loop (5.17): no Python stacks, native frames only\n");
+}
+
+/* store rows in the BPF row pool, in batches (kernel 5.6+) */
+static int write_rows(void *ctx, uint32_t first, const struct unwind_row *rows, size_t n)
+{
+	struct run *r = ctx;
+	int fd = bpf_map__fd(r->b.unwind_rows);
+	__u32 *keys = malloc(n * sizeof(*keys));
+	size_t done = 0;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = first + i;
+	while (done < n && !err) {
+		__u32 count = n - done;
+
+		err = bpf_map_update_batch(fd, keys + done, rows + done, &count, NULL);
+		if (err)
+			err = -errno;
+		done += count;
+	}
+	free(keys);
+	return err;
+}
+
+int run_target_pid(const struct run *r)
+{
+	return r->l && r->l->pid ? r->l->pid : r->o->pids[0];
+}
+
+int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout)
+{
+	struct run r = { .o = o, .l = l, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
+	double start, stop, deadline = 0, last_rescan = 0;
+	int err, ret = 1, i;
+
+	libbpf_set_print(libbpf_print);
+	r.ops = (size_t)o->mode < sizeof(modes) / sizeof(modes[0]) ? modes[o->mode] : NULL;
+	if (!r.ops) {
+		pr_err("mode %d runs without BPF\n", o->mode);
+		return 1;
+	}
+	r.ncpus = libbpf_num_possible_cpus();
+	for (i = 0; i < MAX_PIDS; i++)
+		r.pidfds[i] = -1;
+	r.sym = symbolizer__new();
+	r.p = profile__new();
+	if (!r.sym || !r.p) {
+		pr_err("out of memory\n");
+		goto cleanup;
+	}
+
+	/* Open the mode's BPF object, and configure what every mode has, then the mode's own */
+	ret = r.ops->open(&r);
+	if (ret)
+		goto cleanup;
+	ret = 1;
+	*r.b.targ_all = o->all;
+	*r.b.targ_follow_fork = o->cmd != NULL;
+	bpf_map__set_max_entries(r.b.kstacks, o->map_size);
+	bpf_map__set_max_entries(r.b.ustacks, o->map_size);
+	probe_walkers(&r);
+	if (*r.b.targ_python) {
+		/* 2 KiB a stack, preallocated: half as many as native stacks */
+		bpf_map__set_max_entries(r.b.pystacks, o->map_size / 2);
+	} else {
+		bpf_map__set_max_entries(r.b.pystacks, 1);
+		bpf_map__set_max_entries(r.b.py_codes, 1);
+		bpf_map__set_max_entries(r.b.py_threads, 1);
+	}
+	if (r.dwarf) {
+		bpf_map__set_max_entries(r.b.unwind_rows, o->unwind_rows);
+		bpf_map__set_max_entries(r.b.unwind_procs, o->all ? 1024 : 256);
+	} else {
+		bpf_map__set_max_entries(r.b.unwind_procs, 1);
+	}
+	r.track_mmap = ensure_tracefs();
+	if (!r.track_mmap) {
+		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");
+		bpf_program__set_autoload(r.b.on_mmap_enter, false);
+		bpf_program__set_autoload(r.b.on_mmap_exit, false);
+	}
+	ret = r.ops->configure(&r);
+	if (ret)
+		goto cleanup;
+	ret = 1;
+
+	/* Load and verify the BPF programs */
+	err = r.ops->load(&r);
+	if (err) {
+		if (err == -EPERM || errno == EPERM)
+			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
+		else
+			pr_err("cannot load the BPF programs: %s (rerun with --debug for the verifier's log)\n",
+			       strerror(-err));
+		ret = err == -EPERM ? 1 : EXIT_NOFEATURE;
+		goto cleanup;
+	}
+
+	if (*r.b.targ_python) {
+		r.py = py__new(r.sym, bpf_map__fd(r.b.py_procs), o->all);
+		if (!r.py) {
+			pr_err("out of memory\n");
+			goto cleanup;
+		}
+	}
+	if (r.dwarf) {
+		r.pool = unwind_pool__new(o->unwind_rows, write_rows, &r);
+		if (!r.pool) {
+			pr_err("out of memory\n");
+			goto cleanup;
+		}
+	}
+
+	/* Attach the tracepoints that follow processes, then the ring buffer */
+	err = r.ops->attach(&r);
+	if (err) {
+		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	r.rb = ring_buffer__new(bpf_map__fd(r.b.events), handle_event, &r, NULL);
+	if (!r.rb) {
+		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	if (r.py) {
+		const char *lag = getenv("EBPROF_TEST_PY_LAG_MS");
+
+		r.py_lag_us = lag ? 1000 * atoi(lag) : 0;
+		r.py_rb = ring_buffer__new(bpf_map__fd(r.b.py_events), handle_py_event, &r, NULL);
+		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
+			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
+			goto cleanup;
+		}
+		r.py_thread_on = true;
+	}
+
+	/* The target set, and its mappings as they are now */
+	if (o->all) {
+		snapshot_all(&r);
+	} else if (l->pid) {
+		if (add_target(&r, l->pid, true)) {
+			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
+			goto cleanup;
+		}
+		/* until it execs, the held child runs our code */
+		refresh(&r, l->pid, 0);
+	} else {
+		for (i = 0; i < o->npids; i++) {
+			r.pidfds[i] = syscall(SYS_pidfd_open, o->pids[i], 0);
+			if (r.pidfds[i] < 0 && errno != ESRCH) {
+				pr_err("cannot watch pid %d: %s\n", o->pids[i], strerror(errno));
+				goto cleanup;
+			}
+			if (add_target(&r, o->pids[i], false)) {
+				pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
+				goto cleanup;
+			}
+			if (pid_gone(&r, i))
+				continue;
+			err = symbolizer__snapshot(r.sym, o->pids[i], 0);
+			if (err)
+				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
+			else
+				unwind_update(&r, o->pids[i]);
+			if (!err && r.py)
+				py__scan(r.py, o->pids[i]);
+		}
+	}
+
+	/* Start the mode: sampling, tracing */
+	ret = r.ops->start(&r);
+	if (ret)
+		goto cleanup;
+	ret = 1;
+	start = now_sec();
+	if (o->duration > 0)
+		deadline = start + o->duration;
+	if (l->pid) {
+		*r.b.hold_new_code = 1;
+		err = launch_release(l);
+		if (err) {
+			pr_err("cannot run '%s': %s\n", o->cmd[0], strerror(-err));
+			ret = 127;
+			goto cleanup;
+		}
+	}
+	/* named now: a target may be gone by the end */
+	describe_target(o, l, &r.p->meta);
+	r.ops->announce(&r, 1000 * (now_sec() - session_t0));
+
+	while (!exiting) {
+		int timeout = r.ops->poll_ms(&r);
+
+		/* an interpreter starting up: look again soon */
+		if (r.py && py__retry(r.py) > 0 && timeout > 5)
+			timeout = 5;
+		err = ring_buffer__poll(r.rb, timeout /* ms */);
+		run_queue(&r);
+		if (err < 0 && err != -EINTR) {
+			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
+			break;
+		}
+		if (deadline && now_sec() >= deadline)
+			break;
+		if (targets_gone(&r, l))
+			break;
+		if (!r.track_mmap && now_sec() - last_rescan >= 1.0) {
+			rescan(&r, l);
+			last_rescan = now_sec();
+		}
+		if (r.ops->tick(&r))
+			goto cleanup;
+	}
+	stop = now_sec();
+	release_held(&r);
+
+	/* Stop the mode, then take in the last events */
+	r.ops->stop(&r);
+	ring_buffer__consume(r.rb);
+	run_queue(&r);
+	py_reader_stop(&r);
+	if (r.py)
+		py__finish(r.py);
+	r.p->meta.duration = stop - start;
+	r.p->meta.unwinder = r.dwarf ? "dwarf" : "fp";
+	if (r.pool) {
+		r.p->meta.table_rows = unwind_pool__used(r.pool);
+		r.p->meta.table_files = unwind_pool__files(r.pool);
+		r.p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
+	}
+	read_stats(&r, &r.p->meta);
+	if (r.py)
+		r.p->meta.py_procs = py__active(r.py);
+	ret = r.ops->report(&r, stop - start, out, mout);
+
+cleanup:
+	release_held(&r);
+	py_reader_stop(&r);
+	ring_buffer__free(r.py_rb);
+	ring_buffer__free(r.rb);
+	if (r.ops)
+		r.ops->destroy(&r);
+	py__free(r.py);
+	free(r.queue);
+	symbolizer__free(r.sym);
+	if (r.pool)
+		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),
+			unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool));
+	unwind_pool__free(r.pool);
+	profile__free(r.p);
+	for (i = 0; i < MAX_PIDS; i++)
+		if (r.pidfds[i] >= 0)
+			close(r.pidfds[i]);
+	return ret;
+}

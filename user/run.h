@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * run.h - one run of a BPF mode, and what a mode plugs into it.
+ *
+ * run.c is the session every mode shares and knows no mode: it opens the
+ * mode's BPF object through the mode, configures, loads and attaches what
+ * every object has (bpf/targets.bpf.h), keeps the target set (a launched
+ * command held then released, -p, -a; fork, exec, exit, new code), the
+ * targets' mappings and unwind tables, Python discovery, the event queue,
+ * the deadline and the poll loop, and names the stacks the walkers
+ * recorded (key_frames).  A mode is a struct mode_ops, its own BPF object
+ * and state, and one line in the mode table (run.c).
+ */
+#ifndef __EBPROF_RUN_H
+#define __EBPROF_RUN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "ebprof.h"
+#include "profile.h"
+#include "python.h"
+#include "session.h"
+#include "stacks.h"
+
+/*
+ * What every mode's BPF object has (bpf/targets.bpf.h and the walkers it
+ * includes), whichever skeleton it comes from: the session drives these.
+ * The rodata pointers are written before the load only.
+ */
+struct session_bpf {
+	struct bpf_object *obj;
+	struct bpf_map *targets, *events, *stats, *ustacks, *kstacks, *unwind_rows, *unwind_procs;
+	struct bpf_map *py_events, *py_procs, *py_threads, *py_codes, *pystacks;
+	struct bpf_program *on_mmap_enter, *on_mmap_exit;
+	bool *targ_all, *targ_follow_fork, *targ_python;
+	__u32 *hold_new_code, *epoch;
+};
+
+/* the shared part of a mode's skeleton *s* */
+#define SESSION_BPF(s) ((struct session_bpf){						\
+	.obj = (s)->obj, .targets = (s)->maps.targets, .events = (s)->maps.events,		\
+	.stats = (s)->maps.stats, .ustacks = (s)->maps.ustacks, .kstacks = (s)->maps.kstacks,	\
+	.unwind_rows = (s)->maps.unwind_rows, .unwind_procs = (s)->maps.unwind_procs,		\
+	.py_events = (s)->maps.py_events, .py_procs = (s)->maps.py_procs,			\
+	.py_threads = (s)->maps.py_threads, .py_codes = (s)->maps.py_codes,			\
+	.pystacks = (s)->maps.pystacks, .on_mmap_enter = (s)->progs.eb_mmap_enter,		\
+	.on_mmap_exit = (s)->progs.eb_mmap_exit, .targ_all = &(s)->rodata->targ_all,		\
+	.targ_follow_fork = &(s)->rodata->targ_follow_fork,					\
+	.targ_python = &(s)->rodata->targ_python, .hold_new_code = &(s)->bss->hold_new_code,	\
+	.epoch = &(s)->bss->epoch })
+
+struct run;
+struct mem_report;
+
+/*
+ * A mode.  Called in this order: open, configure, (load and attach),
+ * start, announce, then new_code and event as the targets change and tick
+ * each turn of the loop, then stop, report, destroy (always, even after a
+ * failure, with whatever was set up).  int returns: 0, or an exit status
+ * already said (EXIT_NOFEATURE, 1), or -errno for tick.
+ */
+struct mode_ops {
+	const char *name;
+	/* its BPF object opened: its state in r->mode, the shared part in r->b */
+	int (*open)(struct run *r);
+	/* before the load, after the session's settings: its rodata, maps, programs */
+	int (*configure)(struct run *r);
+	int (*load)(struct run *r);
+	int (*attach)(struct run *r);
+	/* the targets are in the set and their code read; a command is still held */
+	int (*start)(struct run *r);
+	/* the line -v prints once it runs */
+	void (*announce)(struct run *r, double attach_ms);
+	/* optional: a target's code changed (read again: exec, mmap, fork, start) */
+	void (*new_code)(struct run *r, int tgid);
+	/* optional: an event of the target set, after the session's handling */
+	void (*event)(struct run *r, const struct ebprof_event *e);
+	/* how long the loop may wait for events, in ms */
+	int (*poll_ms)(struct run *r);
+	int (*tick)(struct run *r);
+	/* the run is over: no more events come; the last ones are taken in after */
+	void (*stop)(struct run *r);
+	/* what it found, into *out* or *mout*, over *duration* seconds */
+	int (*report)(struct run *r, double duration, struct profile **out, struct mem_report **mout);
+	void (*destroy)(struct run *r);
+};
+
+extern const struct mode_ops cpu_mode, mem_mode;
+
+struct run {
+	const struct ebprof_opts *o;
+	const struct mode_ops *ops;
+	void *mode;		/* the mode's own state */
+	struct launch *l;
+	struct session_bpf b;	/* b.obj: NULL until opened */
+	struct profile *p;	/* frames and stacks the mode names into */
+	struct symbolizer *sym;
+	struct ring_buffer *rb;
+	int ncpus;
+	bool track_mmap;	/* else re-read the targets' mappings periodically */
+	bool dwarf;		/* user stacks by unwind tables */
+	struct unwind_pool *pool;
+	struct pyreg *py;	/* NULL: no Python stacks */
+	struct ring_buffer *py_rb;	/* code objects, read by py_thread */
+	pthread_t py_thread;
+	bool py_thread_on;
+	unsigned int py_lag_us;	/* EBPROF_TEST_PY_LAG_MS: the reader wakes so seldom */
+	volatile bool py_stop;
+	pthread_mutex_t py_rb_lock;	/* py_reader() and run_py_catch_up() both consume py_rb */
+	struct ebprof_event *queue;	/* events waiting for run_queue() */
+	size_t nqueue, queue_cap;
+	bool pool_full_warned;
+	bool pids_gone[MAX_PIDS];
+	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
+};
+
+/*
+ * Run the mode of *o* on its targets until stopped (a command launched
+ * in *l*), and build *out* (or *mout*, mem's).  Returns 0 or an exit
+ * status (printed).
+ */
+int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout);
+
+/* what key_frames() works in: too big for the stack */
+struct key_scratch {
+	struct frame_list fl;
+	struct py_stack ps;
+	struct ustack us, ks;
+	uint32_t ids[MAX_FRAMES];	/* the result: frame ids, outermost first */
+	int lines[MAX_FRAMES];		/* ... and their lines */
+};
+
+/* the frames of *k* as ids in *p*, in s->ids and s->lines: how many, or < 0 */
+int key_frames(struct run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s);
+/* a counter of the shared stats map (EBPROF_STAT_*), summed over the CPUs */
+__u64 run_stat_sum(struct run *r, __u32 idx);
+/* take in the Python code objects reported so far, before naming stacks */
+void run_py_catch_up(struct run *r);
+/* can a perf_event program call helper *id* here? */
+bool run_have_helper(enum bpf_func_id id);
+/* the process a single-target mode (mem) traces */
+int run_target_pid(const struct run *r);
+
+#endif
