@@ -139,47 +139,48 @@ $(OUTPUT)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(OUTPUT)/libpure-asan.a $
 	$(call msg,TEST-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -Itests/unit $< $(OUTPUT)/libpure-asan.a $(LDLIBS) -o $@
 
-# workloads with a profile known by construction; frame pointers on
+# workloads with a profile known by construction (tests/workloads), built
+# into .output/tools with the benchmarks; frame pointers on
 TOOL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -Wall -Wextra -Werror
-$(OUTPUT)/tools/libhot.so: tools/libhot.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/libhot.so: tests/workloads/libhot.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIC -shared $< -o $@
-$(OUTPUT)/tools/pie_main: tools/pie_main.c tools/workload.h $(OUTPUT)/tools/libhot.so
+$(OUTPUT)/tools/pie_main: tests/workloads/pie_main.c tests/workloads/workload.h $(OUTPUT)/tools/libhot.so
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
-$(OUTPUT)/tools/threads: tools/threads.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/threads: tests/workloads/threads.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
-$(OUTPUT)/tools/thread_churn: tools/thread_churn.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/thread_churn: tests/workloads/thread_churn.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
-$(OUTPUT)/tools/pingpong: tools/pingpong.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/pingpong: tests/workloads/pingpong.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 # production-like builds: no frame pointers, only .eh_frame to unwind with
 NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
-$(OUTPUT)/tools/qsort_deep: tools/qsort_deep.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/qsort_deep: tests/workloads/qsort_deep.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
-$(OUTPUT)/tools/sigframe: tools/sigframe.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/sigframe: tests/workloads/sigframe.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
-$(OUTPUT)/tools/threads_nofp: tools/threads.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/threads_nofp: tests/workloads/threads.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -pthread -o $@
-$(OUTPUT)/tools/cxx_exc: tools/cxx_exc.cpp | $(OUTPUT)/tools
+$(OUTPUT)/tools/cxx_exc: tests/workloads/cxx_exc.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(NOFP_CFLAGS) $< -o $@
-$(OUTPUT)/tools/libdl_hot.so: tools/libdl_hot.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/libdl_hot.so: tests/workloads/libdl_hot.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) -fPIC -shared $< -o $@
-$(OUTPUT)/tools/dlopen_late: tools/dlopen_late.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/dlopen_late: tests/workloads/dlopen_late.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -ldl -o $@
-$(OUTPUT)/tools/early_alloc: tools/early_alloc.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/early_alloc: tests/workloads/early_alloc.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
-$(OUTPUT)/tools/py_embed: tools/py_embed.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/py_embed: tests/workloads/py_embed.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -ldl -o $@
 $(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tools
@@ -188,18 +189,18 @@ $(OUTPUT)/tools/unwindbench: tools/unwindbench.c $(OUTPUT)/libpure.a $(HDRS) | $
 # Rust when Debian's rustc is there (the test skips otherwise)
 # (Debian's, which a fresh machine gets from make deps, before a rustup one)
 RUSTC ?= $(shell test -x /usr/bin/rustc && echo /usr/bin/rustc || echo rustc)
-$(OUTPUT)/tools/rust_hot: tools/rust_hot.rs | $(OUTPUT)/tools
+$(OUTPUT)/tools/rust_hot: tests/workloads/rust_hot.rs | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)if command -v $(RUSTC) >/dev/null; then $(RUSTC) -O -g -C force-frame-pointers=no $< -o $@ && \
 		$(RUSTC) -O -g -C force-frame-pointers=no -C symbol-mangling-version=v0 $< -o $@_v0; \
 	else echo "  (rustc missing: Rust unwinding test skipped)"; fi
-$(OUTPUT)/tools/cxx_hot: tools/cxx_hot.cpp | $(OUTPUT)/tools
+$(OUTPUT)/tools/cxx_hot: tests/workloads/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@
 $(OUTPUT)/tools/symbench: tools/symbench.c $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libpure.a $(LDLIBS) -o $@
-$(OUTPUT)/tools/%: tools/%.c tools/workload.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/%: tests/workloads/%.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -no-pie $< -o $@
 

@@ -27,7 +27,7 @@ cpu_ns() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# the workload's command: a tool of ours, or "python3 tools/py_bench.py"
+# the workload's command: a tool of ours, or "python3 tests/workloads/py_bench.py"
 wcmd() { if [ -n "${WPY:-}" ]; then echo "$WPY tools/$1"; else echo "$T/$1"; fi; }
 
 # ROUNDS of WORKLOAD that take ~3 s
@@ -249,8 +249,8 @@ bpf_stat fp_qsort_deep --fp -- "$T/qsort_deep" 6
 # ... and on Python (3.12), with and without the walk of its frames
 PY=$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3
 if [ -x "$PY" ]; then
-	bpf_stat python_py_work -- "$PY" tools/py_work.py split 6
-	bpf_stat native_py_work --no-python -- "$PY" tools/py_work.py split 6
+	bpf_stat python_py_work -- "$PY" tests/workloads/py_work.py split 6
+	bpf_stat native_py_work --no-python -- "$PY" tests/workloads/py_work.py split 6
 fi
 sysctl -qw kernel.bpf_stats_enabled="$old"
 

@@ -42,9 +42,9 @@ setsid bash -c "
 		$T/thread_churn 200 >/dev/null
 		$T/forkmany 50 >/dev/null
 		sh -c '$T/cpu_split 0.3 >/dev/null; $T/qsort_deep 0.2 >/dev/null'
-		python3 tools/py_work.py quick 0.2 >/dev/null
-		python3 tools/py_work.py churn 0.3 >/dev/null
-		cc -O2 -c tools/cpu_split.c -o $TMP/churn.o
+		python3 tests/workloads/py_work.py quick 0.2 >/dev/null
+		python3 tests/workloads/py_work.py churn 0.3 >/dev/null
+		cc -O2 -c tests/workloads/cpu_split.c -o $TMP/churn.o
 	done" </dev/null >/dev/null 2>&1 &
 CHURN=$!
 

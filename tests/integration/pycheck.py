@@ -1,5 +1,5 @@
-"""Checks of ebprof's Python stacks against what tools/py_work.py and
-tools/py_sort.py do by construction.  Usage: pycheck.py CHECK FILE MINOR [RAN]
+"""Checks of ebprof's Python stacks against what tests/workloads/py_work.py and
+tests/workloads/py_sort.py do by construction.  Usage: pycheck.py CHECK FILE MINOR [RAN]
 where FILE is ebprof's JSON (or, for "lines", its --lines report) and RAN,
 for "modules", how many modules the workload ran.
 Prints what it measured; exits 1 with the reason when a check fails."""
@@ -51,7 +51,7 @@ def common(p, min_py=0.95):
     return tot
 
 
-WORK = open(__file__.rsplit("/", 3)[0] + "/tools/py_work.py").read().splitlines()
+WORK = open(__file__.rsplit("/", 3)[0] + "/tests/workloads/py_work.py").read().splitlines()
 
 
 def binom_bound(p, n, k=5):

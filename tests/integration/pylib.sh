@@ -17,7 +17,7 @@ py_suite() {
 	info "$("$py" --version 2>&1) at $py"
 
 	# attach to a process that has run for a while: 3:1 split, names, lines
-	start "$py" tools/py_work.py split 30
+	start "$py" tests/workloads/py_work.py split 30
 	sleep 1.5
 	$EBPROF -p "$WPID" -d 3 -F 999 -o "$TMP/split.json" 2>"$TMP/err" || fail "ebprof -p failed: $(cat "$TMP/err")"
 	grep -q "not supported\|does not check out" "$TMP/err" && fail "refused: $(cat "$TMP/err")"
@@ -25,31 +25,31 @@ py_suite() {
 	pycheck split "$TMP/split.json" "$minor"
 
 	# launch mode: Python frames from the start
-	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tools/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tests/workloads/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- shapes failed: $(cat "$TMP/err")"
 	pycheck shapes "$TMP/shapes.json" "$minor"
 
-	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tools/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tests/workloads/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- threads failed: $(cat "$TMP/err")"
 	pycheck threads "$TMP/threads.json" "$minor"
 
-	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tools/py_work.py sorted 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tests/workloads/py_work.py sorted 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- sorted failed: $(cat "$TMP/err")"
 	pycheck sorted "$TMP/sorted.json" "$minor"
 
 	# a script that is gone after 0.5 s: every code object still named
-	$EBPROF -F 999 -o "$TMP/quick.json" -- "$py" tools/py_work.py quick 0.5 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 -o "$TMP/quick.json" -- "$py" tests/workloads/py_work.py quick 0.5 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- quick failed: $(cat "$TMP/err")"
 	pycheck quick "$TMP/quick.json" "$minor"
 
 	# module code freed as soon as it has run, with the reader of code
 	# objects late, as under load: named from what the walker read
-	EBPROF_TEST_PY_LAG_MS=10 $EBPROF -F 999 -o "$TMP/modules.json" -- "$py" tools/py_work.py modules 2 >"$TMP/modules.out" 2>"$TMP/err" ||
+	EBPROF_TEST_PY_LAG_MS=10 $EBPROF -F 999 -o "$TMP/modules.json" -- "$py" tests/workloads/py_work.py modules 2 >"$TMP/modules.out" 2>"$TMP/err" ||
 		fail "ebprof -- modules failed: $(cat "$TMP/err")"
 	pycheck modules "$TMP/modules.json" "$minor" "$(sed -n 's/^modules //p' "$TMP/modules.out")"
 
 	# the profiling guide's sorts, line by line
-	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tools/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
+	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tests/workloads/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
 		fail "ebprof --lines failed: $(cat "$TMP/err")"
 	pycheck lines "$TMP/lines" "$minor"
 	exit 0

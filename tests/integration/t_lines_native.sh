@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 $EBPROF -F 999 --lines burn_a,burn_b -- "$T/cpu_split" 3 >"$TMP/out" 2>"$TMP/err" || fail "ebprof failed: $(cat "$TMP/err")"
-python3 - "$TMP/out" tools/cpu_split.c <<'PY' || exit 1
+python3 - "$TMP/out" tests/workloads/cpu_split.c <<'PY' || exit 1
 import re, sys
 text = open(sys.argv[1]).read()
 src = open(sys.argv[2]).read().splitlines()

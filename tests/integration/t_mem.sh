@@ -1,6 +1,6 @@
 #!/bin/bash
 # ebprof mem --exact (a preview) against valgrind and getrusage on
-# allocations known by construction (tools/alloc_work.c, tools/py_alloc.py).
+# allocations known by construction (tests/workloads/alloc_work.c, tests/workloads/py_alloc.py).
 . "$(dirname "$0")/lib.sh"
 need_root
 J() { python3 -c "import json, sys; p = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
@@ -67,7 +67,7 @@ assert min(s["oldest_s"] for s in f) >= 0.9
 assert p["totals"]["bytes_outstanding"] >= 100000 and all(s["bytes_outstanding"] >= 0 for s in p["stacks"])
 PY
 
-# an allocator linked into the executable (tools/alloc_own.c defines malloc,
+# an allocator linked into the executable (tests/workloads/alloc_own.c defines malloc,
 # free, ...): found there, probed before the command runs, counted exactly
 $EBPROF mem --exact -f json -o "$TMP/own.json" -- "$T/alloc_own" 100 1000 1000 >/dev/null 2>&1 || fail "alloc_own"
 # ... and jemalloc, tcmalloc, mimalloc preloaded: the program's own calls, exactly
@@ -119,7 +119,7 @@ V=$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions
 for v in 3.11 3.12; do
 	P=$(ls -d "$V"/$v.*/bin/python3 2>/dev/null | head -1)
 	[ -n "$P" ] || { info "python $v absent: skipped"; continue; }
-	$EBPROF mem --exact -f json -o "$TMP/py.json" -- "$P" tools/py_alloc.py 2 >/dev/null 2>&1 || fail "python $v"
+	$EBPROF mem --exact -f json -o "$TMP/py.json" -- "$P" tests/workloads/py_alloc.py 2 >/dev/null 2>&1 || fail "python $v"
 	python3 - "$TMP/py.json" $v <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1]))

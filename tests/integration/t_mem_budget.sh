@@ -1,7 +1,7 @@
 #!/bin/bash
 # ebprof mem attached to a running process (-p) and its default mode, which
 # keeps the probes' cost within --overhead: against allocations known by
-# construction (tools/alloc_work.c).
+# construction (tests/workloads/alloc_work.c).
 . "$(dirname "$0")/lib.sh"
 need_root
 A=$T/alloc_work

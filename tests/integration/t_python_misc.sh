@@ -26,8 +26,8 @@ A=$(py 3.9); B=$(py 3.13)
 [ -n "$A" ] && [ -n "$B" ] || skip "pyenv 3.9 and 3.13 are needed"
 
 # -a: every Python on the machine, each with its own version
-start "$A" tools/py_work.py split 20; PA=$WPID
-start "$B" tools/py_work.py split 20; PB=$WPID
+start "$A" tests/workloads/py_work.py split 20; PA=$WPID
+start "$B" tests/workloads/py_work.py split 20; PB=$WPID
 sleep 1
 $EBPROF -a -d 2 -F 499 -o "$TMP/all.json" 2>"$TMP/err" || fail "ebprof -a failed: $(cat "$TMP/err")"
 kill "$PA" "$PB"
@@ -43,7 +43,7 @@ for pid in map(int, sys.argv[2:]):
 PY
 
 # a fork: the child keeps Python frames, as its own process
-$EBPROF -F 499 -o "$TMP/fork.json" -- "$A" tools/py_work.py fork 2 >/dev/null 2>"$TMP/err" || fail "fork: $(cat "$TMP/err")"
+$EBPROF -F 499 -o "$TMP/fork.json" -- "$A" tests/workloads/py_work.py fork 2 >/dev/null 2>"$TMP/err" || fail "fork: $(cat "$TMP/err")"
 python3 - "$TMP/fork.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1]))
@@ -59,7 +59,7 @@ assert len(by) == 2 and len(kids) == 1, "the child's Python frames are missing"
 PY
 
 # 1000s of short threads: each sample of a worker is churn_worker > work
-$EBPROF -F 999 -o "$TMP/churn.json" -- "$A" tools/py_work.py churn 2 >/dev/null 2>"$TMP/err" || fail "churn: $(cat "$TMP/err")"
+$EBPROF -F 999 -o "$TMP/churn.json" -- "$A" tests/workloads/py_work.py churn 2 >/dev/null 2>"$TMP/err" || fail "churn: $(cat "$TMP/err")"
 python3 - "$TMP/churn.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1]))
@@ -76,7 +76,7 @@ assert good > 500 and bad == 0
 PY
 
 # deeper than the walker goes: 128 frames, the innermost, and a warning
-$EBPROF -F 499 -o "$TMP/deep.json" -- "$B" tools/py_work.py deep 2 >/dev/null 2>"$TMP/err" || fail "deep: $(cat "$TMP/err")"
+$EBPROF -F 499 -o "$TMP/deep.json" -- "$B" tests/workloads/py_work.py deep 2 >/dev/null 2>"$TMP/err" || fail "deep: $(cat "$TMP/err")"
 grep -q "Python stacks truncated at 128 frames" "$TMP/err" || fail "no warning about truncated Python stacks: $(cat "$TMP/err")"
 python3 - "$TMP/deep.json" <<'PY' || exit 1
 import json, sys
@@ -90,7 +90,7 @@ assert n > 500 and ok > 0.9 * n and p["python"]["truncated"] >= ok
 PY
 
 # --fp: no unwind tables; the Python frames still come, above the native leaf
-$EBPROF --fp -F 499 -o "$TMP/fp.folded" -- "$B" tools/py_work.py split 2 >/dev/null 2>&1 || fail "--fp failed"
+$EBPROF --fp -F 499 -o "$TMP/fp.folded" -- "$B" tests/workloads/py_work.py split 2 >/dev/null 2>&1 || fail "--fp failed"
 s=$(share "$TMP/fp.folded" '<module> \(py_work.py:[0-9]+\);main \(py_work.py:[0-9]+\);run_split \(py_work.py:[0-9]+\);(hot|cold) \(py_work.py:[0-9]+\);work \(py_work.py:[0-9]+\)')
 info "--fp: $s % of samples show the Python stack <module> > main > run_split > hot|cold > work"
 at_least "$s" 95 || fail "--fp lost the Python stacks"
@@ -100,12 +100,12 @@ at_least "$s" 95 || fail "--fp lost the Python stacks"
 # the Python frames past it are kept apart by gap frames
 P38=$(ls -d "$(pyenv root 2>/dev/null || echo /root/.pyenv)"/versions/3.8*/bin/python3.8 2>/dev/null | head -1)
 if [ -x "$P38" ]; then
-	$EBPROF --fp -F 999 -o "$TMP/fp38.json" -- "$P38" tools/py_work.py sorted 2 >/dev/null 2>"$TMP/err" || fail "--fp on 3.8 failed: $(cat "$TMP/err")"
+	$EBPROF --fp -F 999 -o "$TMP/fp38.json" -- "$P38" tests/workloads/py_work.py sorted 2 >/dev/null 2>"$TMP/err" || fail "--fp on 3.8 failed: $(cat "$TMP/err")"
 	pycheck sorted_fp "$TMP/fp38.json" 8
 fi
 
 # --no-lineno: one frame per function
-$EBPROF --no-lineno -F 499 -o "$TMP/nl.folded" -- "$B" tools/py_work.py split 4 >/dev/null 2>&1 || fail "--no-lineno failed"
+$EBPROF --no-lineno -F 499 -o "$TMP/nl.folded" -- "$B" tests/workloads/py_work.py split 4 >/dev/null 2>&1 || fail "--no-lineno failed"
 grep -q 'py_work.py:[0-9]' "$TMP/nl.folded" && fail "--no-lineno still shows line numbers"
 h=$(share "$TMP/nl.folded" ';run_split \(py_work.py\);hot \(py_work.py\);work \(py_work.py\)')
 c=$(share "$TMP/nl.folded" ';run_split \(py_work.py\);cold \(py_work.py\);work \(py_work.py\)')

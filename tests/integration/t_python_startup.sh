@@ -2,7 +2,7 @@
 # A Python process that does not check out for a while as it starts (as
 # when ebprof reads it while the loader is still mapping libpython): its
 # Python stacks come on once it does; one that never does is told once,
-# why, also when the run ends first.  tools/py_embed.c breaks _PyRuntime's
+# why, also when the run ends first.  tests/workloads/py_embed.c breaks _PyRuntime's
 # interpreter list before it starts CPython 3.11.
 . "$(dirname "$0")/lib.sh"
 need_root

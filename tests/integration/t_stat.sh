@@ -1,7 +1,7 @@
 #!/bin/bash
 # ebprof stat against ground truth on workloads whose counts are known by
 # construction: 10 000 sleeps of 1 ms, 256 MiB touched page by page, 100
-# forked children, a CPU burner.  getrusage (tools/rusage_of) and perf stat
+# forked children, a CPU burner.  getrusage (tests/workloads/rusage_of.c) and perf stat
 # count the same commands.
 . "$(dirname "$0")/lib.sh"
 need_root
