@@ -121,6 +121,8 @@ static const char mem_usage[] =
 "  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
 "  -f, --format FORMAT     table, folded, svg or json\n"
 "  -n, --rows N            stacks to show per table section\n"
+"      --map-size N, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
+"  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof mem -p 1234 -d 10\n"
@@ -178,11 +180,79 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * The modes, and the options each takes: an option a mode does not take
+ * is refused with one line that says so, whatever it is.
+ */
+#define M_CPU (1u << MODE_CPU)
+#define M_STAT (1u << MODE_STAT)
+#define M_MEM (1u << MODE_MEM)
+#define M_ALL (M_CPU | M_STAT | M_MEM)
+
+static const struct {
+	const char *name;
+	enum ebprof_mode mode;
+	const char *usage;
+} cli_modes[] = {
+	{ "cpu", MODE_CPU, usage },
+	{ "stat", MODE_STAT, stat_usage },
+	{ "mem", MODE_MEM, mem_usage },
+};
+
+static const struct {
+	int opt;		/* getopt's value */
+	const char *name;
+	unsigned int modes;	/* the modes that take it (ebprof mem's -a: a message of its own) */
+	const char *hint;	/* for the others */
+} opt_modes[] = {
+	{ 'p', "-p", M_ALL, NULL },
+	{ 'a', "-a", M_ALL, NULL },
+	{ 'd', "-d", M_ALL, NULL },
+	{ 'o', "-o", M_ALL, NULL },
+	{ 'v', "-v", M_ALL, NULL },
+	{ 'h', "-h", M_ALL, NULL },
+	{ 'V', "-V", M_ALL, NULL },
+	{ OPT_DEBUG, "--debug", M_ALL, NULL },
+	{ 'F', "-F", M_CPU, NULL },
+	{ 'e', "-e", M_CPU | M_STAT, NULL },
+	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT, NULL },
+	{ 'f', "-f", M_CPU | M_MEM, NULL },
+	{ 'n', "-n", M_CPU | M_MEM, NULL },
+	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM, NULL },
+	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM, NULL },
+	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM, NULL },
+	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM, NULL },
+	{ OPT_NO_KERNEL, "--no-kernel", M_CPU, NULL },
+	{ OPT_FP, "--fp", M_CPU, NULL },
+	{ OPT_LINES, "--lines", M_CPU, NULL },
+	{ 'r', "-r", M_STAT, NULL },
+	{ 'I', "-I", M_STAT, NULL },
+	{ OPT_JSON, "--json", M_STAT, "use -f json" },
+	{ OPT_EXACT, "--exact", M_MEM, NULL },
+	{ OPT_OVERHEAD, "--overhead", M_MEM, NULL },
+	{ OPT_LEAKS, "--leaks", M_MEM, NULL },
+	{ OPT_MIN_AGE, "--min-age", M_MEM, NULL },
+	{ OPT_COUNT, "--count", M_MEM, NULL },
+	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
+};
+
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ebprof: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see 'ebprof --help')\n");
+	return -EINVAL;
+}
+
+static int bad_option(const char *opt, enum ebprof_mode mode, const char *hint)
+{
+	const char *name = "cpu";
+
+	for (size_t i = 0; i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++)
+		if (cli_modes[i].mode == mode)
+			name = cli_modes[i].name;
+	fprintf(stderr, "ebprof: %s is not an option of ebprof %s%s%s (see 'ebprof %s --help')\n", opt, name,
+		hint ? "; " : "", hint ? hint : "", name);
 	return -EINVAL;
 }
 
@@ -349,17 +419,20 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 	long v;
 
 	defaults(o);
-	if (argc > 1 && (!strcmp(argv[1], "cpu") || !strcmp(argv[1], "stat") || !strcmp(argv[1], "mem"))) {
-		if (!strcmp(argv[1], "stat"))
-			o->mode = MODE_STAT;
-		else if (!strcmp(argv[1], "mem"))
-			o->mode = MODE_MEM;
-		argc--;
-		argv++;
+	for (size_t i = 0; argc > 1 && i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++) {
+		if (!strcmp(argv[1], cli_modes[i].name)) {
+			o->mode = cli_modes[i].mode;
+			argc--;
+			argv++;
+			break;
+		}
 	}
 	optind = 0;	/* glibc: start afresh, also on a second call */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:p:aF:d:e:o:f:n:r:I:vhV", long_opts, NULL)) != -1) {
+		for (size_t i = 0; i < sizeof(opt_modes) / sizeof(opt_modes[0]); i++)
+			if (opt_modes[i].opt == c && !(opt_modes[i].modes & (1u << o->mode)))
+				return bad_option(opt_modes[i].name, o->mode, opt_modes[i].hint);
 		switch (c) {
 		case 'p':
 			if (cli_parse_pids(optarg, o))
@@ -391,15 +464,11 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			}
 			break;
 		case 'r':
-			if (o->mode != MODE_STAT)
-				return bad("-r is for ebprof stat%s", "");
 			if (parse_long(optarg, 1, STAT_MAX_RUNS, &v))
 				return bad("invalid run count '%s': give 1 to 100", optarg);
 			o->repeat = (int)v;
 			break;
 		case 'I':
-			if (o->mode != MODE_STAT)
-				return bad("-I is for ebprof stat%s", "");
 			if (parse_long(optarg, 10, 3600 * 1000, &v))
 				return bad("invalid interval '%s': give 10 ms or more", optarg);
 			o->interval_ms = (unsigned int)v;
@@ -494,7 +563,9 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			o->verbose = true;
 			break;
 		case 'h':
-			fputs(o->mode == MODE_STAT ? stat_usage : o->mode == MODE_MEM ? mem_usage : usage, stdout);
+			for (size_t i = 0; i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++)
+				if (cli_modes[i].mode == o->mode)
+					fputs(cli_modes[i].usage, stdout);
 			return 1;
 		case 'V':
 			printf("ebprof %s\n", EBPROF_VERSION);
@@ -522,16 +593,11 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			return bad("-r needs a command to run again%s", "");
 		return 0;
 	}
-	if (o->json)
-		return bad("--json is for ebprof stat; use -f json for profiles%s", "");
 	if (o->mode == MODE_MEM) {
 		if (o->all || o->npids > 1)
 			return bad("ebprof mem traces one process: give -p PID or a command%s", "");
 		if (o->exact && o->overhead > 0)
 			return bad("give --exact or --overhead, not both%s", "");
-	} else if (o->exact || o->overhead > 0 || o->leaks || o->count || o->min_age >= 0) {
-		if (o->exact || o->overhead > 0 || o->leaks || o->count)
-			return bad("--exact, --overhead, --leaks and --count are for ebprof mem%s", "");
 	}
 	if (o->overhead <= 0)
 		o->overhead = 5;

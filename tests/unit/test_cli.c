@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "t.h"
 #include "cli.h"
 
@@ -106,4 +109,72 @@ static int help_and_version(void)
 	return T_OK;
 }
 
-T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version))
+/* the help of mode *m* */
+static char *help_of(const char *m)
+{
+	FILE *saved = stdout;
+	char *buf = NULL;
+	size_t len = 0;
+	struct ebprof_opts o;
+
+	stdout = open_memstream(&buf, &len);
+	if (!stdout) {
+		stdout = saved;
+		return NULL;
+	}
+	cli_parse(3, (char *[]){ "ebprof", (char *)m, "--help", NULL }, &o);
+	fclose(stdout);
+	stdout = saved;
+	return buf;
+}
+
+/*
+ * Each mode takes the options its --help names, and refuses the others
+ * with one line: the option table and the help agree
+ */
+static int modes_take_their_options(void)
+{
+	static const char *modes[] = { "cpu", "stat", "mem" };
+	static const char *opts[][2] = {
+		{ "--freq", "99" }, { "--duration", "1" }, { "--event", "task-clock" }, { "--output", "x" },
+		{ "--format", "json" }, { "--rows", "3" }, { "--per-thread", NULL }, { "--map-size", "4096" },
+		{ "--unwind-rows", "4096" }, { "--no-lineno", NULL }, { "--no-python", NULL }, { "--no-kernel", NULL },
+		{ "--fp", NULL }, { "--lines", NULL }, { "--repeat", "2" }, { "--interval", "100" }, { "--json", NULL },
+		{ "--exact", NULL }, { "--overhead", "5" }, { "--leaks", NULL }, { "--min-age", "1" }, { "--count", NULL },
+		{ "--max-blocks", "4096" }, { "--verbose", NULL }, { "--debug", NULL },
+	};
+	FILE *saved = stderr;
+	int refused = 0;
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char *help = help_of(modes[m]);
+
+		T_ASSERT(help != NULL);
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			char *argv[8] = { "ebprof", (char *)modes[m], (char *)opts[i][0] };
+			int argc = 3, r;
+			struct ebprof_opts o;
+
+			if (opts[i][1])
+				argv[argc++] = (char *)opts[i][1];
+			argv[argc++] = "--";
+			argv[argc++] = "true";
+			stderr = fopen("/dev/null", "w");
+			r = cli_parse(argc, argv, &o);
+			fclose(stderr);
+			stderr = saved;
+			if (strstr(help, opts[i][0])) {
+				T_ASSERT(r == 0);
+			} else {
+				T_ASSERT(r < 0);
+				refused++;
+			}
+		}
+		free(help);
+	}
+	T_ASSERT(refused >= 30);
+	return T_OK;
+}
+
+T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version),
+       T(modes_take_their_options))
