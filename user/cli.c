@@ -354,14 +354,14 @@ static int parse_cpu_events(const char *arg, struct ebprof_opts *o)
 	return 0;
 }
 
-/* "cycles,instructions": into o->stat_events; prints why not */
+/* "cycles,instructions": into o->stat.events; prints why not */
 static int parse_stat_events(const char *arg, struct ebprof_opts *o)
 {
 	char buf[1024], *save = NULL, *tok;
 	size_t n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
-	while (o->stat_events[n])
+	while (o->stat.events[n])
 		n++;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct stat_event *ev = stat_event_find(tok);
@@ -374,9 +374,9 @@ static int parse_stat_events(const char *arg, struct ebprof_opts *o)
 			bad("too many events: at most %s", "48");
 			return -EINVAL;
 		}
-		o->stat_events[n++] = ev;
+		o->stat.events[n++] = ev;
 	}
-	o->stat_events[n] = NULL;
+	o->stat.events[n] = NULL;
 	return 0;
 }
 
@@ -407,8 +407,8 @@ static void defaults(struct ebprof_opts *o)
 	o->rows = 25;
 	o->map_size = 16384;
 	o->unwind_rows = 2 << 20;
-	o->min_age = -1;
-	o->max_blocks = 1 << 20;
+	o->mem.min_age = -1;
+	o->mem.max_blocks = 1 << 20;
 	cli_parse_event("cpu-clock", &o->event);
 	o->nevents = 1;
 }
@@ -466,45 +466,45 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 		case 'r':
 			if (parse_long(optarg, 1, STAT_MAX_RUNS, &v))
 				return bad("invalid run count '%s': give 1 to 100", optarg);
-			o->repeat = (int)v;
+			o->stat.repeat = (int)v;
 			break;
 		case 'I':
 			if (parse_long(optarg, 10, 3600 * 1000, &v))
 				return bad("invalid interval '%s': give 10 ms or more", optarg);
-			o->interval_ms = (unsigned int)v;
+			o->stat.interval_ms = (unsigned int)v;
 			break;
 		case OPT_JSON:
-			o->json = true;
+			o->stat.json = true;
 			break;
 		case OPT_EXACT:
-			o->exact = true;
+			o->mem.exact = true;
 			break;
 		case OPT_OVERHEAD: {
 			char *end;
 
-			o->overhead = strtod(optarg, &end);
-			if (end == optarg || *end || !(o->overhead > 0) || o->overhead > 1000)
+			o->mem.overhead = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->mem.overhead > 0) || o->mem.overhead > 1000)
 				return bad("invalid overhead '%s': give a percentage such as 5", optarg);
 			break;
 		}
 		case OPT_LEAKS:
-			o->leaks = true;
+			o->mem.leaks = true;
 			break;
 		case OPT_MIN_AGE: {
 			char *end;
 
-			o->min_age = strtod(optarg, &end);
-			if (end == optarg || *end || !(o->min_age >= 0) || !isfinite(o->min_age))
+			o->mem.min_age = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->mem.min_age >= 0) || !isfinite(o->mem.min_age))
 				return bad("invalid age '%s': give seconds", optarg);
 			break;
 		}
 		case OPT_COUNT:
-			o->count = true;
+			o->mem.count = true;
 			break;
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))
 				return bad("invalid block count '%s': give 1024 to 67108864", optarg);
-			o->max_blocks = (unsigned int)v;
+			o->mem.max_blocks = (unsigned int)v;
 			break;
 		case 'o':
 			if (!*optarg)
@@ -589,20 +589,20 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 	if (targets > 1)
 		return bad("give only one of -p PID, -a and a command%s", "");
 	if (o->mode == MODE_STAT) {
-		if (o->repeat > 1 && !o->cmd)
+		if (o->stat.repeat > 1 && !o->cmd)
 			return bad("-r needs a command to run again%s", "");
 		return 0;
 	}
 	if (o->mode == MODE_MEM) {
 		if (o->all || o->npids > 1)
 			return bad("ebprof mem traces one process: give -p PID or a command%s", "");
-		if (o->exact && o->overhead > 0)
+		if (o->mem.exact && o->mem.overhead > 0)
 			return bad("give --exact or --overhead, not both%s", "");
 	}
-	if (o->overhead <= 0)
-		o->overhead = 5;
-	if (o->min_age < 0)
-		o->min_age = 5;
+	if (o->mem.overhead <= 0)
+		o->mem.overhead = 5;
+	if (o->mem.min_age < 0)
+		o->mem.min_age = 5;
 	if (!o->format_set)
 		o->format = o->output ? render_format_for_path(o->output) : FORMAT_TABLE;
 	return 0;

@@ -54,18 +54,22 @@ struct ebprof_opts {
 	const char *lines_func;	/* ... of this function only */
 	bool no_lineno;		/* Python frames per function */
 	bool no_python;
-	/* ebprof stat */
-	const struct stat_event *stat_events[STAT_MAX_EVENTS + 1];	/* -e, NULL-terminated */
-	int repeat;		/* -r N */
-	unsigned int interval_ms;	/* -I MS */
-	bool json;
-	/* ebprof mem */
-	bool exact;		/* every allocator call */
-	double overhead;	/* % slowdown allowed otherwise */
-	bool leaks;
-	double min_age;		/* seconds */
-	bool count;		/* weigh stacks by allocations, not bytes */
-	unsigned int max_blocks;
+	/* ebprof stat's own */
+	struct stat_opts {
+		const struct stat_event *events[STAT_MAX_EVENTS + 1];	/* -e, NULL-terminated */
+		int repeat;		/* -r N */
+		unsigned int interval_ms;	/* -I MS */
+		bool json;
+	} stat;
+	/* ebprof mem's own */
+	struct mem_opts {
+		bool exact;		/* every allocator call */
+		double overhead;	/* % slowdown allowed otherwise */
+		bool leaks;
+		double min_age;		/* seconds */
+		bool count;		/* weigh stacks by allocations, not bytes */
+		unsigned int max_blocks;
+	} mem;
 };
 
 /*

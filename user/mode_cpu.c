@@ -494,16 +494,6 @@ static int cpu_configure(struct run *r)
 	return 0;
 }
 
-static int cpu_load(struct run *r)
-{
-	return cpu_bpf__load(C(r)->skel);
-}
-
-static int cpu_attach(struct run *r)
-{
-	return cpu_bpf__attach(C(r)->skel);
-}
-
 static int cpu_start(struct run *r)
 {
 	struct cpu_mode *c = C(r);
@@ -626,8 +616,6 @@ const struct mode_ops cpu_mode = {
 	.name = "cpu",
 	.open = cpu_open,
 	.configure = cpu_configure,
-	.load = cpu_load,
-	.attach = cpu_attach,
 	.start = cpu_start,
 	.announce = cpu_announce,
 	.event = cpu_event,

@@ -447,7 +447,7 @@ static void mem_probes_on(struct run *r)
 			pr_debug("cannot probe %s in %s: %s\n", MR(r)->probes[i].func, MR(r)->probes[i].path, strerror(-err));
 	}
 	/* counted from when every probe is on to when the first goes: whole calls */
-	if (!r->o->exact) {
+	if (!r->o->mem.exact) {
 		mem_books(r, true);
 		MR(r)->budget.window_cost0 = MR(r)->budget.cost_on;
 		MR(r)->budget.window_cpu0 = MR(r)->budget.on_cpu;
@@ -535,7 +535,7 @@ static void mem_probes_off(struct run *r)
 	struct retired *rt;
 	size_t *order, i;
 
-	if (mr->probes_on && !r->o->exact) {
+	if (mr->probes_on && !r->o->mem.exact) {
 		mem_books(r, true);
 		mr->budget.last_cost = mr->budget.cost_on - mr->budget.window_cost0;
 		mr->budget.last_on_cpu = mr->budget.on_cpu - mr->budget.window_cpu0;
@@ -868,13 +868,13 @@ static void mem_budget(struct run *r)
 	struct mem_budget *b = &MR(r)->budget;
 	double now, cost, work;
 
-	if (r->o->exact)
+	if (r->o->mem.exact)
 		return;
 	mem_books(r, false);
 	now = now_sec();
 	cost = b->cost_on + b->cost_off;
 	work = b->cpu_mark - b->cpu0 - cost;
-	switch (mem_budget_decide(r->o->overhead, work, cost, &b->forgone, MR(r)->probes_on, now - MR(r)->on_since,
+	switch (mem_budget_decide(r->o->mem.overhead, work, cost, &b->forgone, MR(r)->probes_on, now - MR(r)->on_since,
 				  b->min_on, __atomic_load_n(&MR(r)->detaching, __ATOMIC_ACQUIRE))) {
 	case MEM_BUDGET_OFF:
 		pr_debug("mem: %.4f: probes off: they cost %.3f s of %.3f s of work\n", now, cost, work);
@@ -930,7 +930,7 @@ static void mem_programs(struct run *r)
 	 * than samples give; no perf_event program is loaded, so the maps can
 	 * grow on demand instead of being allocated up front.
 	 */
-	bpf_map__set_max_entries(k->maps.mem_blocks, r->o->max_blocks);
+	bpf_map__set_max_entries(k->maps.mem_blocks, r->o->mem.max_blocks);
 	bpf_map__set_max_entries(k->maps.mem_stats, r->o->map_size * 8);
 	bpf_map__set_max_entries(k->maps.mem_rss, r->o->map_size * 4);
 	bpf_map__set_max_entries(k->maps.ustacks, r->o->map_size * 8);
@@ -988,7 +988,7 @@ static void mem_estimate(struct run *r, struct mem_report *m)
 {
 	const struct mem_budget *b = &MR(r)->budget;
 
-	mem_report__estimate(m, r->o->exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
+	mem_report__estimate(m, r->o->mem.exact || !b->offs, b->windows, b->on_cpu - b->cost_on, b->off_cpu - b->cost_off,
 			     b->cost_on + b->cost_off);
 }
 
@@ -1020,8 +1020,8 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		 MR(r)->budget.on_cpu, MR(r)->budget.off_cpu, MR(r)->budget.cost_on, MR(r)->budget.bpf_ns_mark / 1e9,
 		 MR(r)->budget.cost_off, (unsigned long)c[EBPROF_MEM_ALLOCS]);
 	scale = m->scale;
-	m->leaks = r->o->leaks;
-	m->min_age = r->o->min_age;
+	m->leaks = r->o->mem.leaks;
+	m->min_age = r->o->mem.min_age;
 	m->nprobes = MR(r)->nprobes;
 	m->rss_now_kib = MR(r)->rss_kib;
 	m->rss_peak_kib = MR(r)->hwm_kib;
@@ -1101,7 +1101,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	}
 	/* folded and SVG: allocation sites weighted by bytes (or allocations) */
 	for (i = 0; i < m->nsites; i++) {
-		uint64_t w = r->o->count ? m->sites[i].allocs : m->sites[i].bytes;
+		uint64_t w = r->o->mem.count ? m->sites[i].allocs : m->sites[i].bytes;
 
 		if (!w)
 			continue;
@@ -1156,16 +1156,6 @@ static int mem_configure(struct run *r)
 	return 0;
 }
 
-static int mem_load(struct run *r)
-{
-	return mem_bpf__load(MR(r)->skel);
-}
-
-static int mem_attach(struct run *r)
-{
-	return mem_bpf__attach(MR(r)->skel);
-}
-
 static int mem_start(struct run *r)
 {
 	struct mem_run *mr = MR(r);
@@ -1181,9 +1171,9 @@ static int mem_start(struct run *r)
 	mem_scan(r, pid);
 	if (!mr->nprobes)
 		pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", pid);
-	if (!r->o->exact && !mr->multi)
+	if (!r->o->mem.exact && !mr->multi)
 		pr_warn("this kernel has no uprobe.multi links (6.6): the probes go off one by one, a grace period each, so the budget allows few windows and the estimates are rough; --exact counts exactly\n");
-	if (!r->o->exact) {
+	if (!r->o->mem.exact) {
 		/* what the probes' programs cost, for the budget */
 		mr->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		mr->budget.cpu0 = mr->budget.cpu_mark = target_cpu(r);
@@ -1198,7 +1188,7 @@ static int mem_start(struct run *r)
 static void mem_announce(struct run *r, double attach_ms)
 {
 	pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
-		MR(r)->pid, MR(r)->nprobes, r->o->exact ? "every call" : "within the overhead budget", attach_ms);
+		MR(r)->pid, MR(r)->nprobes, r->o->mem.exact ? "every call" : "within the overhead budget", attach_ms);
 }
 
 static void mem_new_code(struct run *r, int tgid)
@@ -1209,7 +1199,7 @@ static void mem_new_code(struct run *r, int tgid)
 /* the budget is looked at every ms while the probes are on, every 10 ms while off */
 static int mem_poll_ms(struct run *r)
 {
-	if (r->o->exact)
+	if (r->o->mem.exact)
 		return 100;
 	return MR(r)->probes_on ? 1 : 10;
 }
@@ -1236,7 +1226,7 @@ static void mem_exact_rate(struct run *r, bool final)
 	uint64_t sum[EBPROF_MEM_COUNTERS], calls = 0;
 	int k;
 
-	if (!r->o->exact || mr->rate_said || (final && !mr->rate_t0))
+	if (!r->o->mem.exact || mr->rate_said || (final && !mr->rate_t0))
 		return;
 	mem_counters_all(r, sum);
 	if (!mr->rate_t0) {
@@ -1309,7 +1299,7 @@ static void mem_stop(struct run *r)
 {
 	mem_poll_rss(r);
 	mem_exact_rate(r, true);
-	if (!r->o->exact)
+	if (!r->o->mem.exact)
 		mem_books(r, true);
 	mem_probes_off(r);
 	mem_detach_wait(r);
@@ -1373,8 +1363,6 @@ const struct mode_ops mem_mode = {
 	.name = "mem",
 	.open = mem_open,
 	.configure = mem_configure,
-	.load = mem_load,
-	.attach = mem_attach,
 	.start = mem_start,
 	.announce = mem_announce,
 	.new_code = mem_new_code,

@@ -601,7 +601,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	ret = 1;
 
 	/* Load and verify the BPF programs */
-	err = r.ops->load(&r);
+	err = bpf_object__load_skeleton(r.b.skeleton);
 	if (err) {
 		if (err == -EPERM || errno == EPERM)
 			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
@@ -628,7 +628,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	}
 
 	/* Attach the tracepoints that follow processes, then the ring buffer */
-	err = r.ops->attach(&r);
+	err = bpf_object__attach_skeleton(r.b.skeleton);
 	if (err) {
 		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
 		goto cleanup;

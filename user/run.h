@@ -32,6 +32,7 @@
  */
 struct session_bpf {
 	struct bpf_object *obj;
+	struct bpf_object_skeleton *skeleton;	/* loaded and attached by the session */
 	struct bpf_map *targets, *events, *stats, *ustacks, *kstacks, *unwind_rows, *unwind_procs;
 	struct bpf_map *py_events, *py_procs, *py_threads, *py_codes, *pystacks;
 	struct bpf_program *on_mmap_enter, *on_mmap_exit;
@@ -41,7 +42,7 @@ struct session_bpf {
 
 /* the shared part of a mode's skeleton *s* */
 #define SESSION_BPF(s) ((struct session_bpf){						\
-	.obj = (s)->obj, .targets = (s)->maps.targets, .events = (s)->maps.events,		\
+	.obj = (s)->obj, .skeleton = (s)->skeleton, .targets = (s)->maps.targets, .events = (s)->maps.events,		\
 	.stats = (s)->maps.stats, .ustacks = (s)->maps.ustacks, .kstacks = (s)->maps.kstacks,	\
 	.unwind_rows = (s)->maps.unwind_rows, .unwind_procs = (s)->maps.unwind_procs,		\
 	.py_events = (s)->maps.py_events, .py_procs = (s)->maps.py_procs,			\
@@ -56,11 +57,12 @@ struct run;
 struct mem_report;
 
 /*
- * A mode.  Called in this order: open, configure, (load and attach),
- * start, announce, then new_code and event as the targets change and tick
- * each turn of the loop, then stop, report, destroy (always, even after a
- * failure, with whatever was set up).  int returns: 0, or an exit status
- * already said (EXIT_NOFEATURE, 1), or -errno for tick.
+ * A mode.  Called in this order: open, configure, (the session loads and
+ * attaches its object), start, announce, then new_code and event as the
+ * targets change and tick each turn of the loop, then stop, report,
+ * destroy (always, even after a failure, with whatever was set up).  int
+ * returns: 0, or an exit status already said (EXIT_NOFEATURE, 1), or
+ * -errno for tick.
  */
 struct mode_ops {
 	const char *name;
@@ -68,8 +70,6 @@ struct mode_ops {
 	int (*open)(struct run *r);
 	/* before the load, after the session's settings: its rodata, maps, programs */
 	int (*configure)(struct run *r);
-	int (*load)(struct run *r);
-	int (*attach)(struct run *r);
 	/* the targets are in the set and their code read; a command is still held */
 	int (*start)(struct run *r);
 	/* the line -v prints once it runs */

@@ -117,19 +117,27 @@ int session_resolve_pids(struct ebprof_opts *o)
 	return 0;
 }
 
+bool read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
 void proc_comm(int pid, char *buf, size_t len)
 {
 	char path[64];
-	FILE *f;
 
-	snprintf(buf, len, "?");
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
+	if (!read_line(path, buf, len))
+		snprintf(buf, len, "?");
 }
 
 /* /proc/PID/stat: utime and stime in seconds; false if gone */
@@ -137,17 +145,10 @@ bool proc_times(int pid, double *ut, double *st)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long u, s;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!read_line(path, buf, sizeof(buf)))
 		return false;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
 	p = strrchr(buf, ')');
 	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &u, &s) != 2)

@@ -58,6 +58,8 @@ FILE *open_output(const char *path);
  */
 FILE *open_output_tmp(const char *path, char **tmp);
 int close_output(FILE *f, const char *path, char *tmp, bool ok);
+/* the first line of *path* into *buf*, without its newline; false if unreadable or empty */
+bool read_line(const char *path, char *buf, size_t len);
 /* "comm" of a process, or "?" */
 void proc_comm(int pid, char *buf, size_t len);
 /*

@@ -246,15 +246,9 @@ static bool all_times(double *user, double *sys, char *line, size_t len)
 {
 	unsigned long long v[8] = {};
 	char buf[512];
-	FILE *f = fopen("/proc/stat", "re");
 
-	if (!f)
+	if (!read_line("/proc/stat", buf, sizeof(buf)))
 		return false;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
 	if (line)
 		snprintf(line, len, "%s", buf);
 	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
@@ -268,14 +262,9 @@ static bool all_times(double *user, double *sys, char *line, size_t len)
 static bool pid_alive(int pid)
 {
 	char path[64], buf[512], *p;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
+	p = read_line(path, buf, sizeof(buf)) ? strrchr(buf, ')') : NULL;
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
@@ -285,16 +274,11 @@ static bool pid_alive(int pid)
  */
 static void thread_comm(struct thread_counters *t)
 {
-	char path[64];
-	FILE *f;
+	char path[64], comm[sizeof(t->comm)];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", t->pid, t->tid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(t->comm, sizeof(t->comm), f))
-		t->comm[strcspn(t->comm, "\n")] = 0;
-	fclose(f);
+	if (read_line(path, comm, sizeof(comm)))
+		memcpy(t->comm, comm, sizeof(comm));
 }
 
 /* --per-thread: counters on threads of *pid* not seen yet */
@@ -364,7 +348,7 @@ static void print_interval(struct stat_run *s, double t)
 {
 	size_t i;
 
-	if (s->o->json)
+	if (s->o->stat.json)
 		fprintf(s->out, "{\"interval\": %.6f, \"events\": {", t);
 	for (i = 0; i < s->nevs; i++) {
 		struct counter *c = &s->c[i];
@@ -375,7 +359,7 @@ static void print_interval(struct stat_run *s, double t)
 		if (c->ev->type == STAT_PSEUDO)
 			continue;
 		ok = c->supported && read_counter(c, &v, &pct, &raw);
-		if (s->o->json) {
+		if (s->o->stat.json) {
 			fprintf(s->out, "%s\"%s\": ", i ? ", " : "", c->ev->name);
 			if (ok)
 				fprintf(s->out, "%.17g", v - c->last_value);
@@ -391,7 +375,7 @@ static void print_interval(struct stat_run *s, double t)
 		if (ok)
 			c->last_value = v;
 	}
-	if (s->o->json)
+	if (s->o->stat.json)
 		fputs("}}\n", s->out);
 	fflush(s->out);
 }
@@ -518,7 +502,7 @@ static void print_threads(struct stat_run *s, FILE *out)
 	size_t t, i;
 
 	read_threads(s);
-	if (s->o->json)
+	if (s->o->stat.json)
 		return;
 	fprintf(out, "\n Per thread:\n\n  %-16s %7s", "comm", "tid");
 	for (i = 0; i < s->nevs; i++)
@@ -572,7 +556,7 @@ static void print_threads_json(void *ctx, FILE *out)
 static int wait_command(struct stat_run *s, pid_t pid, struct rusage *ru, double *t_end)
 {
 	const struct ebprof_opts *o = s->o;
-	double next = o->interval_ms ? s->t_start + o->interval_ms / 1000.0 : 0;
+	double next = o->stat.interval_ms ? s->t_start + o->stat.interval_ms / 1000.0 : 0;
 	double deadline = o->duration > 0 ? s->t_start + o->duration : 0;
 	int status = 0, pfd = syscall(SYS_pidfd_open, pid, 0);
 	bool killed = false;
@@ -602,7 +586,7 @@ static int wait_command(struct stat_run *s, pid_t pid, struct rusage *ru, double
 			scan_threads(s, pid);
 		if (next && now >= next) {
 			print_interval(s, now - s->t_start);
-			next += o->interval_ms / 1000.0;
+			next += o->stat.interval_ms / 1000.0;
 		}
 		if (((deadline && now >= deadline) || exiting) && !killed) {
 			/* -d or Ctrl-C: stop the command, count what it did */
@@ -725,7 +709,7 @@ static int run_attached(struct stat_run *s, struct stat_result *res)
 				scan_threads(s, o->pids[k]);
 		}
 	}
-	next = o->interval_ms ? s->t_start + o->interval_ms / 1000.0 : 0;
+	next = o->stat.interval_ms ? s->t_start + o->stat.interval_ms / 1000.0 : 0;
 	deadline = o->duration > 0 ? s->t_start + o->duration : 0;
 	pr_info("counting; Ctrl-C to stop\n");
 	while (!exiting) {
@@ -740,7 +724,7 @@ static int run_attached(struct stat_run *s, struct stat_result *res)
 			break;
 		if (next && now >= next) {
 			print_interval(s, now - s->t_start);
-			next += o->interval_ms / 1000.0;
+			next += o->stat.interval_ms / 1000.0;
 		}
 		if (o->per_thread)
 			for (k = 0; k < o->npids; k++)
@@ -820,17 +804,17 @@ int stat_main(const struct ebprof_opts *o)
 	struct stat_run s = { .o = o };
 	const struct stat_event *pseudo[8];
 	size_t i, np;
-	int run, ret = 0, st, runs = o->repeat ? o->repeat : 1;
+	int run, ret = 0, st, runs = o->stat.repeat ? o->stat.repeat : 1;
 
 	memset(&res, 0, sizeof(res));
-	if (o->stat_events[0]) {
-		for (i = 0; o->stat_events[i] && s.nevs < STAT_MAX_EVENTS; i++) {
+	if (o->stat.events[0]) {
+		for (i = 0; o->stat.events[i] && s.nevs < STAT_MAX_EVENTS; i++) {
 			size_t k;
 
-			for (k = 0; k < s.nevs && s.evs[k] != o->stat_events[i]; k++)
+			for (k = 0; k < s.nevs && s.evs[k] != o->stat.events[i]; k++)
 				;
 			if (k == s.nevs)
-				s.evs[s.nevs++] = o->stat_events[i];
+				s.evs[s.nevs++] = o->stat.events[i];
 		}
 	} else {
 		s.nevs += stat_default_events(s.evs + s.nevs, STAT_MAX_EVENTS - s.nevs);
@@ -879,7 +863,7 @@ int stat_main(const struct ebprof_opts *o)
 		}
 		res.runs = 1;
 	}
-	if (o->json) {
+	if (o->stat.json) {
 		if (o->per_thread)
 			read_threads(&s);
 		stat_render_json(&res, s.out, o->per_thread ? print_threads_json : NULL, &s);
