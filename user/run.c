@@ -479,8 +479,7 @@ static void describe_target(const struct ebprof_opts *o, struct launch *l, struc
 		snprintf(m->target, sizeof(m->target), "all processes");
 	} else if (o->cmd) {
 		len = snprintf(m->target, sizeof(m->target), "command '");
-		for (i = 0; o->cmd[i] && len < sizeof(m->target); i++)
-			len += snprintf(m->target + len, sizeof(m->target) - len, "%s%s", i ? " " : "", o->cmd[i]);
+		len += join_words(m->target + len, sizeof(m->target) - len, o->cmd);
 		if (len < sizeof(m->target))
 			snprintf(m->target + len, sizeof(m->target) - len, "' (pid %d)", l->pid);
 	} else if (o->npids == 1) {

@@ -117,6 +117,15 @@ int session_resolve_pids(struct ebprof_opts *o)
 	return 0;
 }
 
+size_t join_words(char *buf, size_t len, char **words)
+{
+	size_t n = 0;
+
+	for (int i = 0; words[i] && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "", words[i]);
+	return n < len ? n : len;
+}
+
 bool read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");

@@ -58,6 +58,8 @@ FILE *open_output(const char *path);
  */
 FILE *open_output_tmp(const char *path, char **tmp);
 int close_output(FILE *f, const char *path, char *tmp, bool ok);
+/* *words* joined by spaces into *buf* (cut short to fit): the length written */
+size_t join_words(char *buf, size_t len, char **words);
 /* the first line of *path* into *buf*, without its newline; false if unreadable or empty */
 bool read_line(const char *path, char *buf, size_t len);
 /* "comm" of a process, or "?" */

@@ -745,8 +745,7 @@ static void describe(const struct ebprof_opts *o, struct stat_result *res)
 		snprintf(res->target, sizeof(res->target), "system wide");
 	} else if (o->cmd) {
 		len = snprintf(res->target, sizeof(res->target), "'");
-		for (i = 0; o->cmd[i] && len < sizeof(res->target); i++)
-			len += snprintf(res->target + len, sizeof(res->target) - len, "%s%s", i ? " " : "", o->cmd[i]);
+		len += join_words(res->target + len, sizeof(res->target) - len, o->cmd);
 		if (len < sizeof(res->target))
 			snprintf(res->target + len, sizeof(res->target) - len, "'");
 	} else {
