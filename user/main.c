@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 #include "cli.h"
 #include "run.h"
-#include "mem.h"
 #include "render/render.h"
 #include "session.h"
 #include "stat.h"
@@ -43,7 +42,6 @@ int main(int argc, char **argv)
 	struct ebprof_opts opts;
 	struct launch launch = { .go_fd = -1, .err_fd = -1 };
 	struct profile *prof = NULL;
-	struct mem_report *mem = NULL;
 	FILE *out = stdout;
 	char *out_tmp = NULL;
 	bool written = false;	/* the whole profile went out */
@@ -91,30 +89,18 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = run_mode(&opts, &launch, &prof, &mem);
+	ret = run_mode(&opts, &launch, &prof);
 	if (ret)
 		goto cleanup;
-	if (mem) {
-		if (opts.format == FORMAT_TABLE)
-			err = mem_render_table(mem, opts.rows, out);
-		else if (opts.format == FORMAT_JSON)
-			err = mem_render_json(mem, out);
-		else
-			err = render_for(opts.format)(mem->prof, &ropts, out);
-		if (!err)
-			err = fflush(out) ? -errno : 0;
-		if (err) {
-			pr_err("cannot write the report: %s\n", strerror(write_errno(out, err)));
-			ret = 1;
-		}
-		written = !err;
-		goto cleanup;
-	}
 
 	ropts.rows = opts.rows;
-	snprintf(title, sizeof(title), "ebprof %s: %s", prof->meta.event, prof->meta.target);
+	if (!strcmp(prof->meta.mode, "cpu"))
+		snprintf(title, sizeof(title), "ebprof %s: %s", prof->meta.event, prof->meta.target);
+	else
+		snprintf(title, sizeof(title), "ebprof %s (%s): %s", prof->meta.mode, prof->meta.values[0].type,
+			 prof->meta.target);
 	ropts.title = title;
-	err = render_for(opts.format)(prof, &ropts, out);
+	err = run_render(&opts, prof, opts.format, &ropts, out);
 	if (!err)
 		err = fflush(out) ? -errno : 0;
 	if (err) {
@@ -153,11 +139,14 @@ cleanup:
 	if (out && out != stdout && close_output(out, opts.output, out_tmp, written))
 		ret = ret ? ret : 1;
 	else if (out && out != stdout && written && prof) {
-		fprintf(stderr, "ebprof: %llu samples of %s written to '%s'\n",
-			(unsigned long long)prof->total, prof->meta.target, opts.output);
+		char v[32];
+
+		/* "123 samples", "1.5 MiB alloc_space" */
+		fprintf(stderr, "ebprof: %s %s of %s written to '%s'\n",
+			render_value(&prof->meta.values[0], prof->totals[0], v, sizeof(v)), prof->meta.values[0].type,
+			prof->meta.target, opts.output);
 		render_losses(prof, stderr, "ebprof: warning: ");
 	}
 	profile__free(prof);
-	mem_report__free(mem);
 	return ret;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include "profile.h"
 
+struct render_opts;
+
 struct mem_site {
 	uint32_t *frames;	/* frame ids in the report's profile, outermost first */
 	uint32_t nframes;
@@ -26,7 +28,7 @@ struct mem_site {
 
 struct mem_report {
 	char target[256];
-	struct profile *prof;	/* frames, and stacks weighted for folded and SVG */
+	struct profile *prof;	/* frames, and stacks weighted for folded and SVG: it owns the report (ext) */
 	struct mem_site *sites;
 	size_t nsites, sites_cap;
 	double duration;
@@ -50,7 +52,10 @@ struct mem_report {
 	int nprobes;		/* functions probed */
 };
 
-void mem_report__free(struct mem_report *m);
+/* frees *m* (a profile's ext_free): not its profile */
+void mem_report__free(void *m);
+/* the mode's renderer: the table and JSON of its report, else the generic ones of its profile */
+int mem_render(const struct profile *p, int format, const struct render_opts *o, FILE *out);
 /*
  * What the counts stand for, from the budget's books in seconds of the
  * target's CPU time: its own work while the probes were on and off (its

@@ -10,8 +10,9 @@
 #include "render/render.h"
 #include "util/json.h"
 
-void mem_report__free(struct mem_report *m)
+void mem_report__free(void *report)
 {
+	struct mem_report *m = report;
 	size_t i;
 
 	if (!m)
@@ -19,8 +20,18 @@ void mem_report__free(struct mem_report *m)
 	for (i = 0; i < m->nsites; i++)
 		free(m->sites[i].frames);
 	free(m->sites);
-	profile__free(m->prof);
 	free(m);
+}
+
+int mem_render(const struct profile *p, int format, const struct render_opts *o, FILE *out)
+{
+	const struct mem_report *m = p->ext;
+
+	if (format == FORMAT_TABLE)
+		return mem_render_table(m, o->rows, out);
+	if (format == FORMAT_JSON)
+		return mem_render_json(m, out);
+	return render_for(format)(p, o, out);
 }
 
 /* 1536 -> "1.5 KiB" */
@@ -197,7 +208,7 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 
 	{
 		struct func_row *fr = render_func_rows(m->prof, &n);
-		double tot = m->prof->total ? (double)m->prof->total : 1;
+		double tot = m->prof->totals[0] ? (double)m->prof->totals[0] : 1;
 
 		if (!fr)
 			return -ENOMEM;
@@ -206,8 +217,8 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		for (i = 0; i < n && (int)i < rows && i < 15; i++) {
 			const struct frame *f = profile__frame_at(m->prof, fr[i].frame);
 
-			fprintf(out, "%7.2f %7.2f %12" PRIu64 "  %-40s %s\n", 100.0 * fr[i].self / tot,
-				100.0 * fr[i].total / tot, fr[i].self, f->func, f->module);
+			fprintf(out, "%7.2f %7.2f %12" PRIu64 "  %-40s %s\n", 100.0 * fr[i].self[0] / tot,
+				100.0 * fr[i].total[0] / tot, fr[i].self[0], f->func, f->module);
 		}
 		free(fr);
 	}

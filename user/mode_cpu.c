@@ -38,6 +38,7 @@ struct cpu_mode {
 	double last_drain, drain_s;
 	__u64 new_base;		/* EBPROF_STAT_NEW_E* of the epoch when it began */
 	int first_tgid;		/* the first process a sample came from */
+	double ns_per_sample;	/* a clock's mean period; 0: not a clock */
 	struct exited { int tgid; unsigned long drains; } *exited;	/* -a: to forget after two drains */
 	size_t nexited, exited_cap;
 	struct strmap *fold;	/* exited and forgotten: their stacks to merge by command */
@@ -224,6 +225,7 @@ static void close_events(struct run *r)
 static int add_key(struct run *r, struct profile *p, const struct sample_key *key, __u64 count,
 		   struct key_scratch *s)
 {
+	uint64_t v[PROFILE_MAX_VALUES] = {};
 	int n, err;
 
 	n = key_frames(r, p, key, s);
@@ -238,8 +240,13 @@ static int add_key(struct run *r, struct profile *p, const struct sample_key *ke
 		else if (C(r)->first_tgid != (int)key->tgid)
 			p->meta.per_process = true;
 	}
-	err = profile__add2(p, key->tgid, key->tid, key->comm, s->ids, n, key->event ? 0 : count,
-			    key->event ? count : 0);
+	if (C(r)->ns_per_sample) {
+		v[0] = count;
+		v[1] = (uint64_t)(count * C(r)->ns_per_sample + 0.5);
+	} else {
+		v[key->event ? 1 : 0] = count;
+	}
+	err = profile__addv(p, key->tgid, key->tid, key->comm, s->ids, n, v);
 	if (!err && r->o->lines && !key->event)
 		err = stacks_count_lines(p, s->ids, s->lines, n, count);
 	return err;
@@ -269,7 +276,7 @@ static int build_profile(struct run *r, struct profile *p)
 		return err;
 	/* the samples' weights miss what came after each CPU's last sample: the exact totals, shared out */
 	if (p->meta.counted)
-		profile__scale(p, p->meta.counted_events[0], p->meta.counted_events[1]);
+		profile__scale(p, p->meta.counted_events);
 	return profile__finish(p);
 }
 
@@ -469,6 +476,30 @@ static int cpu_open(struct run *r)
 	return 0;
 }
 
+/*
+ * What a stack's values are: with a clock, its samples and the CPU time
+ * they stand for (each the mean period: pprof's pair); else each event's
+ * count.  And the losses of the mode's own maps, reported even when 0.
+ */
+static int cpu_values(struct run *r)
+{
+	const struct ebprof_opts *o = r->o;
+	struct profile_value v[2] = { { "samples", "count" }, { "cpu", "nanoseconds" } };
+	unsigned int n = 2;
+
+	if (!o->event.timer) {
+		v[0] = (struct profile_value){ o->event.name, "count" };
+		v[1] = (struct profile_value){ o->nevents == 2 ? o->event2.name : "", "count" };
+		n = o->nevents;
+	}
+	C(r)->ns_per_sample = o->event.timer ? (o->event.period ? o->event.period : 1e9 / o->freq) : 0;
+	profile__loss(r->p, "counts", LOSS_SAMPLES, 0, "samples lost: the counts map is full",
+		      "rerun with a larger --map-size");
+	profile__loss(r->p, "kernel_skipped", LOSS_SAMPLES, 0,
+		      "samples skipped by the kernel: another BPF program was running on the CPU", NULL);
+	return profile__set_values(r->p, n, v) ? 1 : 0;
+}
+
 static int cpu_configure(struct run *r)
 {
 	const struct ebprof_opts *o = r->o;
@@ -491,7 +522,7 @@ static int cpu_configure(struct run *r)
 		bpf_map__set_max_entries(skel->maps.ev_start, 2 * r->ncpus);
 	}
 	select_sampler(r);
-	return 0;
+	return cpu_values(r);
 }
 
 static int cpu_start(struct run *r)
@@ -563,7 +594,7 @@ static void cpu_stop(struct run *r)
 	close_events(r);
 }
 
-static int cpu_report(struct run *r, double duration, struct profile **out, struct mem_report **mout)
+static int cpu_report(struct run *r, double duration, struct profile **out)
 {
 	const struct ebprof_opts *o = r->o;
 	struct profile_meta *m = &r->p->meta;
@@ -572,7 +603,6 @@ static int cpu_report(struct run *r, double duration, struct profile **out, stru
 	int err;
 
 	(void)duration;
-	(void)mout;
 	m->event = o->event.name;
 	m->event2 = o->nevents == 2 ? o->event2.name : NULL;
 	m->weighted = !o->event.timer;
@@ -585,6 +615,8 @@ static int cpu_report(struct run *r, double duration, struct profile **out, stru
 		m->prog_runs = info.run_cnt;
 		m->prog_misses = info.recursion_misses;
 	}
+	profile__loss(r->p, "counts", LOSS_SAMPLES, run_stat_sum(r, EBPROF_STAT_LOST_COUNTS), NULL, NULL);
+	profile__loss(r->p, "kernel_skipped", LOSS_SAMPLES, m->prog_misses, NULL, NULL);
 	err = build_profile(r, r->p);
 	if (err) {
 		pr_err("cannot build the profile: %s\n", strerror(-err));

@@ -1100,6 +1100,11 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		}
 	}
 	/* folded and SVG: allocation sites weighted by bytes (or allocations) */
+	m->prof->meta.mode = "mem";
+	err = profile__set_values(m->prof, 1, r->o->mem.count ? &(struct profile_value){ "alloc_objects", "count" }
+						      : &(struct profile_value){ "alloc_space", "bytes" });
+	if (err)
+		goto out;
 	for (i = 0; i < m->nsites; i++) {
 		uint64_t w = r->o->mem.count ? m->sites[i].allocs : m->sites[i].bytes;
 
@@ -1329,13 +1334,12 @@ static void mem_destroy(struct run *r)
 	r->mode = NULL;
 }
 
-static int mem_report(struct run *r, double duration, struct profile **out, struct mem_report **mout)
+static int mem_report(struct run *r, double duration, struct profile **out)
 {
 	struct mem_report *m = calloc(1, sizeof(*m));
 	struct profile *p = r->p;
 	int err;
 
-	(void)out;
 	if (!m) {
 		pr_err("out of memory\n");
 		return 1;
@@ -1343,19 +1347,21 @@ static int mem_report(struct run *r, double duration, struct profile **out, stru
 	snprintf(m->target, sizeof(m->target), "%s", p->meta.target);
 	pr_debug("python: %lu stacks, %lu without a thread state, %lu lost, %lu truncated, %lu read errors\n",
 		 (unsigned long)p->meta.py_samples, (unsigned long)p->meta.py_no_tstate,
-		 (unsigned long)p->meta.py_lost, (unsigned long)p->meta.py_truncated,
-		 (unsigned long)p->meta.py_errors);
-	m->lost_ustacks = p->meta.lost_ustacks;
-	m->lost_pystacks = p->meta.py_lost;
+		 (unsigned long)profile__lost(p, "python_stacks"), (unsigned long)profile__lost(p, "python_truncated"),
+		 (unsigned long)profile__lost(p, "python_read_errors"));
+	m->lost_ustacks = profile__lost(p, "user_stacks");
+	m->lost_pystacks = profile__lost(p, "python_stacks");
+	/* the profile owns the report from here */
 	m->prof = p;
-	r->p = NULL;
+	p->ext = m;
+	p->ext_free = mem_report__free;
 	err = mem_build_report(r, r->l, m, duration);
 	if (err) {
 		pr_err("cannot build the memory report: %s\n", strerror(-err));
-		mem_report__free(m);
 		return 1;
 	}
-	*mout = m;
+	*out = p;
+	r->p = NULL;
 	return 0;
 }
 
@@ -1370,5 +1376,6 @@ const struct mode_ops mem_mode = {
 	.tick = mem_tick,
 	.stop = mem_stop,
 	.report = mem_report,
+	.render = mem_render,
 	.destroy = mem_destroy,
 };

@@ -12,7 +12,10 @@ struct profile *profile__new(void)
 
 	if (!p)
 		return NULL;
+	p->meta.mode = "cpu";
 	p->meta.event = "cpu-clock";
+	p->meta.values[0] = (struct profile_value){ "samples", "count" };
+	p->meta.nvalues = 1;
 	p->strings = strmap__new();
 	p->frame_ids = strmap__new();
 	p->stack_ids = strmap__new();
@@ -31,10 +34,12 @@ void profile__free(struct profile *p)
 
 	if (!p)
 		return;
+	if (p->ext_free)
+		p->ext_free(p->ext);
 	while (p->strings && (v = strmap__next(p->strings, &it, NULL, NULL)))
 		free(v);
 	for (i = 0; i < p->nstacks; i++) {
-		free(p->stacks[i].frames);
+		free(p->stacks[i].v);
 		free(p->stacks[i].text);
 	}
 	strmap__free(p->strings);
@@ -185,10 +190,70 @@ const struct frame *profile__frame_at(const struct profile *p, uint32_t id)
 	return &p->frames[id];
 }
 
+int profile__set_values(struct profile *p, unsigned int n, const struct profile_value *v)
+{
+	if (!n || n > PROFILE_MAX_VALUES || p->nstacks)
+		return -EINVAL;
+	memcpy(p->meta.values, v, n * sizeof(*v));
+	p->meta.nvalues = n;
+	return 0;
+}
+
+int profile__value_index(const struct profile *p, const char *type)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->meta.nvalues; i++)
+		if (!strcmp(p->meta.values[i].type, type))
+			return (int)i;
+	return -1;
+}
+
 int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 		 const uint32_t *frames, uint32_t n, uint64_t count)
 {
-	return profile__add2(p, tgid, tid, comm, frames, n, count, 0);
+	uint64_t v[PROFILE_MAX_VALUES] = { count };
+
+	return profile__addv(p, tgid, tid, comm, frames, n, v);
+}
+
+int profile__loss(struct profile *p, const char *key, enum profile_loss_kind kind, uint64_t n,
+		  const char *what, const char *fix)
+{
+	struct profile_meta *m = &p->meta;
+	unsigned int i;
+
+	for (i = 0; i < m->nlosses; i++) {
+		if (!strcmp(m->losses[i].key, key)) {
+			m->losses[i].n = n;
+			return 0;
+		}
+	}
+	if (m->nlosses == PROFILE_MAX_LOSSES)
+		return -ENOSPC;
+	m->losses[m->nlosses++] = (struct profile_loss){ key, kind, n, what, fix };
+	return 0;
+}
+
+uint64_t profile__lost(const struct profile *p, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->meta.nlosses; i++)
+		if (!strcmp(p->meta.losses[i].key, key))
+			return p->meta.losses[i].n;
+	return 0;
+}
+
+uint64_t profile__lost_kind(const struct profile *p, enum profile_loss_kind kind)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < p->meta.nlosses; i++)
+		if (p->meta.losses[i].kind == kind)
+			n += p->meta.losses[i].n;
+	return n;
 }
 
 /*
@@ -215,9 +280,10 @@ static size_t stack_key(struct profile *p, int tgid, int tid, const char *comm, 
 	return klen;
 }
 
-int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
-		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2)
+int profile__addv(struct profile *p, int tgid, int tid, const char *comm,
+		  const uint32_t *frames, uint32_t n, const uint64_t *val)
 {
+	unsigned int nv = p->meta.nvalues, i;
 	uint64_t *key;
 	struct stack *s;
 	size_t klen;
@@ -228,12 +294,13 @@ int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 	if (!klen)
 		return -ENOMEM;
 	key = p->key;
+	for (i = 0; i < nv; i++)
+		p->totals[i] += val[i];
 	v = strmap__get(p->stack_ids, key, klen);
 	if (v) {
-		p->stacks[(uintptr_t)v - 1].count += count;
-		p->stacks[(uintptr_t)v - 1].count2 += count2;
-		p->total += count;
-		p->total2 += count2;
+		s = &p->stacks[(uintptr_t)v - 1];
+		for (i = 0; i < nv; i++)
+			s->v[i] += val[i];
 		return 0;
 	}
 	if (p->nstacks == p->stacks_cap) {
@@ -247,25 +314,26 @@ int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
 	}
 	s = &p->stacks[p->nstacks];
 	memset(s, 0, sizeof(*s));
-	s->frames = malloc((n ? n : 1) * sizeof(uint32_t));
-	if (!s->frames)
+	/* values, then frames, in one block */
+	s->v = malloc(nv * sizeof(uint64_t) + (n ? n : 1) * sizeof(uint32_t));
+	if (!s->v)
 		goto err;
+	memcpy(s->v, val, nv * sizeof(uint64_t));
+	s->frames = (uint32_t *)(s->v + nv);
 	memcpy(s->frames, frames, n * sizeof(uint32_t));
 	s->nframes = n;
 	s->tgid = tgid;
 	s->tid = tid;
 	s->comm = comm;
-	s->count = count;
-	s->count2 = count2;
 	if (strmap__set(p->stack_ids, key, klen, (void *)(uintptr_t)(p->nstacks + 1))) {
-		free(s->frames);
+		free(s->v);
 		goto err;
 	}
 	p->nstacks++;
-	p->total += count;
-	p->total2 += count2;
 	return 0;
 err:
+	for (i = 0; i < nv; i++)
+		p->totals[i] -= val[i];
 	return -ENOMEM;
 }
 
@@ -295,11 +363,13 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 		v = strmap__get(p->stack_ids, p->key, klen);
 		if (v) {
 			struct stack *to = &p->stacks[(uintptr_t)v - 1];
+			unsigned int j;
 
-			to->count += s->count;
-			to->count2 += s->count2;
-			free(s->frames);
+			for (j = 0; j < p->meta.nvalues; j++)
+				to->v[j] += s->v[j];
+			free(s->v);
 			free(s->text);
+			s->v = NULL;
 			s->frames = NULL;
 			s->text = NULL;
 			s->tgid = -1;	/* merged: closed up below */
@@ -333,7 +403,7 @@ size_t profile__bytes(const struct profile *p)
 	b += strmap__bytes(p->strings) + strmap__bytes(p->frame_ids) + strmap__bytes(p->stack_ids) +
 	     strmap__bytes(p->hit_ids);
 	for (i = 0; i < p->nstacks; i++)
-		b += malloc_bytes(p->stacks[i].frames) + malloc_bytes(p->stacks[i].text);
+		b += malloc_bytes(p->stacks[i].v) + malloc_bytes(p->stacks[i].text);
 	return b;
 }
 
@@ -347,14 +417,16 @@ void profile__root_label(const struct profile *p, const struct stack *s, char *b
 		snprintf(buf, len, "%s", s->comm);
 }
 
+static unsigned int sort_nvalues;
+
 static int cmp_stack(const void *a, const void *b)
 {
 	const struct stack *x = a, *y = b;
+	unsigned int i;
 
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	if (x->count2 != y->count2)
-		return x->count2 > y->count2 ? -1 : 1;
+	for (i = 0; i < sort_nvalues; i++)
+		if (x->v[i] != y->v[i])
+			return x->v[i] > y->v[i] ? -1 : 1;
 	return strcmp(x->text, y->text);
 }
 
@@ -389,25 +461,23 @@ static uint64_t rescale(unsigned __int128 *cum, uint64_t v, uint64_t from, uint6
 	return (uint64_t)(*cum * to / from) - before;
 }
 
-void profile__scale(struct profile *p, uint64_t to, uint64_t to2)
+void profile__scale(struct profile *p, const uint64_t *to)
 {
-	unsigned __int128 cum = 0, cum2 = 0, hcum = 0;
+	unsigned __int128 cum[PROFILE_MAX_VALUES] = {}, hcum;
+	unsigned int nv = p->meta.nvalues, k;
 	size_t i;
 
-	for (i = 0; i < p->nstacks; i++) {
-		if (p->total)
-			p->stacks[i].count = rescale(&cum, p->stacks[i].count, p->total, to);
-		if (p->total2)
-			p->stacks[i].count2 = rescale(&cum2, p->stacks[i].count2, p->total2, to2);
+	for (i = 0; i < p->nstacks; i++)
+		for (k = 0; k < nv; k++)
+			if (p->totals[k])
+				p->stacks[i].v[k] = rescale(&cum[k], p->stacks[i].v[k], p->totals[k], to[k]);
+	for (i = 0; i < p->nhits && p->totals[0]; i++) {
+		hcum = (unsigned __int128)p->hits[i].count * to[0];
+		p->hits[i].count = (uint64_t)(hcum / p->totals[0]);
 	}
-	for (i = 0; i < p->nhits && p->total; i++) {
-		hcum = (unsigned __int128)p->hits[i].count * to;
-		p->hits[i].count = (uint64_t)(hcum / p->total);
-	}
-	if (p->total)
-		p->total = to;
-	if (p->total2)
-		p->total2 = to2;
+	for (k = 0; k < nv; k++)
+		if (p->totals[k])
+			p->totals[k] = to[k];
 }
 
 int profile__finish(struct profile *p)
@@ -420,6 +490,7 @@ int profile__finish(struct profile *p)
 		if (!p->stacks[i].text)
 			return -ENOMEM;
 	}
+	sort_nvalues = p->meta.nvalues;
 	qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
 	/* stack_ids index positions before the sort: drop them */
 	strmap__free(p->stack_ids);

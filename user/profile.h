@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * profile.h - the aggregate every renderer reads: symbolized stacks with
- * counts, plus what the run was and what it lost.  Pure data: no BPF, no
+ * their values (each of a type, in a unit), plus what the run was and what
+ * it lost.  Pure data: no BPF, no
  * /proc, so renderers are unit-tested on profiles the tests build.
  */
 #ifndef __EBPROF_PROFILE_H
@@ -33,43 +34,73 @@ struct line_hit {
 	uint64_t count;
 };
 
+/* the most values a stack carries (pprof's sample_type) */
+#define PROFILE_MAX_VALUES 8
+
+/*
+ * What one of a profile's values counts and in what unit, as pprof's
+ * ValueType: ("samples", "count"), ("page-faults", "count"), ("off-cpu",
+ * "nanoseconds"), ("alloc_space", "bytes").  Value 0 is the one tables
+ * sort by, percentages are of and flame graphs are drawn with.
+ */
+struct profile_value {
+	const char *type;
+	const char *unit;	/* "count", "nanoseconds" or "bytes" */
+};
+
 struct stack {
 	int tgid;
 	int tid;		/* 0 unless per-thread */
 	const char *comm;
-	uint64_t count;
-	uint64_t count2;	/* of the second event (-e A,B) */
+	uint64_t *v;		/* meta.nvalues values */
 	uint32_t nframes;
-	uint32_t *frames;	/* frame ids, outermost first */
+	uint32_t *frames;	/* frame ids, outermost first (in v's allocation) */
 	char *text;		/* "comm;outer;...;leaf": sort key and folded line */
 };
 
+/* what a loss costs the profile */
+enum profile_loss_kind {
+	LOSS_SAMPLES,		/* samples are gone: not in the profile */
+	LOSS_STACKS,		/* samples are in, with part of their stack missing */
+	LOSS_OTHER,		/* neither (events about the targets) */
+};
+
+/* one kind of loss a mode can have: reported, with its fix, even when 0 in JSON */
+struct profile_loss {
+	const char *key;	/* its JSON name in "lost": "counts", "kernel_stack_collisions" */
+	enum profile_loss_kind kind;
+	uint64_t n;
+	const char *what;	/* after the count: "samples lost: the counts map is full" */
+	const char *fix;	/* "rerun with a larger --map-size", or NULL */
+};
+
+#define PROFILE_MAX_LOSSES 16
+
 struct profile_meta {
+	const char *mode;	/* the mode that made it: "cpu" */
 	char target[256];	/* "pid 42 (python3)", "all processes", "command ..." */
 	const char *event;	/* "cpu-clock" */
 	const char *event2;	/* the second event sampled, or NULL */
 	bool weighted;		/* counts are events (sums of sample periods), not samples */
+	struct profile_value values[PROFILE_MAX_VALUES];
+	unsigned int nvalues;	/* set before the first stack is added */
 	uint64_t samples;	/* samples taken (of both events) */
 	bool counted;		/* counted[] holds the exact counts of the target's events */
-	uint64_t counted_events[2];
+	uint64_t counted_events[PROFILE_MAX_VALUES];
 	unsigned int freq;	/* Hz, 0 when sampling by period */
 	double duration;	/* seconds profiled */
 	bool per_process;	/* group rows by process (-a, several pids) */
 	bool per_thread;
-	/* losses, from the BPF side */
-	uint64_t lost_counts;	/* counts map full */
-	uint64_t lost_ustacks;	/* user stack missing (map full or unreadable) */
-	uint64_t lost_kstacks;	/* kernel stack not stored */
-	uint64_t kstack_collisions;
-	uint64_t ustack_truncated;
-	uint64_t lost_events;
+	/* every kind of loss the mode can have, in the order reported */
+	struct profile_loss losses[PROFILE_MAX_LOSSES];
+	unsigned int nlosses;
 	/* stack quality: how user walks ended */
 	const char *unwinder;	/* "dwarf" or "fp" */
 	uint64_t user_stacks;	/* samples with a user stack */
 	uint64_t complete;	/* ... whose walk reached _start, main or the thread start */
 	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
-	/* Python: processes walked, samples with a Python stack, losses */
-	uint64_t py_procs, py_samples, py_no_tstate, py_lost, py_truncated, py_errors;
+	/* Python: processes walked, samples with a Python stack, samples of threads without one */
+	uint64_t py_procs, py_samples, py_no_tstate;
 	/* every run of the sampler and the idle task's share; the kernel's own
 	 * count of the runs and of those it skipped (0 unless bpf_stats_enabled) */
 	uint64_t fired, idle, prog_runs, prog_misses;
@@ -89,8 +120,7 @@ struct profile {
 	size_t nframes, frames_cap;
 	struct stack *stacks;
 	size_t nstacks, stacks_cap;
-	uint64_t total;		/* sum of stack counts */
-	uint64_t total2;	/* ... of count2 */
+	uint64_t totals[PROFILE_MAX_VALUES];	/* of each value over the stacks */
 	struct line_hit *hits;	/* unordered */
 	size_t nhits, hits_cap;
 	struct strmap *hit_ids;
@@ -98,6 +128,9 @@ struct profile {
 	struct strmap *frame_ids;
 	struct strmap *stack_ids;
 	bool finished;
+	/* a mode's own results beside the stacks (mem's sites and totals), freed with the profile */
+	void *ext;
+	void (*ext_free)(void *ext);
 	size_t text_bytes;	/* the interned strings */
 	uint64_t *key;		/* a stack's index key, built here (stack_key) */
 	size_t key_cap;
@@ -116,14 +149,34 @@ int profile__set_source(struct profile *p, uint32_t fn, const char *src, int fir
 /* *count* samples of function frame *fn* on *line*: 0 or -ENOMEM */
 int profile__hit(struct profile *p, uint32_t fn, int line, uint64_t count);
 /*
- * add *count* samples of a stack of *n* frame ids, outermost first; equal
- * stacks of the same thread merge: 0 or -ENOMEM
+ * what the stacks' values are: *n* of them (at most PROFILE_MAX_VALUES),
+ * before the first stack is added; a new profile has ("samples", "count").
+ * The strings must outlive the profile.  0 or -EINVAL.
  */
+int profile__set_values(struct profile *p, unsigned int n, const struct profile_value *v);
+/* the index of the value of *type*, or -1 */
+int profile__value_index(const struct profile *p, const char *type);
+/*
+ * add *v* (meta.nvalues values) to a stack of *n* frame ids, outermost
+ * first; equal stacks of the same thread merge: 0 or -ENOMEM
+ */
+int profile__addv(struct profile *p, int tgid, int tid, const char *comm,
+		  const uint32_t *frames, uint32_t n, const uint64_t *v);
+/* the same with *count* of value 0 (the others 0) */
 int profile__add(struct profile *p, int tgid, int tid, const char *comm,
 		 const uint32_t *frames, uint32_t n, uint64_t count);
-/* the same with a count of the second event */
-int profile__add2(struct profile *p, int tgid, int tid, const char *comm,
-		  const uint32_t *frames, uint32_t n, uint64_t count, uint64_t count2);
+/*
+ * a kind of loss the run can have, at *n* (called again with the same
+ * key: *n* replaces the count, the place and texts stay); *key*, *what*
+ * and *fix* must outlive the profile.  0, or -ENOSPC past
+ * PROFILE_MAX_LOSSES kinds.
+ */
+int profile__loss(struct profile *p, const char *key, enum profile_loss_kind kind, uint64_t n,
+		  const char *what, const char *fix);
+/* the count of loss *key* (0 if the mode has none of that kind) */
+uint64_t profile__lost(const struct profile *p, const char *key);
+/* the sum of the losses of *kind* */
+uint64_t profile__lost_kind(const struct profile *p, enum profile_loss_kind kind);
 /*
  * the stacks of processes that *gone* says are gone, merged into pid 0 by
  * command and frames: what a long -a run keeps of exited processes.
@@ -133,12 +186,12 @@ int profile__fold(struct profile *p, bool (*gone)(int tgid, void *ctx), void *ct
 /* about how many bytes of memory the profile holds */
 size_t profile__bytes(const struct profile *p);
 /*
- * the stacks' counts shared out anew so that they add up to *to* (and
- * their second counts to *to2*), each keeping its share; a total of 0
- * stays 0.  Line hits scale alike.
+ * the stacks' values shared out anew so that value i adds up to to[i]
+ * (meta.nvalues of them), each stack keeping its share; a total of 0
+ * stays 0.  Line hits scale with value 0.
  */
-void profile__scale(struct profile *p, uint64_t to, uint64_t to2);
-/* sort the stacks (count descending, then text) and build their texts */
+void profile__scale(struct profile *p, const uint64_t *to);
+/* sort the stacks (values descending, then text) and build their texts */
 int profile__finish(struct profile *p);
 const struct frame *profile__frame_at(const struct profile *p, uint32_t id);
 /* a root label for a stack: "comm", or "comm-tid" / "comm-pid" when split */

@@ -30,6 +30,16 @@ static const struct mode_ops *const modes[] = {
 	[MODE_MEM] = &mem_mode,
 };
 
+int run_render(const struct ebprof_opts *o, const struct profile *p, int format, const struct render_opts *ro,
+	       FILE *out)
+{
+	const struct mode_ops *ops = (size_t)o->mode < sizeof(modes) / sizeof(modes[0]) ? modes[o->mode] : NULL;
+
+	if (ops && ops->render)
+		return ops->render(p, format, ro, out);
+	return render_for(format)(p, ro, out);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	/* libbpf's warnings are only noise next to our own one-line errors */
@@ -322,8 +332,13 @@ static void rescan(struct run *r, struct launch *l)
 			refresh(r, r->o->pids[i], symbolizer__latest_gen(r->sym, r->o->pids[i]));
 }
 
-static void read_stats(struct run *r, struct profile_meta *m)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* the session's counters into the profile: what was taken and the losses of the shared parts */
+static void read_stats(struct run *r, struct profile *p)
 {
+	struct profile_meta *m = &p->meta;
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->b.stats);
 	__u64 *vals = calloc(ncpu, sizeof(__u64));
 	__u64 sum[EBPROF_STAT_MAX] = {};
@@ -340,17 +355,27 @@ static void read_stats(struct run *r, struct profile_meta *m)
 	}
 	free(vals);
 	m->samples = sum[EBPROF_STAT_SAMPLES];
-	m->lost_counts = sum[EBPROF_STAT_LOST_COUNTS];
-	m->lost_ustacks = sum[EBPROF_STAT_LOST_USTACK];
-	m->lost_kstacks = sum[EBPROF_STAT_KSTACK_ERR];
-	m->kstack_collisions = sum[EBPROF_STAT_KSTACK_COLLISION];
-	m->ustack_truncated = sum[EBPROF_STAT_USTACK_TRUNC];
-	m->lost_events = sum[EBPROF_STAT_EVENTS_LOST];
 	m->py_samples = sum[EBPROF_STAT_PY_SAMPLES];
 	m->py_no_tstate = sum[EBPROF_STAT_PY_NO_TSTATE];
-	m->py_lost = sum[EBPROF_STAT_PY_LOST];
-	m->py_truncated = sum[EBPROF_STAT_PY_TRUNC];
-	m->py_errors = sum[EBPROF_STAT_PY_ERROR];
+	/* the samples' own map is the mode's; these are the shared stack maps' and the ring's */
+	profile__loss(p, "user_stacks", LOSS_STACKS, sum[EBPROF_STAT_LOST_USTACK],
+		      "user stacks lost (stack map full or stack unreadable)", "a larger --map-size helps the first");
+	profile__loss(p, "kernel_stacks", LOSS_STACKS, sum[EBPROF_STAT_KSTACK_ERR],
+		      "kernel stacks lost: the stack map is full", "rerun with a larger --map-size");
+	profile__loss(p, "kernel_stack_collisions", LOSS_STACKS, sum[EBPROF_STAT_KSTACK_COLLISION],
+		      "kernel stacks lost to hash collisions", "rerun with a larger --map-size");
+	profile__loss(p, "truncated_user_stacks", LOSS_STACKS, sum[EBPROF_STAT_USTACK_TRUNC],
+		      "user stacks truncated at 127 frames", NULL);
+	if (r->py) {
+		profile__loss(p, "python_stacks", LOSS_STACKS, sum[EBPROF_STAT_PY_LOST],
+			      "Python stacks lost: the Python stack map is full", "rerun with a larger --map-size");
+		profile__loss(p, "python_truncated", LOSS_STACKS, sum[EBPROF_STAT_PY_TRUNC],
+			      "Python stacks truncated at " STR(EBPROF_PY_MAX_FRAMES) " frames", NULL);
+		profile__loss(p, "python_read_errors", LOSS_STACKS, sum[EBPROF_STAT_PY_ERROR],
+			      "Python stacks stopped early at a frame that could not be read", NULL);
+	}
+	profile__loss(p, "events", LOSS_OTHER, sum[EBPROF_STAT_EVENTS_LOST],
+		      "process events lost (ring buffer full): some mappings may be stale", NULL);
 	m->fired = sum[EBPROF_STAT_FIRED];
 	m->idle = sum[EBPROF_STAT_IDLE];
 	m->before_exec = sum[EBPROF_STAT_BEFORE_EXEC];
@@ -542,7 +567,7 @@ int run_target_pid(const struct run *r)
 	return r->l && r->l->pid ? r->l->pid : r->o->pids[0];
 }
 
-int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout)
+int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out)
 {
 	struct run r = { .o = o, .l = l, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
 	double start, stop, deadline = 0, last_rescan = 0;
@@ -743,10 +768,10 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		r.p->meta.table_files = unwind_pool__files(r.pool);
 		r.p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
 	}
-	read_stats(&r, &r.p->meta);
+	read_stats(&r, r.p);
 	if (r.py)
 		r.p->meta.py_procs = py__active(r.py);
-	ret = r.ops->report(&r, stop - start, out, mout);
+	ret = r.ops->report(&r, stop - start, out);
 
 cleanup:
 	release_held(&r);

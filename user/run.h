@@ -54,7 +54,7 @@ struct session_bpf {
 	.epoch = &(s)->bss->epoch })
 
 struct run;
-struct mem_report;
+struct render_opts;
 
 /*
  * A mode.  Called in this order: open, configure, (the session loads and
@@ -83,8 +83,13 @@ struct mode_ops {
 	int (*tick)(struct run *r);
 	/* the run is over: no more events come; the last ones are taken in after */
 	void (*stop)(struct run *r);
-	/* what it found, into *out* or *mout*, over *duration* seconds */
-	int (*report)(struct run *r, double duration, struct profile **out, struct mem_report **mout);
+	/* what it found, into *out*, over *duration* seconds */
+	int (*report)(struct run *r, double duration, struct profile **out);
+	/*
+	 * optional: its own rendering of *p* in *format* (enum render_format),
+	 * where the generic renderers are not enough (mem's table and JSON)
+	 */
+	int (*render)(const struct profile *p, int format, const struct render_opts *o, FILE *out);
 	void (*destroy)(struct run *r);
 };
 
@@ -119,10 +124,13 @@ struct run {
 
 /*
  * Run the mode of *o* on its targets until stopped (a command launched
- * in *l*), and build *out* (or *mout*, mem's).  Returns 0 or an exit
- * status (printed).
+ * in *l*), and build its profile *out*.  Returns 0 or an exit status
+ * (printed).
  */
-int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out, struct mem_report **mout);
+int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out);
+/* *p*, the profile of *o*'s mode, in *format*: by the mode's renderer if it has one */
+int run_render(const struct ebprof_opts *o, const struct profile *p, int format, const struct render_opts *ro,
+	       FILE *out);
 
 /* what key_frames() works in: too big for the stack */
 struct key_scratch {

@@ -5,7 +5,7 @@
 need_root
 $EBPROF --map-size 64 -F 999 -n 3 -- "$T/manystacks" 2 >"$TMP/small" 2>&1 || fail "ebprof failed: $(cat "$TMP/small")"
 cat "$TMP/small"
-grep -qE '^# warning: [0-9]+ samples without a user stack .*--map-size' "$TMP/small" || fail "no loss warning with the fix"
+grep -qE '^# warning: [0-9]+ user stacks lost .*--map-size' "$TMP/small" || fail "no loss warning with the fix"
 # a big enough map loses nothing
 $EBPROF --map-size 65536 -F 999 -n 3 -- "$T/manystacks" 2 >"$TMP/big" 2>&1 || fail "ebprof failed"
 grep -q '^# warning' "$TMP/big" && fail "losses with a large map: $(grep warning "$TMP/big")"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "t.h"
 #include "mem.h"
+#include "render/render.h"
 
 static struct mem_report *sample(void)
 {
@@ -12,7 +13,11 @@ static struct mem_report *sample(void)
 	int main_ = -1, f = -1, g = -1;
 	uint32_t s1[2], s2[2];
 
+	/* the profile owns the report, as mem's report() makes it */
 	m->prof = profile__new();
+	m->prof->ext = m;
+	m->prof->ext_free = mem_report__free;
+	profile__set_values(m->prof, 1, &(struct profile_value){ "alloc_space", "bytes" });
 	main_ = profile__frame(m->prof, "main", "app", false);
 	f = profile__frame(m->prof, "leak_f", "app", false);
 	g = profile__frame(m->prof, "g", "app", false);
@@ -54,12 +59,34 @@ static char *capture(const struct mem_report *m, bool json)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (json)
-		mem_render_json(m, f);
-	else
-		mem_render_table(m, 0, f);
+	struct render_opts o = {};
+
+	/* through the mode's renderer, as main() calls it */
+	mem_render(m->prof, json ? FORMAT_JSON : FORMAT_TABLE, &o, f);
 	fclose(f);
 	return buf;
+}
+
+/* folded and SVG: the profile's stacks, weighted by bytes, in bytes */
+static int generic_formats(void)
+{
+	struct mem_report *m = sample();
+	struct render_opts o = {};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	T_ASSERT(!mem_render(m->prof, FORMAT_FOLDED, &o, f));
+	fclose(f);
+	T_ASSERT_STR(buf, "app;main;g 192000\napp;main;leak_f 100000\n");
+	free(buf);
+	f = open_memstream(&buf, &len);
+	T_ASSERT(!mem_render(m->prof, FORMAT_SVG, &o, f));
+	fclose(f);
+	T_ASSERT(strstr(buf, "<title>all (285.2 KiB alloc_space, 100.00%)</title>"));
+	free(buf);
+	profile__free(m->prof);
+	return T_OK;
 }
 
 static size_t position(const char *text, const char *what)
@@ -84,7 +111,7 @@ static int json(void)
 	T_ASSERT(strstr(t, "\"leaked_bytes\": 100000, \"leaked_blocks\": 100, \"oldest_s\": 7.500"));
 	T_ASSERT(strstr(t, "\"frames\": [{\"function\": \"main\", \"module\": \"app\", \"kernel\": false}, {\"function\": \"leak_f\""));
 	free(t);
-	mem_report__free(m);
+	profile__free(m->prof);
 	return T_OK;
 }
 
@@ -104,7 +131,7 @@ static int table(void)
 	T_ASSERT(strstr(t, "100000 bytes in 100 blocks, the oldest 7.5 s old\n        leak_f  app\n        main  app\n"));
 	T_ASSERT(strstr(t, "12 pages (100.0 %)"));
 	free(t);
-	mem_report__free(m);
+	profile__free(m->prof);
 	return T_OK;
 }
 
@@ -165,7 +192,7 @@ static int table_estimates(void)
 	T_ASSERT(strstr(t, "counts are FLOORS"));
 	T_ASSERT(strstr(t, "# >= 4100 allocations"));
 	free(t);
-	mem_report__free(m);
+	profile__free(m->prof);
 	return T_OK;
 }
 
@@ -237,5 +264,5 @@ static int exact_floor(void)
 	return T_OK;
 }
 
-T_MAIN("mem", T(json), T(table), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
+T_MAIN("mem", T(json), T(table), T(generic_formats), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
        T(exact_floor))

@@ -71,7 +71,7 @@ static int folded_exact(void)
 	struct profile *p = sample_profile();
 	char *out = render(render_folded, p, 0);
 
-	T_ASSERT(p->total == 12 && p->nstacks == 4);
+	T_ASSERT(p->totals[0] == 12 && p->nstacks == 4);
 	T_ASSERT_STR(out,
 		     "app;main;a;leaf 6\n"
 		     "app;main;b 3\n"
@@ -93,19 +93,19 @@ static int func_rows(void)
 	T_ASSERT(rows && n == 6);
 	/* sorted by self: leaf 6, b 3, rec 2, sys_write 1, then a and main by total */
 	T_ASSERT_STR(p->frames[rows[0].frame].func, "leaf");
-	T_ASSERT(rows[0].self == 6 && rows[0].total == 6);
+	T_ASSERT(rows[0].self[0] == 6 && rows[0].total[0] == 6);
 	T_ASSERT_STR(p->frames[rows[1].frame].func, "b");
 	for (i = 0; i < n; i++) {
 		const char *f = p->frames[rows[i].frame].func;
 
 		if (!strcmp(f, "rec")) {
-			T_ASSERT(rows[i].self == 2 && rows[i].total == 2);
+			T_ASSERT(rows[i].self[0] == 2 && rows[i].total[0] == 2);
 			seen++;
 		} else if (!strcmp(f, "main")) {
-			T_ASSERT(rows[i].self == 0 && rows[i].total == 12);
+			T_ASSERT(rows[i].self[0] == 0 && rows[i].total[0] == 12);
 			seen++;
 		} else if (!strcmp(f, "a")) {
-			T_ASSERT(rows[i].self == 0 && rows[i].total == 7);
+			T_ASSERT(rows[i].self[0] == 0 && rows[i].total[0] == 7);
 			seen++;
 		}
 	}
@@ -137,11 +137,16 @@ static int table_losses_and_groups(void)
 	struct profile *p = sample_profile();
 	char *out;
 
-	p->meta.lost_counts = 5;
+	T_ASSERT(!profile__loss(p, "counts", LOSS_SAMPLES, 2, "samples lost: the counts map is full",
+				"rerun with a larger --map-size"));
+	T_ASSERT(!profile__loss(p, "events", LOSS_OTHER, 0, "process events lost", NULL));
+	/* again: the count is replaced, the place and texts kept */
+	T_ASSERT(!profile__loss(p, "counts", LOSS_SAMPLES, 5, NULL, NULL));
 	p->meta.per_process = true;
 	out = render(render_table, p, 0);
-	T_ASSERT(strstr(out, "12 samples, 5 lost"));
-	T_ASSERT(strstr(out, "5 samples lost: the counts map is full; rerun with a larger --map-size"));
+	T_ASSERT(strstr(out, "12 samples, 5 lost\n"));
+	T_ASSERT(strstr(out, "# warning: 5 samples lost: the counts map is full; rerun with a larger --map-size\n"));
+	T_ASSERT(!strstr(out, "process events"));	/* 0: not a warning */
 	T_ASSERT(strstr(out, "PROCESS"));
 	T_ASSERT(strstr(out, "app[42]"));
 	free(out);
@@ -156,8 +161,11 @@ static int json_text(void)
 
 	T_ASSERT(out);
 	T_ASSERT(strstr(out, "\"samples\": 12,"));
-	T_ASSERT(strstr(out, "{\"function\": \"leaf\", \"module\": \"libc.so.6\", \"kernel\": false, \"self\": 6, \"total\": 6}"));
-	T_ASSERT(strstr(out, "{\"pid\": 42, \"tid\": 0, \"comm\": \"app\", \"count\": 6, \"frames\": [{\"function\": \"main\""));
+	T_ASSERT(strstr(out, "\"values\": [{\"type\": \"samples\", \"unit\": \"count\"}],\n  \"totals\": [12],"));
+	T_ASSERT(strstr(out, "{\"function\": \"leaf\", \"module\": \"libc.so.6\", \"kernel\": false, \"self\": 6, \"total\": 6, "
+			     "\"self_values\": [6], \"total_values\": [6]}"));
+	T_ASSERT(strstr(out, "{\"pid\": 42, \"tid\": 0, \"comm\": \"app\", \"count\": 6, \"values\": [6], \"frames\": [{\"function\": \"main\""));
+	T_ASSERT(strstr(out, "\"lost\": {},"));
 	T_ASSERT(strstr(out, "{\"function\": \"sys_write\", \"module\": \"[kernel]\", \"kernel\": true}"));
 	free(out);
 	profile__free(p);
@@ -254,26 +262,27 @@ static int scale_to_counted(void)
 	uint64_t sum = 0, sum2 = 0;
 	size_t i;
 
-	profile__add2(p, 1, 0, "c", &x, 1, 1, 0);
-	profile__add2(p, 1, 0, "c", &y, 1, 2, 7);
-	profile__add2(p, 1, 0, "c", &z, 1, 3, 0);
-	profile__scale(p, 10, 1000000000000ULL);
+	T_ASSERT(!profile__set_values(p, 2, (struct profile_value[]){ { "a", "count" }, { "b", "count" } }));
+	T_ASSERT(!profile__addv(p, 1, 0, "c", &x, 1, (uint64_t[]){ 1, 0 }));
+	T_ASSERT(!profile__addv(p, 1, 0, "c", &y, 1, (uint64_t[]){ 2, 7 }));
+	T_ASSERT(!profile__addv(p, 1, 0, "c", &z, 1, (uint64_t[]){ 3, 0 }));
+	profile__scale(p, (uint64_t[]){ 10, 1000000000000ULL });
 	for (i = 0; i < p->nstacks; i++) {
-		sum += p->stacks[i].count;
-		sum2 += p->stacks[i].count2;
+		sum += p->stacks[i].v[0];
+		sum2 += p->stacks[i].v[1];
 	}
-	T_ASSERT(sum == 10 && p->total == 10 && sum2 == 1000000000000ULL && p->total2 == sum2);
+	T_ASSERT(sum == 10 && p->totals[0] == 10 && sum2 == 1000000000000ULL && p->totals[1] == sum2);
 	/* shares kept to within the rounding: 1/6, 2/6, 3/6 of 10 */
-	T_ASSERT(p->stacks[0].count == 1 && p->stacks[1].count == 4 && p->stacks[2].count == 5);
-	T_ASSERT(p->stacks[1].count2 == 1000000000000ULL);
+	T_ASSERT(p->stacks[0].v[0] == 1 && p->stacks[1].v[0] == 4 && p->stacks[2].v[0] == 5);
+	T_ASSERT(p->stacks[1].v[1] == 1000000000000ULL);
 	/* large counts do not overflow: 2^40 weights shared out to 2^40 events */
-	profile__scale(p, 1ULL << 40, 1ULL << 40);
-	T_ASSERT(p->total == 1ULL << 40 && p->stacks[2].count == 1ULL << 39);
+	profile__scale(p, (uint64_t[]){ 1ULL << 40, 1ULL << 40 });
+	T_ASSERT(p->totals[0] == 1ULL << 40 && p->stacks[2].v[0] == 1ULL << 39);
 	profile__free(p);
 	/* nothing sampled: nothing to share out, and no division by zero */
 	p = profile__new();
-	profile__scale(p, 5, 5);
-	T_ASSERT(p->total == 0 && p->total2 == 0);
+	profile__scale(p, (uint64_t[]){ 5, 5 });
+	T_ASSERT(p->totals[0] == 0 && p->totals[1] == 0);
 	profile__free(p);
 	return T_OK;
 }
@@ -351,8 +360,8 @@ static int python_lines(void)
 
 	rows = render_func_rows(p, &n);
 	T_ASSERT(rows && n == 3);
-	T_ASSERT(rows[0].frame == (uint32_t)nat && rows[0].self == 6);
-	T_ASSERT(rows[1].frame == (uint32_t)fn && rows[1].self == 4 && rows[1].total == 10);
+	T_ASSERT(rows[0].frame == (uint32_t)nat && rows[0].self[0] == 6);
+	T_ASSERT(rows[1].frame == (uint32_t)fn && rows[1].self[0] == 4 && rows[1].total[0] == 10);
 	free(rows);
 
 	out = open_memstream(&buf, &len);
@@ -415,19 +424,19 @@ static int fold_exited(void)
 	profile__add(p, 1, 0, "c", xo, 1, 7);
 	T_ASSERT(!profile__fold(p, gone_1_2, NULL));
 	T_ASSERT(p->nstacks == 4);
-	T_ASSERT(find_stack(p, 0, "a", 2) && find_stack(p, 0, "a", 2)->count == 5);
-	T_ASSERT(find_stack(p, 0, "a", 1) && find_stack(p, 0, "a", 1)->count == 4);
-	T_ASSERT(find_stack(p, 0, "c", 1) && find_stack(p, 0, "c", 1)->count == 7);
-	T_ASSERT(find_stack(p, 3, "b", 1) && find_stack(p, 3, "b", 1)->count == 1);
-	T_ASSERT(p->total == 17);
+	T_ASSERT(find_stack(p, 0, "a", 2) && find_stack(p, 0, "a", 2)->v[0] == 5);
+	T_ASSERT(find_stack(p, 0, "a", 1) && find_stack(p, 0, "a", 1)->v[0] == 4);
+	T_ASSERT(find_stack(p, 0, "c", 1) && find_stack(p, 0, "c", 1)->v[0] == 7);
+	T_ASSERT(find_stack(p, 3, "b", 1) && find_stack(p, 3, "b", 1)->v[0] == 1);
+	T_ASSERT(p->totals[0] == 17);
 	/* the index points at the moved stacks: adding merges, nothing new */
 	profile__add(p, 0, 0, "a", xy, 2, 1);
 	profile__add(p, 3, 0, "b", xo, 1, 1);
 	profile__add(p, 0, 0, "c", xo, 1, 1);
 	T_ASSERT(p->nstacks == 4);
-	T_ASSERT(find_stack(p, 0, "a", 2)->count == 6 && find_stack(p, 3, "b", 1)->count == 2 &&
-		 find_stack(p, 0, "c", 1)->count == 8);
-	T_ASSERT(p->total == 20);
+	T_ASSERT(find_stack(p, 0, "a", 2)->v[0] == 6 && find_stack(p, 3, "b", 1)->v[0] == 2 &&
+		 find_stack(p, 0, "c", 1)->v[0] == 8);
+	T_ASSERT(p->totals[0] == 20);
 	T_ASSERT(profile__bytes(p) > 0);
 	/* by process: the folded ones by command alone */
 	{
@@ -443,6 +452,86 @@ static int fold_exited(void)
 	return T_OK;
 }
 
+/*
+ * Values with units: off-CPU time in nanoseconds and a count beside it;
+ * the table, folded, SVG and JSON say what they are, in their units.
+ */
+static int values_with_units(void)
+{
+	struct profile *p = profile__new();
+	int m = profile__frame(p, "main", "app", false), r = profile__frame(p, "read", "libc", false),
+	    w = profile__frame(p, "nanosleep", "libc", false);
+	uint32_t s1[] = { m, r }, s2[] = { m, w };
+	char *out;
+
+	T_ASSERT(!profile__set_values(p, 2, (struct profile_value[]){ { "off-cpu", "nanoseconds" },
+								     { "switches", "count" } }));
+	T_ASSERT(profile__value_index(p, "switches") == 1 && profile__value_index(p, "cpu") == -1);
+	T_ASSERT(!profile__addv(p, 7, 0, "app", s1, 2, (uint64_t[]){ 250000000, 10 }));
+	T_ASSERT(!profile__addv(p, 7, 0, "app", s2, 2, (uint64_t[]){ 1500000000, 3 }));
+	T_ASSERT(!profile__addv(p, 7, 0, "app", s1, 2, (uint64_t[]){ 250000000, 2 }));
+	/* values are fixed once a stack is in */
+	T_ASSERT(profile__set_values(p, 1, (struct profile_value[]){ { "samples", "count" } }) == -EINVAL);
+	T_ASSERT(p->nstacks == 2 && p->totals[0] == 2000000000 && p->totals[1] == 15);
+	T_ASSERT(!profile__loss(p, "user_stacks", LOSS_STACKS, 4, "user stacks lost", "a larger --map-size"));
+	T_ASSERT(!profile__loss(p, "counts", LOSS_SAMPLES, 0, "samples lost", NULL));
+	T_ASSERT(profile__lost(p, "user_stacks") == 4 && profile__lost(p, "nope") == 0);
+	T_ASSERT(profile__lost_kind(p, LOSS_STACKS) == 4 && profile__lost_kind(p, LOSS_SAMPLES) == 0);
+	p->meta.mode = "off";
+	p->meta.duration = 2;
+	snprintf(p->meta.target, sizeof(p->meta.target), "pid 7 (app)");
+	T_ASSERT(!profile__finish(p));
+	/* sorted by value 0: the sleep first */
+	T_ASSERT(p->stacks[0].v[0] == 1500000000 && p->stacks[0].v[1] == 3);
+
+	out = render(render_table, p, 0);
+	T_ASSERT(out);
+	T_ASSERT(strstr(out, "# ebprof off: pid 7 (app)\n"));
+	T_ASSERT(strstr(out, ", 2.00 s, 2.000 s off-cpu, 0 lost, 4 stack losses (below)\n"));
+	T_ASSERT(strstr(out, "# warning: 4 user stacks lost; a larger --map-size\n"));
+	T_ASSERT(strstr(out, "   TIME  FUNCTION") || strstr(out, "     TIME  FUNCTION"));
+	T_ASSERT(strstr(out, "  75.00   75.00   1.500 s  nanosleep"));
+	T_ASSERT(strstr(out, "  25.00   25.00 500.00 ms  read"));
+	free(out);
+
+	out = render(render_folded, p, 0);
+	T_ASSERT_STR(out, "app;main;nanosleep 1500000000\napp;main;read 500000000\n");
+	free(out);
+
+	out = render(render_svg, p, 0);
+	T_ASSERT(out && strstr(out, "<title>all (2.000 s off-cpu, 100.00%)</title>"));
+	free(out);
+
+	out = render(render_json, p, 0);
+	T_ASSERT(out);
+	T_ASSERT(strstr(out, "\"mode\": \"off\""));
+	T_ASSERT(strstr(out, "\"values\": [{\"type\": \"off-cpu\", \"unit\": \"nanoseconds\"}, "
+			     "{\"type\": \"switches\", \"unit\": \"count\"}],\n  \"totals\": [2000000000, 15],"));
+	T_ASSERT(strstr(out, "\"lost\": {\"user_stacks\": 4, \"counts\": 0},"));
+	T_ASSERT(strstr(out, "\"count\": 500000000, \"values\": [500000000, 12], \"frames\""));
+	T_ASSERT(strstr(out, "\"self\": 1500000000, \"total\": 1500000000, \"self_values\": [1500000000, 3], "
+			     "\"total_values\": [1500000000, 3]}"));
+	T_ASSERT(strstr(out, "\"total_values\": [2000000000, 15]}"));	/* main */
+	free(out);
+	profile__free(p);
+
+	/* bytes and the other magnitudes of time */
+	{
+		struct profile_value b = { "alloc_space", "bytes" }, t = { "cpu", "nanoseconds" };
+		struct profile_value c = { "page-faults", "count" };
+		char buf[32];
+
+		T_ASSERT_STR(render_value(&b, 512, buf, sizeof(buf)), "512 B");
+		T_ASSERT_STR(render_value(&b, 3 << 20, buf, sizeof(buf)), "3.0 MiB");
+		T_ASSERT_STR(render_value(&t, 1500, buf, sizeof(buf)), "1.50 us");
+		T_ASSERT_STR(render_value(&c, 42, buf, sizeof(buf)), "42");
+		T_ASSERT_STR(render_value_title(&b), "BYTES");
+		T_ASSERT_STR(render_value_title(&c), "EVENTS");
+	}
+	return T_OK;
+}
+
 T_MAIN("render", T(python_lines), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
-       T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line), T(fold_exited))
+       T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line), T(fold_exited),
+       T(values_with_units))

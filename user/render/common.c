@@ -5,8 +5,6 @@
 #include <string.h>
 #include "render.h"
 #include "../util/strmap.h"
-#include <linux/types.h>
-#include "ebprof.h"
 
 render_fn render_for(enum render_format f)
 {
@@ -60,12 +58,15 @@ static int cmp_row(const void *a, const void *b)
 	const struct frame *fy = &sort_profile->frames[y->frame];
 	int c;
 
-	if (x->self != y->self)
-		return x->self > y->self ? -1 : 1;
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	if (x->self2 != y->self2)
-		return x->self2 > y->self2 ? -1 : 1;
+	unsigned int i;
+
+	if (x->self[0] != y->self[0])
+		return x->self[0] > y->self[0] ? -1 : 1;
+	if (x->total[0] != y->total[0])
+		return x->total[0] > y->total[0] ? -1 : 1;
+	for (i = 1; i < sort_profile->meta.nvalues; i++)
+		if (x->self[i] != y->self[i])
+			return x->self[i] > y->self[i] ? -1 : 1;
 	c = strcmp(fx->func, fy->func);
 	if (c)
 		return c;
@@ -82,6 +83,7 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 	struct strmap *idx = strmap__new();
 	struct func_row *rows = NULL;
 	size_t nrows = 0, cap = 0, si;
+	unsigned int nv = p->meta.nvalues, k;
 
 	if (!idx)
 		return NULL;
@@ -120,14 +122,13 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 			}
 			/* recursion: a function counts once per stack in total */
 			if (r->last_stack != si) {
-				r->total += s->count;
-				r->total2 += s->count2;
+				for (k = 0; k < nv; k++)
+					r->total[k] += s->v[k];
 				r->last_stack = si;
 			}
-			if (i == s->nframes - 1) {
-				r->self += s->count;
-				r->self2 += s->count2;
-			}
+			if (i == s->nframes - 1)
+				for (k = 0; k < nv; k++)
+					r->self[k] += s->v[k];
 		}
 	}
 	strmap__free(idx);
@@ -147,36 +148,69 @@ err:
 void render_losses(const struct profile *p, FILE *out, const char *prefix)
 {
 	const struct profile_meta *m = &p->meta;
+	unsigned int i;
 
-	if (m->lost_counts)
-		fprintf(out, "%s%" PRIu64 " samples lost: the counts map is full; rerun with a larger --map-size\n",
-			prefix, m->lost_counts);
-	if (m->lost_ustacks)
-		fprintf(out, "%s%" PRIu64 " samples without a user stack (stack map full or stack unreadable); a larger --map-size helps the first\n",
-			prefix, m->lost_ustacks);
-	if (m->lost_kstacks)
-		fprintf(out, "%s%" PRIu64 " samples without a kernel stack: the stack map is full; rerun with a larger --map-size\n",
-			prefix, m->lost_kstacks);
-	if (m->kstack_collisions)
-		fprintf(out, "%s%" PRIu64 " kernel stacks lost to hash collisions; rerun with a larger --map-size\n",
-			prefix, m->kstack_collisions);
-	if (m->ustack_truncated)
-		fprintf(out, "%s%" PRIu64 " user stacks truncated at 127 frames\n", prefix, m->ustack_truncated);
-	if (m->py_lost)
-		fprintf(out, "%s%" PRIu64 " Python stacks lost: the Python stack map is full; rerun with a larger --map-size\n",
-			prefix, m->py_lost);
-	if (m->py_truncated)
-		fprintf(out, "%s%" PRIu64 " Python stacks truncated at %d frames\n", prefix, m->py_truncated,
-			EBPROF_PY_MAX_FRAMES);
-	if (m->py_errors)
-		fprintf(out, "%s%" PRIu64 " Python stacks stopped early at a frame that could not be read\n",
-			prefix, m->py_errors);
-	if (m->prog_misses)
-		fprintf(out, "%s%" PRIu64 " samples skipped by the kernel: another BPF program was running on the CPU\n",
-			prefix, m->prog_misses);
-	if (m->lost_events)
-		fprintf(out, "%s%" PRIu64 " process events lost (ring buffer full): some mappings may be stale\n",
-			prefix, m->lost_events);
+	for (i = 0; i < m->nlosses; i++) {
+		const struct profile_loss *l = &m->losses[i];
+
+		if (!l->n)
+			continue;
+		fprintf(out, "%s%" PRIu64 " %s", prefix, l->n, l->what);
+		if (l->fix)
+			fprintf(out, "; %s", l->fix);
+		fputc('\n', out);
+	}
+}
+
+void render_lost_summary(const struct profile *p, FILE *out)
+{
+	uint64_t parts = profile__lost_kind(p, LOSS_STACKS);
+
+	fprintf(out, ", %" PRIu64 " lost", profile__lost_kind(p, LOSS_SAMPLES));
+	if (parts)
+		fprintf(out, ", %" PRIu64 " stack loss%s (below)", parts, parts == 1 ? "" : "es");
+}
+
+static void human_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.1f %s", v, u[i]);
+}
+
+const char *render_value(const struct profile_value *t, uint64_t v, char *buf, size_t len)
+{
+	if (!strcmp(t->unit, "nanoseconds")) {
+		if (v >= 1000000000ULL)
+			snprintf(buf, len, "%.3f s", v / 1e9);
+		else if (v >= 1000000)
+			snprintf(buf, len, "%.2f ms", v / 1e6);
+		else
+			snprintf(buf, len, "%.2f us", v / 1e3);
+	} else if (!strcmp(t->unit, "bytes")) {
+		human_bytes(v, buf, len);
+	} else {
+		snprintf(buf, len, "%" PRIu64, v);
+	}
+	return buf;
+}
+
+const char *render_value_title(const struct profile_value *t)
+{
+	if (!strcmp(t->unit, "nanoseconds"))
+		return "TIME";
+	if (!strcmp(t->unit, "bytes"))
+		return "BYTES";
+	return strcmp(t->type, "samples") ? "EVENTS" : "SAMPLES";
 }
 
 void render_quality(const struct profile *p, char *buf, size_t len)

@@ -124,6 +124,7 @@ struct emit_ctx {
 	struct tree *t;
 	uint64_t total;
 	int height;
+	const struct profile_value *vt;	/* what the widths are */
 };
 
 static void emit(struct emit_ctx *c, uint32_t id, uint64_t start, int depth)
@@ -133,7 +134,7 @@ static void emit(struct emit_ctx *c, uint32_t id, uint64_t start, int depth)
 	double px = PAD + fx * (WIDTH - 2 * PAD), pw = fw * (WIDTH - 2 * PAD);
 	int y = c->height - BOTTOM - (depth + 1) * FRAME_H;
 	uint64_t off = start;
-	char col[32];
+	char col[32], vbuf[32];
 	uint32_t i;
 	int maxc;
 
@@ -147,8 +148,9 @@ static void emit(struct emit_ctx *c, uint32_t id, uint64_t start, int depth)
 	xml_str(c->out, n->name);
 	if (n->kernel)
 		fputs(" [kernel]", c->out);
-	fprintf(c->out, " (%" PRIu64 " samples, %.2f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%d\">",
-		n->value, 100.0 * fw, px, y, pw, FRAME_H - 1, col, px + 3, y + FRAME_H - 4);
+	fprintf(c->out, " (%s %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%d\">",
+		render_value(c->vt, n->value, vbuf, sizeof(vbuf)), c->vt->type, 100.0 * fw, px, y, pw,
+		FRAME_H - 1, col, px + 3, y + FRAME_H - 4);
 	maxc = (int)((pw - 6) / 7);
 	if (maxc >= 3) {
 		char buf[512];
@@ -239,14 +241,14 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 		}
 		if (child(&t, root, lp, false, &cur))
 			goto out;
-		t.v[0].value += s->count;
-		t.v[cur].value += s->count;
+		t.v[0].value += s->v[0];
+		t.v[cur].value += s->v[0];
 		for (j = 0; j < s->nframes; j++) {
 			const struct frame *f = profile__frame_at(p, s->frames[j]);
 
 			if (child(&t, cur, f->func, f->kernel, &cur))
 				goto out;
-			t.v[cur].value += s->count;
+			t.v[cur].value += s->v[0];
 			if ((int)j + 2 > t.max_depth)
 				t.max_depth = j + 2;
 		}
@@ -261,6 +263,7 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 	c.out = out;
 	c.t = &t;
 	c.total = t.v[0].value ? t.v[0].value : 1;
+	c.vt = &p->meta.values[0];
 	c.height = TOP + BOTTOM + (t.max_depth + 1) * FRAME_H;
 	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%d\" height=\"%d\" onload=\"init()\" xmlns=\"http://www.w3.org/2000/svg\">\n",

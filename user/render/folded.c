@@ -10,6 +10,6 @@ int render_folded(const struct profile *p, const struct render_opts *o, FILE *ou
 
 	(void)o;
 	for (i = 0; i < p->nstacks; i++)
-		fprintf(out, "%s %" PRIu64 "\n", p->stacks[i].text, p->stacks[i].count);
+		fprintf(out, "%s %" PRIu64 "\n", p->stacks[i].text, p->stacks[i].v[0]);
 	return ferror(out) ? -EIO : 0;
 }

@@ -20,18 +20,32 @@ static void json_frame(FILE *out, const struct frame *f)
 	fputc('}', out);
 }
 
+/* , "name": [1, 2] */
+static void json_values(FILE *out, const char *name, const uint64_t *v, unsigned int n)
+{
+	unsigned int i;
+
+	fprintf(out, ", \"%s\": [", name);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", v[i]);
+	fputc(']', out);
+}
+
 int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 {
 	const struct profile_meta *m = &p->meta;
 	struct func_row *rows;
 	size_t n, i, k;
+	unsigned int v;
 	uint32_t j;
 
 	(void)o;
 	rows = render_func_rows(p, &n);
 	if (!rows)
 		return -ENOMEM;
-	fputs("{\n  \"version\": 1,\n  \"mode\": \"cpu\",\n  \"target\": ", out);
+	fputs("{\n  \"version\": 1,\n  \"mode\": ", out);
+	json_str(out, m->mode);
+	fputs(",\n  \"target\": ", out);
 	json_str(out, m->target);
 	fputs(",\n  \"event\": ", out);
 	json_str(out, m->event);
@@ -39,22 +53,37 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		fputs(",\n  \"event2\": ", out);
 		json_str(out, m->event2);
 	}
-	fprintf(out, ",\n  \"frequency\": %u,\n  \"duration_s\": %.3f,\n  \"samples\": %" PRIu64 ",\n",
-		m->freq, m->duration, m->weighted ? m->samples : p->total);
+	/* what each stack's "values" are (pprof's sample_type) */
+	fputs(",\n  \"values\": [", out);
+	for (v = 0; v < m->nvalues; v++) {
+		fputs(v ? ", {\"type\": " : "{\"type\": ", out);
+		json_str(out, m->values[v].type);
+		fputs(", \"unit\": ", out);
+		json_str(out, m->values[v].unit);
+		fputc('}', out);
+	}
+	fputs("],\n  \"totals\": [", out);
+	for (v = 0; v < m->nvalues; v++)
+		fprintf(out, "%s%" PRIu64, v ? ", " : "", p->totals[v]);
+	fprintf(out, "],\n  \"frequency\": %u,\n  \"duration_s\": %.3f,\n  \"samples\": %" PRIu64 ",\n",
+		m->freq, m->duration, m->weighted ? m->samples : p->totals[0]);
 	fprintf(out, "  \"weighted\": %s,\n  \"events\": %" PRIu64 ",\n", m->weighted ? "true" : "false",
-		p->total);
+		p->totals[0]);
 	if (m->event2)
-		fprintf(out, "  \"events2\": %" PRIu64 ",\n", p->total2);
+		fprintf(out, "  \"events2\": %" PRIu64 ",\n", p->totals[1]);
 	if (m->counted) {
 		fprintf(out, "  \"counted\": %" PRIu64 ",\n", m->counted_events[0]);
 		if (m->event2)
 			fprintf(out, "  \"counted2\": %" PRIu64 ",\n", m->counted_events[1]);
 	}
-	fprintf(out, "  \"lost\": {\"counts\": %" PRIu64 ", \"user_stacks\": %" PRIu64
-		", \"kernel_stacks\": %" PRIu64 ", \"kernel_stack_collisions\": %" PRIu64
-		", \"truncated_user_stacks\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
-		m->lost_counts, m->lost_ustacks, m->lost_kstacks, m->kstack_collisions,
-		m->ustack_truncated, m->lost_events);
+	/* every kind of loss the mode can have, 0 or not */
+	fputs("  \"lost\": {", out);
+	for (v = 0; v < m->nlosses; v++) {
+		fputs(v ? ", " : "", out);
+		json_str(out, m->losses[v].key);
+		fprintf(out, ": %" PRIu64, m->losses[v].n);
+	}
+	fputs("},\n", out);
 	fprintf(out, "  \"sampler\": {\"runs\": %" PRIu64 ", \"idle\": %" PRIu64 ", \"before_exec\": %" PRIu64
 		", \"kernel_runs\": %" PRIu64 ", \"kernel_skipped\": %" PRIu64 "},\n", m->fired, m->idle, m->before_exec,
 		m->prog_runs, m->prog_misses);
@@ -72,7 +101,8 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 	fprintf(out, "  \"python\": {\"processes\": %" PRIu64 ", \"samples\": %" PRIu64
 		", \"no_thread_state\": %" PRIu64 ", \"lost\": %" PRIu64 ", \"truncated\": %" PRIu64
 		", \"read_errors\": %" PRIu64 "},\n", m->py_procs, m->py_samples, m->py_no_tstate,
-		m->py_lost, m->py_truncated, m->py_errors);
+		profile__lost(p, "python_stacks"), profile__lost(p, "python_truncated"),
+		profile__lost(p, "python_read_errors"));
 	fputs("  \"functions\": [", out);
 	for (i = 0; i < n; i++) {
 		const struct frame *f = profile__frame_at(p, rows[i].frame);
@@ -83,9 +113,12 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		fputs(", \"module\": ", out);
 		json_str(out, f->module);
 		fprintf(out, ", \"kernel\": %s, \"self\": %" PRIu64 ", \"total\": %" PRIu64,
-			f->kernel ? "true" : "false", rows[i].self, rows[i].total);
+			f->kernel ? "true" : "false", rows[i].self[0], rows[i].total[0]);
 		if (m->event2)
-			fprintf(out, ", \"self2\": %" PRIu64 ", \"total2\": %" PRIu64, rows[i].self2, rows[i].total2);
+			fprintf(out, ", \"self2\": %" PRIu64 ", \"total2\": %" PRIu64, rows[i].self[1],
+				rows[i].total[1]);
+		json_values(out, "self_values", rows[i].self, m->nvalues);
+		json_values(out, "total_values", rows[i].total, m->nvalues);
 		if (m->per_thread)
 			fprintf(out, ", \"tid\": %d", rows[i].group);
 		else if (m->per_process)
@@ -100,9 +133,10 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		fputs(i ? ",\n    " : "\n    ", out);
 		fprintf(out, "{\"pid\": %d, \"tid\": %d, \"comm\": ", s->tgid, s->tid);
 		json_str(out, s->comm);
-		fprintf(out, ", \"count\": %" PRIu64, s->count);
+		fprintf(out, ", \"count\": %" PRIu64, s->v[0]);
 		if (m->event2)
-			fprintf(out, ", \"count2\": %" PRIu64, s->count2);
+			fprintf(out, ", \"count2\": %" PRIu64, s->v[1]);
+		json_values(out, "values", s->v, m->nvalues);
 		fputs(", \"frames\": [", out);
 		for (j = 0; j < s->nframes; j++) {
 			if (j)

@@ -161,7 +161,7 @@ static int cmp_fn(const void *a, const void *b)
 static void report(const struct profile *p, const struct fn_stat *fs, FILE *out)
 {
 	const struct frame *f = profile__frame_at(p, fs->fn);
-	double all = p->total ? (double)p->total : 1.0, tot = fs->total ? (double)fs->total : 1.0;
+	double all = p->totals[0] ? (double)p->totals[0] : 1.0, tot = fs->total ? (double)fs->total : 1.0;
 	struct src s = {};
 	bool have_src = f->src && !src_load(&s, f->src, f->src_tgid);
 	int first = f->src_line > 0 && f->src_line <= fs->first ? f->src_line : fs->first;
@@ -236,7 +236,7 @@ int render_lines(const struct profile *p, const char *func, int top, FILE *out)
 	for (k = 0; k < nfs; k++)
 		for (i = 0; i < nrows; i++)
 			if (rows[i].frame == fs[k].fn)
-				fs[k].total += rows[i].total;
+				fs[k].total += rows[i].total[0];
 	qsort(fs, nfs, sizeof(*fs), cmp_fn);
 	/* Python code, when there is some: the interpreter's C is not what its users look for */
 	for (k = 0; k < nfs; k++)

@@ -44,8 +44,8 @@ struct func_row {
 	uint32_t frame;
 	int group;		/* tgid or tid when split, else 0 */
 	const char *comm;
-	uint64_t self, total;
-	uint64_t self2, total2;	/* of the second event */
+	uint64_t self[PROFILE_MAX_VALUES];	/* of each value, in its innermost frame */
+	uint64_t total[PROFILE_MAX_VALUES];	/* ... anywhere in the stack (once per stack) */
 	size_t last_stack;	/* internal */
 };
 
@@ -55,5 +55,11 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n);
 void render_quality(const struct profile *p, char *buf, size_t len);
 /* lines describing losses and their fix, for table headers and stderr */
 void render_losses(const struct profile *p, FILE *out, const char *prefix);
+/* ", 3 lost" and, when stacks lost parts, ", 5 stack losses (below)": what a header says */
+void render_lost_summary(const struct profile *p, FILE *out);
+/* *v* of value *t* for people: "1234", "1.234 s", "12.5 ms", "1.5 MiB" */
+const char *render_value(const struct profile_value *t, uint64_t v, char *buf, size_t len);
+/* a table column's title for value *t*: "SAMPLES", "EVENTS", "TIME", "BYTES" */
+const char *render_value_title(const struct profile_value *t);
 
 #endif

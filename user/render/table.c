@@ -8,10 +8,11 @@
 static void header(const struct profile *p, FILE *out)
 {
 	const struct profile_meta *m = &p->meta;
-	uint64_t lost = m->lost_counts;
+	const struct profile_value *v0 = &m->values[0];
 	const char *how;
+	char buf[64];
 
-	fprintf(out, "# ebprof cpu: %s\n", m->target);
+	fprintf(out, "# ebprof %s: %s\n", m->mode, m->target);
 	fprintf(out, "# event %s", m->event);
 	if (m->freq)
 		fprintf(out, " at %u Hz", m->freq);
@@ -20,13 +21,18 @@ static void header(const struct profile *p, FILE *out)
 	/* counted: the totals are exact, and the samples share them out */
 	how = m->counted ? "; counted exactly:" : " standing for";
 	if (m->weighted && m->event2)
-		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s and %" PRIu64 " %s, %" PRIu64
-			" lost\n", m->duration, m->samples, how, p->total, m->event, p->total2, m->event2, lost);
+		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s and %" PRIu64 " %s", m->duration,
+			m->samples, how, p->totals[0], m->event, p->totals[1], m->event2);
 	else if (m->weighted)
-		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s, %" PRIu64 " lost\n",
-			m->duration, m->samples, how, p->total, m->event, lost);
-	else
-		fprintf(out, ", %.2f s, %" PRIu64 " samples, %" PRIu64 " lost\n", m->duration, p->total, lost);
+		fprintf(out, ", %.2f s, %" PRIu64 " samples%s %" PRIu64 " %s", m->duration, m->samples, how,
+			p->totals[0], m->event);
+	else if (!strcmp(v0->type, "samples"))
+		fprintf(out, ", %.2f s, %" PRIu64 " samples", m->duration, p->totals[0]);
+	else	/* a value with a unit: "12.345 s off-cpu" */
+		fprintf(out, ", %.2f s, %s %s", m->duration, render_value(v0, p->totals[0], buf, sizeof(buf)),
+			v0->type);
+	render_lost_summary(p, out);
+	fputc('\n', out);
 	if (m->user_stacks) {
 		char q[512];
 
@@ -35,7 +41,8 @@ static void header(const struct profile *p, FILE *out)
 	}
 	if (m->py_procs)
 		fprintf(out, "# python: %" PRIu64 " process%s, %.1f %% of samples with Python frames\n",
-			m->py_procs, m->py_procs == 1 ? "" : "es", 100.0 * m->py_samples / (p->total ? p->total : 1));
+			m->py_procs, m->py_procs == 1 ? "" : "es",
+			100.0 * m->py_samples / (m->samples ? m->samples : 1));
 	render_losses(p, out, "# warning: ");
 }
 
@@ -66,7 +73,7 @@ const char *render_ratio(const struct profile_meta *m, double *scale)
 static int table_two(const struct profile *p, const struct render_opts *o, FILE *out,
 		     const struct func_row *rows, size_t n)
 {
-	double total = p->total ? (double)p->total : 1.0, scale;
+	double total = p->totals[0] ? (double)p->totals[0] : 1.0, scale;
 	const char *ratio = render_ratio(&p->meta, &scale);
 	char a[32], b[32];
 	size_t i, k, shown;
@@ -83,10 +90,11 @@ static int table_two(const struct profile *p, const struct render_opts *o, FILE 
 		const struct frame *f = profile__frame_at(p, rows[i].frame);
 		char r[16] = "-";
 
-		if (rows[i].self)
-			snprintf(r, sizeof(r), "%.2f", scale * rows[i].self2 / rows[i].self);
-		fprintf(out, "%7.2f %7.2f %15" PRIu64 " %15" PRIu64 " %7s  %-40s %s\n", 100.0 * rows[i].self / total,
-			100.0 * rows[i].total / total, rows[i].self, rows[i].self2, r, f->func, f->module);
+		if (rows[i].self[0])
+			snprintf(r, sizeof(r), "%.2f", scale * rows[i].self[1] / rows[i].self[0]);
+		fprintf(out, "%7.2f %7.2f %15" PRIu64 " %15" PRIu64 " %7s  %-40s %s\n",
+			100.0 * rows[i].self[0] / total, 100.0 * rows[i].total[0] / total, rows[i].self[0],
+			rows[i].self[1], r, f->func, f->module);
 	}
 	if (shown < n)
 		fprintf(out, "# %zu more rows (-n 0 shows all)\n", n - shown);
@@ -98,7 +106,8 @@ int render_table(const struct profile *p, const struct render_opts *o, FILE *out
 	bool grouped = p->meta.per_thread || p->meta.per_process;
 	struct func_row *rows;
 	size_t n, i, shown;
-	double total = p->total ? (double)p->total : 1.0;
+	double total = p->totals[0] ? (double)p->totals[0] : 1.0;
+	const struct profile_value *v0 = &p->meta.values[0];
 
 	rows = render_func_rows(p, &n);
 	if (!rows)
@@ -110,16 +119,17 @@ int render_table(const struct profile *p, const struct render_opts *o, FILE *out
 		free(rows);
 		return err;
 	}
-	fprintf(out, "%7s %7s %9s  ", "SELF%", "TOTAL%", p->meta.weighted ? "EVENTS" : "SAMPLES");
+	fprintf(out, "%7s %7s %9s  ", "SELF%", "TOTAL%", render_value_title(v0));
 	if (grouped)
 		fprintf(out, "%-24s ", p->meta.per_thread ? "THREAD" : "PROCESS");
 	fprintf(out, "%-40s %s\n", "FUNCTION", "MODULE");
 	shown = o->rows > 0 && (size_t)o->rows < n ? (size_t)o->rows : n;
 	for (i = 0; i < shown; i++) {
 		const struct frame *f = profile__frame_at(p, rows[i].frame);
+		char v[32];
 
-		fprintf(out, "%7.2f %7.2f %9" PRIu64 "  ", 100.0 * rows[i].self / total,
-			100.0 * rows[i].total / total, rows[i].self);
+		fprintf(out, "%7.2f %7.2f %9s  ", 100.0 * rows[i].self[0] / total, 100.0 * rows[i].total[0] / total,
+			render_value(v0, rows[i].self[0], v, sizeof(v)));
 		if (grouped) {
 			char g[64];
 
