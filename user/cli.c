@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static const char usage[] =
@@ -17,10 +18,14 @@ static const char usage[] =
 "SVG flame graph or JSON.\n"
 "\n"
 "Targets:\n"
-"  -p, --pid PID[,PID...]  profile these processes and all their threads\n"
+"  -p, --pid PID[,PID...]  profile these processes and all their threads (a\n"
+"                          thread id stands for its process)\n"
 "  -a, --all               profile every process on the machine\n"
 "  -- COMMAND [ARG...]     run COMMAND and profile it from its first instruction,\n"
-"                          with its threads and child processes; exit with its status\n"
+"                          with its threads and child processes; exit with its\n"
+"                          status (0 when -d ended it); its standard output goes\n"
+"                          to standard error when the report goes to a file or\n"
+"                          pipe on standard output, so that the two never mix\n"
 "\n"
 "Options:\n"
 "  -F, --freq HZ           samples per second per CPU (default 99)\n"
@@ -34,6 +39,7 @@ static const char usage[] =
 "                          the table shows IPC or the miss rate per function\n"
 "  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
 "  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
+"      --json              the same as -f json\n"
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"
 "      --no-kernel         leave out kernel frames\n"
 "      --per-thread        split the profile by thread\n"
@@ -90,10 +96,12 @@ static const char stat_usage[] =
 "                          LLC-load-misses, dTLB-load-misses, ...\n"
 "  -r, --repeat N          run the command N times: mean and +- (perf stat -r)\n"
 "  -I, --interval MS       also print what was counted every MS milliseconds\n"
-"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too)\n"
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
 "      --per-thread        also a row per thread\n"
-"      --json              JSON instead of the table\n"
-"  -o, --output FILE       write to FILE (default: standard error, as perf stat)\n"
+"  -f, --format FORMAT     table or json (default: from -o, else table)\n"
+"      --json              the same as -f json\n"
+"  -o, --output FILE       write to FILE (default: standard error, as perf stat);\n"
+"                          .json picks JSON\n"
 "  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
@@ -121,9 +129,10 @@ static const char mem_usage[] =
 "      --leaks             report blocks still held after --min-age SECONDS (5)\n"
 "      --count             weigh stacks by allocations instead of bytes\n"
 "      --max-blocks N      live blocks tracked (default 1048576)\n"
-"  -d, --duration SECONDS  stop after SECONDS\n"
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
 "  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
-"  -f, --format FORMAT     table, folded, svg or json\n"
+"  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
+"      --json              the same as -f json\n"
 "  -n, --rows N            stacks to show per table section\n"
 "      --map-size N, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
 "  -v, --verbose, --debug, -h, --help\n"
@@ -220,7 +229,7 @@ static const struct {
 	{ 'F', "-F", M_CPU, NULL },
 	{ 'e', "-e", M_CPU | M_STAT, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT, NULL },
-	{ 'f', "-f", M_CPU | M_MEM, NULL },
+	{ 'f', "-f", M_ALL, NULL },
 	{ 'n', "-n", M_CPU | M_MEM, NULL },
 	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM, NULL },
 	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM, NULL },
@@ -231,7 +240,7 @@ static const struct {
 	{ OPT_LINES, "--lines", M_CPU, NULL },
 	{ 'r', "-r", M_STAT, NULL },
 	{ 'I', "-I", M_STAT, NULL },
-	{ OPT_JSON, "--json", M_STAT, "use -f json" },
+	{ OPT_JSON, "--json", M_ALL, NULL },
 	{ OPT_EXACT, "--exact", M_MEM, NULL },
 	{ OPT_OVERHEAD, "--overhead", M_MEM, NULL },
 	{ OPT_LEAKS, "--leaks", M_MEM, NULL },
@@ -240,11 +249,17 @@ static const struct {
 	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
 };
 
+/* the mode being parsed: errors point at its help */
+static const char *parsing_mode = "cpu";
+
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ebprof: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'ebprof --help')\n");
+	if (strcmp(parsing_mode, "cpu"))
+		fprintf(stderr, " (see 'ebprof %s --help')\n", parsing_mode);
+	else
+		fprintf(stderr, " (see 'ebprof --help')\n");
 	return -EINVAL;
 }
 
@@ -311,7 +326,7 @@ int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
 	name[len] = 0;
 	se = stat_event_find(name);
 	if (!se || se->type == STAT_PSEUDO)
-		return -EINVAL;
+		return -ENOENT;
 	memset(ev, 0, sizeof(*ev));
 	ev->name = se->name;
 	ev->type = se->type;
@@ -322,10 +337,26 @@ int cli_parse_event(const char *spec, struct ebprof_event_spec *ev)
 		long v;
 
 		if (parse_long(spec + len + 1, 1, LONG_MAX, &v))
-			return -EINVAL;
+			return -ERANGE;
 		ev->period = v;
 	}
 	return 0;
+}
+
+/* one event of -e, into *ev*: prints why not */
+static int parse_one_event(const char *spec, struct ebprof_event_spec *ev)
+{
+	int err = cli_parse_event(spec, ev);
+	char name[64];
+
+	if (err == -ERANGE) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(spec, "/"), spec);
+		fprintf(stderr, "ebprof: invalid period '%s' of %s: give a count of events per sample, as in %s/10000"
+			" (see 'ebprof --help')\n", spec + strlen(name) + 1, name, name);
+	} else if (err) {
+		bad("unknown event '%s'", spec);
+	}
+	return err ? -EINVAL : 0;
 }
 
 /* "cycles" or "cycles,instructions" (with /PERIOD each): prints why not */
@@ -341,15 +372,11 @@ static int parse_cpu_events(const char *arg, struct ebprof_opts *o)
 			bad("at most two events to sample, as in -e cycles,instructions: '%s'", arg);
 			return -EINVAL;
 		}
-		if (cli_parse_event(comma + 1, &o->event2)) {
-			bad("unknown event '%s'", comma + 1);
+		if (parse_one_event(comma + 1, &o->event2))
 			return -EINVAL;
-		}
 	}
-	if (cli_parse_event(buf, &o->event)) {
-		bad("unknown event '%s'", buf);
+	if (parse_one_event(buf, &o->event))
 		return -EINVAL;
-	}
 	o->nevents = comma ? 2 : 1;
 	if (o->nevents == 2 && (o->event.timer || o->event2.timer)) {
 		bad("a clock cannot be one of two events: '%s'", arg);
@@ -370,8 +397,12 @@ static int parse_stat_events(const char *arg, struct ebprof_opts *o)
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct stat_event *ev = stat_event_find(tok);
 
+		if (!ev && strchr(tok, '/')) {
+			bad("ebprof stat counts every event: no /PERIOD, as in '%s'", tok);
+			return -EINVAL;
+		}
 		if (!ev) {
-			bad("unknown event '%s': see ebprof stat --help for the names", tok);
+			bad("unknown event '%s'", tok);
 			return -EINVAL;
 		}
 		if (n >= STAT_MAX_EVENTS) {
@@ -417,15 +448,85 @@ static void defaults(struct ebprof_opts *o)
 	o->nevents = 1;
 }
 
+/* edits that make *a* into *b* (Levenshtein), for names of a few letters */
+static size_t edits(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[32], i, j;
+
+	if (la >= 31 || lb >= 31)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = d[0];
+
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			diag = up;
+			d[j] = best;
+		}
+	}
+	return d[lb];
+}
+
+/* is *name* a command: a path, or found on $PATH */
+static bool is_command(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(name, '/'))
+		return true;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", name);
+		if (!access(buf, X_OK))
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+/* the first word names no command but is close to a mode: say which; 0 otherwise */
+static int not_a_command(const char *word)
+{
+	const char *best = NULL;
+	size_t i, d, least = 3;	/* at most two edits away */
+
+	for (i = 0; i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++) {
+		d = edits(word, cli_modes[i].name);
+		if (d < least) {
+			least = d;
+			best = cli_modes[i].name;
+		}
+	}
+	if (!best || is_command(word))
+		return 0;
+	fprintf(stderr, "ebprof: '%s' is not a mode of ebprof nor a command; did you mean 'ebprof %s'? (see 'ebprof --help')\n",
+		word, best);
+	return -EINVAL;
+}
+
 int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 {
-	int c, targets;
+	int c, targets, err;
 	long v;
 
 	defaults(o);
+	parsing_mode = "cpu";
 	for (size_t i = 0; argc > 1 && i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++) {
 		if (!strcmp(argv[1], cli_modes[i].name)) {
 			o->mode = cli_modes[i].mode;
+			parsing_mode = cli_modes[i].name;
 			argc--;
 			argv++;
 			break;
@@ -478,7 +579,8 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			o->stat.interval_ms = (unsigned int)v;
 			break;
 		case OPT_JSON:
-			o->stat.json = true;
+			o->format = FORMAT_JSON;
+			o->format_set = true;
 			break;
 		case OPT_EXACT:
 			o->mem.exact = true;
@@ -516,6 +618,8 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			o->output = optarg;
 			break;
 		case 'f':
+			if (o->mode == MODE_STAT && strcmp(optarg, "table") && strcmp(optarg, "json"))
+				return bad("unknown format '%s': ebprof stat writes a table or json", optarg);
 			if (render_parse_format(optarg, &o->format))
 				return bad("unknown format '%s': use table, folded, svg or json", optarg);
 			o->format_set = true;
@@ -587,6 +691,14 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	/* "ebprof stats -- x": a mode mistyped, not a command to run */
+	if (optind == 1 && o->cmd && (err = not_a_command(o->cmd[0])))
+		return err;
+	if (!o->format_set)
+		o->format = o->output ? render_format_for_path(o->output) : FORMAT_TABLE;
+	if (o->mode == MODE_STAT && o->format != FORMAT_TABLE && o->format != FORMAT_JSON)
+		o->format = FORMAT_TABLE;	/* -o x.svg: a table, as perf stat -o writes */
+	o->stat.json = o->mode == MODE_STAT && o->format == FORMAT_JSON;
 	targets = (o->npids > 0) + o->all + (o->cmd != NULL);
 	if (targets == 0)
 		return bad("nothing to profile: give -p PID, -a or a command%s", "");
@@ -602,12 +714,12 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			return bad("ebprof mem traces one process: give -p PID or a command%s", "");
 		if (o->mem.exact && o->mem.overhead > 0)
 			return bad("give --exact or --overhead, not both%s", "");
+		if (o->mem.min_age >= 0 && !o->mem.leaks)
+			return bad("--min-age is the age of --leaks: give --leaks too%s", "");
 	}
 	if (o->mem.overhead <= 0)
 		o->mem.overhead = 5;
 	if (o->mem.min_age < 0)
 		o->mem.min_age = 5;
-	if (!o->format_set)
-		o->format = o->output ? render_format_for_path(o->output) : FORMAT_TABLE;
 	return 0;
 }

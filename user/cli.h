@@ -77,7 +77,7 @@ struct ebprof_opts {
  * printed, -EINVAL after printing one line about what is wrong
  */
 int cli_parse(int argc, char **argv, struct ebprof_opts *o);
-/* "cpu-clock", "page-faults/1000", ...: 0 or -EINVAL */
+/* "cpu-clock", "page-faults/1000", ...: 0, -ENOENT (no such event) or -ERANGE (a bad period) */
 int cli_parse_event(const char *spec, struct ebprof_event_spec *ev);
 /* "1,2,3": 0 or -EINVAL */
 int cli_parse_pids(const char *arg, struct ebprof_opts *o);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include "cli.h"
 #include "run.h"
 #include "render/render.h"
@@ -81,7 +82,8 @@ int main(int argc, char **argv)
 	session_install_signals();
 
 	if (opts.cmd) {
-		err = launch_start(&launch, opts.cmd);
+		/* the report on standard output, to a file or a pipe: the command's output must not mix in */
+		err = launch_start(&launch, opts.cmd, out == stdout && !isatty(STDOUT_FILENO) ? LAUNCH_STDOUT_TO_STDERR : 0);
 		if (err) {
 			pr_err("cannot start '%s': %s\n", opts.cmd[0], strerror(-err));
 			ret = 1;
@@ -132,6 +134,16 @@ cleanup:
 	if (launch.pid) {
 		int status = launch_finish(&launch);
 
+		/* a profile that ended as asked is a success: the command's own status only when it ended itself */
+		if (launch.stopped && !ret) {
+			if (opts.duration > 0 && !exiting)
+				fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", opts.cmd[0],
+					(int)launch.pid, opts.duration);
+			else
+				fprintf(stderr, "ebprof: stopped '%s' (pid %d) as ebprof stopped\n", opts.cmd[0],
+					(int)launch.pid);
+			status = 0;
+		}
 		if (!ret)
 			ret = status;
 	}

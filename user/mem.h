@@ -33,6 +33,7 @@ struct mem_report {
 	size_t nsites, sites_cap;
 	double duration;
 	bool exact;
+	double overhead_pct;	/* the default mode's budget; 0: --exact was asked */
 	double share;		/* time the allocator probes were on / all */
 	double scale;		/* estimated calls / calls seen: what estimates are scaled by */
 	uint64_t allocs, frees, bytes, bytes_freed;	/* estimated when not exact */

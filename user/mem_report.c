@@ -154,8 +154,11 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (rows <= 0)
 		rows = 1 << 30;
 	fprintf(out, "# ebprof mem: %s, %.2f s, ", m->target, m->duration);
-	if (m->exact)
-		fprintf(out, "exact: every allocator call traced (%d functions)\n", m->nprobes);
+	if (m->exact && m->overhead_pct > 0)
+		fprintf(out, "exact: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
+			m->overhead_pct, m->nprobes);
+	else if (m->exact)
+		fprintf(out, "exact (--exact): every allocator call traced (%d functions)\n", m->nprobes);
 	else if (m->floor_only)
 		fprintf(out, "sampled: the probes saw %.1f %% of the target's CPU time; counts are FLOORS (x%.1f)\n"
 			"# the probes cost the target more than %.0fx its own work between calls (an allocation storm):\n"
@@ -170,6 +173,9 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	fprintf(out, "# %s%" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees, %s allocated, %s freed\n",
 		m->exact ? "" : m->floor_only ? ">= " : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0,
 		m->frees, human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
+	if (!m->allocs && !m->frees)
+		fprintf(out, "# no allocations seen in %.1f s: the target called none of the %d allocator functions probed\n",
+			m->duration, m->nprobes);
 	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
 		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
@@ -263,8 +269,9 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 
 	fputs("{\n  \"version\": 1,\n  \"mode\": \"mem\",\n  \"target\": ", out);
 	json_str(out, m->target);
-	fprintf(out, ",\n  \"duration_s\": %.3f,\n  \"exact\": %s,\n  \"sampled_share\": %.4f,\n  \"scale\": %.4f,\n",
-		m->duration, m->exact ? "true" : "false", m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
+	fprintf(out, ",\n  \"duration_s\": %.3f,\n  \"requested\": \"%s\",\n  \"exact\": %s,\n  \"sampled_share\": %.4f,\n  \"scale\": %.4f,\n",
+		m->duration, m->overhead_pct > 0 ? "overhead" : "exact", m->exact ? "true" : "false",
+		m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
 	if (!m->exact)
 		fprintf(out, "  \"estimate\": {\"floor_only\": %s, \"uncertainty\": %.4f, \"windows\": %d, \"probe_cost_s\": %.4f, \"work_s\": %.4f, \"cost_per_work\": %.4f},\n",
 			m->floor_only ? "true" : "false", m->floor_only ? 0.0 : m->uncertainty, m->windows, m->cost_s,

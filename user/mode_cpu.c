@@ -622,6 +622,11 @@ static int cpu_report(struct run *r, double duration, struct profile **out)
 		pr_err("cannot build the profile: %s\n", strerror(-err));
 		return 1;
 	}
+	/* an empty table says nothing by itself: say why it is empty */
+	if (!r->p->totals[0] && o->event.timer && !o->all && C(r)->ns_per_sample > 0)
+		fprintf(stderr, "ebprof: no samples in %.2f s: the target ran on a CPU for less than one sample period"
+			" (%.1f ms); it was waiting or sleeping%s\n", m->duration, C(r)->ns_per_sample / 1e6,
+			o->cmd ? ", or ended too soon (raise -F)" : "");
 	*out = r->p;
 	r->p = NULL;
 	return 0;

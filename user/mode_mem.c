@@ -1023,6 +1023,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	m->leaks = r->o->mem.leaks;
 	m->min_age = r->o->mem.min_age;
 	m->nprobes = MR(r)->nprobes;
+	m->overhead_pct = r->o->mem.exact ? 0 : r->o->mem.overhead;
 	m->rss_now_kib = MR(r)->rss_kib;
 	m->rss_peak_kib = MR(r)->hwm_kib;
 	if (l->pid && l->done && l->ru.ru_maxrss > 0)

@@ -39,6 +39,7 @@ enum py_state { PY_PENDING = 1, PY_ON, PY_OFF };
 struct py_target {
 	int tgid;
 	enum py_state state;
+	bool walked;		/* its Python stacks were on at some time (it may have exited since) */
 	int failures;
 	double first_fail;	/* when its first check failed (CLOCK_MONOTONIC s) */
 	char why[160];		/* why its last check failed */
@@ -454,6 +455,7 @@ static void try_enable(struct pyreg *r, struct py_target *t)
 		return;
 	}
 	t->state = PY_ON;
+	t->walked = true;
 	pr_info("pid %d: CPython 3.%u (%s): Python stacks on\n", t->tgid, t->l.minor, t->module);
 }
 
@@ -607,6 +609,7 @@ static void fork_target(struct pyreg *r, int child, int parent)
 	proc_cfg(c, &cfg);
 	if (bpf_map_update_elem(r->procs_fd, &child, &cfg, BPF_ANY))
 		c->state = PY_OFF;
+	c->walked = c->state == PY_ON;
 }
 
 static int retry(struct pyreg *r)
@@ -624,14 +627,14 @@ static int retry(struct pyreg *r)
 	return waiting;
 }
 
-int py__active(const struct pyreg *r)
+int py__walked(const struct pyreg *r)
 {
 	size_t it = 0;
 	struct py_target *t;
 	int n = 0;
 
 	while ((t = strmap__next(r->targets, &it, NULL, NULL)))
-		n += t->state == PY_ON;
+		n += t->walked;
 	return n;
 }
 

@@ -47,8 +47,8 @@ void py__fork(struct pyreg *r, int child, int parent);
 int py__retry(struct pyreg *r);
 /* at the end: say why processes whose checks kept failing have no Python stacks */
 void py__finish(struct pyreg *r);
-/* processes with Python stacks on */
-int py__active(const struct pyreg *r);
+/* processes whose Python stacks were on, exited ones too */
+int py__walked(const struct pyreg *r);
 
 /* the walker saw a new code object: read it now (what it read of it if it is gone) */
 void py__code_seen(struct pyreg *r, const struct py_code_event *e);

@@ -770,7 +770,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	}
 	read_stats(&r, r.p);
 	if (r.py)
-		r.p->meta.py_procs = py__active(r.py);
+		r.p->meta.py_procs = py__walked(r.py);
 	ret = r.ops->report(&r, stop - start, out);
 
 cleanup:

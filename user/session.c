@@ -99,19 +99,69 @@ static int pid_to_tgid(int pid)
 	return tgid;
 }
 
+#define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
+
+/* /proc/PID/stat: state letter, parent, flags; false if gone */
+static bool proc_state(int pid, char *state, int *ppid, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!read_line(path, buf, sizeof(buf)))
+		return false;
+	p = strrchr(buf, ')');
+	/* state ppid pgrp session tty tpgid flags */
+	return p && sscanf(p + 2, "%c %d %*d %*d %*d %*d %lu", state, ppid, flags) == 3;
+}
+
+/* Threads: of /proc/PID/status, 0 if gone */
+static int proc_threads(int pid)
+{
+	char path[64], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Threads:", 8))
+			n = atoi(line + 8);
+	fclose(f);
+	return n;
+}
+
 int session_resolve_pids(struct ebprof_opts *o)
 {
 	int i;
 
 	for (i = 0; i < o->npids; i++) {
-		int tgid = pid_to_tgid(o->pids[i]);
+		int tgid = pid_to_tgid(o->pids[i]), ppid = 0;
+		unsigned long flags = 0;
+		char comm[64], state = 0;
 
-		if (tgid < 0) {
+		if (tgid < 0 || !proc_state(tgid, &state, &ppid, &flags)) {
 			pr_err("no process with pid %d: check the pid (ps -p %d)\n", o->pids[i], o->pids[i]);
 			return 1;
 		}
+		proc_comm(tgid, comm, sizeof(comm));
+		/* a leader that exited while its other threads run shows Z too */
+		if ((state == 'Z' || state == 'X') && proc_threads(tgid) <= 1) {
+			pr_err("pid %d (%s) is a zombie: it has exited and its parent (pid %d) has not reaped it yet;"
+			       " there is nothing left to profile\n", tgid, comm, ppid);
+			return 1;
+		}
+		/* counters count kernel threads; stacks and allocators need a user space */
+		if ((flags & PF_KTHREAD) && o->mode != MODE_STAT) {
+			pr_err("pid %d (%s) is a kernel thread: it has no user space; ebprof -a profiles the kernel with"
+			       " everything else\n", tgid, comm);
+			return 1;
+		}
 		if (tgid != o->pids[i])
-			pr_info("pid %d is a thread of process %d: profiling the process\n", o->pids[i], tgid);
+			fprintf(stderr, "ebprof: pid %d is a thread of process %d (%s): %s the whole process%s\n",
+				o->pids[i], tgid, comm, o->mode == MODE_STAT ? "counting" : "profiling",
+				o->mode == MODE_MEM ? "" : " (--per-thread splits it by thread)");
 		o->pids[i] = tgid;
 	}
 	return 0;
@@ -193,7 +243,7 @@ int session_check_command(char **cmd)
 	return 127;
 }
 
-int launch_start(struct launch *l, char **cmd)
+int launch_start(struct launch *l, char **cmd, unsigned int flags)
 {
 	int go[2], er[2];
 	struct rusage ru;
@@ -224,6 +274,8 @@ int launch_start(struct launch *l, char **cmd)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
+		if ((flags & LAUNCH_STDOUT_TO_STDERR) && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
 		/* what the wait before exec cost, for ebprof stat to take off */
@@ -287,8 +339,10 @@ int launch_finish(struct launch *l)
 		l->go_fd = -1;
 	}
 	for (i = 0; i < 20 && !launch_poll(l); i++) {
-		if (i == 0)
+		if (i == 0) {
 			kill(l->pid, SIGTERM);
+			l->stopped = true;
+		}
 		usleep(50000);
 	}
 	if (!l->done) {

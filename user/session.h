@@ -25,6 +25,7 @@ struct launch {
 	int go_fd;		/* write a byte to let it exec */
 	int err_fd;		/* exec's errno comes back here */
 	bool done;
+	bool stopped;		/* it did not end by itself: launch_finish() stopped it */
 	int status;		/* wait status once done */
 	struct rusage pre_exec;	/* the child's own, just before exec */
 	struct rusage ru;	/* once done: its usage (max RSS ...) */
@@ -37,8 +38,10 @@ int session_check_system(void);
 int session_resolve_pids(struct ebprof_opts *o);
 /* is *cmd* something execvp can run?  prints why not */
 int session_check_command(char **cmd);
+/* launch_start(): the command's standard output goes to ebprof's standard error */
+#define LAUNCH_STDOUT_TO_STDERR 1
 /* fork the command, held before exec: 0 or -errno */
-int launch_start(struct launch *l, char **cmd);
+int launch_start(struct launch *l, char **cmd, unsigned int flags);
 /* let it exec: 0, or -errno when exec failed (printed) */
 int launch_release(struct launch *l);
 /* has it exited?  (non-blocking) */

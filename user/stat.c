@@ -52,6 +52,7 @@ struct thread_counters {
 
 struct stat_run {
 	const struct ebprof_opts *o;
+	bool stopped_at_deadline;	/* -d ended the command of this run */
 	const struct stat_event *evs[STAT_MAX_EVENTS];
 	size_t nevs;
 	struct counter c[STAT_MAX_EVENTS];
@@ -592,6 +593,7 @@ static int wait_command(struct stat_run *s, pid_t pid, struct rusage *ru, double
 			/* -d or Ctrl-C: stop the command, count what it did */
 			kill(pid, exiting ? SIGINT : SIGTERM);
 			killed = true;
+			s->stopped_at_deadline = !exiting;
 		}
 	}
 	if (pfd >= 0)
@@ -617,7 +619,7 @@ static int run_command(struct stat_run *s, struct stat_result *res, int run)
 	size_t i;
 	int err, st;
 
-	err = launch_start(&l, s->o->cmd);
+	err = launch_start(&l, s->o->cmd, 0);
 	if (err) {
 		pr_err("cannot start '%s': %s\n", s->o->cmd[0], strerror(-err));
 		return -1;
@@ -648,6 +650,13 @@ static int run_command(struct stat_run *s, struct stat_result *res, int run)
 	timersub(&ru.ru_utime, &l.pre_exec.ru_utime, &ru.ru_utime);
 	timersub(&ru.ru_stime, &l.pre_exec.ru_stime, &ru.ru_stime);
 	collect(s, res, run, t_end - s->t_start, &ru, true);
+	/* counted as long as asked: a success, whatever the signal did to the command */
+	if (s->stopped_at_deadline) {
+		fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", s->o->cmd[0], (int)l.pid,
+			s->o->duration);
+		s->stopped_at_deadline = false;
+		return 0;
+	}
 	return status_of(st);
 }
 

@@ -28,6 +28,11 @@ py_suite() {
 	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tests/workloads/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- shapes failed: $(cat "$TMP/err")"
 	pycheck shapes "$TMP/shapes.json" "$minor"
+	# the process walked is counted after it exited too, as attached
+	for j in split shapes; do
+		python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["python"]; assert p["processes"] == 1, p' \
+			"$TMP/$j.json" || fail "$j: JSON python.processes is not 1"
+	done
 
 	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tests/workloads/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- threads failed: $(cat "$TMP/err")"

@@ -157,6 +157,8 @@ static int modes_take_their_options(void)
 
 			if (opts[i][1])
 				argv[argc++] = (char *)opts[i][1];
+			if (!strcmp(opts[i][0], "--min-age"))
+				argv[argc++] = "--leaks";	/* its age */
 			argv[argc++] = "--";
 			argv[argc++] = "true";
 			stderr = fopen("/dev/null", "w");
@@ -176,5 +178,85 @@ static int modes_take_their_options(void)
 	return T_OK;
 }
 
+/* cli_parse() of argv, its stderr into *err* (freed by the caller) */
+static int parse_err(char **argv, struct ebprof_opts *o, char **err)
+{
+	FILE *saved = stderr;
+	size_t len = 0;
+	int argc = 0, r;
+
+	while (argv[argc])
+		argc++;
+	*err = NULL;
+	stderr = open_memstream(err, &len);
+	if (!stderr) {
+		stderr = saved;
+		return -99;
+	}
+	r = cli_parse(argc, argv, o);
+	fclose(stderr);
+	stderr = saved;
+	return r;
+}
+
+#define ERR(o, e, ...) parse_err(ARGV(__VA_ARGS__), o, e)
+
+/* what each mistake gets: one line that says what is wrong and points at the mode's help */
+static int errors_say_what(void)
+{
+	struct ebprof_opts o;
+	char *e;
+
+	/* a mode mistyped is not run as a command */
+	T_ASSERT(ERR(&o, &e, "stats", "--", "true") < 0);
+	T_ASSERT_STR(e, "ebprof: 'stats' is not a mode of ebprof nor a command; did you mean 'ebprof stat'? (see 'ebprof --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "mme", "-p", "1") < 0 && strstr(e, "did you mean 'ebprof mem'?"));
+	free(e);
+	/* a command of that name, or one given after --, is run */
+	T_ASSERT(ERR(&o, &e, "ls") == 0 && !strcmp(o.cmd[0], "ls"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "--", "stats") == 0 && !strcmp(o.cmd[0], "stats"));
+	free(e);
+	/* the event is known, its period is not a count */
+	T_ASSERT(ERR(&o, &e, "-e", "page-faults/abc", "-a") < 0);
+	T_ASSERT_STR(e, "ebprof: invalid period 'abc' of page-faults: give a count of events per sample, as in page-faults/10000 (see 'ebprof --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "-e", "pagefaults", "-a") < 0 && strstr(e, "unknown event 'pagefaults'"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "stat", "-e", "page-faults/10", "-a") < 0);
+	T_ASSERT_STR(e, "ebprof: ebprof stat counts every event: no /PERIOD, as in 'page-faults/10' (see 'ebprof stat --help')\n");
+	free(e);
+	/* errors of a mode point at its help */
+	T_ASSERT(ERR(&o, &e, "mem", "--bogus", "--", "true") < 0);
+	T_ASSERT_STR(e, "ebprof: unknown option '--bogus' (see 'ebprof mem --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "mem", "--min-age", "5", "--", "true") < 0);
+	T_ASSERT_STR(e, "ebprof: --min-age is the age of --leaks: give --leaks too (see 'ebprof mem --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "stat", "-f", "svg", "--", "true") < 0 && strstr(e, "ebprof stat writes a table or json"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "--bogus") < 0);
+	T_ASSERT_STR(e, "ebprof: unknown option '--bogus' (see 'ebprof --help')\n");
+	free(e);
+	return T_OK;
+}
+
+/* one way to ask for a format in every mode: -f, --json, or -o's extension */
+static int formats_alike(void)
+{
+	struct ebprof_opts o;
+
+	T_ASSERT(PARSE(&o, "stat", "-f", "json", "--", "true") == 0 && o.stat.json && o.format == FORMAT_JSON);
+	T_ASSERT(PARSE(&o, "stat", "-o", "st.json", "--", "true") == 0 && o.stat.json);
+	T_ASSERT(PARSE(&o, "stat", "--json", "--", "true") == 0 && o.stat.json);
+	T_ASSERT(PARSE(&o, "stat", "-o", "st.txt", "--", "true") == 0 && !o.stat.json && o.format == FORMAT_TABLE);
+	T_ASSERT(PARSE(&o, "stat", "-o", "st.json", "-f", "table", "--", "true") == 0 && !o.stat.json);
+	T_ASSERT(PARSE(&o, "mem", "--json", "--", "true") == 0 && o.format == FORMAT_JSON);
+	T_ASSERT(PARSE(&o, "mem", "-o", "m.svg", "--", "true") == 0 && o.format == FORMAT_SVG);
+	T_ASSERT(PARSE(&o, "--json", "-a") == 0 && o.format == FORMAT_JSON);
+	return T_OK;
+}
+
 T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version),
-       T(modes_take_their_options))
+       T(modes_take_their_options), T(errors_say_what), T(formats_alike))

@@ -121,7 +121,8 @@ static int table(void)
 	char *t = capture(m, false);
 	size_t g, f;
 
-	T_ASSERT(strstr(t, "exact: every allocator call traced"));
+	T_ASSERT(strstr(t, "exact (--exact): every allocator call traced"));
+	T_ASSERT(!strstr(t, "no allocations seen"));
 	T_ASSERT(strstr(t, "# 4100 allocations (2050/s), 4000 frees, 285.2 KiB allocated, 187.5 KiB freed"));
 	T_ASSERT(strstr(t, "# RSS now 1000.0 KiB, peak 1.5 MiB"));
 	/* sites by bytes: g's first; leaks: leak_f's */
@@ -138,6 +139,25 @@ static int table(void)
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9 * (1 + fabs(b)))
 
 /* the budget's books to estimates: scale, share, uncertainty, floors */
+/* the default mode whose probes stayed on says so; a target that allocated nothing says that */
+static int default_mode_words(void)
+{
+	struct mem_report *m = sample();
+	char *t;
+
+	m->overhead_pct = 5;
+	m->allocs = m->frees = 0;
+	t = capture(m, false);
+	T_ASSERT(strstr(t, "exact: the probes stayed on within --overhead 5 %: every allocator call traced (0 functions)"));
+	T_ASSERT(strstr(t, "# no allocations seen in 2.0 s: the target called none of the 0 allocator functions probed"));
+	free(t);
+	t = capture(m, true);
+	T_ASSERT(strstr(t, "\"requested\": \"overhead\",\n  \"exact\": true,"));
+	free(t);
+	profile__free(m->prof);
+	return T_OK;
+}
+
 static int estimate(void)
 {
 	struct mem_report m = {};
@@ -264,5 +284,5 @@ static int exact_floor(void)
 	return T_OK;
 }
 
-T_MAIN("mem", T(json), T(table), T(generic_formats), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
+T_MAIN("mem", T(json), T(table), T(generic_formats), T(default_mode_words), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
        T(exact_floor))
