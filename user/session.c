@@ -391,6 +391,21 @@ FILE *open_output_tmp(const char *path, char **tmp)
 		pr_err("refusing to write '%s': it is a symbolic link; remove it or pick another name\n", path);
 		return NULL;
 	}
+	/* a device or a FIFO (-o /dev/null): written as it is, never replaced by a file */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			pr_err("cannot write '%s': it is a directory\n", path);
+			return NULL;
+		}
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || !(f = fdopen(fd, "w"))) {
+			pr_err("cannot write '%s': %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		return f;
+	}
 	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
 		*tmp = NULL;
 		pr_err("out of memory\n");
@@ -415,6 +430,16 @@ int close_output(FILE *f, const char *path, char *tmp, bool ok)
 {
 	int err = 0;
 
+	/* not a file of ours (a device, a FIFO): nothing to sync or rename */
+	if (!tmp) {
+		if (fflush(f) || ferror(f))
+			err = -(errno ? errno : EIO);
+		if (fclose(f) && !err)
+			err = -errno;
+		if (ok && err)
+			pr_err("cannot write '%s': %s\n", path, strerror(-err));
+		return err;
+	}
 	if (fflush(f) || ferror(f) || fsync(fileno(f)))
 		err = -(errno ? errno : EIO);
 	if (fclose(f) && !err)

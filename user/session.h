@@ -57,7 +57,9 @@ FILE *open_output(const char *path);
  * the same, into a new temporary file beside *path* (its name in *tmp*),
  * so that a run that fails (a full disk) leaves no truncated file behind:
  * close_output() renames it over *path* when *ok* and every write went
- * through, else removes it; 0, or -errno after saying why
+ * through, else removes it; 0, or -errno after saying why.  A *path*
+ * that is a device or a FIFO (/dev/null) is written as it is (*tmp*
+ * NULL), never replaced.
  */
 FILE *open_output_tmp(const char *path, char **tmp);
 int close_output(FILE *f, const char *path, char *tmp, bool ok);

@@ -39,5 +39,20 @@ echo keep >"$TMP/victim"
 ln -s "$TMP/victim" "$TMP/link.svg"
 expect 1 "refusing to write '.*link.svg': it is a symbolic link" -- $EBPROF -a -d 1 -o "$TMP/link.svg"
 [ "$(cat "$TMP/victim")" = keep ] || fail "the symlink's target was overwritten"
+# a device or a FIFO is written as it is, never replaced by a file (-o
+# /dev/null once turned /dev/null into a regular file: the output went to
+# a temporary file renamed over it)
+mknod "$TMP/null" c 1 3
+for mode in cpu mem; do
+	$EBPROF $mode -o "$TMP/null" -- "$T/cpu_split" 0.2 >/dev/null 2>"$TMP/err" || fail "$mode -o a device: $(cat "$TMP/err")"
+	[ -c "$TMP/null" ] || fail "$mode -o a device replaced it: $(ls -l "$TMP/null")"
+	[ -z "$(ls "$TMP" | grep 'null\.')" ] || fail "$mode -o a device left a file beside it: $(ls "$TMP")"
+done
+mkfifo "$TMP/fifo"
+cat "$TMP/fifo" >"$TMP/from-fifo" &
+$EBPROF -f folded -o "$TMP/fifo" -- "$T/cpu_split" 0.2 >/dev/null 2>"$TMP/err" || fail "-o a FIFO: $(cat "$TMP/err")"
+wait
+[ -p "$TMP/fifo" ] && grep -q 'spin_leaf' "$TMP/from-fifo" || fail "-o a FIFO: $(ls -l "$TMP/fifo"; head -2 "$TMP/from-fifo")"
+info "-o a device or a FIFO: written through, left as it was"
 [ "$(ebprof_progs)" -eq 0 ] || fail "BPF programs left behind"
 exit 0
