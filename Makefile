@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
-PKGS := libbpf libelf libdw zlib
+PKGS := libbpf libelf libdw zlib libprotobuf-c
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -27,9 +27,12 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
-	user/stacks.c user/mem_budget.c
-BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/python.c user/stat.c
-PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
+	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c
+BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
+	user/stat.c
+# pprof's messages, generated from proto/profile.proto by protoc-c
+PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o
+PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS)) $(PROTO_OBJ)
 BPF_USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(BPF_USER_SRCS))
 HDRS := $(wildcard user/*.h user/*/*.h bpf/*.h)
 
@@ -42,7 +45,7 @@ FUZZ_SECONDS ?= 60
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
 	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc \
-	thread_churn
+	thread_churn offcpu
 
 ifeq ($(V),1)
 	Q =
@@ -64,7 +67,8 @@ check-deps:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm libclang-rt-14-dev pkg-config \
-		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev binutils python3 procps util-linux nodejs \
+		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
+		binutils python3 procps util-linux nodejs golang-go \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		redis-server redis-tools stress-ng \
 		>/dev/null
@@ -106,7 +110,20 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o $(OUTPUT)/bpf-headers.ok
 		{ echo "$<: BPF programs must be named eb_* (tests/integration/lib.sh)"; rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@
 
-$(OUTPUT)/obj/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(OUTPUT)/obj
+$(OUTPUT)/profile.pb-c.c $(OUTPUT)/profile.pb-c.h: proto/profile.proto | $(OUTPUT) check-deps
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(OUTPUT) --proto_path=proto $<
+
+$(PROTO_OBJ): $(OUTPUT)/profile.pb-c.c $(OUTPUT)/profile.pb-c.h | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUTPUT)/obj-asan/profile.pb-c.o: $(OUTPUT)/profile.pb-c.c $(OUTPUT)/profile.pb-c.h | $(OUTPUT)/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -c $< -o $@
+
+$(OUTPUT)/obj/%.o: user/%.c $(HDRS) $(BPF_SKELS) $(OUTPUT)/profile.pb-c.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
@@ -117,7 +134,7 @@ $(BUILD)/ebprof: $(PURE_OBJS) $(BPF_USER_OBJS) | $(BUILD)
 
 # the pure sources, built once into a library the unit tests link, plain
 # and with ASan+UBSan
-$(OUTPUT)/obj-asan/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(OUTPUT)/obj
+$(OUTPUT)/obj-asan/%.o: user/%.c $(HDRS) $(BPF_SKELS) $(OUTPUT)/profile.pb-c.h | $(OUTPUT)/obj
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(INCLUDES) -c $< -o $@
@@ -126,7 +143,7 @@ $(OUTPUT)/libpure.a: $(PURE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/libpure-asan.a: $(patsubst user/%.c,$(OUTPUT)/obj-asan/%.o,$(PURE_SRCS))
+$(OUTPUT)/libpure-asan.a: $(patsubst user/%.c,$(OUTPUT)/obj-asan/%.o,$(PURE_SRCS)) $(OUTPUT)/obj-asan/profile.pb-c.o
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -152,6 +169,9 @@ $(OUTPUT)/tools/threads: tests/workloads/threads.c tests/workloads/workload.h | 
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 $(OUTPUT)/tools/thread_churn: tests/workloads/thread_churn.c tests/workloads/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
+$(OUTPUT)/tools/offcpu: tests/workloads/offcpu.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
 $(OUTPUT)/tools/pingpong: tests/workloads/pingpong.c tests/workloads/workload.h | $(OUTPUT)/tools
@@ -219,9 +239,9 @@ $(OUTPUT)/tests/sym_fixture: tests/unit/fixtures/sym_fixture.c | $(OUTPUT)/tests
 
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(HDRS) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(HDRS) $(OUTPUT)/profile.pb-c.c | $(OUTPUT)/fuzz
 	$(call msg,FUZZER,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -Itests/fuzz $< $(PURE_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -Itests/fuzz $< $(PURE_SRCS) $(OUTPUT)/profile.pb-c.c $(LDLIBS) -o $@
 # ELF seeds are built, not kept in git: the fixtures the unit tests build
 $(OUTPUT)/fuzz/seeds-elf: $(OUTPUT)/tests/sym_fixture $(OUTPUT)/tools/libhot.so | $(OUTPUT)/fuzz
 	$(Q)rm -rf $@ && mkdir -p $@

@@ -100,6 +100,7 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct task_struct *task;
 	struct sample_key key = {};
+	struct user_regs uregs = {};
 	__u32 ep = epoch & 1;
 	__u64 tag = (__u64)ep << 63;
 	bool in_kernel;
@@ -133,44 +134,14 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_m
 
 	/* a full-width load: the verifier rejects narrow ctx reads here */
 	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
-	if (in_kernel && targ_kernel) {
-		key.kstack_hash = kstack_record(ctx, tag);
-		if (!key.kstack_hash) {
-			stat_inc(EBPROF_STAT_KSTACK_ERR);
-			key.flags |= EBPROF_F_KERNEL_MISSING;
-		}
+	if (!in_kernel) {
+		uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
+		uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
+		uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
 	}
-
-	/* kernel threads have no user stack, and that is not a loss */
-	if (targ_user && BPF_CORE_READ(task, mm)) {
-		struct user_regs uregs = {};
-		int ret;
-
-		if (!in_kernel) {
-			uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
-			uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
-			uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
-			ret = ustack_record(ctx, &uregs, tgid, mode, &key.ustack_hash, tag);
-		} else {
-			ret = ustack_record(ctx, NULL, tgid, mode, &key.ustack_hash, tag);
-		}
-		if (ret & EBPROF_F_NEED_TABLES)
-			request_tables(tgid);
-		ret &= ~EBPROF_F_NEED_TABLES;
-		if (ret & EBPROF_F_USER_TRUNC)
-			stat_inc(EBPROF_STAT_USTACK_TRUNC);
-		if (ret & EBPROF_F_USER_MISSING)
-			stat_inc(EBPROF_STAT_LOST_USTACK);
-		key.flags |= ret;
-	}
-	if (python)
-		key.pystack_hash = pystack_record(tgid, tid, &key.flags);
+	key_stacks(ctx, &key, task, in_kernel && targ_kernel, targ_user, in_kernel ? NULL : &uregs, mode, python, tag);
 	if (targ_two_events)
 		key.event = bpf_get_attach_cookie(ctx) & 1;
-	if (key.flags & EBPROF_F_NEW_STACK) {
-		key.flags &= ~EBPROF_F_NEW_STACK;
-		stat_inc(EBPROF_STAT_NEW_E0 + ep);
-	}
 
 	count_key(&key, weight);
 	return 0;

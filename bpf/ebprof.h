@@ -129,6 +129,37 @@ struct sample_key {
 	char comm[EBPROF_COMM_LEN];
 };
 
+/* ebprof off: why a thread went off the CPU (struct sample_key.event) */
+enum ebprof_off_reason {
+	EBPROF_OFF_SLEEPING,	/* S: it waits for an event (sleep, poll, a lock, a pipe) */
+	EBPROF_OFF_BLOCKED,	/* D: uninterruptible, mostly disk I/O */
+	EBPROF_OFF_RUNNABLE,	/* R: preempted or yielded, waiting for a CPU */
+	EBPROF_OFF_ONCPU,	/* ebprof wall: on a CPU (clock samples) */
+	EBPROF_OFF_REASONS,
+};
+
+/* ebprof off: a key's time switched out and how many times */
+struct off_value {
+	__u64 ns;
+	__u64 n;
+};
+
+/* ebprof off: a thread that went out: when (0 while being written), and what it was doing */
+struct off_start {
+	__u64 ts;
+	struct sample_key key;
+};
+
+/* ebprof off: its own counters */
+enum ebprof_off_stat {
+	EBPROF_OFF_STAT_SHORT,		/* switches shorter than --min-block, not counted */
+	EBPROF_OFF_STAT_SHORT_NS,	/* ... their time */
+	EBPROF_OFF_STAT_STARTS_FULL,	/* switch-outs not recorded: the per-thread map is full */
+	EBPROF_OFF_STAT_COUNTS_FULL,	/* switches not counted: the counts map is full */
+	EBPROF_OFF_STAT_COUNTS_FULL_NS,	/* ... their time */
+	EBPROF_OFF_STAT_MAX,
+};
+
 /*
  * A stack's hash carries the epoch of the sample that stored it in its top
  * bit: user space drains one epoch's counts and stacks while the samplers

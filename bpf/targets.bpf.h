@@ -107,6 +107,46 @@ static __always_inline void request_tables(__u32 tgid)
 	emit(EBPROF_EV_UNWIND_REQ, tgid, 0, 0);
 }
 
+/*
+ * The stacks of the current task (*task*) into *key*, whose tgid is set:
+ * its kernel stack when *kernel*, its user stack from *uregs* (NULL: the
+ * registers it entered the kernel with) when *user*, its Python stack
+ * when *python*; each stored in epoch *tag*, losses counted, unwind
+ * tables asked for.  *ctx* is the program's own.  Every mode's way to
+ * name what a task was doing.
+ */
+static __always_inline void key_stacks(void *ctx, struct sample_key *key, struct task_struct *task, bool kernel,
+				       bool user, struct user_regs *uregs, enum ustack_mode mode, bool python,
+				       __u64 tag)
+{
+	if (kernel) {
+		key->kstack_hash = kstack_record(ctx, tag);
+		if (!key->kstack_hash) {
+			stat_inc(EBPROF_STAT_KSTACK_ERR);
+			key->flags |= EBPROF_F_KERNEL_MISSING;
+		}
+	}
+	/* kernel threads have no user stack, and that is not a loss */
+	if (user && BPF_CORE_READ(task, mm)) {
+		__u32 ret = ustack_record(ctx, uregs, key->tgid, mode, &key->ustack_hash, tag);
+
+		if (ret & EBPROF_F_NEED_TABLES)
+			request_tables(key->tgid);
+		ret &= ~EBPROF_F_NEED_TABLES;
+		if (ret & EBPROF_F_USER_TRUNC)
+			stat_inc(EBPROF_STAT_USTACK_TRUNC);
+		if (ret & EBPROF_F_USER_MISSING)
+			stat_inc(EBPROF_STAT_LOST_USTACK);
+		key->flags |= ret;
+	}
+	if (python)
+		key->pystack_hash = pystack_record(key->tgid, (__u32)bpf_get_current_pid_tgid(), &key->flags);
+	if (key->flags & EBPROF_F_NEW_STACK) {
+		key->flags &= ~EBPROF_F_NEW_STACK;
+		stat_inc(EBPROF_STAT_NEW_E0 + !!tag);
+	}
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(eb_fork, struct task_struct *parent, struct task_struct *child)
 {

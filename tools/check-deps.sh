@@ -19,4 +19,6 @@ need_pc libbpf libbpf-dev
 need_pc libelf libelf-dev
 need_pc libdw libdw-dev
 need_pc zlib zlib1g-dev
+need_pc libprotobuf-c libprotobuf-c-dev
+need_cmd protoc-c protobuf-c-compiler
 exit $missing

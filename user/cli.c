@@ -25,7 +25,7 @@ static const char usage[] =
 "                          with its threads and child processes; exit with its\n"
 "                          status (0 when -d ended it); its standard output goes\n"
 "                          to standard error when the report goes to a file or\n"
-"                          pipe on standard output, so that the two never mix\n"
+"                          a pipe on standard output, so that the two never mix\n"
 "\n"
 "Options:\n"
 "  -F, --freq HZ           samples per second per CPU (default 99)\n"
@@ -37,8 +37,11 @@ static const char usage[] =
 "                          branch-misses, ... (every PERIOD events when given); with\n"
 "                          two (cycles,instructions or cache-references,cache-misses)\n"
 "                          the table shows IPC or the miss rate per function\n"
-"  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
-"  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
+"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
+"                          pick the format\n"
+"  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"
+"                          for go tool pprof, Pyroscope, Parca) or speedscope\n"
+"                          (default: from -o, else table)\n"
 "      --json              the same as -f json\n"
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"
 "      --no-kernel         leave out kernel frames\n"
@@ -61,6 +64,8 @@ static const char usage[] =
 "Other modes (each with its own --help):\n"
 "  ebprof stat   counts: time, context switches, faults, RSS, CPU counters\n"
 "  ebprof mem    allocations, leaks and RSS growth by stack\n"
+"  ebprof off    where threads wait: time off the CPU by stack\n"
+"  ebprof wall   where wall-clock time goes: on and off the CPU, by stack\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof -p 1234                 # top functions of pid 1234, Ctrl-C to stop\n"
@@ -109,6 +114,79 @@ static const char stat_usage[] =
 "  sudo ebprof stat -r 5 -e cycles,instructions -- ./prog\n"
 "  sudo ebprof stat -p 1234 -d 10 -I 1000\n";
 
+static const char off_usage[] =
+"Usage: ebprof off (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
+"\n"
+"Where threads wait: the time each one spends off the CPU (sleeping, blocked\n"
+"on a lock, I/O or a pipe, or runnable and waiting for a CPU), by user,\n"
+"kernel and Python stack, summed in the kernel from the scheduler's switches.\n"
+"Values are times: the table and SVG show seconds and %, folded lines\n"
+"microseconds, JSON says its unit.\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  these processes and all their threads, from now on\n"
+"  -a, --all               every process on the machine\n"
+"  -- COMMAND [ARG...]     run COMMAND and follow it from its first instruction,\n"
+"                          with its threads and child processes\n"
+"\n"
+"Options:\n"
+"      --min-block US      leave out switches shorter than US microseconds\n"
+"                          (default 1); they are counted apart\n"
+"      --state             split the profile by why threads went out: [sleeping]\n"
+"                          (S), [blocked] (D: uninterruptible, mostly I/O),\n"
+"                          [runnable] (R: preempted, waiting for a CPU)\n"
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
+"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
+"                          pick the format\n"
+"  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"
+"                          for go tool pprof, Pyroscope, Parca) or speedscope\n"
+"                          (default: from -o, else table)\n"
+"      --json              the same as -f json\n"
+"  -n, --rows N            table rows to show (default 25, 0: all)\n"
+"      --per-thread        split the profile by thread\n"
+"      --no-kernel         leave out kernel frames\n"
+"      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
+"  -v, --verbose, --debug, -h, --help\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof off -p 1234 -d 10\n"
+"  sudo ebprof off --state -o waits.svg -- ./server\n";
+
+static const char wall_usage[] =
+"Usage: ebprof wall (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
+"\n"
+"Where the wall-clock time of threads goes: on the CPU (clock samples at -F)\n"
+"and off it (sleeping, blocked, waiting for a CPU: from the scheduler's\n"
+"switches) in one profile, by user, kernel and Python stack, so that a\n"
+"thread's rows add up to its time.  Idle threads count too, as py-spy\n"
+"--idle shows them.  Values are times, as for ebprof off.\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  these processes and all their threads, from now on\n"
+"  -a, --all               every process on the machine\n"
+"  -- COMMAND [ARG...]     run COMMAND and follow it from its first instruction,\n"
+"                          with its threads and child processes\n"
+"\n"
+"Options:\n"
+"  -F, --freq HZ           on-CPU samples per second per CPU (default 99)\n"
+"      --min-block US      leave out switches shorter than US microseconds (1)\n"
+"      --state             split the profile by [on-cpu], [sleeping], [blocked],\n"
+"                          [runnable]\n"
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
+"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
+"                          pick the format\n"
+"  -f, --format FORMAT     table, folded, svg, json, pprof or speedscope\n"
+"      --json              the same as -f json\n"
+"  -n, --rows N            table rows to show (default 25, 0: all)\n"
+"      --per-thread        split the profile by thread\n"
+"      --no-kernel         leave out kernel frames\n"
+"      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
+"  -v, --verbose, --debug, -h, --help\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof wall --per-thread -p 1234 -d 10\n"
+"  sudo ebprof wall -o wall.svg -- python3 app.py\n";
+
 static const char mem_usage[] =
 "Usage: ebprof mem (-p PID | [--] COMMAND [ARG...]) [--exact | --overhead PCT] [OPTIONS]\n"
 "\n"
@@ -130,8 +208,11 @@ static const char mem_usage[] =
 "      --count             weigh stacks by allocations instead of bytes\n"
 "      --max-blocks N      live blocks tracked (default 1048576)\n"
 "  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
-"  -o, --output FILE       write to FILE; .svg .folded .json pick the format\n"
-"  -f, --format FORMAT     table, folded, svg or json (default: from -o, else table)\n"
+"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
+"                          pick the format\n"
+"  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"
+"                          for go tool pprof, Pyroscope, Parca) or speedscope\n"
+"                          (default: from -o, else table)\n"
 "      --json              the same as -f json\n"
 "  -n, --rows N            stacks to show per table section\n"
 "      --map-size N, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
@@ -158,6 +239,8 @@ enum {
 	OPT_MIN_AGE,
 	OPT_COUNT,
 	OPT_MAX_BLOCKS,
+	OPT_MIN_BLOCK,
+	OPT_STATE,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +268,8 @@ static const struct option long_opts[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "max-blocks", required_argument, NULL, OPT_MAX_BLOCKS },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "state", no_argument, NULL, OPT_STATE },
 	{ "repeat", required_argument, NULL, 'r' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -200,7 +285,9 @@ static const struct option long_opts[] = {
 #define M_CPU (1u << MODE_CPU)
 #define M_STAT (1u << MODE_STAT)
 #define M_MEM (1u << MODE_MEM)
-#define M_ALL (M_CPU | M_STAT | M_MEM)
+#define M_OFF (1u << MODE_OFF)
+#define M_WALL (1u << MODE_WALL)
+#define M_ALL (M_CPU | M_STAT | M_MEM | M_OFF | M_WALL)
 
 static const struct {
 	const char *name;
@@ -210,6 +297,8 @@ static const struct {
 	{ "cpu", MODE_CPU, usage },
 	{ "stat", MODE_STAT, stat_usage },
 	{ "mem", MODE_MEM, mem_usage },
+	{ "off", MODE_OFF, off_usage },
+	{ "wall", MODE_WALL, wall_usage },
 };
 
 static const struct {
@@ -226,17 +315,17 @@ static const struct {
 	{ 'h', "-h", M_ALL, NULL },
 	{ 'V', "-V", M_ALL, NULL },
 	{ OPT_DEBUG, "--debug", M_ALL, NULL },
-	{ 'F', "-F", M_CPU, NULL },
+	{ 'F', "-F", M_CPU | M_WALL, NULL },
 	{ 'e', "-e", M_CPU | M_STAT, NULL },
-	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT, NULL },
+	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
 	{ 'f', "-f", M_ALL, NULL },
-	{ 'n', "-n", M_CPU | M_MEM, NULL },
-	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM, NULL },
-	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM, NULL },
-	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM, NULL },
-	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM, NULL },
-	{ OPT_NO_KERNEL, "--no-kernel", M_CPU, NULL },
-	{ OPT_FP, "--fp", M_CPU, NULL },
+	{ 'n', "-n", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL, NULL },
+	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_LINES, "--lines", M_CPU, NULL },
 	{ 'r', "-r", M_STAT, NULL },
 	{ 'I', "-I", M_STAT, NULL },
@@ -247,6 +336,8 @@ static const struct {
 	{ OPT_MIN_AGE, "--min-age", M_MEM, NULL },
 	{ OPT_COUNT, "--count", M_MEM, NULL },
 	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
+	{ OPT_MIN_BLOCK, "--min-block", M_OFF | M_WALL, NULL },
+	{ OPT_STATE, "--state", M_OFF | M_WALL, NULL },
 };
 
 /* the mode being parsed: errors point at its help */
@@ -443,6 +534,7 @@ static void defaults(struct ebprof_opts *o)
 	o->map_size = 16384;
 	o->unwind_rows = 2 << 20;
 	o->mem.min_age = -1;
+	o->off.min_block_us = 1;
 	o->mem.max_blocks = 1 << 20;
 	cli_parse_event("cpu-clock", &o->event);
 	o->nevents = 1;
@@ -607,6 +699,17 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 		case OPT_COUNT:
 			o->mem.count = true;
 			break;
+		case OPT_MIN_BLOCK: {
+			char *end;
+
+			o->off.min_block_us = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->off.min_block_us >= 0) || o->off.min_block_us > 1e9)
+				return bad("invalid --min-block '%s': give microseconds, 0 or more", optarg);
+			break;
+		}
+		case OPT_STATE:
+			o->off.state = true;
+			break;
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))
 				return bad("invalid block count '%s': give 1024 to 67108864", optarg);
@@ -621,7 +724,7 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			if (o->mode == MODE_STAT && strcmp(optarg, "table") && strcmp(optarg, "json"))
 				return bad("unknown format '%s': ebprof stat writes a table or json", optarg);
 			if (render_parse_format(optarg, &o->format))
-				return bad("unknown format '%s': use table, folded, svg or json", optarg);
+				return bad("unknown format '%s': use table, folded, svg, json, pprof or speedscope", optarg);
 			o->format_set = true;
 			break;
 		case 'n':

@@ -18,6 +18,8 @@ enum ebprof_mode {
 	MODE_CPU,
 	MODE_STAT,
 	MODE_MEM,
+	MODE_OFF,
+	MODE_WALL,
 };
 
 struct ebprof_event_spec {
@@ -70,6 +72,11 @@ struct ebprof_opts {
 		bool count;		/* weigh stacks by allocations, not bytes */
 		unsigned int max_blocks;
 	} mem;
+	/* ebprof off's own */
+	struct off_opts {
+		double min_block_us;	/* switches shorter than this are not counted */
+		bool state;		/* split by why the thread went out */
+	} off;
 };
 
 /*

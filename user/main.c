@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #include "run.h"
@@ -35,6 +36,18 @@ static int write_errno(FILE *f, int err)
 	if (fflush(f) && errno)
 		return errno;
 	return -err;
+}
+
+/*
+ * Standard output goes to a file or a pipe: the report is being kept,
+ * and a launched command's own output must not mix into it (a terminal
+ * or /dev/null: nothing to keep apart)
+ */
+static bool stdout_captured(void)
+{
+	struct stat st;
+
+	return !fstat(STDOUT_FILENO, &st) && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 int main(int argc, char **argv)
@@ -66,6 +79,10 @@ int main(int argc, char **argv)
 		return stat_main(&opts);
 	}
 
+	if (opts.format == FORMAT_PPROF && !opts.output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ebprof: pprof is binary: give -o FILE.pb.gz, or redirect standard output\n");
+		return EXIT_USAGE;
+	}
 	ret = session_check_system();
 	if (ret)
 		return ret;
@@ -82,8 +99,7 @@ int main(int argc, char **argv)
 	session_install_signals();
 
 	if (opts.cmd) {
-		/* the report on standard output, to a file or a pipe: the command's output must not mix in */
-		err = launch_start(&launch, opts.cmd, out == stdout && !isatty(STDOUT_FILENO) ? LAUNCH_STDOUT_TO_STDERR : 0);
+		err = launch_start(&launch, opts.cmd, out == stdout && stdout_captured() ? LAUNCH_STDOUT_TO_STDERR : 0);
 		if (err) {
 			pr_err("cannot start '%s': %s\n", opts.cmd[0], strerror(-err));
 			ret = 1;
@@ -134,14 +150,14 @@ cleanup:
 	if (launch.pid) {
 		int status = launch_finish(&launch);
 
-		/* a profile that ended as asked is a success: the command's own status only when it ended itself */
-		if (launch.stopped && !ret) {
-			if (opts.duration > 0 && !exiting)
-				fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", opts.cmd[0],
-					(int)launch.pid, opts.duration);
-			else
-				fprintf(stderr, "ebprof: stopped '%s' (pid %d) as ebprof stopped\n", opts.cmd[0],
-					(int)launch.pid);
+		/*
+		 * A profile that ended at -d, as asked, is a success; the command's
+		 * own status otherwise (when ebprof is stopped by a signal too: it
+		 * passes the signal on)
+		 */
+		if (launch.stopped && !ret && opts.duration > 0 && !exiting) {
+			fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", opts.cmd[0],
+				(int)launch.pid, opts.duration);
 			status = 0;
 		}
 		if (!ret)

@@ -90,7 +90,7 @@ static void select_sampler(struct run *r)
 
 static int open_events(struct run *r)
 {
-	int cpu, attached = 0, e;
+	int attached = 0, e, n;
 
 	for (e = 0; e < r->o->nevents; e++) {
 		const struct ebprof_event_spec *ev = e ? &r->o->event2 : &r->o->event;
@@ -107,30 +107,11 @@ static int open_events(struct run *r)
 			attr.freq = 1;
 			attr.sample_freq = r->o->freq;
 		}
-		for (cpu = 0; cpu < r->ncpus; cpu++) {
-			LIBBPF_OPTS(bpf_perf_event_opts, opts, .bpf_cookie = e);
-			int i = e * r->ncpus + cpu;
-			int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-
-			C(r)->pefds[i] = -1;
-			if (fd < 0) {
-				if (errno == ENODEV)	/* offline CPU */
-					continue;
-				if (errno == ENOENT || errno == EOPNOTSUPP)
-					pr_err("event '%s' is not supported on this machine%s\n", ev->name,
-					       ev->type != PERF_TYPE_SOFTWARE ? " (no hardware PMU: a VM?); use a software event such as cpu-clock or page-faults" : "");
-				else
-					pr_err("cannot open perf event '%s' on CPU %d: %s\n", ev->name, cpu, strerror(errno));
-				return -1;
-			}
-			C(r)->pefds[i] = fd;
-			C(r)->links[i] = bpf_program__attach_perf_event_opts(C(r)->prog, fd, &opts);
-			if (!C(r)->links[i]) {
-				pr_err("cannot attach the sampler to CPU %d: %s\n", cpu, strerror(errno));
-				return -1;
-			}
-			attached++;
-		}
+		n = run_attach_per_cpu(r, &attr, ev->name, C(r)->prog, e, C(r)->pefds + e * r->ncpus,
+				       C(r)->links + e * r->ncpus);
+		if (n < 0)
+			return -1;
+		attached += n;
 	}
 	return attached ? 0 : -1;
 }
@@ -607,6 +588,14 @@ static int cpu_report(struct run *r, double duration, struct profile **out)
 	m->event2 = o->nevents == 2 ? o->event2.name : NULL;
 	m->weighted = !o->event.timer;
 	m->freq = o->event.period ? 0 : o->freq;
+	/* pprof: what one sample stands for */
+	if (o->event.timer) {
+		m->period_type = (struct profile_value){ "cpu", "nanoseconds" };
+		m->period = (uint64_t)(C(r)->ns_per_sample + 0.5);
+	} else {
+		m->period_type = (struct profile_value){ o->event.name, "count" };
+		m->period = o->event.period;
+	}
 	m->per_thread = o->per_thread;
 	m->per_process = m->per_process || o->all || o->npids > 1;
 	/* the kernel's side: runs (with bpf_stats_enabled) and overflows it skipped */

@@ -1100,19 +1100,36 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 				m->sites[si].oldest_s = age;
 		}
 	}
-	/* folded and SVG: allocation sites weighted by bytes (or allocations) */
+	/*
+	 * The sites as stacks with pprof's heap values: weighted for folded
+	 * and SVG by bytes (or allocations, --count), the first value
+	 */
 	m->prof->meta.mode = "mem";
-	err = profile__set_values(m->prof, 1, r->o->mem.count ? &(struct profile_value){ "alloc_objects", "count" }
-						      : &(struct profile_value){ "alloc_space", "bytes" });
+	{
+		static const struct profile_value by_bytes[] = {
+			{ "alloc_space", "bytes" }, { "alloc_objects", "count" },
+			{ "inuse_space", "bytes" }, { "inuse_objects", "count" },
+		}, by_count[] = {
+			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
+			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
+		};
+
+		err = profile__set_values(m->prof, 4, r->o->mem.count ? by_count : by_bytes);
+	}
 	if (err)
 		goto out;
 	for (i = 0; i < m->nsites; i++) {
-		uint64_t w = r->o->mem.count ? m->sites[i].allocs : m->sites[i].bytes;
+		const struct mem_site *s = &m->sites[i];
+		uint64_t v[PROFILE_MAX_VALUES] = { s->bytes, s->allocs, s->out_bytes, s->out_blocks };
 
-		if (!w)
+		if (r->o->mem.count) {
+			v[0] = s->allocs, v[1] = s->bytes;
+			v[2] = s->out_blocks, v[3] = s->out_bytes;
+		}
+		if (!v[0])
 			continue;
-		proc_comm(m->sites[i].tgid, comm, sizeof(comm));
-		err = profile__add(m->prof, m->sites[i].tgid, 0, comm, m->sites[i].frames, m->sites[i].nframes, w);
+		proc_comm(s->tgid, comm, sizeof(comm));
+		err = profile__addv(m->prof, s->tgid, 0, comm, s->frames, s->nframes, v);
 		if (err)
 			goto out;
 	}

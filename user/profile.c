@@ -491,7 +491,8 @@ int profile__finish(struct profile *p)
 			return -ENOMEM;
 	}
 	sort_nvalues = p->meta.nvalues;
-	qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
+	if (p->nstacks)
+		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
 	/* stack_ids index positions before the sort: drop them */
 	strmap__free(p->stack_ids);
 	p->stack_ids = strmap__new();

@@ -88,8 +88,13 @@ struct profile_meta {
 	bool counted;		/* counted[] holds the exact counts of the target's events */
 	uint64_t counted_events[PROFILE_MAX_VALUES];
 	unsigned int freq;	/* Hz, 0 when sampling by period */
+	/* what a sample stands for, as pprof's period_type and period (type NULL: nothing) */
+	struct profile_value period_type;
+	uint64_t period;
+	int64_t time_ns;	/* when it started, ns since the epoch (CLOCK_REALTIME) */
 	double duration;	/* seconds profiled */
 	bool per_process;	/* group rows by process (-a, several pids) */
+	bool self_in_user;	/* a table's self is the innermost user frame (waits: the call that waited) */
 	bool per_thread;
 	/* every kind of loss the mode can have, in the order reported */
 	struct profile_loss losses[PROFILE_MAX_LOSSES];

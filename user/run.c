@@ -10,9 +10,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,7 +30,41 @@
 static const struct mode_ops *const modes[] = {
 	[MODE_CPU] = &cpu_mode,
 	[MODE_MEM] = &mem_mode,
+	[MODE_OFF] = &off_mode,
+	[MODE_WALL] = &wall_mode,
 };
+
+int run_attach_per_cpu(struct run *r, struct perf_event_attr *attr, const char *name, struct bpf_program *prog,
+		       __u64 cookie, int *fds, struct bpf_link **links)
+{
+	int cpu, attached = 0;
+
+	for (cpu = 0; cpu < r->ncpus; cpu++) {
+		LIBBPF_OPTS(bpf_perf_event_opts, opts, .bpf_cookie = cookie);
+		int fd = syscall(__NR_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		fds[cpu] = -1;
+		links[cpu] = NULL;
+		if (fd < 0) {
+			if (errno == ENODEV)	/* offline CPU */
+				continue;
+			if (errno == ENOENT || errno == EOPNOTSUPP)
+				pr_err("event '%s' is not supported on this machine%s\n", name,
+				       attr->type != PERF_TYPE_SOFTWARE ? " (no hardware PMU: a VM?); use a software event such as cpu-clock or page-faults" : "");
+			else
+				pr_err("cannot open perf event '%s' on CPU %d: %s\n", name, cpu, strerror(errno));
+			return -1;
+		}
+		fds[cpu] = fd;
+		links[cpu] = bpf_program__attach_perf_event_opts(prog, fd, &opts);
+		if (!links[cpu]) {
+			pr_err("cannot attach the sampler to CPU %d: %s\n", cpu, strerror(errno));
+			return -1;
+		}
+		attached++;
+	}
+	return attached;
+}
 
 int run_render(const struct ebprof_opts *o, const struct profile *p, int format, const struct render_opts *ro,
 	       FILE *out)
@@ -448,8 +484,19 @@ int key_frames(struct run *r, struct profile *p, const struct sample_key *k, str
 		ids[n++] = id;
 	}
 	if (k->kstack_hash && !bpf_map_lookup_elem(kfd, &k->kstack_hash, ks)) {
+		int skip = 0;
+
 		nk = ks->nr < EBPROF_MAX_STACK ? ks->nr : EBPROF_MAX_STACK;
-		for (i = nk - 1; i >= 0; i--) {
+		/* a stack taken in a tracepoint starts in the BPF program and what ran it: not the target's */
+		while (skip < nk - 1) {
+			struct sym_frame sf;
+
+			symbolizer__kernel(r->sym, ks->ips[skip], skip > 0, &sf);
+			if (!stacks_tracing_frame(sf.func))
+				break;
+			skip++;
+		}
+		for (i = nk - 1; i >= skip; i--) {
 			struct sym_frame sf;
 
 			symbolizer__kernel(r->sym, ks->ips[i], i > 0, &sf);
@@ -713,6 +760,12 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		goto cleanup;
 	ret = 1;
 	start = now_sec();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r.p->meta.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
 	if (o->duration > 0)
 		deadline = start + o->duration;
 	if (l->pid) {

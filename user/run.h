@@ -55,6 +55,7 @@ struct session_bpf {
 
 struct run;
 struct render_opts;
+struct perf_event_attr;
 
 /*
  * A mode.  Called in this order: open, configure, (the session loads and
@@ -93,7 +94,7 @@ struct mode_ops {
 	void (*destroy)(struct run *r);
 };
 
-extern const struct mode_ops cpu_mode, mem_mode;
+extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode;
 
 struct run {
 	const struct ebprof_opts *o;
@@ -149,6 +150,14 @@ __u64 run_stat_sum(struct run *r, __u32 idx);
 void run_py_catch_up(struct run *r);
 /* can a perf_event program call helper *id* here? */
 bool run_have_helper(enum bpf_func_id id);
+/*
+ * A sampling event *attr* (named *name* in errors) opened on every online
+ * CPU with *prog* attached (its cookie *cookie*): fds[cpu] and links[cpu]
+ * (-1 and NULL for offline CPUs; both arrays r->ncpus long).  How many
+ * CPUs, or -1 after saying why.
+ */
+int run_attach_per_cpu(struct run *r, struct perf_event_attr *attr, const char *name, struct bpf_program *prog,
+		       __u64 cookie, int *fds, struct bpf_link **links);
 /* the process a single-target mode (mem) traces */
 int run_target_pid(const struct run *r);
 

@@ -183,6 +183,19 @@ static bool is_entry(const char *func)
 	return false;
 }
 
+bool stacks_tracing_frame(const char *func)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "bpf_trampoline_", "__bpf_prog_enter",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(func, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 void stacks_quality(struct profile *p, unsigned int end, const uint32_t *ids, int n, uint64_t count)
 {
 	bool complete = end == EBPROF_END_COMPLETE;

@@ -66,6 +66,8 @@ bool stacks_is_eval(const char *func);
  * said so or it reached an entry (_start, main, clone, clone3,
  * start_thread).
  */
+/* is kernel function *func* BPF's tracing machinery (bpf_prog_*, bpf_trace_run*, __bpf_trace_*, ...) */
+bool stacks_tracing_frame(const char *func);
 void stacks_quality(struct profile *p, unsigned int end, const uint32_t *ids, int n, uint64_t count);
 
 /* --lines: each function once per sample, on the line of its innermost frame */

@@ -134,14 +134,15 @@ static char *help_of(const char *m)
  */
 static int modes_take_their_options(void)
 {
-	static const char *modes[] = { "cpu", "stat", "mem" };
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall" };
 	static const char *opts[][2] = {
 		{ "--freq", "99" }, { "--duration", "1" }, { "--event", "task-clock" }, { "--output", "x" },
 		{ "--format", "json" }, { "--rows", "3" }, { "--per-thread", NULL }, { "--map-size", "4096" },
 		{ "--unwind-rows", "4096" }, { "--no-lineno", NULL }, { "--no-python", NULL }, { "--no-kernel", NULL },
 		{ "--fp", NULL }, { "--lines", NULL }, { "--repeat", "2" }, { "--interval", "100" }, { "--json", NULL },
 		{ "--exact", NULL }, { "--overhead", "5" }, { "--leaks", NULL }, { "--min-age", "1" }, { "--count", NULL },
-		{ "--max-blocks", "4096" }, { "--verbose", NULL }, { "--debug", NULL },
+		{ "--max-blocks", "4096" }, { "--verbose", NULL }, { "--debug", NULL }, { "--min-block", "10" },
+		{ "--state", NULL },
 	};
 	FILE *saved = stderr;
 	int refused = 0;

@@ -494,8 +494,9 @@ static int values_with_units(void)
 	T_ASSERT(strstr(out, "  25.00   25.00 500.00 ms  read"));
 	free(out);
 
+	/* folded: microseconds */
 	out = render(render_folded, p, 0);
-	T_ASSERT_STR(out, "app;main;nanosleep 1500000000\napp;main;read 500000000\n");
+	T_ASSERT_STR(out, "app;main;nanosleep 1500000\napp;main;read 500000\n");
 	free(out);
 
 	out = render(render_svg, p, 0);
@@ -513,6 +514,43 @@ static int values_with_units(void)
 			     "\"total_values\": [1500000000, 3]}"));
 	T_ASSERT(strstr(out, "\"total_values\": [2000000000, 15]}"));	/* main */
 	free(out);
+	profile__free(p);
+
+	/* a wait's kernel part is charged to the user call that waited (self_in_user) */
+	p = profile__new();
+	{
+		int m_ = profile__frame(p, "main", "app", false), w = profile__frame(p, "__lll_lock_wait", "libc", false),
+		    k = profile__frame(p, "__schedule", "[kernel]", true);
+		struct func_row *rows;
+		size_t n;
+
+		T_ASSERT(!profile__add(p, 1, 0, "x", (uint32_t[]){ m_, w, k }, 3, 10));
+		T_ASSERT(!profile__add(p, 1, 0, "x", (uint32_t[]){ k }, 1, 4));	/* a kernel thread's: its own */
+		T_ASSERT(!profile__finish(p));
+		p->meta.self_in_user = true;
+		rows = render_func_rows(p, &n);
+		T_ASSERT(rows && n == 3);
+		T_ASSERT_STR(p->frames[rows[0].frame].func, "__lll_lock_wait");
+		T_ASSERT(rows[0].self[0] == 10 && rows[1].self[0] == 4 && rows[1].total[0] == 14);
+		free(rows);
+	}
+	profile__free(p);
+
+	/* folded microseconds round on the running sum: lines add up, zeros go */
+	p = profile__new();
+	{
+		int a = profile__frame(p, "a", "m", false), b = profile__frame(p, "b", "m", false),
+		    c = profile__frame(p, "c", "m", false);
+
+		T_ASSERT(!profile__set_values(p, 1, (struct profile_value[]){ { "off-cpu", "nanoseconds" } }));
+		T_ASSERT(!profile__add(p, 1, 0, "x", (uint32_t[]){ a }, 1, 1700));
+		T_ASSERT(!profile__add(p, 1, 0, "x", (uint32_t[]){ b }, 1, 400));
+		T_ASSERT(!profile__add(p, 1, 0, "x", (uint32_t[]){ c }, 1, 400));
+		T_ASSERT(!profile__finish(p));
+		out = render(render_folded, p, 0);
+		T_ASSERT_STR(out, "x;a 2\nx;c 1\n");
+		free(out);
+	}
 	profile__free(p);
 
 	/* bytes and the other magnitudes of time */

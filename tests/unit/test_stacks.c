@@ -150,4 +150,17 @@ static int lines(void)
 	return T_OK;
 }
 
-T_MAIN("stacks", T(merged_in_place), T(stopped_short), T(quality), T(lines))
+/* what a tracepoint's kernel stack starts with is BPF's, not the target's */
+static int tracing_frames(void)
+{
+	T_ASSERT(stacks_tracing_frame("bpf_prog_8c85c405660c71d4_eb_off_dwarf"));
+	T_ASSERT(stacks_tracing_frame("bpf_trace_run4"));
+	T_ASSERT(stacks_tracing_frame("__bpf_trace_sched_switch"));
+	T_ASSERT(stacks_tracing_frame("__traceiter_sched_switch"));
+	T_ASSERT(!stacks_tracing_frame("__schedule"));
+	T_ASSERT(!stacks_tracing_frame("bpf_map_update_elem"));
+	T_ASSERT(!stacks_tracing_frame("futex_wait"));
+	return T_OK;
+}
+
+T_MAIN("stacks", T(merged_in_place), T(stopped_short), T(quality), T(lines), T(tracing_frames))

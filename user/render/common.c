@@ -15,6 +15,10 @@ render_fn render_for(enum render_format f)
 		return render_svg;
 	case FORMAT_JSON:
 		return render_json;
+	case FORMAT_PPROF:
+		return render_pprof;
+	case FORMAT_SPEEDSCOPE:
+		return render_speedscope;
 	default:
 		return render_table;
 	}
@@ -22,7 +26,7 @@ render_fn render_for(enum render_format f)
 
 int render_parse_format(const char *name, enum render_format *f)
 {
-	static const char *const names[] = { "table", "folded", "svg", "json" };
+	static const char *const names[] = { "table", "folded", "svg", "json", "pprof", "speedscope" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -37,7 +41,12 @@ int render_parse_format(const char *name, enum render_format *f)
 enum render_format render_format_for_path(const char *path)
 {
 	const char *dot = strrchr(path, '.');
+	size_t len = strlen(path);
 
+	if (len > 6 && !strcmp(path + len - 6, ".pb.gz"))
+		return FORMAT_PPROF;
+	if (len > 16 && !strcmp(path + len - 16, ".speedscope.json"))
+		return FORMAT_SPEEDSCOPE;
 	if (!dot || strchr(dot, '/'))
 		return FORMAT_TABLE;
 	if (!strcmp(dot, ".svg"))
@@ -46,6 +55,8 @@ enum render_format render_format_for_path(const char *path)
 		return FORMAT_FOLDED;
 	if (!strcmp(dot, ".json"))
 		return FORMAT_JSON;
+	if (!strcmp(dot, ".pprof"))
+		return FORMAT_PPROF;
 	return FORMAT_TABLE;
 }
 
@@ -90,7 +101,15 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 	for (si = 0; si < p->nstacks; si++) {
 		const struct stack *s = &p->stacks[si];
 		int group = p->meta.per_thread ? s->tid : p->meta.per_process ? s->tgid : 0;
-		uint32_t i;
+		uint32_t i, self = s->nframes - 1;
+
+		/* waits: the kernel's part is charged to the user call that waited */
+		if (p->meta.self_in_user)
+			for (i = s->nframes; i-- > 0;)
+				if (!p->frames[s->frames[i]].kernel) {
+					self = i;
+					break;
+				}
 
 		for (i = 0; i < s->nframes; i++) {
 			uint32_t fn = p->frames[s->frames[i]].fn;
@@ -126,7 +145,7 @@ struct func_row *render_func_rows(const struct profile *p, size_t *n)
 					r->total[k] += s->v[k];
 				r->last_stack = si;
 			}
-			if (i == s->nframes - 1)
+			if (i == self)
 				for (k = 0; k < nv; k++)
 					r->self[k] += s->v[k];
 		}

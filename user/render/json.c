@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include "render.h"
 #include "../util/json.h"
 
@@ -66,7 +67,7 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 	for (v = 0; v < m->nvalues; v++)
 		fprintf(out, "%s%" PRIu64, v ? ", " : "", p->totals[v]);
 	fprintf(out, "],\n  \"frequency\": %u,\n  \"duration_s\": %.3f,\n  \"samples\": %" PRIu64 ",\n",
-		m->freq, m->duration, m->weighted ? m->samples : p->totals[0]);
+		m->freq, m->duration, strcmp(m->values[0].type, "samples") ? m->samples : p->totals[0]);
 	fprintf(out, "  \"weighted\": %s,\n  \"events\": %" PRIu64 ",\n", m->weighted ? "true" : "false",
 		p->totals[0]);
 	if (m->event2)

@@ -10,6 +10,8 @@ enum render_format {
 	FORMAT_FOLDED,
 	FORMAT_SVG,
 	FORMAT_JSON,
+	FORMAT_PPROF,
+	FORMAT_SPEEDSCOPE,
 };
 
 struct render_opts {
@@ -23,11 +25,15 @@ int render_table(const struct profile *p, const struct render_opts *o, FILE *out
 int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_svg(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_json(const struct profile *p, const struct render_opts *o, FILE *out);
+/* pprof's profile.proto, gzipped (binary) */
+int render_pprof(const struct profile *p, const struct render_opts *o, FILE *out);
+/* speedscope's JSON: a sampled profile per process (or thread) */
+int render_speedscope(const struct profile *p, const struct render_opts *o, FILE *out);
 
 render_fn render_for(enum render_format f);
-/* "table", "folded", "svg", "json": 0 or -EINVAL */
+/* "table", "folded", "svg", "json", "pprof", "speedscope": 0 or -EINVAL */
 int render_parse_format(const char *name, enum render_format *f);
-/* the format an output file name implies (.svg, .folded, .json; else table) */
+/* the format an output file name implies (.svg, .folded, .json, .pb.gz/.pprof, .speedscope.json; else table) */
 enum render_format render_format_for_path(const char *path);
 
 /*

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * off.bpf.c - ebprof's off-CPU profiler.  On every context switch
+ * (sched_switch): a target thread going out has its stacks walked in its
+ * own context and its switch-out time recorded under its thread id; when
+ * it comes back in, on whichever CPU, the time since is added to its key
+ * (process, [thread], user stack, kernel stack, Python stack, why it went
+ * out) in a hash map.  Keyed by thread, never by CPU: a thread mostly
+ * wakes up elsewhere.  The target set: targets.bpf.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ebprof.h"
+#include "targets.bpf.h"
+
+const volatile bool targ_per_thread = false;
+const volatile bool targ_kernel = true;		/* --no-kernel clears it */
+const volatile __u64 targ_min_block_ns = 1000;	/* --min-block */
+const volatile __u64 targ_sample_ns = 0;	/* ebprof wall: what an on-CPU sample stands for */
+
+/* tid -> its switch-out; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct off_start);
+} off_starts SEC(".maps");
+
+/* the time switched out, and how many times, per key */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 40960);
+	__type(key, struct sample_key);
+	__type(value, struct off_value);
+} off_counts SEC(".maps");
+
+/* the mode's own counters (enum ebprof_off_stat), per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBPROF_OFF_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} off_stats SEC(".maps");
+
+static __always_inline void off_stat(__u32 i, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&off_stats, &i);
+
+	if (v)
+		*v += n;
+}
+
+/* TASK_* of include/linux/sched.h */
+#define TASK_INTERRUPTIBLE	0x1
+#define TASK_UNINTERRUPTIBLE	0x2
+#define TASK_DEAD		0x80
+
+/* struct task_struct's state field was "state" before 5.14 */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/*
+ * why a thread went out: preempted (it stays on the run queue whatever
+ * its state: a wait being set up), else by its state then
+ */
+static __always_inline __u32 off_reason(bool preempt, unsigned int state)
+{
+	if (preempt || !(state & 0xff))	/* still runnable: preempted, or yielded */
+		return EBPROF_OFF_RUNNABLE;
+	if (state & TASK_UNINTERRUPTIBLE)
+		return EBPROF_OFF_BLOCKED;
+	return EBPROF_OFF_SLEEPING;
+}
+
+/* *prev*, the current task, goes out: its stacks now, the time later */
+static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev, enum ustack_mode mode,
+				       bool python)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, *gen;
+	unsigned int state = task_state(prev);
+	struct off_start *s, zero_start = {};
+
+	if (!tgid || (state & TASK_DEAD))
+		return;
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if (!gen && !targ_all)
+		return;
+	if (gen && *gen == EBPROF_GEN_LAUNCHING)
+		return;
+	/* the map's own value as scratch: the key is too big for the stack with the walkers */
+	if (bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_ANY)) {
+		off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
+		return;
+	}
+	s = bpf_map_lookup_elem(&off_starts, &tid);
+	if (!s)
+		return;
+	s->key.tgid = tgid;
+	s->key.tid = targ_per_thread ? tid : 0;
+	s->key.gen = gen ? *gen : 0;
+	s->key.event = off_reason(preempt, state);
+	if (targ_per_thread)
+		bpf_get_current_comm(s->key.comm, sizeof(s->key.comm));
+	else
+		BPF_CORE_READ_INTO(&s->key.comm, prev, group_leader, comm);
+	/* in __schedule(): the kernel stack says why it waits, the user stack where */
+	key_stacks(ctx, &s->key, prev, targ_kernel, true, NULL, mode, python, 0);
+	stat_inc(EBPROF_STAT_SAMPLES);
+	/* last: a record with ts 0 is one still being written */
+	s->ts = bpf_ktime_get_ns();
+}
+
+/* the time of *key*: *ns* more, in *n* more switches (or samples) */
+static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
+{
+	struct off_value one = { ns, n }, *v;
+	long err;
+
+	v = bpf_map_lookup_elem(&off_counts, key);
+	if (v) {
+		__sync_fetch_and_add(&v->ns, ns);
+		__sync_fetch_and_add(&v->n, n);
+		return;
+	}
+	err = bpf_map_update_elem(&off_counts, key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU raced us */) {
+		v = bpf_map_lookup_elem(&off_counts, key);
+		if (v) {
+			__sync_fetch_and_add(&v->ns, ns);
+			__sync_fetch_and_add(&v->n, n);
+		}
+	} else if (err) {
+		off_stat(EBPROF_OFF_STAT_COUNTS_FULL, 1);
+		off_stat(EBPROF_OFF_STAT_COUNTS_FULL_NS, ns);
+	}
+}
+
+/* *next* comes back in: the time it was out, onto its key */
+static __always_inline void switch_in(struct task_struct *next)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct off_start *s;
+	__u64 now, d;
+
+	if (!tid)
+		return;
+	s = bpf_map_lookup_elem(&off_starts, &tid);
+	if (!s)
+		return;
+	now = bpf_ktime_get_ns();
+	d = s->ts && now > s->ts ? now - s->ts : 0;
+	if (!s->ts) {
+		bpf_map_delete_elem(&off_starts, &tid);
+		return;
+	}
+	if (d < targ_min_block_ns) {
+		off_stat(EBPROF_OFF_STAT_SHORT, 1);
+		off_stat(EBPROF_OFF_STAT_SHORT_NS, d);
+		bpf_map_delete_elem(&off_starts, &tid);
+		return;
+	}
+	add_time(&s->key, d, 1);
+	bpf_map_delete_elem(&off_starts, &tid);
+}
+
+static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct *prev, struct task_struct *next,
+				     enum ustack_mode mode, bool python)
+{
+	stat_inc(EBPROF_STAT_FIRED);
+	switch_out(ctx, preempt, prev, mode, python);
+	switch_in(next);
+	return 0;
+}
+
+/* unwind tables (5.17: bpf_loop), Python stacks */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(eb_off_dwarf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, preempt, prev, next, USTACK_TABLES, true);
+}
+
+/* --fp: frame pointers, Python stacks */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(eb_off_fp, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, preempt, prev, next, USTACK_FP, true);
+}
+
+/* older kernels: the kernel's own frame-pointer walk */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, preempt, prev, next, USTACK_KERNEL_FP, false);
+}
+
+/*
+ * ebprof wall: the on-CPU side, a clock sample on every CPU.  A sample of
+ * a target thread adds the period's worth of time to its key, its reason
+ * EBPROF_OFF_ONCPU, in the same map as the time off the CPU.
+ */
+static __always_inline int on_cpu(struct bpf_perf_event_data *ctx, enum ustack_mode mode, bool python)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, *gen;
+	struct task_struct *task;
+	struct user_regs uregs = {};
+	struct sample_key key = {};
+	bool in_kernel;
+
+	stat_inc(EBPROF_STAT_FIRED);
+	if (!tgid) {
+		stat_inc(EBPROF_STAT_IDLE);
+		return 0;
+	}
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if (!gen && !targ_all)
+		return 0;
+	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
+		stat_inc(EBPROF_STAT_BEFORE_EXEC);
+		return 0;
+	}
+	stat_inc(EBPROF_STAT_SAMPLES);
+	task = (struct task_struct *)bpf_get_current_task();
+	key.tgid = tgid;
+	key.tid = targ_per_thread ? tid : 0;
+	key.gen = gen ? *gen : 0;
+	key.event = EBPROF_OFF_ONCPU;
+	if (targ_per_thread)
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
+	else
+		BPF_CORE_READ_INTO(&key.comm, task, group_leader, comm);
+	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
+	if (!in_kernel) {
+		uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
+		uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
+		uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
+	}
+	key_stacks(ctx, &key, task, in_kernel && targ_kernel, true, in_kernel ? NULL : &uregs, mode, python, 0);
+	add_time(&key, targ_sample_ns, 1);
+	return 0;
+}
+
+SEC("perf_event")
+int eb_wall_dwarf(struct bpf_perf_event_data *ctx)
+{
+	return on_cpu(ctx, USTACK_TABLES, true);
+}
+
+SEC("perf_event")
+int eb_wall_fp(struct bpf_perf_event_data *ctx)
+{
+	return on_cpu(ctx, USTACK_FP, true);
+}
+
+SEC("perf_event")
+int eb_wall_compat(struct bpf_perf_event_data *ctx)
+{
+	return on_cpu(ctx, USTACK_KERNEL_FP, false);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,89 @@
+#!/bin/bash
+# ebprof off against waits whose length the workloads time themselves:
+# sleeps, a mutex held for a known time, a CPU shared by two threads.
+. "$(dirname "$0")/lib.sh"
+need_root
+# the JSON of an off profile: off-CPU seconds of the stacks through a
+# function (each stack once), and of the runnable part
+offsum() {
+	python3 - "$@" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["mode"] == "off" and p["values"][0] == {"type": "off-cpu", "unit": "nanoseconds"}, p["values"]
+want = sys.argv[2]
+tot = run = n = 0
+for s in p["stacks"]:
+    if want == "*" or any(f["function"] == want for f in s["frames"]):
+        tot += s["values"][0]; run += s["values"][1]; n += s["values"][2]
+print("%.6f %.6f %d" % (tot / 1e9, run / 1e9, n))
+PY
+}
+rel() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= p / 100 * b) }'; }
+
+# 200 sleeps of 10 ms: their time under nanosleep, within 5 % of what the
+# workload measured around them (each sleep is one switch out and back)
+$EBPROF off -f json -o "$TMP/s.json" -- "$T/sleeper" 200 10000 >"$TMP/out" 2>"$TMP/err" ||
+	fail "off -- sleeper: $(cat "$TMP/err")"
+truth=$(awk '/^work_s/ { print $2 }' "$TMP/out")
+set -- $(offsum "$TMP/s.json" clock_nanosleep)
+info "sleeper 200 x 10 ms: off-CPU under clock_nanosleep $1 s in $3 switches (runnable $2 s); the workload timed $truth s"
+rel "$1" "$truth" 5 || fail "sleeps: $1 s off-CPU against $truth s timed"
+[ "$3" -ge 200 ] && [ "$3" -le 210 ] || fail "sleeps: $3 switches for 200 sleeps"
+# the kernel part of the stacks says how it waits
+python3 - "$TMP/s.json" <<'PY' || fail "no kernel frames of the sleep"
+import json, sys
+p = json.load(open(sys.argv[1]))
+top = p["stacks"][0]["frames"]
+names = [f["function"] for f in top]
+assert any(f["kernel"] and "schedule" in f["function"] for f in top), names
+assert "main" in names and "_start" in names, names
+PY
+
+# a mutex held 10 ms, 100 times: the waiter's time under lock_wait within
+# 5 % of what it timed, with the futex in its kernel stack
+$EBPROF off -f json -o "$TMP/l.json" -- "$T/offcpu" lock 100 10 >"$TMP/out" 2>"$TMP/err" ||
+	fail "off -- offcpu lock: $(cat "$TMP/err")"
+truth=$(awk '/^waited_s/ { print $2 }' "$TMP/out")
+set -- $(offsum "$TMP/l.json" lock_wait)
+info "mutex held 100 x 10 ms: off-CPU under lock_wait $1 s ($3 switches); the waiter timed $truth s"
+rel "$1" "$truth" 5 || fail "mutex: $1 s off-CPU under lock_wait against $truth s timed"
+python3 - "$TMP/l.json" <<'PY' || fail "lock_wait's stacks do not wait in futex"
+import json, sys
+p = json.load(open(sys.argv[1]))
+s = max((s for s in p["stacks"] if any(f["function"] == "lock_wait" for f in s["frames"])),
+        key=lambda s: s["values"][0])
+names = [f["function"] for f in s["frames"]]
+assert any(f["kernel"] and "futex" in f["function"] for f in s["frames"]), names
+PY
+
+# two threads on one CPU: each waits for it about half of the time, as
+# runnable, not asleep; --state puts that at the root
+$EBPROF off --state -f json -o "$TMP/r.json" -- "$T/offcpu" share 2 >"$TMP/out" 2>"$TMP/err" ||
+	fail "off -- offcpu share: $(cat "$TMP/err")"
+set -- $(offsum "$TMP/r.json" compete)
+info "two threads sharing a CPU for 2 s: off-CPU under compete $1 s, of which runnable $2 s"
+# 2 threads x 2 s wall, 2 s of CPU between them: 2 s of waiting for the CPU
+rel "$2" 2 10 || fail "preemption: $2 s runnable, expected about 2 s"
+awk -v a="$1" -v b="$2" 'BEGIN { exit !(b >= 0.98 * a) }' || fail "preemption shown as sleep: $1 s off, $2 s runnable"
+python3 - "$TMP/r.json" <<'PY' || fail "--state: the runnable time is not under [runnable]"
+import json, sys
+p = json.load(open(sys.argv[1]))
+by = {}
+for s in p["stacks"]:
+    root = s["frames"][0]["function"]
+    by[root] = by.get(root, 0) + s["values"][0]
+assert by.get("[runnable]", 0) >= 0.9 * sum(by.values()), by
+PY
+
+# folded: microseconds; the table: seconds
+$EBPROF off -f folded -o "$TMP/s.folded" -- "$T/sleeper" 50 10000 >/dev/null 2>&1 || fail "folded run"
+us=$(total "$TMP/s.folded")
+at_least "$us" 480000 || fail "folded total $us us for 0.5 s of sleeps"
+awk -v u="$us" 'BEGIN { exit !(u < 600000) }' || fail "folded total $us us for 0.5 s of sleeps"
+$EBPROF off -n 5 -- "$T/sleeper" 50 10000 >"$TMP/tab" 2>&1 || fail "table run"
+grep -qE '^# event sched_switch, [0-9.]+ s, (4[89][0-9]|5[0-9][0-9])\.[0-9]+ ms off-cpu, 0 lost' "$TMP/tab" ||
+	fail "table header: $(sed -n 2p "$TMP/tab")"
+grep -qE '^ +SELF% +TOTAL% +TIME  FUNCTION' "$TMP/tab" || fail "table columns: $(sed -n 4p "$TMP/tab")"
+info "folded in microseconds ($us), table in seconds"
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left"
+exit 0

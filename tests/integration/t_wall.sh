@@ -1,0 +1,47 @@
+#!/bin/bash
+# ebprof wall: on-CPU samples and off-CPU time of the same thread in one
+# profile.  offcpu sleepburn sleeps 20 ms then burns 10 ms of CPU per
+# round: 2/3 of its wall time in nap(), 1/3 in burn(), which it times.
+. "$(dirname "$0")/lib.sh"
+need_root
+
+$EBPROF wall -F 999 --per-thread -f json -o "$TMP/w.json" -- "$T/offcpu" sleepburn 100 >"$TMP/out" 2>"$TMP/err" ||
+	fail "wall -- offcpu sleepburn: $(cat "$TMP/err")"
+read -r slept burned <<<"$(awk '/^slept_s/ { print $2, $4 }' "$TMP/out")"
+python3 - "$TMP/w.json" "$slept" "$burned" <<'PY' || fail "wall shares"
+import json, sys
+p = json.load(open(sys.argv[1]))
+slept, burned = float(sys.argv[2]), float(sys.argv[3])
+assert p["mode"] == "wall" and [v["type"] for v in p["values"]] == ["wall", "on-cpu", "runnable", "switches", "samples"]
+nap = burn = tot = oncpu = 0
+for s in p["stacks"]:
+    names = [f["function"] for f in s["frames"]]
+    w = s["values"][0]
+    tot += w
+    oncpu += s["values"][1]
+    if "nap" in names: nap += w
+    if "burn" in names: burn += w
+share_nap = 100 * nap / (nap + burn)
+truth = 100 * slept / (slept + burned)
+print("  nap %.3f s, burn %.3f s: nap %.1f %% (the workload timed %.1f %%); thread total %.3f s, on-CPU %.3f s"
+      % (nap / 1e9, burn / 1e9, share_nap, truth, tot / 1e9, oncpu / 1e9))
+# the split within 4 points of the workload's own timing (2/3 by construction)
+assert abs(share_nap - truth) <= 4, (share_nap, truth)
+assert abs(truth - 66.7) <= 4, truth
+# the thread's rows add up to its wall time: the rounds, plus start and exit
+assert 0.97 * (slept + burned) <= tot / 1e9 <= (slept + burned) + 0.25, (tot, slept + burned)
+# on-CPU: the burns (10 ms each, timed), within 5 %
+assert abs(burn - burned * 1e9) <= 0.05 * burned * 1e9 + 0.02e9, (burn, burned)
+PY
+info "wall: the thread's time split 2:1 between nap() and burn(), and adds up"
+
+# --state puts on-CPU and sleeping apart at the root
+$EBPROF wall --state -f folded -o "$TMP/w.folded" -- "$T/offcpu" sleepburn 50 >/dev/null 2>"$TMP/err" ||
+	fail "wall --state: $(cat "$TMP/err")"
+on=$(share "$TMP/w.folded" '^offcpu;\[on-cpu\];')
+sl=$(share "$TMP/w.folded" '^offcpu;\[sleeping\];')
+info "--state: [on-cpu] $on %, [sleeping] $sl % of the wall time"
+within "$on" 33.3 5 || fail "--state: [on-cpu] $on %"
+within "$sl" 66.7 5 || fail "--state: [sleeping] $sl %"
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left"
+exit 0

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mode_off.c - ebprof off (where threads wait) and ebprof wall (where
+ * their wall-clock time goes, on the CPU and off it).  off.bpf.c sums, per
+ * key, the time target threads spend switched out and, for wall, the
+ * on-CPU time of clock samples, in one map; this reads the sums (and the
+ * switches still open at the end) into a profile whose values are times.
+ * Everything else is the session's (run.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "run.h"
+#include "off.skel.h"
+#include "util/log.h"
+
+struct off_mode {
+	struct off_bpf *skel;
+	bool wall;			/* ebprof wall: the on-CPU samples too */
+	struct bpf_program *prog;	/* the switch program in use */
+	struct bpf_link **link;		/* its link in the skeleton */
+	struct bpf_program *sampler;	/* wall: the clock sampler in use */
+	int *pefds;			/* wall: its perf event per CPU */
+	struct bpf_link **plinks;
+	__u64 t_end;			/* CLOCK_MONOTONIC ns at the stop: switches still open end here */
+};
+
+#define O(r) ((struct off_mode *)(r)->mode)
+
+/* the frames --state puts at the root, by enum ebprof_off_reason */
+static const char *const reason_frame[EBPROF_OFF_REASONS] = { "[sleeping]", "[blocked]", "[runnable]", "[on-cpu]" };
+
+static int open_mode(struct run *r, bool wall)
+{
+	struct off_mode *m = calloc(1, sizeof(*m));
+	int i;
+
+	r->mode = m;
+	if (m && wall) {
+		m->wall = true;
+		m->pefds = calloc(r->ncpus, sizeof(*m->pefds));
+		m->plinks = calloc(r->ncpus, sizeof(*m->plinks));
+	}
+	if (!m || (wall && (!m->pefds || !m->plinks))) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	for (i = 0; wall && i < r->ncpus; i++)
+		m->pefds[i] = -1;
+	m->skel = off_bpf__open();
+	if (!m->skel) {
+		pr_err("cannot open the BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+	r->b = SESSION_BPF(m->skel);
+	return 0;
+}
+
+static int off_open(struct run *r)
+{
+	return open_mode(r, false);
+}
+
+static int wall_open(struct run *r)
+{
+	return open_mode(r, true);
+}
+
+/* the user-stack walk this kernel allows, as the CPU profiler picks it */
+static void select_prog(struct run *r)
+{
+	struct off_bpf *skel = O(r)->skel;
+	bool regs = run_have_helper(BPF_FUNC_task_pt_regs), loop = run_have_helper(BPF_FUNC_loop);
+
+	if (r->dwarf) {
+		O(r)->prog = skel->progs.eb_off_dwarf;
+		O(r)->link = &skel->links.eb_off_dwarf;
+		O(r)->sampler = skel->progs.eb_wall_dwarf;
+	} else if (regs && loop) {
+		O(r)->prog = skel->progs.eb_off_fp;
+		O(r)->link = &skel->links.eb_off_fp;
+		O(r)->sampler = skel->progs.eb_wall_fp;
+	} else {
+		pr_warn("the kernel lacks bpf_loop (5.17): user stacks by the kernel's frame-pointer walk\n");
+		O(r)->prog = skel->progs.eb_off_compat;
+		O(r)->link = &skel->links.eb_off_compat;
+		O(r)->sampler = skel->progs.eb_wall_compat;
+	}
+	if (!O(r)->wall)
+		O(r)->sampler = NULL;
+	bpf_program__set_autoload(skel->progs.eb_off_dwarf, O(r)->prog == skel->progs.eb_off_dwarf);
+	bpf_program__set_autoload(skel->progs.eb_off_fp, O(r)->prog == skel->progs.eb_off_fp);
+	bpf_program__set_autoload(skel->progs.eb_off_compat, O(r)->prog == skel->progs.eb_off_compat);
+	bpf_program__set_autoload(skel->progs.eb_wall_dwarf, O(r)->sampler == skel->progs.eb_wall_dwarf);
+	bpf_program__set_autoload(skel->progs.eb_wall_fp, O(r)->sampler == skel->progs.eb_wall_fp);
+	bpf_program__set_autoload(skel->progs.eb_wall_compat, O(r)->sampler == skel->progs.eb_wall_compat);
+}
+
+static int off_configure(struct run *r)
+{
+	const struct ebprof_opts *o = r->o;
+	struct off_bpf *skel = O(r)->skel;
+	static const struct profile_value off_v[] = {
+		{ "off-cpu", "nanoseconds" }, { "runnable", "nanoseconds" }, { "switches", "count" },
+	}, wall_v[] = {
+		{ "wall", "nanoseconds" }, { "on-cpu", "nanoseconds" }, { "runnable", "nanoseconds" },
+		{ "switches", "count" }, { "samples", "count" },
+	};
+	bool wall = O(r)->wall;
+
+	skel->rodata->targ_per_thread = o->per_thread;
+	skel->rodata->targ_kernel = !o->no_kernel;
+	skel->rodata->targ_min_block_ns = (__u64)(o->off.min_block_us * 1000);
+	skel->rodata->targ_sample_ns = 1000000000ULL / o->freq;
+	bpf_map__set_max_entries(skel->maps.off_counts, o->map_size * 2);
+	/* a record per thread off the CPU at once: every thread of a busy machine can be */
+	bpf_map__set_max_entries(skel->maps.off_starts, o->map_size < 16384 ? 16384 : o->map_size);
+	bpf_map__set_max_entries(skel->maps.off_stats, EBPROF_OFF_STAT_MAX);
+	select_prog(r);
+	r->p->meta.mode = wall ? "wall" : "off";
+	r->p->meta.event = wall ? "cpu-clock and sched_switch" : "sched_switch";
+	profile__loss(r->p, "counts", LOSS_SAMPLES, 0, "switches not counted: the counts map is full",
+		      "rerun with a larger --map-size");
+	profile__loss(r->p, "starts", LOSS_SAMPLES, 0,
+		      "switches not timed: more threads were off the CPU at once than the map holds",
+		      "rerun with a larger --map-size");
+	return profile__set_values(r->p, wall ? 5 : 3, wall ? wall_v : off_v) ? 1 : 0;
+}
+
+/* wall: the clock on every CPU, at -F */
+static int off_start(struct run *r)
+{
+	struct perf_event_attr attr = {};
+	struct off_mode *m = O(r);
+
+	if (!m->wall)
+		return 0;
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = 1000000000ULL / r->o->freq;
+	return run_attach_per_cpu(r, &attr, "cpu-clock", m->sampler, 0, m->pefds, m->plinks) > 0 ? 0 : 1;
+}
+
+/* the clock samplers, detached and closed */
+static void close_sampler(struct run *r)
+{
+	struct off_mode *m = O(r);
+	int i;
+
+	for (i = 0; m->wall && i < r->ncpus; i++) {
+		bpf_link__destroy(m->plinks[i]);
+		m->plinks[i] = NULL;
+		if (m->pefds[i] >= 0)
+			close(m->pefds[i]);
+		m->pefds[i] = -1;
+	}
+}
+
+static void off_announce(struct run *r, double attach_ms)
+{
+	pr_info("timing the context switches of the targets (at least %g us off the CPU)%s, attached in %.1f ms;"
+		" Ctrl-C to stop\n", r->o->off.min_block_us, O(r)->wall ? " and sampling them on the CPU" : "",
+		attach_ms);
+}
+
+static int off_poll_ms(struct run *r)
+{
+	(void)r;
+	return 500;
+}
+
+static int off_tick(struct run *r)
+{
+	(void)r;
+	return 0;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* no more switches: the sums stay as they are while they are read */
+static void off_stop(struct run *r)
+{
+	struct off_mode *m = O(r);
+
+	close_sampler(r);
+	if (m->link && *m->link) {
+		bpf_link__destroy(*m->link);
+		*m->link = NULL;
+	}
+	m->t_end = mono_ns();
+}
+
+/* one key's time into the profile, under its reason with --state */
+static int add_key(struct run *r, struct profile *p, const struct sample_key *key, const struct off_value *val,
+		   struct key_scratch *s)
+{
+	uint64_t v[PROFILE_MAX_VALUES] = {};
+	int n, id;
+
+	n = key_frames(r, p, key, s);
+	if (n < 0)
+		return n;
+	if (key->ustack_hash)
+		stacks_quality(p, (key->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT, s->ids, n, val->n);
+	if (r->o->off.state && key->event < EBPROF_OFF_REASONS && n < MAX_FRAMES) {
+		id = profile__frame(p, reason_frame[key->event], "", false);
+		if (id < 0)
+			return id;
+		memmove(s->ids + 1, s->ids, n * sizeof(s->ids[0]));
+		s->ids[0] = (uint32_t)id;
+		n++;
+	}
+	v[0] = val->ns;
+	if (O(r)->wall) {
+		v[1] = key->event == EBPROF_OFF_ONCPU ? val->ns : 0;
+		v[2] = key->event == EBPROF_OFF_RUNNABLE ? val->ns : 0;
+		v[key->event == EBPROF_OFF_ONCPU ? 4 : 3] = val->n;
+	} else {
+		v[1] = key->event == EBPROF_OFF_RUNNABLE ? val->ns : 0;
+		v[2] = val->n;
+	}
+	if (r->o->all || r->o->npids > 1)
+		p->meta.per_process = true;
+	return profile__addv(p, key->tgid, key->tid, key->comm, s->ids, n, v);
+}
+
+/* the per-CPU counters of the mode, summed */
+static void read_off_stats(struct run *r, __u64 *sum)
+{
+	int fd = bpf_map__fd(O(r)->skel->maps.off_stats), c;
+	__u64 *vals = calloc(r->ncpus, sizeof(*vals));
+	__u32 i;
+
+	for (i = 0; vals && i < EBPROF_OFF_STAT_MAX; i++) {
+		sum[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < r->ncpus; c++)
+			sum[i] += vals[c];
+	}
+	free(vals);
+}
+
+static int build_profile(struct run *r, struct profile *p, uint64_t *open_n, uint64_t *open_ns)
+{
+	struct off_bpf *skel = O(r)->skel;
+	int cfd = bpf_map__fd(skel->maps.off_counts), sfd = bpf_map__fd(skel->maps.off_starts);
+	struct key_scratch *s = malloc(sizeof(*s));
+	struct sample_key key, next, *prev = NULL;
+	__u32 tid, ntid, *ptid = NULL;
+	int err = 0;
+
+	if (!s)
+		return -ENOMEM;
+	run_py_catch_up(r);
+	while (!err && !bpf_map_get_next_key(cfd, prev, &next)) {
+		struct off_value v;
+
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(cfd, &key, &v))
+			err = add_key(r, p, &key, &v, s);
+	}
+	/* threads still off the CPU at the end: their time so far */
+	while (!err && !bpf_map_get_next_key(sfd, ptid, &ntid)) {
+		struct off_start st;
+
+		tid = ntid;
+		ptid = &tid;
+		if (bpf_map_lookup_elem(sfd, &tid, &st) || !st.ts || st.ts >= O(r)->t_end)
+			continue;
+		if (O(r)->t_end - st.ts < (__u64)(r->o->off.min_block_us * 1000))
+			continue;
+		err = add_key(r, p, &st.key, &(struct off_value){ O(r)->t_end - st.ts, 1 }, s);
+		(*open_n)++;
+		*open_ns += O(r)->t_end - st.ts;
+	}
+	free(s);
+	return err ? err : profile__finish(p);
+}
+
+static int off_report(struct run *r, double duration, struct profile **out)
+{
+	struct profile_meta *m = &r->p->meta;
+	__u64 st[EBPROF_OFF_STAT_MAX] = {};
+	uint64_t open_n = 0, open_ns = 0;
+	int err;
+
+	(void)duration;
+	read_off_stats(r, st);
+	m->per_thread = r->o->per_thread;
+	m->self_in_user = true;
+	m->per_process = m->per_process || r->o->all || r->o->npids > 1;
+	profile__loss(r->p, "counts", LOSS_SAMPLES, st[EBPROF_OFF_STAT_COUNTS_FULL], NULL, NULL);
+	profile__loss(r->p, "starts", LOSS_SAMPLES, st[EBPROF_OFF_STAT_STARTS_FULL], NULL, NULL);
+	err = build_profile(r, r->p, &open_n, &open_ns);
+	if (err) {
+		pr_err("cannot build the profile: %s\n", strerror(-err));
+		return 1;
+	}
+	m->samples = O(r)->wall ? r->p->totals[4] : r->p->totals[2];
+	m->freq = O(r)->wall ? r->o->freq : 0;
+	pr_info("%llu switches of %.3f ms in all were shorter than --min-block %g us: left out\n",
+		(unsigned long long)st[EBPROF_OFF_STAT_SHORT], st[EBPROF_OFF_STAT_SHORT_NS] / 1e6,
+		r->o->off.min_block_us);
+	if (open_n)
+		pr_info("%llu threads were still off the CPU at the end: %.3f s of theirs counted up to it\n",
+			(unsigned long long)open_n, open_ns / 1e9);
+	if (st[EBPROF_OFF_STAT_COUNTS_FULL_NS])
+		pr_debug("%.3f s of switches not counted (counts map full)\n", st[EBPROF_OFF_STAT_COUNTS_FULL_NS] / 1e9);
+	*out = r->p;
+	r->p = NULL;
+	return 0;
+}
+
+static void off_destroy(struct run *r)
+{
+	struct off_mode *m = O(r);
+
+	if (!m)
+		return;
+	close_sampler(r);
+	off_bpf__destroy(m->skel);
+	free(m->pefds);
+	free(m->plinks);
+	free(m);
+	r->mode = NULL;
+}
+
+const struct mode_ops wall_mode = {
+	.name = "wall",
+	.open = wall_open,
+	.configure = off_configure,
+	.start = off_start,
+	.announce = off_announce,
+	.poll_ms = off_poll_ms,
+	.tick = off_tick,
+	.stop = off_stop,
+	.report = off_report,
+	.destroy = off_destroy,
+};
+
+const struct mode_ops off_mode = {
+	.name = "off",
+	.open = off_open,
+	.configure = off_configure,
+	.start = off_start,
+	.announce = off_announce,
+	.poll_ms = off_poll_ms,
+	.tick = off_tick,
+	.stop = off_stop,
+	.report = off_report,
+	.destroy = off_destroy,
+};
