@@ -147,6 +147,7 @@ struct off_value {
 /* ebprof off: a thread that went out: when (0 while being written), and what it was doing */
 struct off_start {
 	__u64 ts;
+	__u64 runtime;		/* the thread's CPU time then (se.sum_exec_runtime) */
 	struct sample_key key;
 };
 
@@ -157,6 +158,7 @@ enum ebprof_off_stat {
 	EBPROF_OFF_STAT_STARTS_FULL,	/* switch-outs not recorded: the per-thread map is full */
 	EBPROF_OFF_STAT_COUNTS_FULL,	/* switches not counted: the counts map is full */
 	EBPROF_OFF_STAT_COUNTS_FULL_NS,	/* ... their time */
+	EBPROF_OFF_STAT_UNSEEN,		/* switch-ins the tracepoint never showed: timed at the next switch-out */
 	EBPROF_OFF_STAT_MAX,
 };
 

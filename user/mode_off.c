@@ -129,6 +129,9 @@ static int off_configure(struct run *r)
 	profile__loss(r->p, "starts", LOSS_SAMPLES, 0,
 		      "switches not timed: more threads were off the CPU at once than the map holds",
 		      "rerun with a larger --map-size");
+	profile__loss(r->p, "kernel_skipped", LOSS_SAMPLES, 0,
+		      "switches not seen: the kernel skipped the program (another BPF program was running on the CPU)",
+		      NULL);
 	return profile__set_values(r->p, wall ? 5 : 3, wall ? wall_v : off_v) ? 1 : 0;
 }
 
@@ -300,6 +303,18 @@ static int off_report(struct run *r, double duration, struct profile **out)
 
 	(void)duration;
 	read_off_stats(r, st);
+	/* the kernel's side: runs it skipped (another BPF program running on the CPU) */
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (O(r)->prog && bpf_program__fd(O(r)->prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(O(r)->prog), &info, &len)) {
+			m->prog_runs = info.run_cnt;
+			m->prog_misses = info.recursion_misses;
+		}
+	}
+	profile__loss(r->p, "kernel_skipped", LOSS_SAMPLES, m->prog_misses, NULL, NULL);
 	m->per_thread = r->o->per_thread;
 	m->self_in_user = true;
 	m->per_process = m->per_process || r->o->all || r->o->npids > 1;
@@ -311,6 +326,11 @@ static int off_report(struct run *r, double duration, struct profile **out)
 		return 1;
 	}
 	m->samples = O(r)->wall ? r->p->totals[4] : r->p->totals[2];
+	pr_debug("%llu switch-ins not shown by the tracepoint: timed at the next switch-out\n",
+		 (unsigned long long)st[EBPROF_OFF_STAT_UNSEEN]);
+	pr_debug("switch-outs recorded %llu, switches counted %llu (open at the end %llu, shorter than --min-block %llu)\n",
+		 (unsigned long long)run_stat_sum(r, EBPROF_STAT_SAMPLES), (unsigned long long)r->p->totals[O(r)->wall ? 3 : 2],
+		 (unsigned long long)open_n, (unsigned long long)st[EBPROF_OFF_STAT_SHORT]);
 	m->freq = O(r)->wall ? r->o->freq : 0;
 	pr_info("%llu switches of %.3f ms in all were shorter than --min-block %g us: left out\n",
 		(unsigned long long)st[EBPROF_OFF_STAT_SHORT], st[EBPROF_OFF_STAT_SHORT_NS] / 1e6,
