@@ -96,50 +96,20 @@ static __always_inline __u64 sample_weight(struct bpf_perf_event_data *ctx)
 
 static __always_inline int sample(struct bpf_perf_event_data *ctx, enum ustack_mode mode, bool python)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct task_struct *task;
 	struct sample_key key = {};
 	struct user_regs uregs = {};
 	__u32 ep = epoch & 1;
 	__u64 tag = (__u64)ep << 63;
 	bool in_kernel;
-	__u32 *gen;
 	/* before the target filter: every sample on a CPU moves its count on */
 	__u64 weight = targ_weight ? sample_weight(ctx) : 1;
 
-	stat_inc(EBPROF_STAT_FIRED);
-	if (!tgid) {	/* the idle task */
-		stat_inc(EBPROF_STAT_IDLE);
+	if (!key_current(&key, targ_per_thread))
 		return 0;
-	}
-	gen = bpf_map_lookup_elem(&targets, &tgid);
-	if (!gen && !targ_all)
-		return 0;
-	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
-		stat_inc(EBPROF_STAT_BEFORE_EXEC);
-		return 0;
-	}
-
-	stat_inc(EBPROF_STAT_SAMPLES);
-	task = (struct task_struct *)bpf_get_current_task();
-	key.tgid = tgid;
-	key.tid = targ_per_thread ? tid : 0;
-	key.gen = gen ? *gen : 0;
 	key.epoch = ep;
-	if (targ_per_thread)
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
-	else
-		BPF_CORE_READ_INTO(&key.comm, task, group_leader, comm);
-
-	/* a full-width load: the verifier rejects narrow ctx reads here */
-	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
-	if (!in_kernel) {
-		uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
-		uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
-		uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
-	}
-	key_stacks(ctx, &key, task, in_kernel && targ_kernel, targ_user, in_kernel ? NULL : &uregs, mode, python, tag);
+	in_kernel = perf_in_kernel(ctx, &uregs);
+	key_stacks(ctx, &key, (struct task_struct *)bpf_get_current_task(), in_kernel && targ_kernel, targ_user,
+		   in_kernel ? NULL : &uregs, mode, python, tag);
 	if (targ_two_events)
 		key.event = bpf_get_attach_cookie(ctx) & 1;
 

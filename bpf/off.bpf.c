@@ -225,42 +225,16 @@ int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_
  */
 static __always_inline int on_cpu(struct bpf_perf_event_data *ctx, enum ustack_mode mode, bool python)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id, *gen;
-	struct task_struct *task;
 	struct user_regs uregs = {};
 	struct sample_key key = {};
 	bool in_kernel;
 
-	stat_inc(EBPROF_STAT_FIRED);
-	if (!tgid) {
-		stat_inc(EBPROF_STAT_IDLE);
+	if (!key_current(&key, targ_per_thread))
 		return 0;
-	}
-	gen = bpf_map_lookup_elem(&targets, &tgid);
-	if (!gen && !targ_all)
-		return 0;
-	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
-		stat_inc(EBPROF_STAT_BEFORE_EXEC);
-		return 0;
-	}
-	stat_inc(EBPROF_STAT_SAMPLES);
-	task = (struct task_struct *)bpf_get_current_task();
-	key.tgid = tgid;
-	key.tid = targ_per_thread ? tid : 0;
-	key.gen = gen ? *gen : 0;
 	key.event = EBPROF_OFF_ONCPU;
-	if (targ_per_thread)
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
-	else
-		BPF_CORE_READ_INTO(&key.comm, task, group_leader, comm);
-	in_kernel = (*(volatile __u64 *)&ctx->regs.cs & 3) == 0;
-	if (!in_kernel) {
-		uregs.ip = *(volatile __u64 *)&ctx->regs.ip;
-		uregs.sp = *(volatile __u64 *)&ctx->regs.sp;
-		uregs.bp = *(volatile __u64 *)&ctx->regs.bp;
-	}
-	key_stacks(ctx, &key, task, in_kernel && targ_kernel, true, in_kernel ? NULL : &uregs, mode, python, 0);
+	in_kernel = perf_in_kernel(ctx, &uregs);
+	key_stacks(ctx, &key, (struct task_struct *)bpf_get_current_task(), in_kernel && targ_kernel, true,
+		   in_kernel ? NULL : &uregs, mode, python, 0);
 	add_time(&key, targ_sample_ns, 1);
 	return 0;
 }

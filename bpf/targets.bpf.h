@@ -108,6 +108,54 @@ static __always_inline void request_tables(__u32 tgid)
 }
 
 /*
+ * The current task as a key of the target set: its tgid, tid (when
+ * *per_thread*), exec generation and command into *key*.  False when it
+ * is not to be sampled: the idle task, a process outside the set, a
+ * launched command before its exec (ebprof's code; counted).
+ */
+static __always_inline bool key_current(struct sample_key *key, bool per_thread)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, *gen;
+	struct task_struct *task;
+
+	stat_inc(EBPROF_STAT_FIRED);
+	if (!tgid) {	/* the idle task */
+		stat_inc(EBPROF_STAT_IDLE);
+		return false;
+	}
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if (!gen && !targ_all)
+		return false;
+	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
+		stat_inc(EBPROF_STAT_BEFORE_EXEC);
+		return false;
+	}
+	stat_inc(EBPROF_STAT_SAMPLES);
+	task = (struct task_struct *)bpf_get_current_task();
+	key->tgid = tgid;
+	key->tid = per_thread ? (__u32)id : 0;
+	key->gen = gen ? *gen : 0;
+	if (per_thread)
+		bpf_get_current_comm(key->comm, sizeof(key->comm));
+	else
+		BPF_CORE_READ_INTO(&key->comm, task, group_leader, comm);
+	return true;
+}
+
+/* did perf event sample *ctx* hit the kernel?  If not, its user registers into *uregs* */
+static __always_inline bool perf_in_kernel(struct bpf_perf_event_data *ctx, struct user_regs *uregs)
+{
+	/* full-width loads: the verifier rejects narrow ctx reads here */
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 0)
+		return true;
+	uregs->ip = *(volatile __u64 *)&ctx->regs.ip;
+	uregs->sp = *(volatile __u64 *)&ctx->regs.sp;
+	uregs->bp = *(volatile __u64 *)&ctx->regs.bp;
+	return false;
+}
+
+/*
  * The stacks of the current task (*task*) into *key*, whose tgid is set:
  * its kernel stack when *kernel*, its user stack from *uregs* (NULL: the
  * registers it entered the kernel with) when *user*, its Python stack

@@ -114,6 +114,20 @@ static const char stat_usage[] =
 "  sudo ebprof stat -r 5 -e cycles,instructions -- ./prog\n"
 "  sudo ebprof stat -p 1234 -d 10 -I 1000\n";
 
+/* what off and wall share: their targets, and where their profile goes */
+#define TIME_TARGETS \
+"Targets:\n"\
+"  -p, --pid PID[,PID...]  these processes and all their threads, from now on\n"\
+"  -a, --all               every process on the machine\n"\
+"  -- COMMAND [ARG...]     run COMMAND and follow it from its first instruction,\n"\
+"                          with its threads and child processes\n"\
+"\n"\
+"Options:\n"
+#define TIME_OUTPUT \
+"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"\
+"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"\
+"                          pick the format\n"
+
 static const char off_usage[] =
 "Usage: ebprof off (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
 "\n"
@@ -123,21 +137,13 @@ static const char off_usage[] =
 "Values are times: the table and SVG show seconds and %, folded lines\n"
 "microseconds, JSON says its unit.\n"
 "\n"
-"Targets:\n"
-"  -p, --pid PID[,PID...]  these processes and all their threads, from now on\n"
-"  -a, --all               every process on the machine\n"
-"  -- COMMAND [ARG...]     run COMMAND and follow it from its first instruction,\n"
-"                          with its threads and child processes\n"
-"\n"
-"Options:\n"
+TIME_TARGETS
 "      --min-block US      leave out switches shorter than US microseconds\n"
 "                          (default 1); they are counted apart\n"
 "      --state             split the profile by why threads went out: [sleeping]\n"
 "                          (S), [blocked] (D: uninterruptible, mostly I/O),\n"
 "                          [runnable] (R: preempted, waiting for a CPU)\n"
-"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
-"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
-"                          pick the format\n"
+TIME_OUTPUT
 "  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"
 "                          for go tool pprof, Pyroscope, Parca) or speedscope\n"
 "                          (default: from -o, else table)\n"
@@ -161,20 +167,12 @@ static const char wall_usage[] =
 "thread's rows add up to its time.  Idle threads count too, as py-spy\n"
 "--idle shows them.  Values are times, as for ebprof off.\n"
 "\n"
-"Targets:\n"
-"  -p, --pid PID[,PID...]  these processes and all their threads, from now on\n"
-"  -a, --all               every process on the machine\n"
-"  -- COMMAND [ARG...]     run COMMAND and follow it from its first instruction,\n"
-"                          with its threads and child processes\n"
-"\n"
-"Options:\n"
+TIME_TARGETS
 "  -F, --freq HZ           on-CPU samples per second per CPU (default 99)\n"
 "      --min-block US      leave out switches shorter than US microseconds (1)\n"
 "      --state             split the profile by [on-cpu], [sleeping], [blocked],\n"
 "                          [runnable]\n"
-"  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
-"  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
-"                          pick the format\n"
+TIME_OUTPUT
 "  -f, --format FORMAT     table, folded, svg, json, pprof or speedscope\n"
 "      --json              the same as -f json\n"
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"

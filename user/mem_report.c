@@ -37,19 +37,9 @@ int mem_render(const struct profile *p, int format, const struct render_opts *o,
 /* 1536 -> "1.5 KiB" */
 static const char *human(uint64_t b, char *buf, size_t len)
 {
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int i = 0;
+	static const struct profile_value bytes = { "bytes", "bytes" };
 
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%" PRIu64 " B", b);
-	else
-		snprintf(buf, len, "%.1f %s", v, u[i]);
-	return buf;
+	return render_value(&bytes, b, buf, len);
 }
 
 static const struct mem_report *sort_report;
