@@ -156,7 +156,7 @@ static void close_sampler(struct run *r)
 	struct off_mode *m = O(r);
 	int i;
 
-	for (i = 0; m->wall && i < r->ncpus; i++) {
+	for (i = 0; m->wall && m->pefds && m->plinks && i < r->ncpus; i++) {
 		bpf_link__destroy(m->plinks[i]);
 		m->plinks[i] = NULL;
 		if (m->pefds[i] >= 0)
