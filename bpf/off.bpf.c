@@ -128,6 +128,9 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	 * tracepoint showed (1 wakeup in a few hundred, here; bpftrace sees
 	 * the same).  The time since, less the CPU time it had since, was off.
 	 */
+	/* the common case, no record: one update and one lookup */
+	if (!bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST))
+		goto fresh;
 	s = bpf_map_lookup_elem(&off_starts, &tid);
 	if (s && s->ts) {
 		__u64 now = bpf_ktime_get_ns(), ran = BPF_CORE_READ(prev, se.sum_exec_runtime) - s->runtime;
@@ -141,6 +144,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 		off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
 		return;
 	}
+fresh:
 	s = bpf_map_lookup_elem(&off_starts, &tid);
 	if (!s)
 		return;

@@ -126,7 +126,16 @@ static const char stat_usage[] =
 #define TIME_OUTPUT \
 "  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"\
 "  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"\
-"                          pick the format\n"
+"                          pick the format\n"\
+"  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"\
+"                          for go tool pprof, Pyroscope, Parca) or speedscope\n"\
+"                          (default: from -o, else table)\n"\
+"      --json              the same as -f json\n"\
+"  -n, --rows N            table rows to show (default 25, 0: all)\n"\
+"      --per-thread        split the profile by thread\n"\
+"      --no-kernel         leave out kernel frames\n"\
+"      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
+"  -v, --verbose, --debug, -h, --help\n"
 
 static const char off_usage[] =
 "Usage: ebprof off (-p PID[,PID...] | -a | [--] COMMAND [ARG...]) [OPTIONS]\n"
@@ -144,15 +153,6 @@ TIME_TARGETS
 "                          (S), [blocked] (D: uninterruptible, mostly I/O),\n"
 "                          [runnable] (R: preempted, waiting for a CPU)\n"
 TIME_OUTPUT
-"  -f, --format FORMAT     table, folded, svg, json, pprof (gzipped profile.proto,\n"
-"                          for go tool pprof, Pyroscope, Parca) or speedscope\n"
-"                          (default: from -o, else table)\n"
-"      --json              the same as -f json\n"
-"  -n, --rows N            table rows to show (default 25, 0: all)\n"
-"      --per-thread        split the profile by thread\n"
-"      --no-kernel         leave out kernel frames\n"
-"      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
-"  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof off -p 1234 -d 10\n"
@@ -173,13 +173,6 @@ TIME_TARGETS
 "      --state             split the profile by [on-cpu], [sleeping], [blocked],\n"
 "                          [runnable]\n"
 TIME_OUTPUT
-"  -f, --format FORMAT     table, folded, svg, json, pprof or speedscope\n"
-"      --json              the same as -f json\n"
-"  -n, --rows N            table rows to show (default 25, 0: all)\n"
-"      --per-thread        split the profile by thread\n"
-"      --no-kernel         leave out kernel frames\n"
-"      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
-"  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof wall --per-thread -p 1234 -d 10\n"

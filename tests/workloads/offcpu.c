@@ -9,7 +9,8 @@
  *                                prints "waited_s T rounds N"
  *   offcpu sleepburn ROUNDS      one thread: sleep 20 ms in nap(), then
  *                                burn 10 ms of CPU in burn(), per round;
- *                                prints "slept_s T burned_s T rounds N"
+ *                                prints "slept_s T burned_s T rounds N
+ *                                cpu_s T" (its CPU time, getrusage)
  *   offcpu share SECONDS         two threads burn on one CPU (pinned): each
  *                                waits for the CPU about half of the time
  *                                (runnable, never asleep); prints
@@ -104,7 +105,11 @@ static int run_sleepburn(void)
 		burn();
 		burned += now() - t;
 	}
-	printf("slept_s %.6f burned_s %.6f rounds %d\n", slept, burned, rounds);
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("slept_s %.6f burned_s %.6f rounds %d cpu_s %.6f\n", slept, burned, rounds,
+	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	return 0;
 }
 
