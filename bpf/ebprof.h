@@ -66,8 +66,11 @@ enum ebprof_walk_end {
 
 /*
  * Unwind tables.  A row says how to find the caller's frame for the code
- * from its pc to the next row's: CFA = rsp or rbp + 8 * cfa; the return
- * address is at CFA - 8; rbp, when rbp != 0, was saved at CFA - 8 * rbp.
+ * from its pc to the next row's: CFA = rsp, rbp or rbx + 8 * cfa; the
+ * return address is at CFA - 8; rbp, when rbp != 0, was saved at
+ * CFA - 8 * rbp, and rbx likewise.  rbx is followed for the few functions
+ * whose CFA it holds: the dynamic loader's lazy-binding trampolines
+ * (_dl_runtime_resolve_*) realign the stack and keep the CFA in rbx.
  */
 enum ebprof_row_kind {
 	EBPROF_ROW_CFA_RSP = 1,
@@ -77,13 +80,17 @@ enum ebprof_row_kind {
 	EBPROF_ROW_STOP,	/* return address undefined: the outermost frame */
 	EBPROF_ROW_GAP,		/* no FDE covers this code */
 	EBPROF_ROW_INVALID,	/* a rule the walker does not follow */
+	EBPROF_ROW_CFA_RBX,
 };
+
+#define EBPROF_RBX_LOST	15	/* rbx saved where the walker cannot follow */
 
 struct unwind_row {
 	__u32 pc;		/* ELF virtual address the row starts at */
 	__u16 cfa;		/* CFA offset / 8, or the PLT literal */
 	__u8 rbp;		/* 0: rbp unchanged, else saved at CFA - 8 * rbp */
-	__u8 kind;
+	__u8 kind : 4;		/* enum ebprof_row_kind */
+	__u8 rbx : 4;		/* 0: unchanged, EBPROF_RBX_LOST, else at CFA - 8 * rbx */
 };
 
 #define EBPROF_UNWIND_MAPS	256	/* executable mappings per process */

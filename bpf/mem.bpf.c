@@ -102,6 +102,7 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	r.ip = PT_REGS_IP(ctx);
 	r.sp = PT_REGS_SP(ctx);
 	r.bp = PT_REGS_FP(ctx);
+	r.bx = ctx->bx;
 	r.at_entry = 1;
 	key->tgid = tgid;
 	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash, 0);

@@ -152,6 +152,7 @@ static __always_inline bool perf_in_kernel(struct bpf_perf_event_data *ctx, stru
 	uregs->ip = *(volatile __u64 *)&ctx->regs.ip;
 	uregs->sp = *(volatile __u64 *)&ctx->regs.sp;
 	uregs->bp = *(volatile __u64 *)&ctx->regs.bp;
+	uregs->bx = *(volatile __u64 *)&ctx->regs.bx;
 	return false;
 }
 

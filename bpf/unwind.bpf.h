@@ -34,13 +34,14 @@ struct {
 struct walk {
 	struct ustack *st;
 	struct unwind_proc *proc;
-	__u64 ip, sp, bp;
+	__u64 ip, sp, bp, bx;
 	__u64 hash;
 	__u64 key;		/* what the bisections look for */
 	__u32 lo, hi;		/* bisection bounds */
 	__u32 n;
 	__u32 end;		/* enum ebprof_walk_end, once ended */
 	bool ret_addr;		/* ip is a return address: look up ip - 1 */
+	bool bx_lost;		/* rbx is not the caller's: a frame saved it out of reach */
 };
 
 /*
@@ -121,6 +122,7 @@ static __always_inline long step_fp(struct walk *w)
 	w->bp = frame[0];
 	w->ip = frame[1];
 	w->ret_addr = true;
+	w->bx_lost = true;	/* frame-pointer code says nothing of where it saved rbx */
 	return 0;
 }
 
@@ -129,7 +131,7 @@ static long unwind_step(__u32 i, struct walk *w)
 	struct unwind_proc *proc = w->proc;
 	struct unwind_row *row;
 	struct unwind_map *m;
-	__u64 key, cfa, ra, sc[3];
+	__u64 key, cfa, ra, sc[4];
 	__u32 idx, n = w->n;
 
 	if (n >= EBPROF_MAX_STACK)
@@ -185,6 +187,11 @@ static long unwind_step(__u32 i, struct walk *w)
 	case EBPROF_ROW_CFA_RBP:
 		cfa = w->bp + (__u64)row->cfa * 8;
 		break;
+	case EBPROF_ROW_CFA_RBX:
+		if (w->bx_lost)
+			return walk_end(w, EBPROF_END_TABLE_MISS);
+		cfa = w->bx + (__u64)row->cfa * 8;
+		break;
 	case EBPROF_ROW_PLT:
 		cfa = w->sp + 8 + ((w->ip & 15) >= row->cfa ? 8 : 0);
 		break;
@@ -192,14 +199,17 @@ static long unwind_step(__u32 i, struct walk *w)
 		/*
 		 * At __restore_rt, rsp points at the rt_sigframe: its
 		 * ucontext's sigcontext starts 40 bytes in, with rbp at +80,
-		 * rsp at +120 and rip at +128.  The rip there is exact.
+		 * rbx at +88, rsp at +120 and rip at +128.  The rip there is
+		 * exact.
 		 */
-		if (bpf_probe_read_user(&sc[0], 8, (void *)(w->sp + 40 + 80)) ||
-		    bpf_probe_read_user(&sc[1], 16, (void *)(w->sp + 40 + 120)))
+		if (bpf_probe_read_user(&sc[0], 16, (void *)(w->sp + 40 + 80)) ||
+		    bpf_probe_read_user(&sc[2], 16, (void *)(w->sp + 40 + 120)))
 			return walk_end(w, EBPROF_END_READ_FAULT);
 		w->bp = sc[0];
-		w->sp = sc[1];
-		w->ip = sc[2];
+		w->bx = sc[1];
+		w->bx_lost = false;
+		w->sp = sc[2];
+		w->ip = sc[3];
 		w->ret_addr = false;
 		return 0;
 	case EBPROF_ROW_STOP:
@@ -214,6 +224,11 @@ static long unwind_step(__u32 i, struct walk *w)
 	if (row->rbp &&
 	    bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa - 8 * (__u64)row->rbp)))
 		return walk_end(w, EBPROF_END_READ_FAULT);
+	if (row->rbx == EBPROF_RBX_LOST)
+		w->bx_lost = true;
+	else if (row->rbx &&
+		 bpf_probe_read_user(&w->bx, sizeof(w->bx), (void *)(cfa - 8 * (__u64)row->rbx)))
+		w->bx_lost = true;	/* only a CFA in rbx further up needs it */
 	w->sp = cfa;
 	w->ip = ra;
 	w->ret_addr = true;
@@ -234,6 +249,7 @@ static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc
 	w.ip = r->ip;
 	w.sp = r->sp;
 	w.bp = r->bp;
+	w.bx = r->bx;
 	w.hash = HASH_SEED;
 	w.end = EBPROF_END_MAX;
 	{

@@ -18,7 +18,7 @@
 #include "stats.bpf.h"
 
 struct user_regs {
-	__u64 ip, sp, bp;
+	__u64 ip, sp, bp, bx;
 	__u64 at_entry;		/* ip is a function's first instruction (uprobes): the return address is at sp */
 };
 
@@ -380,6 +380,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		r.ip = BPF_CORE_READ(pr, ip);
 		r.sp = BPF_CORE_READ(pr, sp);
 		r.bp = BPF_CORE_READ(pr, bp);
+		r.bx = BPF_CORE_READ(pr, bx);
 	} else {
 		r = *regs;
 	}

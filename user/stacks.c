@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <string.h>
 #include "stacks.h"
+#include "util/log.h"
 
 bool stacks_is_eval(const char *func)
 {
@@ -207,6 +209,19 @@ void stacks_quality(struct profile *p, unsigned int end, const uint32_t *ids, in
 		complete = !f->kernel && is_entry(f->func);
 	}
 	p->meta.user_stacks += count;
+	/* with --debug, the first few incomplete walks, to find their cause */
+	if (!complete && log_level >= 2 && p->meta.user_stacks - p->meta.complete - count < 20) {
+		fprintf(stderr, "ebprof: debug: incomplete walk (%s, %" PRIu64 " sample%s): ", profile_end_name(end),
+			count, count == 1 ? "" : "s");
+		for (i = 0; i < n; i++) {
+			const struct frame *f = profile__frame_at(p, ids[i]);
+
+			fprintf(stderr, "%s%s", i ? ";" : "", f->func);
+			if (f->module && !f->kernel)
+				fprintf(stderr, " (%s)", f->module);
+		}
+		fputc('\n', stderr);
+	}
 	if (complete)
 		p->meta.complete += count;
 	else if (end < sizeof(p->meta.ends) / sizeof(p->meta.ends[0]))

@@ -17,6 +17,7 @@
 #include "sym/elf.h"
 #include "util/strmap.h"
 
+#define REG_RBX 3
 #define REG_RBP 6
 #define REG_RSP 7
 #define REG_RA 16
@@ -30,16 +31,18 @@ struct row_vec {
 	size_t n, cap;
 };
 
-static int push_row(struct row_vec *r, uint64_t pc, unsigned int kind, unsigned int cfa, unsigned int rbp)
+static int push_row(struct row_vec *r, uint64_t pc, const struct unwind_row *rule)
 {
-	struct unwind_row row = { (uint32_t)pc, (uint16_t)cfa, (uint8_t)rbp, (uint8_t)kind };
+	struct unwind_row row = *rule;
 
+	row.pc = (uint32_t)pc;
 	if (r->n) {
 		struct unwind_row *last = &r->v[r->n - 1];
 
 		if (pc < last->pc)	/* overlapping FDEs: keep the first */
 			return 0;
-		if (last->kind == row.kind && last->cfa == row.cfa && last->rbp == row.rbp)
+		if (last->kind == row.kind && last->cfa == row.cfa && last->rbp == row.rbp &&
+		    last->rbx == row.rbx)
 			return 0;	/* same rule: one row covers both */
 		if (last->pc == row.pc) {
 			*last = row;
@@ -238,57 +241,79 @@ static int plt_literal(const Dwarf_Op *o, size_t n)
 	return o[4].atom - DW_OP_lit0;
 }
 
+/*
+ * Where a callee-saved register is for the caller: 0 unchanged, n saved at
+ * CFA - 8 n (n <= max), or -1: somewhere the walker does not follow.
+ * libdw's default x86-64 rules (elfutils 0.188) give rbx (DWARF register 3)
+ * no "same value" rule where an FDE says nothing of it, as they do rbp and
+ * r12-r15, so it reads as undefined; rbx is callee-saved in the psABI, and
+ * with *undefined_same* such a rule is taken as unchanged.
+ */
+static int saved_slot(Dwarf_Frame *fr, int reg, int max, bool undefined_same)
+{
+	Dwarf_Op mem[3], *ops;
+	int64_t off;
+	size_t n;
+
+	if (dwarf_frame_register(fr, reg, mem, &ops, &n))
+		return -1;
+	if (n == 0 && (ops == NULL || undefined_same))
+		return 0;	/* same value: unchanged */
+	if (!cfa_offset_rule(ops, n, &off) || off >= 0 || -off % 8 || -off / 8 > max)
+		return -1;	/* undefined, in a register, or an expression */
+	return -off / 8;
+}
+
 /* one row's rule, as an unwind_row without its pc */
-static void classify(Dwarf_Frame *fr, unsigned int *kind, unsigned int *cfa, unsigned int *rbp)
+static void classify(Dwarf_Frame *fr, struct unwind_row *row)
 {
 	Dwarf_Op mem[3], *ops;
 	Dwarf_Addr s, e;
 	bool signal;
 	int64_t off;
 	size_t n;
-	int lit;
+	int lit, slot;
 
-	*cfa = *rbp = 0;
-	*kind = EBPROF_ROW_INVALID;
+	*row = (struct unwind_row){ .kind = EBPROF_ROW_INVALID };
 	dwarf_frame_info(fr, &s, &e, &signal);
 	if (signal) {
-		*kind = EBPROF_ROW_SIGNAL;
+		row->kind = EBPROF_ROW_SIGNAL;
 		return;
 	}
 	if (dwarf_frame_register(fr, REG_RA, mem, &ops, &n))
 		return;
 	if (n == 0 && ops != NULL) {	/* undefined: the outermost frame */
-		*kind = EBPROF_ROW_STOP;
+		row->kind = EBPROF_ROW_STOP;
 		return;
 	}
 	if (!cfa_offset_rule(ops, n, &off) || off != -8)
 		return;
 	if (dwarf_frame_cfa(fr, &ops, &n) || n == 0)
 		return;
-	if (n == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == REG_RSP || ops[0].number == REG_RBP)) {
+	if (n == 1 && ops[0].atom == DW_OP_bregx &&
+	    (ops[0].number == REG_RSP || ops[0].number == REG_RBP || ops[0].number == REG_RBX)) {
 		int64_t c = (int64_t)ops[0].number2;
 
 		if (c < 0 || c % 8 || c / 8 > 0xffff)
 			return;
-		*cfa = c / 8;
-		*kind = ops[0].number == REG_RSP ? EBPROF_ROW_CFA_RSP : EBPROF_ROW_CFA_RBP;
+		row->cfa = c / 8;
+		row->kind = ops[0].number == REG_RSP ? EBPROF_ROW_CFA_RSP :
+			    ops[0].number == REG_RBP ? EBPROF_ROW_CFA_RBP : EBPROF_ROW_CFA_RBX;
 	} else if ((lit = plt_literal(ops, n)) >= 0) {
-		*cfa = lit;
-		*kind = EBPROF_ROW_PLT;
+		row->cfa = lit;
+		row->kind = EBPROF_ROW_PLT;
 	} else {
 		return;
 	}
-	if (dwarf_frame_register(fr, REG_RBP, mem, &ops, &n)) {
-		*kind = EBPROF_ROW_INVALID;
+	slot = saved_slot(fr, REG_RBP, 0xff, false);
+	if (slot < 0) {
+		*row = (struct unwind_row){ .kind = EBPROF_ROW_INVALID };
 		return;
 	}
-	if (n == 0 && ops == NULL)
-		return;		/* same value: unchanged */
-	if (!cfa_offset_rule(ops, n, &off) || off >= 0 || -off % 8 || -off / 8 > 0xff) {
-		*kind = EBPROF_ROW_INVALID;	/* undefined, in a register, or an expression */
-		return;
-	}
-	*rbp = -off / 8;
+	row->rbp = slot;
+	/* rbx lost only matters to a CFA in rbx further up: the walk goes on */
+	slot = saved_slot(fr, REG_RBX, EBPROF_RBX_LOST - 1, true);
+	row->rbx = slot < 0 ? EBPROF_RBX_LOST : slot;
 }
 
 static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *out)
@@ -322,30 +347,29 @@ static int rows_from_cfi(Dwarf_CFI *cfi, const struct fde_range *f, size_t nf, s
 		if (f[i].hi > UINT32_MAX)
 			return -E2BIG;	/* rows hold 32-bit addresses */
 		while (a < f[i].hi) {
-			unsigned int kind, cfa, rbp;
+			struct unwind_row row;
 			Dwarf_Frame *fr;
 			Dwarf_Addr s, e;
 			bool sig;
 
 			if (dwarf_cfi_addrframe(cfi, a, &fr)) {
-				kind = EBPROF_ROW_GAP;
-				cfa = rbp = 0;
+				row = (struct unwind_row){ .kind = EBPROF_ROW_GAP };
 				e = a + 1;
 			} else {
-				classify(fr, &kind, &cfa, &rbp);
+				classify(fr, &row);
 				dwarf_frame_info(fr, &s, &e, &sig);
 				free(fr);
 			}
 			st->rows++;
-			st->invalid += kind == EBPROF_ROW_INVALID;
-			err = push_row(rv, a, kind, cfa, rbp);
+			st->invalid += row.kind == EBPROF_ROW_INVALID;
+			err = push_row(rv, a, &row);
 			if (err)
 				return err;
 			a = e > a ? e : a + 1;
 		}
 		/* code after this FDE that the next one does not cover */
 		if (i + 1 == nf || f[i + 1].lo > f[i].hi) {
-			err = push_row(rv, f[i].hi, EBPROF_ROW_GAP, 0, 0);
+			err = push_row(rv, f[i].hi, &(struct unwind_row){ .kind = EBPROF_ROW_GAP });
 			if (err)
 				return err;
 		}

@@ -14,7 +14,7 @@
 #include "sym/elf.h"
 
 struct result {
-	size_t checked, simple, plt, stop, invalid_ok;
+	size_t checked, simple, plt, stop, invalid_ok, rbx_cfa;
 };
 
 static Elf *open_elf(const char *path, int *fd)
@@ -33,7 +33,7 @@ static int compare_with_readelf(const char *path, struct result *res)
 	struct unwind_row *rows;
 	size_t n;
 	char cmd[512], line[1024];
-	int fd, col_rbp = -1, col_ra = -1, in_fde = 0;
+	int fd, col_rbp = -1, col_rbx = -1, col_ra = -1, in_fde = 0;
 	Elf *elf = open_elf(path, &fd);
 	FILE *p;
 
@@ -62,10 +62,12 @@ static int compare_with_readelf(const char *path, struct result *res)
 			if (t[0] != '(' || !nt)
 				tok[nt++] = t;
 		if (nt >= 2 && !strcmp(tok[0], "LOC") && !strcmp(tok[1], "CFA")) {
-			col_rbp = col_ra = -1;
+			col_rbp = col_rbx = col_ra = -1;
 			for (int i = 2; i < nt; i++) {
 				if (!strcmp(tok[i], "rbp"))
 					col_rbp = i;
+				if (!strcmp(tok[i], "rbx"))
+					col_rbx = i;
 				if (!strcmp(tok[i], "ra"))
 					col_ra = i;
 			}
@@ -94,7 +96,7 @@ static int compare_with_readelf(const char *path, struct result *res)
 		if (r->kind == EBPROF_ROW_SIGNAL)
 			continue;
 		if (strcmp(tok[col_ra], "c-8") ||
-		    (strncmp(tok[1], "rsp+", 4) && strncmp(tok[1], "rbp+", 4)) ||
+		    (strncmp(tok[1], "rsp+", 4) && strncmp(tok[1], "rbp+", 4) && strncmp(tok[1], "rbx+", 4)) ||
 		    (col_rbp >= 0 && col_rbp < nt && strcmp(tok[col_rbp], "u") && strncmp(tok[col_rbp], "c-", 2))) {
 			/* a rule the walker does not follow must stop it */
 			T_ASSERT(r->kind == EBPROF_ROW_INVALID);
@@ -108,12 +110,25 @@ static int compare_with_readelf(const char *path, struct result *res)
 				T_ASSERT(r->kind == EBPROF_ROW_INVALID);
 				continue;
 			}
-			T_ASSERT(r->kind == (tok[1][1] == 's' ? EBPROF_ROW_CFA_RSP : EBPROF_ROW_CFA_RBP));
+			T_ASSERT(r->kind == (tok[1][1] == 's' ? EBPROF_ROW_CFA_RSP :
+					     tok[1][2] == 'p' ? EBPROF_ROW_CFA_RBP : EBPROF_ROW_CFA_RBX));
 			T_ASSERT(r->cfa * 8 == off);
 			if (col_rbp >= 0 && col_rbp < nt && !strncmp(tok[col_rbp], "c-", 2))
 				T_ASSERT(r->rbp * 8 == atol(tok[col_rbp] + 2));
 			else
 				T_ASSERT(r->rbp == 0);
+			/* rbx: where saved, unchanged ("u": callee-saved), or out of reach */
+			if (col_rbx >= 0 && col_rbx < nt && !strncmp(tok[col_rbx], "c-", 2)) {
+				long slot = atol(tok[col_rbx] + 2) / 8;
+
+				T_ASSERT(r->rbx == (slot < EBPROF_RBX_LOST && atol(tok[col_rbx] + 2) % 8 == 0 ?
+						    slot : EBPROF_RBX_LOST));
+			} else if (col_rbx >= 0 && col_rbx < nt && strcmp(tok[col_rbx], "u")) {
+				T_ASSERT(r->rbx == EBPROF_RBX_LOST);
+			} else {
+				T_ASSERT(r->rbx == 0);
+			}
+			res->rbx_cfa += r->kind == EBPROF_ROW_CFA_RBX;
 			res->simple++;
 		}
 	}
@@ -151,6 +166,27 @@ static int libc_matches_readelf(void)
 }
 
 /* gaps between FDEs are explicit, so a lookup there cannot borrow a rule */
+/*
+ * The dynamic loader's lazy-binding trampolines (_dl_runtime_resolve_*)
+ * realign the stack and keep the CFA in rbx: those rows are followed, and
+ * so is where each function saved rbx.  Before, every walk from code that
+ * resolved a symbol lazily ended there (a table miss).
+ */
+static int ldso_matches_readelf(void)
+{
+	const char *ldso = "/lib64/ld-linux-x86-64.so.2";
+	struct result r;
+
+	if (access(ldso, R_OK))
+		return T_SKIP;
+	T_ASSERT(compare_with_readelf(ldso, &r) == T_OK);
+	printf("  ld.so: %zu rows checked, %zu simple (%zu with the CFA in rbx), %zu not followed\n",
+	       r.checked, r.simple, r.rbx_cfa, r.invalid_ok);
+	T_ASSERT(r.rbx_cfa >= 3);	/* _dl_runtime_resolve_{fxsave,xsave,xsavec} */
+	T_ASSERT(r.simple * 100 > r.checked * 99);
+	return T_OK;
+}
+
 static int gaps_are_rows(void)
 {
 	struct unwind_row *rows;
@@ -251,5 +287,5 @@ static int pool_shares_files(void)
 	return T_OK;
 }
 
-T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi),
+T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(ldso_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi),
        T(pool_shares_files))

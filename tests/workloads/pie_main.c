@@ -5,9 +5,11 @@
  *
  * usage: pie_main [SECONDS]
  */
+#include <string.h>
 #include "workload.h"
 
 void lib_hot(void);
+void lib_tiny(void);
 
 noinline void exe_hot(void)
 {
@@ -20,6 +22,12 @@ int main(int argc, char **argv)
 
 	maybe_wait_for_go();
 	t0 = now();
+	if (argc > 2 && !strcmp(argv[2], "plt")) {
+		while (now() - t0 < secs)
+			for (int i = 0; i < 100; i++)
+				lib_tiny();
+		return 0;
+	}
 	while (now() - t0 < secs) {
 		exe_hot();
 		lib_hot();
