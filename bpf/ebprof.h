@@ -61,6 +61,7 @@ enum ebprof_walk_end {
 	EBPROF_END_DEPTH,		/* EBPROF_MAX_STACK frames */
 	EBPROF_END_NO_MAPPING,		/* the address is in no known mapping */
 	EBPROF_END_BAD_FRAME,		/* a CFA that does not move up the stack */
+	EBPROF_END_EXEC,		/* in execve, past the point of no return: the old program's memory is gone */
 	EBPROF_END_MAX,
 };
 

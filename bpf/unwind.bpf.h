@@ -173,12 +173,20 @@ static long unwind_step(__u32 i, struct walk *w)
 	w->lo = m->first;
 	w->hi = m->first + m->nrows;
 	bpf_loop(26, bisect_rows, w, 0);
+	/*
+	 * Code no FDE covers in a file that has tables: gcc's crtstuff
+	 * (__do_global_dtors_aux, frame_dummy, built without CFI, each
+	 * with a frame pointer) in every executable and library, and
+	 * _init.  Frame pointers, as libdw falls back to.
+	 */
 	if (w->lo == m->first)
-		return walk_end(w, EBPROF_END_TABLE_MISS);	/* below the first row */
+		return step_fp(w);	/* below the first row */
 	idx = w->lo - 1;
 	row = bpf_map_lookup_elem(&unwind_rows, &idx);
 	if (!row)
 		return walk_end(w, EBPROF_END_TABLE_MISS);
+	if (row->kind == EBPROF_ROW_GAP)
+		return step_fp(w);
 
 	switch (row->kind) {
 	case EBPROF_ROW_CFA_RSP:

@@ -347,6 +347,13 @@ static __always_inline __u64 kstack_record(void *ctx, __u64 tag)
  * EBPROF_F_NEED_TABLES when the process has no unwind tables yet.  The
  * stack is stored in epoch *tag*.
  */
+static __always_inline bool in_execve(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return bpf_core_field_exists(t->in_execve) && BPF_CORE_READ_BITFIELD_PROBED(t, in_execve);
+}
+
 static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __u32 tgid,
 					   enum ustack_mode mode, __u64 *hash, __u64 tag)
 {
@@ -409,6 +416,13 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 			proc = NULL;
 			end = EBPROF_END_FP;
 		}
+		/*
+		 * In execve once the new program's memory replaced the old:
+		 * the registers are still the old program's, its stack is
+		 * gone.  As far as anything can walk; counted apart.
+		 */
+		if (end == EBPROF_END_READ_FAULT && in_execve())
+			end = EBPROF_END_EXEC;
 	}
 	if (!proc) {
 		if (mode == USTACK_TABLES)

@@ -504,7 +504,7 @@ const char *profile_end_name(unsigned int end)
 {
 	static const char *const names[] = {
 		"frame_pointers", "complete", "no_table", "table_miss", "read_fault",
-		"depth_limit", "no_mapping", "bad_frame",
+		"depth_limit", "no_mapping", "bad_frame", "in_exec",
 	};
 
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "other";

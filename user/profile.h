@@ -103,6 +103,7 @@ struct profile_meta {
 	const char *unwinder;	/* "dwarf" or "fp" */
 	uint64_t user_stacks;	/* samples with a user stack */
 	uint64_t complete;	/* ... whose walk reached _start, main or the thread start */
+	uint64_t in_exec;	/* ... in execve, whose old program's stack was gone (not a defect) */
 	uint64_t ends[16];	/* the others, by enum ebprof_walk_end */
 	/* Python: processes walked, samples with a Python stack, samples of threads without one */
 	uint64_t py_procs, py_samples, py_no_tstate;

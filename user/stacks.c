@@ -210,7 +210,8 @@ void stacks_quality(struct profile *p, unsigned int end, const uint32_t *ids, in
 	}
 	p->meta.user_stacks += count;
 	/* with --debug, the first few incomplete walks, to find their cause */
-	if (!complete && log_level >= 2 && p->meta.user_stacks - p->meta.complete - count < 20) {
+	if (!complete && end != EBPROF_END_EXEC && log_level >= 2 &&
+	    p->meta.user_stacks - p->meta.complete - p->meta.in_exec - count < 20) {
 		fprintf(stderr, "ebprof: debug: incomplete walk (%s, %" PRIu64 " sample%s): ", profile_end_name(end),
 			count, count == 1 ? "" : "s");
 		for (i = 0; i < n; i++) {
@@ -224,6 +225,8 @@ void stacks_quality(struct profile *p, unsigned int end, const uint32_t *ids, in
 	}
 	if (complete)
 		p->meta.complete += count;
+	else if (end == EBPROF_END_EXEC)
+		p->meta.in_exec += count;
 	else if (end < sizeof(p->meta.ends) / sizeof(p->meta.ends[0]))
 		p->meta.ends[end] += count;
 }

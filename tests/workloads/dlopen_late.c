@@ -2,9 +2,12 @@
 /*
  * dlopen_late - after SIGUSR1 (or at once), dlopen()s libdl_hot.so from
  * its own directory and calls into it for SECONDS: code that appears after
- * the profiler attached.
+ * the profiler attached.  With "close", it spends the SECONDS in dlclose()
+ * instead: in a handler the library registered with __cxa_atexit, which
+ * __cxa_finalize runs from the library's __do_global_dtors_aux (gcc's
+ * crtstuff, built without CFI).
  *
- * usage: WAIT_FOR_SIGUSR1=1 dlopen_late [SECONDS]
+ * usage: WAIT_FOR_SIGUSR1=1 dlopen_late [SECONDS [close]]
  */
 #include <dlfcn.h>
 #include <libgen.h>
@@ -35,6 +38,14 @@ int main(int argc, char **argv)
 	if (!h) {
 		fprintf(stderr, "dlopen: %s\n", dlerror());
 		return 1;
+	}
+	if (argc > 2 && !strcmp(argv[2], "close")) {
+		void (*at_close)(double) = (void (*)(double))dlsym(h, "dl_at_close");
+
+		if (!at_close)
+			return 1;
+		at_close(secs);
+		return dlclose(h) ? 1 : 0;
 	}
 	fn = (void (*)(void))dlsym(h, "dl_entry");
 	if (!fn)

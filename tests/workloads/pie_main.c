@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * pie_main - a PIE executable whose time splits 1:1 between exe_hot() in
- * itself and lib_hot() in libhot.so.
+ * itself and lib_hot() in libhot.so.  With "plt", it calls the tiny
+ * lib_tiny() through its PLT in a loop instead: run with LD_BIND_NOT=1,
+ * every call goes through the dynamic loader's lazy binding.
  *
- * usage: pie_main [SECONDS]
+ * usage: pie_main [SECONDS [plt]]
  */
 #include <string.h>
 #include "workload.h"

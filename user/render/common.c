@@ -249,4 +249,7 @@ void render_quality(const struct profile *p, char *buf, size_t len)
 				 profile_end_name(i));
 		sep = ",";
 	}
+	if (m->in_exec && used < len)
+		snprintf(buf + used, len - used, "; %.1f %% in execve, the old program's stack gone",
+			 100.0 * m->in_exec / tot);
 }

@@ -89,8 +89,8 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		", \"kernel_runs\": %" PRIu64 ", \"kernel_skipped\": %" PRIu64 "},\n", m->fired, m->idle, m->before_exec,
 		m->prog_runs, m->prog_misses);
 	fprintf(out, "  \"stack_quality\": {\"unwinder\": \"%s\", \"user_stacks\": %" PRIu64
-		", \"complete\": %" PRIu64 ", \"incomplete\": {", m->unwinder ? m->unwinder : "fp",
-		m->user_stacks, m->complete);
+		", \"complete\": %" PRIu64 ", \"in_exec\": %" PRIu64 ", \"incomplete\": {",
+		m->unwinder ? m->unwinder : "fp", m->user_stacks, m->complete, m->in_exec);
 	for (i = 0, k = 0; i < sizeof(m->ends) / sizeof(m->ends[0]); i++) {
 		if (!m->ends[i])
 			continue;
