@@ -339,6 +339,14 @@ static __always_inline __u64 kstack_record(void *ctx, __u64 tag)
 	return hash;
 }
 
+/* in execve (the kernel's flag, where it has one) */
+static __always_inline bool in_execve(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return bpf_core_field_exists(t->in_execve) && BPF_CORE_READ_BITFIELD_PROBED(t, in_execve);
+}
+
 /*
  * Record the user stack of the current task.  *regs* are its user registers
  * when the sample hit user mode, NULL when it hit the kernel.  On success
@@ -347,13 +355,6 @@ static __always_inline __u64 kstack_record(void *ctx, __u64 tag)
  * EBPROF_F_NEED_TABLES when the process has no unwind tables yet.  The
  * stack is stored in epoch *tag*.
  */
-static __always_inline bool in_execve(void)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	return bpf_core_field_exists(t->in_execve) && BPF_CORE_READ_BITFIELD_PROBED(t, in_execve);
-}
-
 static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __u32 tgid,
 					   enum ustack_mode mode, __u64 *hash, __u64 tag)
 {
