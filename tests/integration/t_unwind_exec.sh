@@ -12,11 +12,12 @@ python3 - "$TMP/e.json" <<'PY' || fail "walks of a process in execve"
 import json, sys
 p = json.load(open(sys.argv[1]))
 q = p["stack_quality"]
-# samples whose user part is the old program's execve call alone, under
-# the kernel's exec of the new program
+# samples whose user part is the old program's execve call alone, in the
+# kernel's exec of the new program: in begin_new_exec (freeing the old
+# memory) or after it, in load_elf_binary (mapping the new program)
 gone = sum(s["count"] for s in p["stacks"]
            if [f["function"] for f in s["frames"] if not f.get("kernel")] == ["execve"]
-           and "begin_new_exec" in [f["function"] for f in s["frames"]])
+           and "bprm_execve" in [f["function"] for f in s["frames"]])
 print("  %d walks in execve with the old stack gone (%d such stacks seen); %d complete, %d incomplete %s of %d"
       % (q["in_exec"], gone, q["complete"], sum(q["incomplete"].values()), q["incomplete"] or "", q["user_stacks"]))
 assert q["in_exec"] >= 20 and q["in_exec"] == gone, (q, gone)
