@@ -165,7 +165,6 @@ static int libc_matches_readelf(void)
 	return T_OK;
 }
 
-/* gaps between FDEs are explicit, so a lookup there cannot borrow a rule */
 /*
  * The dynamic loader's lazy-binding trampolines (_dl_runtime_resolve_*)
  * realign the stack and keep the CFA in rbx: those rows are followed, and
@@ -187,6 +186,7 @@ static int ldso_matches_readelf(void)
 	return T_OK;
 }
 
+/* gaps between FDEs are explicit, so a lookup there cannot borrow a rule */
 static int gaps_are_rows(void)
 {
 	struct unwind_row *rows;
