@@ -302,10 +302,11 @@ static uint64_t mem_counter(struct run *r, __u32 idx);
 
 /*
  * The allocator probes' programs: *n_uprobe* of them for uprobes one by
- * one, then the two for uprobe.multi links; how many in all
+ * one (the first *n_entry* the entries, which walk stacks), then the two
+ * for uprobe.multi links; how many in all
  */
 #define MEM_PROBE_PROGS 10
-static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, size_t *n_uprobe)
+static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, size_t *n_uprobe, size_t *n_entry)
 {
 	struct bpf_program *all[MEM_PROBE_PROGS] = {
 		k->progs.eb_mem_size1, k->progs.eb_mem_calloc, k->progs.eb_mem_size2, k->progs.eb_mem_realloc,
@@ -316,6 +317,8 @@ static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, siz
 	memcpy(progs, all, sizeof(all));
 	if (n_uprobe)
 		*n_uprobe = MEM_PROBE_PROGS - 2;
+	if (n_entry)
+		*n_entry = MEM_PROBE_PROGS - 4;
 	return MEM_PROBE_PROGS;
 }
 
@@ -323,7 +326,7 @@ static size_t mem_probe_progs(struct mem_bpf *k, struct bpf_program **progs, siz
 static uint64_t mem_bpf_ns(struct run *r)
 {
 	struct bpf_program *progs[MEM_PROBE_PROGS];
-	size_t i, n = mem_probe_progs(MR(r)->skel, progs, NULL);
+	size_t i, n = mem_probe_progs(MR(r)->skel, progs, NULL, NULL);
 	uint64_t ns = 0;
 
 	if (MR(r)->stats_fd < 0)
@@ -814,7 +817,7 @@ static void mem_calibrate(struct run *r)
 	snprintf(p.path, sizeof(p.path), "%s", dli.dli_fname);
 	bare = pair_time();
 	p.func = "malloc";
-	p.prog = MR(r)->skel->progs.eb_mem_size1;
+	p.prog = MR(r)->skel->progs.eb_mem_cal;
 	if (!probe_attach(r, &p, syscall(SYS_gettid))) {
 		MR(r)->entry_cost = pair_time() - bare;
 		probe_detach(&p);
@@ -915,9 +918,15 @@ static void mem_programs(struct run *r)
 	struct mem_bpf *k = MR(r)->skel;
 	struct bpf_program *progs[MEM_PROBE_PROGS];
 	bool multi = have_uprobe_multi();
-	size_t i, n_uprobe, n = mem_probe_progs(k, progs, &n_uprobe);
+	size_t i, n_uprobe, n_entry, n = mem_probe_progs(k, progs, &n_uprobe, &n_entry);
 
-	/* uprobe.multi links (6.6) when the kernel has them, else a uprobe each */
+	/*
+	 * uprobe.multi links (6.6) when the kernel has them, else a uprobe
+	 * each.  The entries' programs each walk stacks, which the verifier
+	 * takes ~0.15 s to go through: the ones not used are not loaded.
+	 */
+	for (i = 0; i < n_entry; i++)
+		bpf_program__set_autoload(progs[i], !multi);
 	for (i = n_uprobe; i < n; i++)
 		bpf_program__set_autoload(progs[i], multi);
 	MR(r)->multi = multi;
