@@ -34,6 +34,38 @@ static const struct mode_ops *const modes[] = {
 	[MODE_WALL] = &wall_mode,
 };
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * The skeleton's links, destroyed together: taking a tracepoint's away
+ * waits for a grace period (~70 ms here), and the user waits for the
+ * report until they are all gone.
+ */
+static void detach_together(struct bpf_object_skeleton *s)
+{
+	pthread_t th[64];
+	int i, n = 0;
+
+	for (i = 0; s && i < s->prog_cnt; i++) {
+		struct bpf_prog_skeleton *ps = (void *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
+		struct bpf_link *l = *ps->link;
+
+		if (!l)
+			continue;
+		*ps->link = NULL;
+		if (n == 64 || pthread_create(&th[n], NULL, destroy_link, l))
+			bpf_link__destroy(l);
+		else
+			n++;
+	}
+	while (n > 0)
+		pthread_join(th[--n], NULL);
+}
+
 int run_attach_per_cpu(struct run *r, struct perf_event_attr *attr, const char *name, struct bpf_program *prog,
 		       __u64 cookie, int *fds, struct bpf_link **links)
 {
@@ -831,6 +863,7 @@ cleanup:
 	py_reader_stop(&r);
 	ring_buffer__free(r.py_rb);
 	ring_buffer__free(r.rb);
+	detach_together(r.b.skeleton);
 	if (r.ops)
 		r.ops->destroy(&r);
 	py__free(r.py);
