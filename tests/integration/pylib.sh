@@ -25,7 +25,7 @@ py_suite() {
 	pycheck split "$TMP/split.json" "$minor"
 
 	# launch mode: Python frames from the start
-	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tests/workloads/py_work.py shapes 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tests/workloads/py_work.py shapes 2 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- shapes failed: $(cat "$TMP/err")"
 	pycheck shapes "$TMP/shapes.json" "$minor"
 	# the process walked is counted after it exited too, as attached
@@ -34,11 +34,11 @@ py_suite() {
 			"$TMP/$j.json" || fail "$j: JSON python.processes is not 1"
 	done
 
-	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tests/workloads/py_work.py threads 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 --per-thread -o "$TMP/threads.json" -- "$py" tests/workloads/py_work.py threads 2 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- threads failed: $(cat "$TMP/err")"
 	pycheck threads "$TMP/threads.json" "$minor"
 
-	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tests/workloads/py_work.py sorted 3 >/dev/null 2>"$TMP/err" ||
+	$EBPROF -F 999 -o "$TMP/sorted.json" -- "$py" tests/workloads/py_work.py sorted 2 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- sorted failed: $(cat "$TMP/err")"
 	pycheck sorted "$TMP/sorted.json" "$minor"
 
@@ -54,7 +54,7 @@ py_suite() {
 	pycheck modules "$TMP/modules.json" "$minor" "$(sed -n 's/^modules //p' "$TMP/modules.out")"
 
 	# the profiling guide's sorts, line by line
-	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tests/workloads/py_sort.py 10000 >"$TMP/lines" 2>"$TMP/err" ||
+	$EBPROF -F 999 --lines -o "$TMP/sort.json" -- "$py" tests/workloads/py_sort.py 7000 >"$TMP/lines" 2>"$TMP/err" ||
 		fail "ebprof --lines failed: $(cat "$TMP/err")"
 	pycheck lines "$TMP/lines" "$minor"
 	exit 0

@@ -16,7 +16,7 @@ pcsv() { awk -F, -v e="$1" '$3 == e { print $1 }' "$TMP/perf.csv"; }
 # address randomization off: where the stack lands decides a page fault per child
 NORAND="setarch -R"
 
-for w in "sleeper 10000 1000" "toucher 256" "forkmany 100"; do
+for w in "sleeper 10000 100" "toucher 256" "forkmany 100"; do
 	set -- $w
 	# getrusage of the same run: ebprof counts rusage_of too (~3
 	# voluntary switches, ~50 minor faults, a preemption or two of its own)

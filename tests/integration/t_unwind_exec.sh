@@ -6,9 +6,10 @@
 # and every other walk is complete (before, each was a read fault).
 . "$(dirname "$0")/lib.sh"
 need_root
-$EBPROF -F 999 -f json -o "$TMP/e.json" -- "$T/toucher" 1024 exec /bin/true >/dev/null 2>"$TMP/err" ||
+# --debug: an incomplete walk is printed with its frames and registers
+$EBPROF -F 999 --debug -f json -o "$TMP/e.json" -- "$T/toucher" 1024 exec /bin/true >/dev/null 2>"$TMP/err" ||
 	fail "ebprof: $(cat "$TMP/err")"
-python3 - "$TMP/e.json" <<'PY' || fail "walks of a process in execve"
+python3 - "$TMP/e.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 q = p["stack_quality"]
@@ -23,4 +24,5 @@ print("  %d walks in execve with the old stack gone (%d such stacks seen); %d co
 assert q["in_exec"] >= 20 and q["in_exec"] == gone, (q, gone)
 assert q["complete"] + q["in_exec"] == q["user_stacks"] and not q["incomplete"], q
 PY
+[ $? = 0 ] || { grep "incomplete walk" "$TMP/err"; fail "walks of a process in execve"; }
 exit 0
