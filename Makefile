@@ -57,9 +57,9 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak soak-tests fuzz fuzz-build demo install clean tools
+.PHONY: man all deps bench-deps check-deps vmlinux test test-unit test-integration bench soak soak-tests fuzz fuzz-build demo install clean tools
 
-all: $(BUILD)/ebprof
+all: $(BUILD)/ebprof man
 
 check-deps:
 	$(Q)tools/check-deps.sh
@@ -68,7 +68,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm libclang-rt-14-dev pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
-		binutils python3 procps util-linux nodejs golang-go \
+		binutils python3 procps util-linux nodejs golang-go help2man man-db \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		redis-server redis-tools stress-ng \
 		>/dev/null
@@ -267,14 +267,41 @@ soak: all tools
 soak-tests:
 	$(Q)tools/soak-tests.sh $(QUIET) $(LOADED)
 
+# man pages from each mode's --help (help2man), so that they cannot drift
+# from it; ebprof-cpu(1) is ebprof(1)
+MAN_MODES := off wall mem stat
+MAN_PAGES := $(BUILD)/man/ebprof.1 $(BUILD)/man/ebprof-cpu.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1)
+man_name_ := sample where processes spend their CPU time, with kernel, native and Python stacks
+man_name_off := where threads wait: time off the CPU, by stack
+man_name_wall := where wall-clock time goes: on and off the CPU, by stack
+man_name_mem := allocations, leaks and RSS growth, by stack
+man_name_stat := count what a command or processes do, as time and perf stat do
+man: $(MAN_PAGES)
+
+$(BUILD)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/see-also.h2m: | $(OUTPUT)
+	$(Q)printf '[SEE ALSO]\nebprof(1), ebprof-off(1), ebprof-wall(1), ebprof-mem(1), ebprof-stat(1); the docs/ directory of the source tree for examples and how it works.\n' >$@
+
+man_mode = $(patsubst ebprof-%,%,$(patsubst ebprof,,$(basename $(notdir $@))))
+$(BUILD)/man/ebprof.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1): $(BUILD)/ebprof $(OUTPUT)/see-also.h2m tools/gen-man.sh | $(BUILD)/man
+	$(call msg,MAN,$@)
+	$(Q)tools/gen-man.sh ./$(BUILD)/ebprof "$(man_mode)" "$(man_name_$(man_mode))" $(OUTPUT)/see-also.h2m $@
+
+$(BUILD)/man/ebprof-cpu.1: | $(BUILD)/man
+	$(Q)printf '.so man1/ebprof.1\n' >$@
+
 # installs what is missing, builds, and profiles a bundled workload
 demo:
 	$(Q)tools/check-deps.sh 2>/dev/null || $(MAKE) deps
 	$(Q)$(MAKE) all tools
 	$(Q)tools/demo.sh
 
-install: $(BUILD)/ebprof
+install: $(BUILD)/ebprof man
 	install -D -m 0755 $(BUILD)/ebprof $(DESTDIR)$(PREFIX)/bin/ebprof
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(OUTPUT) $(BUILD)

@@ -66,6 +66,7 @@ static const char usage[] =
 "  ebprof mem    allocations, leaks and RSS growth by stack\n"
 "  ebprof off    where threads wait: time off the CPU by stack\n"
 "  ebprof wall   where wall-clock time goes: on and off the CPU, by stack\n"
+"  ebprof help [MODE]  the mode's manual page (its --help when none is installed)\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof -p 1234                 # top functions of pid 1234, Ctrl-C to stop\n"
@@ -597,6 +598,14 @@ static int not_a_command(const char *word)
 	fprintf(stderr, "ebprof: '%s' is not a mode of ebprof nor a command; did you mean 'ebprof %s'? (see 'ebprof --help')\n",
 		word, best);
 	return -EINVAL;
+}
+
+const char *cli_mode_usage(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cli_modes) / sizeof(cli_modes[0]); i++)
+		if (!strcmp(name, cli_modes[i].name))
+			return cli_modes[i].usage;
+	return NULL;
 }
 
 int cli_parse(int argc, char **argv, struct ebprof_opts *o)

@@ -84,6 +84,8 @@ struct ebprof_opts {
  * printed, -EINVAL after printing one line about what is wrong
  */
 int cli_parse(int argc, char **argv, struct ebprof_opts *o);
+/* the --help text of mode *name* ("cpu", "stat", ...), NULL when there is no such mode */
+const char *cli_mode_usage(const char *name);
 /* "cpu-clock", "page-faults/1000", ...: 0, -ENOENT (no such event) or -ERANGE (a bad period) */
 int cli_parse_event(const char *spec, struct ebprof_event_spec *ev);
 /* "1,2,3": 0 or -EINVAL */

@@ -4,10 +4,13 @@
  * system, starts the target and hands over to the mode's collector.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
 #include "run.h"
@@ -50,6 +53,42 @@ static bool stdout_captured(void)
 	return !fstat(STDOUT_FILENO, &st) && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+/* ebprof help [MODE]: the mode's man page where it is installed, else its --help */
+static int help(int argc, char **argv)
+{
+	const char *mode = argc > 2 ? argv[2] : "cpu", *text = cli_mode_usage(mode);
+	char page[32];
+	pid_t pid;
+	int st;
+
+	if (argc > 3 || !text) {
+		if (argc > 3)
+			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, mem or stat\n");
+		else
+			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, mem, stat\n",
+				mode);
+		return EXIT_USAGE;
+	}
+	snprintf(page, sizeof(page), strcmp(mode, "cpu") ? "ebprof-%s" : "ebprof", mode);
+	pid = fork();
+	if (pid == 0) {	/* man -w: is the page installed? */
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execlp("man", "man", "-w", page, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		fflush(stdout);
+		execlp("man", "man", page, (char *)NULL);
+	}
+	fputs(text, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct render_opts ropts = {};
@@ -63,6 +102,8 @@ int main(int argc, char **argv)
 	int err, ret;
 
 	session_t0 = now_sec();
+	if (argc > 1 && !strcmp(argv[1], "help"))
+		return help(argc, argv);
 	err = cli_parse(argc, argv, &opts);
 	if (err)
 		return err > 0 ? 0 : EXIT_USAGE;

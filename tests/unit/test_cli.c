@@ -259,5 +259,20 @@ static int formats_alike(void)
 	return T_OK;
 }
 
+/* ebprof help MODE shows what MODE --help prints; no page for a word that is no mode */
+static int mode_usage(void)
+{
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall" };
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char *h = help_of(modes[m]);
+
+		T_ASSERT(h && cli_mode_usage(modes[m]) && !strcmp(h, cli_mode_usage(modes[m])));
+		free(h);
+	}
+	T_ASSERT(!cli_mode_usage("stats") && !cli_mode_usage("") && !cli_mode_usage("help"));
+	return T_OK;
+}
+
 T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version),
-       T(modes_take_their_options), T(errors_say_what), T(formats_alike))
+       T(modes_take_their_options), T(errors_say_what), T(formats_alike), T(mode_usage))
