@@ -56,6 +56,11 @@ static const char usage[] =
 "                          native functions too, from DWARF line info\n"
 "      --no-lineno         Python frames without line numbers: one per function\n"
 "      --no-python         native frames only, even for Python processes\n"
+"      --view VIEW         python: a Python process's stacks by its Python frames\n"
+"                          only, a sample counting for the innermost (the C code\n"
+"                          it called is its time); mixed: Python frames between\n"
+"                          the native ones that ran them; native: no Python\n"
+"                          frames (default: python for the table, else mixed)\n"
 "  -v, --verbose           say when sampling starts and how long attaching took\n"
 "      --debug             show libbpf's messages and ebprof's decisions\n"
 "  -h, --help              show this help\n"
@@ -136,6 +141,7 @@ static const char stat_usage[] =
 "      --per-thread        split the profile by thread\n"\
 "      --no-kernel         leave out kernel frames\n"\
 "      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
+"      --view VIEW         python, mixed or native, as for ebprof cpu\n"\
 "  -v, --verbose, --debug, -h, --help\n"
 
 static const char off_usage[] =
@@ -224,6 +230,7 @@ enum {
 	OPT_LINES,
 	OPT_NO_LINENO,
 	OPT_NO_PYTHON,
+	OPT_VIEW,
 	OPT_JSON,
 	OPT_EXACT,
 	OPT_OVERHEAD,
@@ -253,6 +260,7 @@ static const struct option long_opts[] = {
 	{ "lines", optional_argument, NULL, OPT_LINES },
 	{ "no-lineno", no_argument, NULL, OPT_NO_LINENO },
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
+	{ "view", required_argument, NULL, OPT_VIEW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "exact", no_argument, NULL, OPT_EXACT },
 	{ "overhead", required_argument, NULL, OPT_OVERHEAD },
@@ -316,6 +324,7 @@ static const struct {
 	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_VIEW, "--view", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_LINES, "--lines", M_CPU, NULL },
@@ -528,6 +537,7 @@ static void defaults(struct ebprof_opts *o)
 	o->mem.min_age = -1;
 	o->off.min_block_us = 1;
 	o->mem.max_blocks = 1 << 20;
+	o->view = -1;
 	cli_parse_event("cpu-clock", &o->event);
 	o->nevents = 1;
 }
@@ -766,6 +776,16 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 			break;
 		case OPT_NO_LINENO:
 			o->no_lineno = true;
+			break;
+		case OPT_VIEW:
+			if (!strcmp(optarg, "mixed"))
+				o->view = PROFILE_VIEW_MIXED;
+			else if (!strcmp(optarg, "python"))
+				o->view = PROFILE_VIEW_PYTHON;
+			else if (!strcmp(optarg, "native"))
+				o->view = PROFILE_VIEW_NATIVE;
+			else
+				return bad("unknown view '%s': use python, mixed or native", optarg);
 			break;
 		case OPT_NO_PYTHON:
 			o->no_python = true;

@@ -152,6 +152,19 @@ int main(int argc, char **argv)
 	if (ret)
 		goto cleanup;
 
+	/*
+	 * which frames: the table of a Python target by its Python functions,
+	 * unless asked (the modes that take --view; mem renders its own sites)
+	 */
+	if (opts.view >= 0 || (opts.mode != MODE_MEM && opts.format == FORMAT_TABLE && profile__has_python(prof))) {
+		prof->meta.view_default = opts.view < 0;
+		err = profile__view(prof, opts.view >= 0 ? opts.view : PROFILE_VIEW_PYTHON);
+		if (err) {
+			pr_err("cannot make the %s view: %s\n", profile_view_name(opts.view), strerror(-err));
+			ret = 1;
+			goto cleanup;
+		}
+	}
 	ropts.rows = opts.rows;
 	if (!strcmp(prof->meta.mode, "cpu"))
 		snprintf(title, sizeof(title), "ebprof %s: %s", prof->meta.event, prof->meta.target);

@@ -500,6 +500,81 @@ int profile__finish(struct profile *p)
 	return p->stack_ids ? 0 : -ENOMEM;
 }
 
+const char *profile_view_name(int view)
+{
+	return view == PROFILE_VIEW_PYTHON ? "python" : view == PROFILE_VIEW_NATIVE ? "native" : "mixed";
+}
+
+bool profile__has_python(const struct profile *p)
+{
+	size_t i;
+	uint32_t k;
+
+	for (i = 0; i < p->nstacks; i++)
+		for (k = 0; k < p->stacks[i].nframes; k++)
+			if (p->frames[p->stacks[i].frames[k]].python)
+				return true;
+	return false;
+}
+
+int profile__view(struct profile *p, enum profile_view view)
+{
+	struct stack *old = p->stacks;
+	size_t n = p->nstacks, i;
+	uint32_t *buf = NULL, cap = 0, k, m;
+	bool finished = p->finished;
+	int err = 0;
+
+	p->meta.view = view;
+	if (view == PROFILE_VIEW_MIXED)
+		return 0;
+	p->stacks = NULL;
+	p->nstacks = p->stacks_cap = 0;
+	memset(p->totals, 0, sizeof(p->totals));
+	strmap__free(p->stack_ids);
+	p->stack_ids = strmap__new();
+	if (!p->stack_ids)
+		err = -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct stack *s = &old[i];
+		bool py = false;
+
+		for (k = 0; k < s->nframes && !py; k++)
+			py = p->frames[s->frames[k]].python;
+		if (!err && s->nframes > cap) {
+			uint32_t *nb = realloc(buf, s->nframes * sizeof(*buf));
+
+			if (nb) {
+				buf = nb;
+				cap = s->nframes;
+			} else {
+				err = -ENOMEM;
+			}
+		}
+		for (k = 0, m = 0; !err && k < s->nframes; k++) {
+			bool is_py = p->frames[s->frames[k]].python;
+
+			/* python: the Python frames where there are any; native: never */
+			if (!py || (view == PROFILE_VIEW_PYTHON) == is_py)
+				buf[m++] = s->frames[k];
+		}
+		if (!err)
+			err = profile__addv(p, s->tgid, s->tid, s->comm, buf, m, s->v);
+		free(s->v);
+		free(s->text);
+	}
+	free(old);
+	free(buf);
+	if (err) {
+		for (i = 0; i < p->nstacks; i++)
+			free(p->stacks[i].v);
+		p->nstacks = 0;
+		memset(p->totals, 0, sizeof(p->totals));
+		return err;
+	}
+	return finished ? profile__finish(p) : 0;
+}
+
 const char *profile_end_name(unsigned int end)
 {
 	static const char *const names[] = {

@@ -96,6 +96,9 @@ struct profile_meta {
 	bool per_process;	/* group rows by process (-a, several pids) */
 	bool self_in_user;	/* a table's self is the innermost user frame (waits: the call that waited) */
 	bool per_thread;
+	/* the stacks as shown: PROFILE_VIEW_* (profile__view) */
+	int view;
+	bool view_default;	/* ... chosen by ebprof, not asked for */
 	/* every kind of loss the mode can have, in the order reported */
 	struct profile_loss losses[PROFILE_MAX_LOSSES];
 	unsigned int nlosses;
@@ -199,6 +202,26 @@ size_t profile__bytes(const struct profile *p);
 void profile__scale(struct profile *p, const uint64_t *to);
 /* sort the stacks (values descending, then text) and build their texts */
 int profile__finish(struct profile *p);
+
+/* which frames stacks show (--view) */
+enum profile_view {
+	PROFILE_VIEW_MIXED,	/* Python frames between the native ones that ran them */
+	PROFILE_VIEW_PYTHON,	/* only the Python frames of stacks that have them */
+	PROFILE_VIEW_NATIVE,	/* no Python frames: the interpreter's C frames */
+};
+/* "mixed", "python", "native" */
+const char *profile_view_name(int view);
+/*
+ * The stacks shown as *view* asks, in place: PYTHON keeps only the Python
+ * frames of each stack that has one (a sample counts for its innermost
+ * Python frame, the C code it called included; stacks without Python
+ * frames stay whole), NATIVE drops the Python frames; stacks that become
+ * equal merge.  Sorted again when the profile was finished.  0 or -ENOMEM
+ * (the profile is then empty).
+ */
+int profile__view(struct profile *p, enum profile_view view);
+/* does a stack of *p* have a Python frame? */
+bool profile__has_python(const struct profile *p);
 const struct frame *profile__frame_at(const struct profile *p, uint32_t id);
 /* a root label for a stack: "comm", or "comm-tid" / "comm-pid" when split */
 void profile__root_label(const struct profile *p, const struct stack *s, char *buf, size_t len);

@@ -569,7 +569,80 @@ static int values_with_units(void)
 	return T_OK;
 }
 
-T_MAIN("render", T(python_lines), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
+/*
+ * --view on a Python profile: f calls g through the interpreter, which
+ * calls into C (json_encode); f allocates; the GC runs on its own
+ *   _start main eval f eval  g json_encode   x10
+ *   _start main eval f eval2 g json_encode   x2  (other C between: same Python stack)
+ *   _start main eval f PyObject_Malloc       x5
+ *   _start gc_collect                        x3  (no Python frame: kept whole)
+ */
+static struct profile *py_profile(void)
+{
+	struct profile *p = profile__new();
+	int st = profile__frame(p, "_start", "python3", false), m = profile__frame(p, "main", "python3", false);
+	int ev = profile__frame(p, "_PyEval_EvalFrameDefault", "libpython3.so", false);
+	int ev2 = profile__frame(p, "cfunction_call", "libpython3.so", false);
+	int f = profile__py_func(p, "f", "", 1, 0), g = profile__py_func(p, "g", "", 1, 0);
+	int js = profile__frame(p, "json_encode", "_json.so", false);
+	int ma = profile__frame(p, "PyObject_Malloc", "libpython3.so", false);
+	int gc = profile__frame(p, "gc_collect", "libpython3.so", false);
+	uint32_t s1[] = { st, m, ev, f, ev, g, js }, s2[] = { st, m, ev, f, ev2, g, js };
+	uint32_t s3[] = { st, m, ev, f, ma }, s4[] = { st, gc };
+
+	snprintf(p->meta.target, sizeof(p->meta.target), "pid 7 (python3)");
+	profile__add(p, 7, 0, "python3", s1, 7, 10);
+	profile__add(p, 7, 0, "python3", s2, 7, 2);
+	profile__add(p, 7, 0, "python3", s3, 5, 5);
+	profile__add(p, 7, 0, "python3", s4, 2, 3);
+	profile__finish(p);
+	return p;
+}
+
+static int views(void)
+{
+	struct profile *p = py_profile();
+	char *t;
+
+	T_ASSERT(p && profile__has_python(p));
+	T_ASSERT(profile__view(p, PROFILE_VIEW_PYTHON) == 0);
+	T_ASSERT(p->nstacks == 3 && p->totals[0] == 20);
+	t = render(render_folded, p, 0);
+	T_ASSERT_STR(t, "python3;f;g 12\npython3;f 5\npython3;_start;gc_collect 3\n");
+	free(t);
+	/* the table: g first, with the C code it called; the header says the view */
+	p->meta.view_default = true;
+	t = render(render_table, p, 0);
+	T_ASSERT(strstr(t, "# view: python: rows by Python function") && strstr(t, "--view mixed"));
+	T_ASSERT(strstr(t, "\n  60.00   60.00        12  g ") && strstr(t, "\n  25.00   85.00         5  f "));
+	T_ASSERT(strstr(t, "\n  15.00   15.00         3  gc_collect "));
+	free(t);
+	t = render(render_json, p, 0);
+	T_ASSERT(strstr(t, "\"view\": \"python\""));
+	free(t);
+	profile__free(p);
+
+	p = py_profile();
+	T_ASSERT(profile__view(p, PROFILE_VIEW_NATIVE) == 0);
+	T_ASSERT(p->nstacks == 4 && p->totals[0] == 20 && !profile__has_python(p));
+	t = render(render_folded, p, 0);
+	T_ASSERT_STR(t, "python3;_start;main;_PyEval_EvalFrameDefault;_PyEval_EvalFrameDefault;json_encode 10\n"
+			"python3;_start;main;_PyEval_EvalFrameDefault;PyObject_Malloc 5\n"
+			"python3;_start;gc_collect 3\n"
+			"python3;_start;main;_PyEval_EvalFrameDefault;cfunction_call;json_encode 2\n");
+	free(t);
+	profile__free(p);
+
+	p = py_profile();
+	T_ASSERT(profile__view(p, PROFILE_VIEW_MIXED) == 0 && p->nstacks == 4);
+	t = render(render_json, p, 0);
+	T_ASSERT(strstr(t, "\"view\": \"mixed\""));
+	free(t);
+	profile__free(p);
+	return T_OK;
+}
+
+T_MAIN("render", T(python_lines), T(views), T(frames_intern), T(folded_exact), T(func_rows), T(table_text),
        T(table_losses_and_groups), T(json_text), T(json_escapes), T(svg_structure),
        T(svg_escapes), T(deterministic_order), T(scale_to_counted), T(formats), T(quality_line), T(fold_exited),
        T(values_with_units))

@@ -50,6 +50,8 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 	json_str(out, m->target);
 	fputs(",\n  \"event\": ", out);
 	json_str(out, m->event);
+	fputs(",\n  \"view\": ", out);
+	json_str(out, profile_view_name(m->view));
 	if (m->event2) {
 		fputs(",\n  \"event2\": ", out);
 		json_str(out, m->event2);

@@ -43,6 +43,11 @@ static void header(const struct profile *p, FILE *out)
 		fprintf(out, "# python: %" PRIu64 " process%s, %.1f %% of samples with Python frames\n",
 			m->py_procs, m->py_procs == 1 ? "" : "es",
 			100.0 * m->py_samples / (m->samples ? m->samples : 1));
+	if (m->view == PROFILE_VIEW_PYTHON)
+		fprintf(out, "# view: python: rows by Python function, each with the C code it called%s\n",
+			m->view_default ? " (--view mixed shows the interpreter's frames)" : "");
+	else if (m->view == PROFILE_VIEW_NATIVE)
+		fputs("# view: native: the interpreter's C frames, no Python ones\n", out);
 	render_losses(p, out, "# warning: ");
 }
 
