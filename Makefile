@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
-PKGS := libbpf libelf libdw zlib libprotobuf-c
+PKGS := libbpf libelf libdw zlib libprotobuf-c libdebuginfod
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -29,7 +29,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
 	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
-	user/stat.c
+	user/stat.c user/debuginfod.c
 # pprof's messages, generated from proto/profile.proto by protoc-c
 PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS)) $(PROTO_OBJ)
@@ -67,10 +67,10 @@ check-deps:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm libclang-rt-14-dev pkg-config \
-		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
+		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler libdebuginfod-dev \
 		binutils python3 procps util-linux nodejs golang-go help2man man-db \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
-		redis-server redis-tools stress-ng \
+		redis-server redis-tools stress-ng debuginfod \
 		>/dev/null
 	@echo "ebprof: build and test dependencies installed"
 

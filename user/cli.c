@@ -49,6 +49,10 @@ static const char usage[] =
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
 "      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
 "      --unwind-rows N     rows in the unwind table pool (default 2097152, 8 bytes each)\n"
+"      --no-debuginfod     do not fetch the debug files of stripped binaries from\n"
+"                          the debuginfod servers DEBUGINFOD_URLS names (by\n"
+"                          default in the background; a transfer that stalls for\n"
+"                          10 s, or DEBUGINFOD_TIMEOUT, is given up)\n"
 "\n"
 "Python (CPython 3.8-3.13, found in the target without any change to it):\n"
 "      --lines[=FUNC,...]  after the profile, a line-by-line report of the top\n"
@@ -141,6 +145,7 @@ static const char stat_usage[] =
 "      --per-thread        split the profile by thread\n"\
 "      --no-kernel         leave out kernel frames\n"\
 "      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
+"      --no-debuginfod     as for ebprof cpu\n"\
 "      --view VIEW         python, mixed or native, as for ebprof cpu\n"\
 "  -v, --verbose, --debug, -h, --help\n"
 
@@ -214,6 +219,7 @@ static const char mem_usage[] =
 "      --json              the same as -f json\n"
 "  -n, --rows N            stacks to show per table section\n"
 "      --map-size N, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"
+"      --no-debuginfod     as for ebprof cpu\n"
 "  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
@@ -231,6 +237,7 @@ enum {
 	OPT_NO_LINENO,
 	OPT_NO_PYTHON,
 	OPT_VIEW,
+	OPT_NO_DEBUGINFOD,
 	OPT_JSON,
 	OPT_EXACT,
 	OPT_OVERHEAD,
@@ -261,6 +268,7 @@ static const struct option long_opts[] = {
 	{ "no-lineno", no_argument, NULL, OPT_NO_LINENO },
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "view", required_argument, NULL, OPT_VIEW },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "exact", no_argument, NULL, OPT_EXACT },
 	{ "overhead", required_argument, NULL, OPT_OVERHEAD },
@@ -325,6 +333,7 @@ static const struct {
 	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_VIEW, "--view", M_CPU | M_OFF | M_WALL, NULL },
+	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_LINES, "--lines", M_CPU, NULL },
@@ -786,6 +795,9 @@ int cli_parse(int argc, char **argv, struct ebprof_opts *o)
 				o->view = PROFILE_VIEW_NATIVE;
 			else
 				return bad("unknown view '%s': use python, mixed or native", optarg);
+			break;
+		case OPT_NO_DEBUGINFOD:
+			o->no_debuginfod = true;
 			break;
 		case OPT_NO_PYTHON:
 			o->no_python = true;

@@ -56,6 +56,7 @@ struct ebprof_opts {
 	const char *lines_func;	/* ... of this function only */
 	bool no_lineno;		/* Python frames per function */
 	bool no_python;
+	bool no_debuginfod;
 	int view;		/* --view: enum profile_view, -1: python for a table, else mixed */
 	/* ebprof stat's own */
 	struct stat_opts {

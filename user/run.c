@@ -23,6 +23,7 @@
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
 #include "unwind.h"
+#include "debuginfod.h"
 #include "util/grow.h"
 #include "util/log.h"
 
@@ -33,6 +34,24 @@ static const struct mode_ops *const modes[] = {
 	[MODE_OFF] = &off_mode,
 	[MODE_WALL] = &wall_mode,
 };
+
+/*
+ * a target's file mapped without its symbols: ask debuginfod for its
+ * debug file, in the background (not for ebprof's own, which a command
+ * runs until its exec)
+ */
+static void want_debug_file(struct dso *d, int tgid, unsigned int gen, void *ctx)
+{
+	struct run *r = ctx;
+	char bid[128];
+
+	if (r->l && r->l->pid == tgid && !gen)
+		return;
+	if (dso__debug_wanted(d, bid, sizeof(bid))) {
+		pr_debug("debuginfod: %s has no symbols here: fetching its debug file %s\n", dso__path(d), bid);
+		debuginfod_want(bid);
+	}
+}
 
 static void *destroy_link(void *link)
 {
@@ -667,6 +686,12 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		pr_err("out of memory\n");
 		goto cleanup;
 	}
+	/*
+	 * debug files of the targets' stripped binaries, fetched while they
+	 * run (with -a, only those the report needs, as it needs them)
+	 */
+	if (!o->no_debuginfod && debuginfod_start(DEBUGINFOD_FILE_TIMEOUT_S) && !o->all)
+		symbolizer__on_file(r.sym, want_debug_file, &r);
 
 	/* Open the mode's BPF object, and configure what every mode has, then the mode's own */
 	ret = r.ops->open(&r);
@@ -856,6 +881,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	read_stats(&r, r.p);
 	if (r.py)
 		r.p->meta.py_procs = py__walked(r.py);
+	debuginfod_final();
 	ret = r.ops->report(&r, stop - start, out);
 
 cleanup:
@@ -868,6 +894,7 @@ cleanup:
 		r.ops->destroy(&r);
 	py__free(r.py);
 	free(r.queue);
+	debuginfod_stop();
 	symbolizer__free(r.sym);
 	if (r.pool)
 		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),

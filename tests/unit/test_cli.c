@@ -142,7 +142,7 @@ static int modes_take_their_options(void)
 		{ "--fp", NULL }, { "--lines", NULL }, { "--repeat", "2" }, { "--interval", "100" }, { "--json", NULL },
 		{ "--exact", NULL }, { "--overhead", "5" }, { "--leaks", NULL }, { "--min-age", "1" }, { "--count", NULL },
 		{ "--max-blocks", "4096" }, { "--verbose", NULL }, { "--debug", NULL }, { "--min-block", "10" },
-		{ "--state", NULL }, { "--view", "python" },
+		{ "--state", NULL }, { "--view", "python" }, { "--no-debuginfod", NULL },
 	};
 	FILE *saved = stderr;
 	int refused = 0;

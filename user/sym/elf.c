@@ -28,6 +28,10 @@ struct dso {
 	size_t memlen;
 	bool tried;
 	bool debug_file;
+	bool debug_fetchable;	/* no symbols, no debug file here: the fetcher may have it */
+	int debug_fd_next;	/* ... the fetched file, for the next load */
+	char build_id[128];
+	int debug_wanted;	/* dso__debug_wanted(): 0 not asked, 1 yes, 2 no */
 	int err;
 	struct load loads[MAX_LOADS];
 	int nloads;
@@ -40,6 +44,9 @@ struct dso {
 	Elf *dw_elf;
 	Dwarf *dw;
 };
+
+/* where debug files not on this machine come from (debuginfod), or NULL */
+static int (*debug_fetcher)(const char *build_id);
 
 /* symbols as collected, before sorting and de-duplication */
 struct raw_syms {
@@ -58,6 +65,7 @@ static struct dso *dso_alloc(const char *path, const char *root)
 	if (!d)
 		return NULL;
 	d->fd = -1;
+	d->debug_fd_next = -1;
 	d->path = strdup(path);
 	d->root = strdup(root ? root : "");
 	if (!d->path || !d->root) {
@@ -107,6 +115,8 @@ void dso__free(struct dso *d)
 		close(d->dw_fd);
 	if (!d)
 		return;
+	if (d->debug_fd_next >= 0)
+		close(d->debug_fd_next);
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d->path);
@@ -122,9 +132,39 @@ const char *dso__name(const struct dso *d)
 	return d->name;
 }
 
+/*
+ * the symbols, for naming: loaded on first use, and again with the debug
+ * file fetched for it once that is in (-EAGAIN: not yet, asked again at
+ * the next lookup; a fetch that failed leaves them as they are)
+ */
+static int load_syms(struct dso *d)
+{
+	int err = dso__load(d), fd;
+
+	if (err || !d->debug_fetchable || !debug_fetcher)
+		return err;
+	fd = debug_fetcher(d->build_id);
+	if (fd == -EAGAIN)
+		return 0;
+	d->debug_fetchable = false;
+	if (fd < 0)
+		return 0;
+	pr_debug("debug file for %s: fetched by build-id %s\n", d->path, d->build_id);
+	free(d->syms);
+	free(d->strs);
+	d->syms = NULL;
+	d->strs = NULL;
+	d->nsyms = 0;
+	d->nloads = 0;
+	d->tried = false;
+	d->err = 0;
+	d->debug_fd_next = fd;
+	return dso__load(d);
+}
+
 bool dso__has_debug_file(struct dso *d)
 {
-	dso__load(d);
+	load_syms(d);
 	return d->debug_file;
 }
 
@@ -362,15 +402,74 @@ static const char *debuglink(Elf *elf)
 	return NULL;
 }
 
-/* open the separate debug file of *d*, by build-id, then by debuglink */
+void elf_set_debug_fetcher(int (*fetch)(const char *build_id))
+{
+	debug_fetcher = fetch;
+}
+
+static int open_local_debug_file(struct dso *d, Elf *elf, const char *bid);
+
+/*
+ * open the separate debug file of *d* on this machine: by build-id, then by
+ * debuglink.  When there is none, *d* may have one fetched (debug_fetchable)
+ */
 static int open_debug_file(struct dso *d, Elf *elf)
 {
+	char bid[128];
+	int fd;
+
+	read_build_id(elf, bid, sizeof(bid));
+	fd = open_local_debug_file(d, elf, bid);
+	if (fd < 0 && strlen(bid) > 2) {
+		snprintf(d->build_id, sizeof(d->build_id), "%s", bid);
+		d->debug_fetchable = true;
+	}
+	return fd;
+}
+
+bool dso__debug_wanted(struct dso *d, char *build_id, size_t len)
+{
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	bool symtab = false, want = false;
+	int fd;
+
+	if (d->debug_wanted) {
+		snprintf(build_id, len, "%s", d->build_id);
+		return d->debug_wanted == 1;
+	}
+	d->debug_wanted = 2;
+	if (d->mem || len < 4)
+		return false;
+	elf = dso__elf(d);
+	if (!elf)
+		return false;
+	if (elf_kind(elf) == ELF_K_ELF) {
+		while ((scn = elf_nextscn(elf, scn)))
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+				symtab = true;
+		read_build_id(elf, d->build_id, sizeof(d->build_id));
+		if (!symtab && strlen(d->build_id) > 2) {
+			fd = open_local_debug_file(d, elf, d->build_id);
+			if (fd >= 0)
+				close(fd);
+			want = fd < 0;
+		}
+	}
+	elf_end(elf);
+	snprintf(build_id, len, "%s", d->build_id);
+	d->debug_wanted = want ? 1 : 2;
+	return want;
+}
+
+static int open_local_debug_file(struct dso *d, Elf *elf, const char *bid)
+{
 	const char *roots[2] = { d->root, "" };
-	char bid[128], cand[1024], dir[512];
+	char cand[1024], dir[512];
 	const char *link = debuglink(elf), *slash;
 	int i, j, fd;
 
-	read_build_id(elf, bid, sizeof(bid));
 	slash = strrchr(d->path, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - d->path) : 0, d->path);
 	for (i = 0; i < 2; i++) {
@@ -483,8 +582,10 @@ int dso__load(struct dso *d)
 	if (!err && !d->mem)
 		err = collect_plt(elf, &r);
 	if (!err && !has_symtab && !d->mem) {
-		int dfd = open_debug_file(d, elf);
+		int dfd = d->debug_fd_next >= 0 ? d->debug_fd_next : open_debug_file(d, elf);
 		Elf *delf;
+
+		d->debug_fd_next = -1;
 
 		if (dfd >= 0) {
 			delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
@@ -556,7 +657,7 @@ const struct sym *dso__find(struct dso *d, uint64_t vaddr)
 {
 	size_t lo = 0, hi;
 
-	if (dso__load(d) || !d->nsyms)
+	if (load_syms(d) || !d->nsyms)
 		return NULL;
 	hi = d->nsyms;
 	while (lo < hi) {
@@ -586,7 +687,7 @@ Elf *dso__elf(struct dso *d)
 
 size_t dso__nr_syms(struct dso *d)
 {
-	dso__load(d);
+	load_syms(d);
 	return d->nsyms;
 }
 
@@ -773,7 +874,7 @@ bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out)
 
 const struct sym *dso__sym_at(struct dso *d, size_t i)
 {
-	return !dso__load(d) && i < d->nsyms ? &d->syms[i] : NULL;
+	return !load_syms(d) && i < d->nsyms ? &d->syms[i] : NULL;
 }
 
 bool dso__vaddr_to_offset(struct dso *d, uint64_t vaddr, uint64_t *off)

@@ -70,5 +70,18 @@ struct srcline {
 bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out);
 /* did the symbols come from a separate debug file? */
 bool dso__has_debug_file(struct dso *d);
+/*
+ * would *d* need a debug file from elsewhere to name its functions (no
+ * .symtab, no debug file on this machine)?  Then its build-id, in hex,
+ * is in *build_id*
+ */
+bool dso__debug_wanted(struct dso *d, char *build_id, size_t len);
+/*
+ * the last resort for a debug file: *fetch*(build-id in hex) returns an
+ * open descriptor of it, -1 (none to be had), or -EAGAIN while it is being
+ * fetched, and the symbols are then loaded again at a later lookup
+ * (debuginfod); NULL: none
+ */
+void elf_set_debug_fetcher(int (*fetch)(const char *build_id));
 
 #endif

@@ -54,7 +54,16 @@ struct symbolizer {
 	bool ksyms_tried;
 	char unknown[UNKNOWN_RING][512];	/* unknown_name()'s */
 	unsigned int next_unknown;
+	void (*on_file)(struct dso *d, int tgid, unsigned int gen, void *ctx);
+	void *on_file_ctx;
 };
+
+void symbolizer__on_file(struct symbolizer *s, void (*fn)(struct dso *d, int tgid, unsigned int gen, void *ctx),
+			 void *ctx)
+{
+	s->on_file = fn;
+	s->on_file_ctx = ctx;
+}
 
 struct symbolizer *symbolizer__new(void)
 {
@@ -250,6 +259,8 @@ int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen)
 		} else if (e->path[0] == '/' && e->ino) {
 			m->dso = find_dso(s, tgid, e);
 			m->name = m->dso ? dso__name(m->dso) : symbolizer__intern(s, e->path);
+			if (m->dso && s->on_file)
+				s->on_file(m->dso, tgid, gen, s->on_file_ctx);
 		} else {
 			m->name = e->path[0] ? symbolizer__intern(s, e->path) : "[anon]";
 		}

@@ -33,6 +33,9 @@ struct sym_mapping {
 
 struct symbolizer *symbolizer__new(void);
 void symbolizer__free(struct symbolizer *s);
+/* call *fn* for each file mapping of each snapshot (NULL: none) */
+void symbolizer__on_file(struct symbolizer *s, void (*fn)(struct dso *d, int tgid, unsigned int gen, void *ctx),
+			 void *ctx);
 
 /* snapshot the mappings of *tgid* for exec generation *gen*: 0 or -errno */
 int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen);
