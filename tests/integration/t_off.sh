@@ -61,9 +61,14 @@ PY
 $EBPROF off --state -f json -o "$TMP/r.json" -- "$T/offcpu" share 2 >"$TMP/out" 2>"$TMP/err" ||
 	fail "off -- offcpu share: $(cat "$TMP/err")"
 set -- $(offsum "$TMP/r.json" compete)
-info "two threads sharing a CPU for 2 s: off-CPU under compete $1 s, of which runnable $2 s"
-# 2 threads x 2 s wall, 2 s of CPU between them: 2 s of waiting for the CPU
-rel "$2" 2 10 || fail "preemption: $2 s runnable, expected about 2 s"
+truth=$(sed -n 's/.*runnable_s //p' "$TMP/out")
+info "two threads sharing a CPU for 2 s: off-CPU under compete $1 s, of which runnable $2 s; the kernel's schedstat: ${truth:-?} s on the run queue"
+# 2 threads x 2 s wall, 2 s of CPU between them: about 2 s of waiting for
+# the CPU (more when other work shares it).  The kernel's own count of
+# the two threads' run-queue time, read at compete()'s ends, is the truth:
+# the same waits, so within 2 % (0.001 % here quiet, 0.25 % beside
+# stress-ng --cpu 4)
+rel "$2" "${truth:-0}" 2 || fail "preemption: $2 s runnable, the kernel counted ${truth:-?} s"
 awk -v a="$1" -v b="$2" 'BEGIN { exit !(b >= 0.98 * a) }' || fail "preemption shown as sleep: $1 s off, $2 s runnable"
 python3 - "$TMP/r.json" <<'PY' || fail "--state: the runnable time is not under [runnable]"
 import json, sys

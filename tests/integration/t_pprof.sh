@@ -7,7 +7,8 @@ need_root
 command -v go >/dev/null || skip "go is missing (apt-get install golang-go)"
 export HOME=${HOME:-/root} GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
-$EBPROF -F 999 -o "$TMP/cpu.pb.gz" -- "$T/cpu_split" 2 >/dev/null 2>"$TMP/err" || fail "ebprof -o x.pb.gz: $(cat "$TMP/err")"
+# a fixed amount of work (~2 s of CPU): as many samples however busy the machine
+$EBPROF -F 999 -o "$TMP/cpu.pb.gz" -- "$T/cpu_split" -r 91000 >/dev/null 2>"$TMP/err" || fail "ebprof -o x.pb.gz: $(cat "$TMP/err")"
 grep -q "samples of command .* written to '$TMP/cpu.pb.gz'" "$TMP/err" || fail "no word of the file: $(cat "$TMP/err")"
 go tool pprof -raw "$TMP/cpu.pb.gz" >"$TMP/raw" 2>&1 || fail "go tool pprof cannot read it: $(head -3 "$TMP/raw")"
 grep -q '^Samples:' "$TMP/raw" && grep -qE '^samples/count(\[dflt\])? cpu/nanoseconds$' "$TMP/raw" ||
@@ -58,7 +59,7 @@ n=$(go tool pprof -top -sample_index=alloc_space -unit=B "$TMP/mem.pb.gz" 2>/dev
 info "mem: alloc/inuse space and objects; g 3000, h 1000, leak_f 101 allocations (101 held, 100800 bytes)"
 
 # speedscope: the file format's shape, and the 3:1 split where it should be
-$EBPROF -F 999 -o "$TMP/cpu.speedscope.json" -- "$T/cpu_split" 1 >/dev/null 2>"$TMP/err" ||
+$EBPROF -F 999 -o "$TMP/cpu.speedscope.json" -- "$T/cpu_split" -r 46000 >/dev/null 2>"$TMP/err" ||
 	fail "ebprof -o x.speedscope.json: $(cat "$TMP/err")"
 python3 - "$TMP/cpu.speedscope.json" <<'PY' || fail "speedscope file"
 import json, sys

@@ -14,7 +14,9 @@
  *   offcpu share SECONDS         two threads burn on one CPU (pinned): each
  *                                waits for the CPU about half of the time
  *                                (runnable, never asleep); prints
- *                                "cpu_s T wall_s T"
+ *                                "cpu_s T wall_s T runnable_s T", the
+ *                                last the time both waited on the run
+ *                                queue, by the kernel's schedstat
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -114,19 +116,35 @@ static int run_sleepburn(void)
 }
 
 static double share_s;
+static double waited_s[2];	/* on the run queue, by thread */
 
-static noinline void compete(void)
+/* this thread's time waiting on a run queue so far (schedstat), in seconds */
+static double run_delay(void)
 {
-	double end = now() + share_s;
+	unsigned long long run, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+			wait = 0;
+		fclose(f);
+	}
+	return wait / 1e9;
+}
+
+static noinline void compete(int i)
+{
+	double end = now() + share_s, w0 = run_delay();
 
 	while (now() < end)
 		spin(100000);
+	waited_s[i] = run_delay() - w0;
 }
 
 static void *competitor(void *arg)
 {
 	(void)arg;
-	compete();
+	compete(1);
 	return NULL;
 }
 
@@ -143,11 +161,11 @@ static int run_share(void)
 		return 1;
 	if (pthread_create(&t, NULL, competitor, NULL))	/* inherits the affinity */
 		return 1;
-	compete();
+	compete(0);
 	pthread_join(t, NULL);
 	getrusage(RUSAGE_SELF, &ru);
-	printf("cpu_s %.6f wall_s %.6f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6, now() - t0);
+	printf("cpu_s %.6f wall_s %.6f runnable_s %.6f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6, now() - t0, waited_s[0] + waited_s[1]);
 	return 0;
 }
 
