@@ -18,8 +18,8 @@ py_suite() {
 
 	# attach to a process that has run for a while: 3:1 split, names, lines
 	start "$py" tests/workloads/py_work.py split 30
-	sleep 1.5
-	$EBPROF -p "$WPID" -d 3 -F 999 -o "$TMP/split.json" 2>"$TMP/err" || fail "ebprof -p failed: $(cat "$TMP/err")"
+	sleep 1
+	$EBPROF -p "$WPID" -d 2 -F 999 -o "$TMP/split.json" 2>"$TMP/err" || fail "ebprof -p failed: $(cat "$TMP/err")"
 	grep -q "not supported\|does not check out" "$TMP/err" && fail "refused: $(cat "$TMP/err")"
 	kill "$WPID"
 	pycheck split "$TMP/split.json" "$minor"

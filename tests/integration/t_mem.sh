@@ -114,9 +114,11 @@ assert g == 300 * 256 and h == 100 * 256, (g, h)
 assert abs(p["rss"]["peak"] - maxrss) <= 0.05 * maxrss
 PY
 
-# Python: g() allocates 3x the small objects h() does, through PyObject_Malloc
+# Python: g() allocates 3x the small objects h() does, through PyObject_Malloc.
+# One version: 3.11's start-up alone makes ~200 000 allocator calls, each
+# trapped (7 s of the 21 its run took), and what is checked is the same
 V=$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions
-for v in 3.11 3.12; do
+for v in 3.12; do
 	P=$(ls -d "$V"/$v.*/bin/python3 2>/dev/null | head -1)
 	[ -n "$P" ] || { info "python $v absent: skipped"; continue; }
 	$EBPROF mem --exact -f json -o "$TMP/py.json" -- "$P" tests/workloads/py_alloc.py 2 >/dev/null 2>&1 || fail "python $v"
