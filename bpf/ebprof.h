@@ -336,6 +336,7 @@ enum ebprof_mem_counter {
 	EBPROF_MEM_ENTRIES,	/* allocator entries recorded */
 	EBPROF_MEM_NESTED,	/* entries inside another allocator call */
 	EBPROF_MEM_RET_OTHER,	/* returns not of the call recorded */
+	EBPROF_MEM_UNSEEN_FREES,	/* frees (and reallocs) of blocks not seen allocated */
 	/* traps, for what the probes cost: all of them, and those while not counting (in this order) */
 	EBPROF_MEM_HITS_ENTRY,
 	EBPROF_MEM_HITS_RET,

@@ -160,8 +160,11 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 	return 0;
 }
 
-/* a block goes: its bytes are freed from the stack that allocated it */
-static __always_inline void mem_release(__u64 addr)
+/*
+ * a block goes: its bytes are freed from the stack that allocated it; one
+ * not seen allocated is counted apart (*count*: a call's, not a check's)
+ */
+static __always_inline void mem_release(__u64 addr, bool count)
 {
 	struct mem_block *b;
 	struct mem_stats *st;
@@ -169,8 +172,11 @@ static __always_inline void mem_release(__u64 addr)
 	if (!addr)
 		return;
 	b = bpf_map_lookup_elem(&mem_blocks, &addr);
-	if (!b)
+	if (!b) {
+		if (count)
+			mem_count(EBPROF_MEM_UNSEEN_FREES, 1);
 		return;
+	}
 	st = bpf_map_lookup_elem(&mem_stats, &b->key);
 	if (st) {
 		__sync_fetch_and_add(&st->frees, 1);
@@ -204,14 +210,14 @@ static __always_inline int mem_exit(struct pt_regs *ctx)
 	if ((in->kind == MEM_REALLOC || in->kind == MEM_REALLOCARRAY) && in->old) {
 		/* the old block is gone unless realloc failed: a free, as valgrind counts it */
 		if (addr || !in->size) {
-			mem_release(in->old);
+			mem_release(in->old, true);
 			mem_count(EBPROF_MEM_FREES, 1);
 		}
 	}
 	if (!addr)
 		goto out;
 	/* an address we still hold was freed while we did not look */
-	mem_release(addr);
+	mem_release(addr, false);
 	blk.size = in->size;
 	blk.key = in->key;
 	blk.ts = bpf_ktime_get_ns();
@@ -275,7 +281,7 @@ static __always_inline int mem_free_call(struct pt_regs *ctx)
 	if (cur && PT_REGS_SP(ctx) < cur->sp)
 		return 0;
 	mem_count(EBPROF_MEM_FREES, 1);
-	mem_release(PT_REGS_PARM1(ctx));
+	mem_release(PT_REGS_PARM1(ctx), true);
 	return 0;
 }
 

@@ -41,6 +41,13 @@ struct mem_report {
 	uint64_t faults, mapped;
 	uint64_t hist[64];	/* allocations of 2^i .. 2^(i+1) - 1 bytes */
 	uint64_t lost_blocks, lost_stacks;
+	/*
+	 * frees of blocks never seen allocated; *check_frees*: a command traced
+	 * from its start, every call, where there should be none (-p has
+	 * blocks from before the attach, the budget misses some allocations)
+	 */
+	uint64_t unseen_frees;
+	bool check_frees;
 	uint64_t lost_ustacks, lost_pystacks;	/* allocations counted without their native, Python stack */
 	long rss_now_kib, rss_peak_kib;	/* -1: unknown */
 	bool leaks;
@@ -55,6 +62,8 @@ struct mem_report {
 
 /* frees *m* (a profile's ext_free): not its profile */
 void mem_report__free(void *m);
+/* are the counts incomplete: frees of blocks never seen allocated where there should be none? */
+bool mem_report__incomplete(const struct mem_report *m);
 /* the mode's renderer: the table and JSON of its report, else the generic ones of its profile */
 int mem_render(const struct profile *p, int format, const struct render_opts *o, FILE *out);
 /*

@@ -167,6 +167,11 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (!m->allocs && !m->frees)
 		fprintf(out, "# no allocations seen in %.1f s: the target called none of the %d allocator functions probed\n",
 			m->duration, m->nprobes);
+	if (mem_report__incomplete(m))
+		fprintf(out, "# warning: counts INCOMPLETE: %" PRIu64 " of the %" PRIu64 " frees were of blocks never seen allocated:\n"
+			"# the program allocates where the probes do not see it (an allocator inlined into its callers, as\n"
+			"# link-time optimisation does to CPython's PyObject_Malloc); allocations and bytes are floors\n",
+			m->unseen_frees, m->frees);
 	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
 		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
@@ -252,6 +257,12 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
+bool mem_report__incomplete(const struct mem_report *m)
+{
+	/* a free of a block from an allocator not probed now and then (ld.so's) is not a pattern */
+	return m->check_frees && m->unseen_frees > 100 && m->unseen_frees * 100 > m->frees;
+}
+
 int mem_render_json(const struct mem_report *m, FILE *out)
 {
 	size_t i;
@@ -283,6 +294,8 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 		fputs("null", out);
 	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 ", \"user_stacks\": %" PRIu64
 		", \"python_stacks\": %" PRIu64 "},\n", m->lost_blocks, m->lost_stacks, m->lost_ustacks, m->lost_pystacks);
+	fprintf(out, "  \"unseen_frees\": %" PRIu64 ",\n  \"incomplete\": %s,\n", m->unseen_frees,
+		mem_report__incomplete(m) ? "true" : "false");
 	fputs("  \"size_histogram\": [", out);
 	for (k = 0; k < 64; k++) {
 		if (!m->hist[k])

@@ -1040,6 +1040,9 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	if (m->rss_now_kib > m->rss_peak_kib)
 		m->rss_peak_kib = m->rss_now_kib;
 	m->lost_blocks = c[EBPROF_MEM_LOST_BLOCKS];
+	m->unseen_frees = c[EBPROF_MEM_UNSEEN_FREES] * scale;
+	/* a command traced from its start, every call: every block freed was seen allocated */
+	m->check_frees = l->pid && m->exact;
 	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
 	m->allocs = c[EBPROF_MEM_ALLOCS] * scale;
 	m->frees = c[EBPROF_MEM_FREES] * scale;

@@ -29,6 +29,8 @@ for s in p["stacks"]:
 top = sorted(((f, a, b) for f, (a, b) in by.items()), key=lambda x: -x[2])[:3]
 print("  top allocating functions: %s" % top)
 assert top == [("g", 3000, 192000), ("leak_f", 101, 100800), ("h", 1000, 64000)], top  # leak_f: the array too
+# every block freed was seen allocated: nothing says the counts are incomplete
+assert p["unseen_frees"] == 0 and not p["incomplete"], (p["unseen_frees"], p["incomplete"])
 st = sorted(p["stacks"], key=lambda s: -s["bytes_allocated"])
 assert st[0]["frames"][-1]["function"] == "g" and [f["function"] for f in st[0]["frames"]][-3:] == ["main", "churn", "g"]
 PY
@@ -113,6 +115,26 @@ print("  faults: touch_g %.1f %%, touch_h %.1f %% of %d; peak RSS %d, getrusage 
 assert g == 300 * 256 and h == 100 * 256, (g, h)
 assert abs(p["rss"]["peak"] - maxrss) <= 0.05 * maxrss
 PY
+
+# counts that cannot all be true are never shown as exact: Debian's
+# python3.11 is built with link-time optimisation, which inlined
+# PyObject_Malloc into its callers, so the probes see far fewer
+# allocations than frees; the report must say its counts are incomplete
+# (and once such builds are counted right, that there are no such frees)
+if [ -x /usr/bin/python3.11 ]; then
+	$EBPROF mem --exact -f json -o "$TMP/dp.json" -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >/dev/null 2>&1 ||
+		fail "Debian's python3.11"
+	$EBPROF mem --exact -n 1 -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >"$TMP/dp.txt" 2>/dev/null ||
+		fail "Debian's python3.11, table"
+	python3 - "$TMP/dp.json" "$(grep -c 'counts INCOMPLETE' "$TMP/dp.txt")" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]
+print("  Debian's python3.11: %d allocations, %d frees, %d of them of blocks never seen allocated; incomplete %s (the table says so: %s)"
+      % (t["allocs"], t["frees"], p["unseen_frees"], p["incomplete"], sys.argv[2] == "1"))
+assert p["incomplete"] or p["unseen_frees"] * 100 <= t["frees"], p["unseen_frees"]
+assert p["incomplete"] == (sys.argv[2] == "1")
+PY
+fi
 
 # Python: g() allocates 3x the small objects h() does, through PyObject_Malloc.
 # One version: 3.11's start-up alone makes ~200 000 allocator calls, each
