@@ -20,7 +20,8 @@ struct profile *profile__new(void)
 	p->frame_ids = strmap__new();
 	p->stack_ids = strmap__new();
 	p->hit_ids = strmap__new();
-	if (!p->strings || !p->frame_ids || !p->stack_ids || !p->hit_ids) {
+	p->build_ids = strmap__new();
+	if (!p->strings || !p->frame_ids || !p->stack_ids || !p->hit_ids || !p->build_ids) {
 		profile__free(p);
 		return NULL;
 	}
@@ -46,6 +47,7 @@ void profile__free(struct profile *p)
 	strmap__free(p->frame_ids);
 	strmap__free(p->stack_ids);
 	strmap__free(p->hit_ids);
+	strmap__free(p->build_ids);
 	free(p->hits);
 	free(p->frames);
 	free(p->stacks);
@@ -111,6 +113,24 @@ static int frame_id(struct profile *p, const char *func, const char *module, boo
 	if (strmap__set(p->frame_ids, &key, sizeof(key), (void *)(uintptr_t)(p->nframes + 1)))
 		return -ENOMEM;
 	return (int)p->nframes++;
+}
+
+int profile__set_build_id(struct profile *p, const char *module, const char *build_id)
+{
+	const char *v;
+
+	if (!module || !build_id || strmap__get(p->build_ids, module, strlen(module)))
+		return 0;
+	v = intern(p, build_id);
+	module = intern(p, module);
+	if (!v || !module || strmap__set(p->build_ids, module, strlen(module), (void *)v))
+		return -ENOMEM;
+	return 0;
+}
+
+const char *profile__build_id(const struct profile *p, const char *module)
+{
+	return module ? strmap__get(p->build_ids, module, strlen(module)) : NULL;
 }
 
 int profile__frame(struct profile *p, const char *func, const char *module, bool kernel)

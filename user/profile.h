@@ -136,6 +136,7 @@ struct profile {
 	struct strmap *strings;
 	struct strmap *frame_ids;
 	struct strmap *stack_ids;
+	struct strmap *build_ids;	/* module -> its file's build-id */
 	bool finished;
 	/* a mode's own results beside the stacks (mem's sites and totals), freed with the profile */
 	void *ext;
@@ -147,6 +148,10 @@ struct profile {
 
 struct profile *profile__new(void);
 void profile__free(struct profile *p);
+/* the build-id (hex) of the file *module* names, for pprof's mappings: 0 or -ENOMEM */
+int profile__set_build_id(struct profile *p, const char *module, const char *build_id);
+/* ... or NULL */
+const char *profile__build_id(const struct profile *p, const char *module);
 /* the id of a frame, interning its strings: >= 0 or -ENOMEM */
 int profile__frame(struct profile *p, const char *func, const char *module, bool kernel);
 /* a Python function's frame: "name (base.py)"; its source is *file* */

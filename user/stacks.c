@@ -74,6 +74,8 @@ static int native_frame(const struct stack_names *sn, struct profile *p, int tgi
 	int id = profile__frame(p, sf->func, sf->module, false);
 	struct srcline sl;
 
+	if (id >= 0 && sf->dso && profile__set_build_id(p, sf->module, dso__build_id(sf->dso)))
+		return -ENOMEM;
 	if (id < 0 || !sn->lines || !sn->native_line || !sn->native_line(sn->ctx, sf, &sl))
 		return push(fl, id, 0);
 	if (!profile__frame_at(p, id)->src) {

@@ -13,6 +13,12 @@ grep -q "samples of command .* written to '$TMP/cpu.pb.gz'" "$TMP/err" || fail "
 go tool pprof -raw "$TMP/cpu.pb.gz" >"$TMP/raw" 2>&1 || fail "go tool pprof cannot read it: $(head -3 "$TMP/raw")"
 grep -q '^Samples:' "$TMP/raw" && grep -qE '^samples/count(\[dflt\])? cpu/nanoseconds$' "$TMP/raw" ||
 	fail "sample types: $(sed -n 1,5p "$TMP/raw")"
+# each file's mapping carries its build-id, as readelf reads it
+for f in "$T/cpu_split" /lib/x86_64-linux-gnu/libc.so.6; do
+	bid=$(readelf -n "$f" | awk '/Build ID/ { print $3 }')
+	grep -qE "^[0-9]+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ ${f##*/} $bid " "$TMP/raw" ||
+		fail "no mapping of ${f##*/} with build-id $bid: $(sed -n '/^Mappings/,$p' "$TMP/raw")"
+done
 go tool pprof -top -sample_index=samples "$TMP/cpu.pb.gz" >"$TMP/top" 2>&1 || fail "pprof -top: $(cat "$TMP/top")"
 cat "$TMP/top" | head -12
 # burn_a's share of burn_a + burn_b: 75 %, within 5 binomial sigmas

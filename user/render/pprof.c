@@ -114,7 +114,7 @@ static uint64_t function_of(const struct profile *p, struct pprof_build *b, Prof
 }
 
 /* the mapping of a module, made on first use */
-static uint64_t mapping_of(struct pprof_build *b, Profile *m, const struct frame *f)
+static uint64_t mapping_of(const struct profile *p, struct pprof_build *b, Profile *m, const struct frame *f)
 {
 	void *v = strmap__get(b->map_of_module, f->module, strlen(f->module));
 	Mapping *x;
@@ -125,6 +125,8 @@ static uint64_t mapping_of(struct pprof_build *b, Profile *m, const struct frame
 	perftools__profiles__mapping__init(x);
 	x->id = m->n_mapping + 1;
 	x->filename = str_id(&b->st, f->module);
+	if (profile__build_id(p, f->module))
+		x->build_id = str_id(&b->st, profile__build_id(p, f->module));
 	/* symbolized here: pprof is not to look for the binaries */
 	x->has_functions = x->has_filenames = true;
 	x->has_line_numbers = f->line > 0 || f->python;
@@ -148,7 +150,7 @@ static uint64_t location_of(const struct profile *p, struct pprof_build *b, Prof
 	perftools__profiles__location__init(x);
 	perftools__profiles__line__init(l);
 	x->id = m->n_location + 1;
-	x->mapping_id = mapping_of(b, m, f);
+	x->mapping_id = mapping_of(p, b, m, f);
 	l->function_id = function_of(p, b, m, fid);
 	l->line = f->line;
 	if (!x->mapping_id || !l->function_id)

@@ -32,6 +32,7 @@ struct dso {
 	int debug_fd_next;	/* ... the fetched file, for the next load */
 	char build_id[128];
 	int debug_wanted;	/* dso__debug_wanted(): 0 not asked, 1 yes, 2 no */
+	bool build_id_read;
 	int err;
 	struct load loads[MAX_LOADS];
 	int nloads;
@@ -425,6 +426,21 @@ static int open_debug_file(struct dso *d, Elf *elf)
 		d->debug_fetchable = true;
 	}
 	return fd;
+}
+
+const char *dso__build_id(struct dso *d)
+{
+	Elf *elf;
+
+	if (!d->build_id_read && !d->build_id[0]) {
+		elf = dso__elf(d);
+		if (elf && elf_kind(elf) == ELF_K_ELF)
+			read_build_id(elf, d->build_id, sizeof(d->build_id));
+		if (elf)
+			elf_end(elf);
+	}
+	d->build_id_read = true;
+	return d->build_id[0] ? d->build_id : NULL;
 }
 
 bool dso__debug_wanted(struct dso *d, char *build_id, size_t len)
