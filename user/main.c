@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	char *out_tmp = NULL;
 	bool written = false;	/* the whole profile went out */
-	char title[320];
+	char title[320], cmd_path[4096];
 	int err, ret;
 
 	session_t0 = now_sec();
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		/* counting needs no BPF: no BTF, no capabilities beyond perf's */
 		if (opts.npids && (ret = session_resolve_pids(&opts)))
 			return ret;
-		if (opts.cmd && (ret = session_check_command(opts.cmd)))
+		if (opts.cmd && (ret = session_check_command(opts.cmd, cmd_path, sizeof(cmd_path))))
 			return ret;
 		raise_fd_limit();
 		session_install_signals();
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 		return ret;
 	if (opts.npids && (ret = session_resolve_pids(&opts)))
 		return ret;
-	if (opts.cmd && (ret = session_check_command(opts.cmd)))
+	if (opts.cmd && (ret = session_check_command(opts.cmd, cmd_path, sizeof(cmd_path))))
 		return ret;
 	if (opts.output) {
 		out = open_output_tmp(opts.output, &out_tmp);
@@ -140,6 +140,7 @@ int main(int argc, char **argv)
 	session_install_signals();
 
 	if (opts.cmd) {
+		run_before_launch(&opts, cmd_path);
 		err = launch_start(&launch, opts.cmd, out == stdout && stdout_captured() ? LAUNCH_STDOUT_TO_STDERR : 0);
 		if (err) {
 			pr_err("cannot start '%s': %s\n", opts.cmd[0], strerror(-err));

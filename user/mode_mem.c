@@ -54,6 +54,7 @@ struct mem_budget {
 struct mem_run {
 	struct mem_bpf *skel;
 	int pid;			/* the target */
+	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
 	struct mem_file *files;		/* ... by file: their probes are contiguous */
@@ -640,6 +641,9 @@ static void scan_file(struct run *r, struct dso *d, const char *path)
 
 		if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
 			continue;
+		/* CPython's allocators forward to malloc: probed there, once */
+		if (mr->py_via_malloc && !strncmp(allocators[a].name, "Py", 2))
+			continue;
 		if (GROW(mr->probes, mr->nprobes, mr->probes_cap, 32))
 			return;
 		p = &mr->probes[mr->nprobes++];
@@ -1175,6 +1179,26 @@ static int mem_open(struct run *r)
 	return 0;
 }
 
+/* is *var* ("NAME=value") in the environment *pid* started with? */
+static bool environ_has(int pid, const char *var)
+{
+	char path[64], buf[65536];
+	size_t n, i, len = strlen(var);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (i = 0; i < n && !found; i += strlen(buf + i) + 1)
+		found = !strncmp(buf + i, var, len) && buf[i + len] == '\0';
+	return found;
+}
+
 static int mem_configure(struct run *r)
 {
 	struct mem_run *mr = MR(r);
@@ -1185,6 +1209,11 @@ static int mem_configure(struct run *r)
 		return EXIT_NOFEATURE;
 	}
 	mr->pid = pid;
+	/* a command gets ebprof's environment at its exec; /proc shows what ebprof started with */
+	if (r->l && r->l->pid)
+		mr->py_via_malloc = getenv("PYTHONMALLOC") && !strcmp(getenv("PYTHONMALLOC"), "malloc");
+	else
+		mr->py_via_malloc = environ_has(pid, "PYTHONMALLOC=malloc");
 	mr->skel->rodata->targ_mem_tgid = pid;
 	mr->base_ok = proc_times(pid, &mr->base_user0, &mr->base_sys0);
 	mem_programs(r);
@@ -1395,8 +1424,39 @@ static int mem_report(struct run *r, double duration, struct profile **out)
 	return 0;
 }
 
+/*
+ * A CPython launched: its object allocator made to call libc's malloc
+ * (PYTHONMALLOC=malloc) unless the user chose one.  Builds with link-time
+ * optimisation (Debian's, Ubuntu's, Fedora's) inline PyObject_Malloc and
+ * pymalloc into their callers, where no probe sees them: through malloc
+ * every allocation is seen, once (the Python allocators, which then
+ * only forward to it, are not probed).  Objects then come from libc, not
+ * pymalloc's arenas (a little slower; the counts are what the program
+ * asks for).
+ */
+static void mem_before_launch(const struct ebprof_opts *o, const char *path)
+{
+	struct dso *d;
+	int fd;
+
+	(void)o;
+	if (getenv("PYTHONMALLOC"))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = dso__new_fd(fd, path, "");
+	if (d && dso__mentions(d, "Py_BytesMain")) {
+		setenv("PYTHONMALLOC", "malloc", 1);
+		pr_info("mem: %s is CPython: PYTHONMALLOC=malloc, so that its objects are allocated where the probes see them\n",
+			path);
+	}
+	dso__free(d);
+}
+
 const struct mode_ops mem_mode = {
 	.name = "mem",
+	.before_launch = mem_before_launch,
 	.open = mem_open,
 	.configure = mem_configure,
 	.start = mem_start,

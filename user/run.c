@@ -85,6 +85,14 @@ static void detach_together(struct bpf_object_skeleton *s)
 		pthread_join(th[--n], NULL);
 }
 
+void run_before_launch(const struct ebprof_opts *o, const char *path)
+{
+	const struct mode_ops *ops = (size_t)o->mode < sizeof(modes) / sizeof(modes[0]) ? modes[o->mode] : NULL;
+
+	if (ops && ops->before_launch)
+		ops->before_launch(o, path);
+}
+
 int run_attach_per_cpu(struct run *r, struct perf_event_attr *attr, const char *name, struct bpf_program *prog,
 		       __u64 cookie, int *fds, struct bpf_link **links)
 {

@@ -67,6 +67,8 @@ struct perf_event_attr;
  */
 struct mode_ops {
 	const char *name;
+	/* optional: a command is about to be started (*path*: its executable): what it needs first */
+	void (*before_launch)(const struct ebprof_opts *o, const char *path);
 	/* its BPF object opened: its state in r->mode, the shared part in r->b */
 	int (*open)(struct run *r);
 	/* before the load, after the session's settings: its rodata, maps, programs */
@@ -129,6 +131,8 @@ struct run {
  * (printed).
  */
 int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out);
+/* the mode's before_launch, if it has one */
+void run_before_launch(const struct ebprof_opts *o, const char *path);
 /* *p*, the profile of *o*'s mode, in *format*: by the mode's renderer if it has one */
 int run_render(const struct ebprof_opts *o, const struct profile *p, int format, const struct render_opts *ro,
 	       FILE *out);

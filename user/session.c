@@ -217,16 +217,16 @@ bool proc_times(int pid, double *ut, double *st)
 	return true;
 }
 
-int session_check_command(char **cmd)
+int session_check_command(char **cmd, char *buf, size_t blen)
 {
 	const char *path = getenv("PATH");
-	char buf[4096];
 
 	if (strchr(cmd[0], '/')) {
 		if (access(cmd[0], X_OK)) {
 			pr_err("cannot run '%s': %s\n", cmd[0], strerror(errno));
 			return 127;
 		}
+		snprintf(buf, blen, "%s", cmd[0]);
 		return 0;
 	}
 	if (!path)
@@ -234,7 +234,7 @@ int session_check_command(char **cmd)
 	while (*path) {
 		size_t len = strcspn(path, ":");
 
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", cmd[0]);
+		snprintf(buf, blen, "%.*s/%s", (int)len, len ? path : ".", cmd[0]);
 		if (!access(buf, X_OK))
 			return 0;
 		path += len + (path[len] == ':');

@@ -36,8 +36,8 @@ void session_install_signals(void);
 int session_check_system(void);
 /* check each -p pid exists and turn thread ids into process ids */
 int session_resolve_pids(struct ebprof_opts *o);
-/* is *cmd* something execvp can run?  prints why not */
-int session_check_command(char **cmd);
+/* is *cmd* something execvp can run?  prints why not; its path into *buf* */
+int session_check_command(char **cmd, char *buf, size_t len);
 /* launch_start(): the command's standard output goes to ebprof's standard error */
 #define LAUNCH_STDOUT_TO_STDERR 1
 /* fork the command, held before exec: 0 or -errno */

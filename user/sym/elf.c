@@ -707,6 +707,36 @@ size_t dso__nr_syms(struct dso *d)
 	return d->nsyms;
 }
 
+bool dso__mentions(struct dso *d, const char *name)
+{
+	Elf *elf = dso__elf(d);
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	bool found = false;
+
+	while (elf && !found && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n && !found; i++) {
+			GElf_Sym sym;
+			const char *s;
+
+			if (gelf_getsym(data, i, &sym) && (s = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				found = !strcmp(s, name);
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	return found;
+}
+
 /* look *name* up in the symbol tables of *elf*, any type */
 static bool lookup_in(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
 {

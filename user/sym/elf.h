@@ -68,6 +68,8 @@ struct srcline {
 
 /* from DWARF (the file's or its debug file's): the source line at *vaddr* */
 bool dso__srcline(struct dso *d, uint64_t vaddr, struct srcline *out);
+/* does the file's dynamic symbol table name *name*, defined or imported? */
+bool dso__mentions(struct dso *d, const char *name);
 /* the file's GNU build-id in hex, or NULL */
 const char *dso__build_id(struct dso *d);
 /* did the symbols come from a separate debug file? */
