@@ -20,14 +20,15 @@ assert grow == 700 and full == 700, (grow, full)
 PY
 done
 
-# cpu: a 0.3 s command without frame pointers, 5 times; every sample in
+# cpu: a 0.3 s command without frame pointers (a fixed amount of work, so
+# as many samples however busy the machine), 5 times; every sample in
 # hot() walks to main, and every walk is complete: from the first
 # instruction (exec's, where ebprof has no tables yet) through the dynamic
 # loader (whose entry has no CFI) to the program's own code.  Its process
 # before the exec is ebprof's fork, not sampled (as perf enables its events
 # on exec).  Before, 1 or 2 of ~330 walks ended short in one run in two.
 for i in 1 2 3 4 5; do
-	$EBPROF -F 999 -f json -o "$TMP/q.json" -- "$T/qsort_deep" 0.3 >/dev/null 2>"$TMP/err" || fail "ebprof: $(cat "$TMP/err")"
+	$EBPROF -F 999 -f json -o "$TMP/q.json" -- "$T/qsort_deep" -r 30 >/dev/null 2>"$TMP/err" || fail "ebprof: $(cat "$TMP/err")"
 	python3 - "$TMP/q.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1]))
