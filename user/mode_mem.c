@@ -1448,7 +1448,8 @@ static void mem_before_launch(const struct ebprof_opts *o, const char *path)
 	d = dso__new_fd(fd, path, "");
 	if (d && dso__mentions(d, "Py_BytesMain")) {
 		setenv("PYTHONMALLOC", "malloc", 1);
-		pr_info("mem: %s is CPython: PYTHONMALLOC=malloc, so that its objects are allocated where the probes see them\n",
+		/* it changes how the program allocates: said, not only with -v */
+		fprintf(stderr, "ebprof: %s is CPython: it runs with PYTHONMALLOC=malloc so that every allocation is seen (objects from libc's malloc, not pymalloc's arenas; set PYTHONMALLOC to choose)\n",
 			path);
 	}
 	dso__free(d);

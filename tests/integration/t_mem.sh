@@ -123,8 +123,11 @@ PY
 # PYTHONMALLOC=malloc it is counted right and says so; run as the user
 # chose (PYTHONMALLOC=pymalloc), the report says its counts are incomplete
 if [ -x /usr/bin/python3.11 ]; then
-	$EBPROF mem --exact -f json -o "$TMP/dp.json" -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >/dev/null 2>&1 ||
+	$EBPROF mem --exact -f json -o "$TMP/dp.json" -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >/dev/null 2>"$TMP/dp.err" ||
 		fail "Debian's python3.11"
+	# it changes how the program allocates: said in one line
+	[ "$(grep -c 'is CPython: it runs with PYTHONMALLOC=malloc' "$TMP/dp.err")" = 1 ] ||
+		fail "PYTHONMALLOC=malloc not said: $(cat "$TMP/dp.err")"
 	python3 - "$TMP/dp.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]
@@ -132,8 +135,9 @@ print("  Debian's python3.11 (PYTHONMALLOC=malloc): %d allocations, %d frees, %d
       % (t["allocs"], t["frees"], p["unseen_frees"]))
 assert not p["incomplete"] and p["unseen_frees"] == 0 and t["allocs"] > 20000
 PY
-	PYTHONMALLOC=pymalloc $EBPROF mem --exact -n 1 -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >"$TMP/dp.txt" 2>/dev/null ||
+	PYTHONMALLOC=pymalloc $EBPROF mem --exact -n 1 -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >"$TMP/dp.txt" 2>"$TMP/dp.err" ||
 		fail "Debian's python3.11, table"
+	grep -q PYTHONMALLOC "$TMP/dp.err" && fail "the user's PYTHONMALLOC overridden: $(cat "$TMP/dp.err")"
 	PYTHONMALLOC=pymalloc $EBPROF mem --exact -f json -o "$TMP/dp.json" -- /usr/bin/python3.11 -c 'x = [str(i) for i in range(20000)]' >/dev/null 2>&1 ||
 		fail "Debian's python3.11, pymalloc"
 	python3 - "$TMP/dp.json" "$(grep -c 'counts INCOMPLETE' "$TMP/dp.txt")" <<'PY' || exit 1
