@@ -123,6 +123,29 @@ static void *fetcher(void *arg)
 	return NULL;
 }
 
+/* the item of *build_id*, queued for the fetcher if it is new (g.lock held); NULL if none can be */
+static struct item *queue(const char *build_id)
+{
+	struct item *it = find(build_id);
+
+	if (it || !g.on || g.stopping)
+		return it;
+	if (g.n == g.cap) {
+		size_t cap = g.cap ? 2 * g.cap : 16;
+		struct item *ni = realloc(g.items, cap * sizeof(*ni));
+
+		if (!ni)
+			return NULL;
+		g.items = ni;
+		g.cap = cap;
+	}
+	it = &g.items[g.n++];
+	memset(it, 0, sizeof(*it));
+	snprintf(it->build_id, sizeof(it->build_id), "%s", build_id);
+	pthread_cond_broadcast(&g.cond);
+	return it;
+}
+
 /*
  * the symbolizer's last resort: the fetched file; while ebprof samples,
  * -EAGAIN if it is not in yet (the lookup is made again later), for the
@@ -133,9 +156,8 @@ static int open_fetched(const char *build_id)
 	struct item *it;
 	int fd = -1;
 
-	debuginfod_want(build_id);
 	pthread_mutex_lock(&g.lock);
-	it = find(build_id);
+	it = queue(build_id);
 	if (it && !it->needed) {
 		it->needed = true;
 		pthread_cond_broadcast(&g.cond);
@@ -198,22 +220,7 @@ bool debuginfod_start(double timeout_s)
 void debuginfod_want(const char *build_id)
 {
 	pthread_mutex_lock(&g.lock);
-	if (g.on && !g.stopping && !find(build_id)) {
-		if (g.n == g.cap) {
-			size_t cap = g.cap ? 2 * g.cap : 16;
-			struct item *ni = realloc(g.items, cap * sizeof(*ni));
-
-			if (!ni)
-				goto out;
-			g.items = ni;
-			g.cap = cap;
-		}
-		memset(&g.items[g.n], 0, sizeof(g.items[g.n]));
-		snprintf(g.items[g.n].build_id, sizeof(g.items[g.n].build_id), "%s", build_id);
-		g.n++;
-		pthread_cond_broadcast(&g.cond);
-	}
-out:
+	queue(build_id);
 	pthread_mutex_unlock(&g.lock);
 }
 

@@ -465,8 +465,7 @@ bool dso__debug_wanted(struct dso *d, char *build_id, size_t len)
 		while ((scn = elf_nextscn(elf, scn)))
 			if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
 				symtab = true;
-		read_build_id(elf, d->build_id, sizeof(d->build_id));
-		if (!symtab && strlen(d->build_id) > 2) {
+		if (!symtab && dso__build_id(d)) {
 			fd = open_local_debug_file(d, elf, d->build_id);
 			if (fd >= 0)
 				close(fd);
