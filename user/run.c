@@ -33,6 +33,7 @@ static const struct mode_ops *const modes[] = {
 	[MODE_MEM] = &mem_mode,
 	[MODE_OFF] = &off_mode,
 	[MODE_WALL] = &wall_mode,
+	[MODE_STAT] = &stat_mode,
 };
 
 /*
@@ -396,7 +397,8 @@ static bool pid_gone(struct run *r, int i)
 	if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
 		return false;
 	r->pids_gone[i] = true;
-	bpf_map_delete_elem(bpf_map__fd(r->b.targets), &key);
+	if (r->b.obj)
+		bpf_map_delete_elem(bpf_map__fd(r->b.targets), &key);
 	return true;
 }
 
@@ -413,6 +415,38 @@ static bool targets_gone(struct run *r, struct launch *l)
 		if (!pid_gone(r, i))
 			all_gone = false;
 	return all_gone;
+}
+
+/*
+ * A mode without a ring buffer waits here: for *timeout* ms, or until a
+ * target exits (its pidfd readable), so that its end is timed to it
+ */
+static void wait_targets(struct run *r, int timeout)
+{
+	struct pollfd fds[MAX_PIDS + 1];
+	int i, n = 0;
+
+	if (targets_gone(r, r->l))
+		return;
+	if (r->launch_fd >= 0)
+		fds[n++] = (struct pollfd){ .fd = r->launch_fd, .events = POLLIN };
+	for (i = 0; i < r->o->npids; i++) {
+		if (r->pids_gone[i])
+			continue;
+		if (r->pidfds[i] >= 0)
+			fds[n++] = (struct pollfd){ .fd = r->pidfds[i], .events = POLLIN };
+	}
+	poll(fds, n, timeout);	/* EINTR: a signal; the loop looks at why */
+}
+
+/* ms from now to *t* (seconds on CLOCK_MONOTONIC), at most *ms* */
+static int ms_until(double t, int ms)
+{
+	double left = (t - now_sec()) * 1000;
+
+	if (left <= 0)
+		return 0;
+	return left < ms ? (int)left + 1 : ms;
 }
 
 /* without mmap tracing: catch code mapped since the last look */
@@ -673,16 +707,158 @@ int run_target_pid(const struct run *r)
 	return r->l && r->l->pid ? r->l->pid : r->o->pids[0];
 }
 
+/*
+ * The mode's BPF object: what every object has configured, then the
+ * mode's own; loaded, attached, and its rings read.  0 or an exit status
+ * (said).
+ */
+static int load_bpf(struct run *r)
+{
+	const struct ebprof_opts *o = r->o;
+	double t0;
+	int err, ret;
+
+	*r->b.targ_all = o->all;
+	*r->b.targ_follow_fork = o->cmd != NULL;
+	bpf_map__set_max_entries(r->b.kstacks, o->map_size);
+	bpf_map__set_max_entries(r->b.ustacks, o->map_size);
+	probe_walkers(r);
+	if (*r->b.targ_python) {
+		/* 2 KiB a stack, preallocated: half as many as native stacks */
+		bpf_map__set_max_entries(r->b.pystacks, o->map_size / 2);
+	} else {
+		bpf_map__set_max_entries(r->b.pystacks, 1);
+		bpf_map__set_max_entries(r->b.py_codes, 1);
+		bpf_map__set_max_entries(r->b.py_threads, 1);
+	}
+	if (r->dwarf) {
+		bpf_map__set_max_entries(r->b.unwind_rows, o->unwind_rows);
+		bpf_map__set_max_entries(r->b.unwind_procs, o->all ? 1024 : 256);
+	} else {
+		bpf_map__set_max_entries(r->b.unwind_procs, 1);
+	}
+	r->track_mmap = ensure_tracefs();
+	if (!r->track_mmap) {
+		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");
+		bpf_program__set_autoload(r->b.on_mmap_enter, false);
+		bpf_program__set_autoload(r->b.on_mmap_exit, false);
+	}
+	if (r->ops->configure && (ret = r->ops->configure(r)))
+		return ret;
+
+	/* Load and verify the BPF programs */
+	t0 = now_sec();
+	err = bpf_object__load_skeleton(r->b.skeleton);
+	if (err) {
+		if (err == -EPERM || errno == EPERM)
+			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
+		else
+			pr_err("cannot load the BPF programs: %s (rerun with --debug for the verifier's log)\n",
+			       strerror(-err));
+		return err == -EPERM ? 1 : EXIT_NOFEATURE;
+	}
+	pr_debug("%s: BPF object loaded in %.1f ms\n", r->ops->name, 1000 * (now_sec() - t0));
+
+	if (*r->b.targ_python) {
+		r->py = py__new(r->sym, bpf_map__fd(r->b.py_procs), o->all);
+		if (!r->py) {
+			pr_err("out of memory\n");
+			return 1;
+		}
+	}
+	if (r->dwarf) {
+		r->pool = unwind_pool__new(o->unwind_rows, write_rows, r);
+		if (!r->pool) {
+			pr_err("out of memory\n");
+			return 1;
+		}
+	}
+
+	/* Attach the tracepoints that follow processes, then the ring buffer */
+	err = bpf_object__attach_skeleton(r->b.skeleton);
+	if (err) {
+		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
+		return 1;
+	}
+	r->rb = ring_buffer__new(bpf_map__fd(r->b.events), handle_event, r, NULL);
+	if (!r->rb) {
+		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
+		return 1;
+	}
+	if (r->py) {
+		const char *lag = getenv("EBPROF_TEST_PY_LAG_MS");
+
+		r->py_lag_us = lag ? 1000 * atoi(lag) : 0;
+		r->py_rb = ring_buffer__new(bpf_map__fd(r->b.py_events), handle_py_event, r, NULL);
+		if (!r->py_rb || pthread_create(&r->py_thread, NULL, py_reader, r)) {
+			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
+			return 1;
+		}
+		r->py_thread_on = true;
+	}
+	return 0;
+}
+
+/*
+ * The target set, and its mappings as they are now (with BPF): a launched
+ * command, the -p processes (each watched by a pidfd) or all of them
+ */
+static int add_targets(struct run *r, struct launch *l)
+{
+	const struct ebprof_opts *o = r->o;
+	bool bpf = r->b.obj != NULL;
+	int i, err;
+
+	if (o->all) {
+		if (bpf)
+			snapshot_all(r);
+		return 0;
+	}
+	if (l->pid) {
+		r->launch_fd = syscall(SYS_pidfd_open, l->pid, 0);
+		if (!bpf)
+			return 0;
+		if (add_target(r, l->pid, true)) {
+			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
+			return 1;
+		}
+		/* until it execs, the held child runs our code */
+		refresh(r, l->pid, 0);
+		return 0;
+	}
+	for (i = 0; i < o->npids; i++) {
+		r->pidfds[i] = syscall(SYS_pidfd_open, o->pids[i], 0);
+		if (r->pidfds[i] < 0 && errno != ESRCH) {
+			pr_err("cannot watch pid %d: %s\n", o->pids[i], strerror(errno));
+			return 1;
+		}
+		if (bpf && add_target(r, o->pids[i], false)) {
+			pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
+			return 1;
+		}
+		if (pid_gone(r, i) || !bpf)
+			continue;
+		err = symbolizer__snapshot(r->sym, o->pids[i], 0);
+		if (err)
+			pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
+		else
+			unwind_update(r, o->pids[i]);
+		if (!err && r->py)
+			py__scan(r->py, o->pids[i]);
+	}
+	return 0;
+}
+
 int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out)
 {
-	struct run r = { .o = o, .l = l, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
-	double start, stop, deadline = 0, last_rescan = 0;
+	struct run r = { .o = o, .l = l, .launch_fd = -1, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
+	double start, stop, deadline = 0, last_rescan = 0, next_snapshot = 0;
 	int err, ret = 1, i;
 
 	libbpf_set_print(libbpf_print);
 	r.ops = (size_t)o->mode < sizeof(modes) / sizeof(modes[0]) ? modes[o->mode] : NULL;
 	if (!r.ops) {
-		pr_err("mode %d runs without BPF\n", o->mode);
+		pr_err("mode %d has no entry in the mode table\n", o->mode);
 		return 1;
 	}
 	r.ncpus = libbpf_num_possible_cpus();
@@ -694,132 +870,25 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		pr_err("out of memory\n");
 		goto cleanup;
 	}
+
+	/* Open the mode's BPF object, if it has one, and load it */
+	ret = r.ops->open(&r);
+	if (ret)
+		goto cleanup;
 	/*
 	 * debug files of the targets' stripped binaries, fetched while they
 	 * run (with -a, only those the report needs, as it needs them)
 	 */
-	if (!o->no_debuginfod && debuginfod_start(DEBUGINFOD_FILE_TIMEOUT_S) && !o->all)
+	if (r.b.obj && !o->no_debuginfod && debuginfod_start(DEBUGINFOD_FILE_TIMEOUT_S) && !o->all)
 		symbolizer__on_file(r.sym, want_debug_file, &r);
-
-	/* Open the mode's BPF object, and configure what every mode has, then the mode's own */
-	ret = r.ops->open(&r);
+	ret = r.b.obj ? load_bpf(&r) : r.ops->configure ? r.ops->configure(&r) : 0;
 	if (ret)
 		goto cleanup;
-	ret = 1;
-	*r.b.targ_all = o->all;
-	*r.b.targ_follow_fork = o->cmd != NULL;
-	bpf_map__set_max_entries(r.b.kstacks, o->map_size);
-	bpf_map__set_max_entries(r.b.ustacks, o->map_size);
-	probe_walkers(&r);
-	if (*r.b.targ_python) {
-		/* 2 KiB a stack, preallocated: half as many as native stacks */
-		bpf_map__set_max_entries(r.b.pystacks, o->map_size / 2);
-	} else {
-		bpf_map__set_max_entries(r.b.pystacks, 1);
-		bpf_map__set_max_entries(r.b.py_codes, 1);
-		bpf_map__set_max_entries(r.b.py_threads, 1);
-	}
-	if (r.dwarf) {
-		bpf_map__set_max_entries(r.b.unwind_rows, o->unwind_rows);
-		bpf_map__set_max_entries(r.b.unwind_procs, o->all ? 1024 : 256);
-	} else {
-		bpf_map__set_max_entries(r.b.unwind_procs, 1);
-	}
-	r.track_mmap = ensure_tracefs();
-	if (!r.track_mmap) {
-		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");
-		bpf_program__set_autoload(r.b.on_mmap_enter, false);
-		bpf_program__set_autoload(r.b.on_mmap_exit, false);
-	}
-	ret = r.ops->configure(&r);
+	ret = add_targets(&r, l);
 	if (ret)
 		goto cleanup;
-	ret = 1;
 
-	/* Load and verify the BPF programs */
-	err = bpf_object__load_skeleton(r.b.skeleton);
-	if (err) {
-		if (err == -EPERM || errno == EPERM)
-			pr_err("permission denied loading BPF programs: run as root, or with CAP_BPF and CAP_PERFMON\n");
-		else
-			pr_err("cannot load the BPF programs: %s (rerun with --debug for the verifier's log)\n",
-			       strerror(-err));
-		ret = err == -EPERM ? 1 : EXIT_NOFEATURE;
-		goto cleanup;
-	}
-
-	if (*r.b.targ_python) {
-		r.py = py__new(r.sym, bpf_map__fd(r.b.py_procs), o->all);
-		if (!r.py) {
-			pr_err("out of memory\n");
-			goto cleanup;
-		}
-	}
-	if (r.dwarf) {
-		r.pool = unwind_pool__new(o->unwind_rows, write_rows, &r);
-		if (!r.pool) {
-			pr_err("out of memory\n");
-			goto cleanup;
-		}
-	}
-
-	/* Attach the tracepoints that follow processes, then the ring buffer */
-	err = bpf_object__attach_skeleton(r.b.skeleton);
-	if (err) {
-		pr_err("cannot attach tracepoints: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	r.rb = ring_buffer__new(bpf_map__fd(r.b.events), handle_event, &r, NULL);
-	if (!r.rb) {
-		pr_err("cannot create the ring buffer: %s\n", strerror(errno));
-		goto cleanup;
-	}
-	if (r.py) {
-		const char *lag = getenv("EBPROF_TEST_PY_LAG_MS");
-
-		r.py_lag_us = lag ? 1000 * atoi(lag) : 0;
-		r.py_rb = ring_buffer__new(bpf_map__fd(r.b.py_events), handle_py_event, &r, NULL);
-		if (!r.py_rb || pthread_create(&r.py_thread, NULL, py_reader, &r)) {
-			pr_err("cannot start reading Python code objects: %s\n", strerror(errno));
-			goto cleanup;
-		}
-		r.py_thread_on = true;
-	}
-
-	/* The target set, and its mappings as they are now */
-	if (o->all) {
-		snapshot_all(&r);
-	} else if (l->pid) {
-		if (add_target(&r, l->pid, true)) {
-			pr_err("cannot add pid %d to the target set: %s\n", l->pid, strerror(errno));
-			goto cleanup;
-		}
-		/* until it execs, the held child runs our code */
-		refresh(&r, l->pid, 0);
-	} else {
-		for (i = 0; i < o->npids; i++) {
-			r.pidfds[i] = syscall(SYS_pidfd_open, o->pids[i], 0);
-			if (r.pidfds[i] < 0 && errno != ESRCH) {
-				pr_err("cannot watch pid %d: %s\n", o->pids[i], strerror(errno));
-				goto cleanup;
-			}
-			if (add_target(&r, o->pids[i], false)) {
-				pr_err("cannot add pid %d to the target set: %s\n", o->pids[i], strerror(errno));
-				goto cleanup;
-			}
-			if (pid_gone(&r, i))
-				continue;
-			err = symbolizer__snapshot(r.sym, o->pids[i], 0);
-			if (err)
-				pr_warn("cannot read the mappings of pid %d: %s\n", o->pids[i], strerror(-err));
-			else
-				unwind_update(&r, o->pids[i]);
-			if (!err && r.py)
-				py__scan(r.py, o->pids[i]);
-		}
-	}
-
-	/* Start the mode: sampling, tracing */
+	/* Start the mode: sampling, tracing, counting */
 	ret = r.ops->start(&r);
 	if (ret)
 		goto cleanup;
@@ -833,8 +902,11 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	}
 	if (o->duration > 0)
 		deadline = start + o->duration;
+	if (r.snapshot_s > 0 && r.ops->snapshot)
+		next_snapshot = start + r.snapshot_s;
 	if (l->pid) {
-		*r.b.hold_new_code = 1;
+		if (r.b.obj)
+			*r.b.hold_new_code = 1;
 		err = launch_release(l);
 		if (err) {
 			pr_err("cannot run '%s': %s\n", o->cmd[0], strerror(-err));
@@ -848,23 +920,37 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 
 	while (!exiting) {
 		int timeout = r.ops->poll_ms(&r);
+		double now;
 
 		/* an interpreter starting up: look again soon */
 		if (r.py && py__retry(r.py) > 0 && timeout > 5)
 			timeout = 5;
-		err = ring_buffer__poll(r.rb, timeout /* ms */);
-		run_queue(&r);
-		if (err < 0 && err != -EINTR) {
-			pr_err("polling the ring buffer failed: %s\n", strerror(-err));
-			break;
+		if (deadline)
+			timeout = ms_until(deadline, timeout);
+		if (next_snapshot)
+			timeout = ms_until(next_snapshot, timeout);
+		if (r.rb) {
+			err = ring_buffer__poll(r.rb, timeout /* ms */);
+			run_queue(&r);
+			if (err < 0 && err != -EINTR) {
+				pr_err("polling the ring buffer failed: %s\n", strerror(-err));
+				break;
+			}
+		} else {
+			wait_targets(&r, timeout);
 		}
-		if (deadline && now_sec() >= deadline)
+		now = now_sec();
+		if (deadline && now >= deadline)
 			break;
 		if (targets_gone(&r, l))
 			break;
-		if (!r.track_mmap && now_sec() - last_rescan >= 1.0) {
+		if (next_snapshot && now >= next_snapshot) {
+			r.ops->snapshot(&r, now - start);
+			next_snapshot += r.snapshot_s;
+		}
+		if (r.b.obj && !r.track_mmap && now - last_rescan >= 1.0) {
 			rescan(&r, l);
-			last_rescan = now_sec();
+			last_rescan = now;
 		}
 		if (r.ops->tick(&r))
 			goto cleanup;
@@ -874,8 +960,10 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 
 	/* Stop the mode, then take in the last events */
 	r.ops->stop(&r);
-	ring_buffer__consume(r.rb);
-	run_queue(&r);
+	if (r.rb) {
+		ring_buffer__consume(r.rb);
+		run_queue(&r);
+	}
 	py_reader_stop(&r);
 	if (r.py)
 		py__finish(r.py);
@@ -886,7 +974,8 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		r.p->meta.table_files = unwind_pool__files(r.pool);
 		r.p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
 	}
-	read_stats(&r, r.p);
+	if (r.b.obj)
+		read_stats(&r, r.p);
 	if (r.py)
 		r.p->meta.py_procs = py__walked(r.py);
 	debuginfod_final();
@@ -912,5 +1001,7 @@ cleanup:
 	for (i = 0; i < MAX_PIDS; i++)
 		if (r.pidfds[i] >= 0)
 			close(r.pidfds[i]);
+	if (r.launch_fd >= 0)
+		close(r.launch_fd);
 	return ret;
 }

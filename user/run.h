@@ -9,7 +9,9 @@
  * targets' mappings and unwind tables, Python discovery, the event queue,
  * the deadline and the poll loop, and names the stacks the walkers
  * recorded (key_frames).  A mode is a struct mode_ops, its own BPF object
- * and state, and one line in the mode table (run.c).
+ * and state, and one line in the mode table (run.c).  A mode that opens
+ * no BPF object (stat, which counts with perf events) gets the rest: the
+ * targets, the launch, the loop, its deadline and the periodic snapshot.
  */
 #ifndef __EBPROF_RUN_H
 #define __EBPROF_RUN_H
@@ -69,9 +71,12 @@ struct mode_ops {
 	const char *name;
 	/* optional: a command is about to be started (*path*: its executable): what it needs first */
 	void (*before_launch)(const struct ebprof_opts *o, const char *path);
-	/* its BPF object opened: its state in r->mode, the shared part in r->b */
+	/*
+	 * its state in r->mode, its BPF object opened and the shared part in
+	 * r->b (a mode without BPF leaves r->b.obj NULL)
+	 */
 	int (*open)(struct run *r);
-	/* before the load, after the session's settings: its rodata, maps, programs */
+	/* optional: before the load, after the session's settings: its rodata, maps, programs */
 	int (*configure)(struct run *r);
 	/* the targets are in the set and their code read; a command is still held */
 	int (*start)(struct run *r);
@@ -84,6 +89,11 @@ struct mode_ops {
 	/* how long the loop may wait for events, in ms */
 	int (*poll_ms)(struct run *r);
 	int (*tick)(struct run *r);
+	/*
+	 * optional: every r->snapshot_s seconds of the run, what the mode has
+	 * found since the last one (stat's -I); *t*: seconds since the start
+	 */
+	void (*snapshot)(struct run *r, double t);
 	/* the run is over: no more events come; the last ones are taken in after */
 	void (*stop)(struct run *r);
 	/* what it found, into *out*, over *duration* seconds */
@@ -96,13 +106,15 @@ struct mode_ops {
 	void (*destroy)(struct run *r);
 };
 
-extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode;
+extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode, stat_mode;
 
 struct run {
 	const struct ebprof_opts *o;
 	const struct mode_ops *ops;
 	void *mode;		/* the mode's own state */
+	double snapshot_s;	/* the mode's snapshot period (set in open), 0: none */
 	struct launch *l;
+	int launch_fd;		/* a pidfd of the launched command, or -1 */
 	struct session_bpf b;	/* b.obj: NULL until opened */
 	struct profile *p;	/* frames and stacks the mode names into */
 	struct symbolizer *sym;

@@ -2,7 +2,7 @@
 /*
  * stat.h - ebprof stat: counts for a command or running processes, as
  * perf stat and time(1) give them.  The model, math and rendering here are
- * pure (unit-tested on recorded values); stat.c collects.
+ * pure (unit-tested on recorded values); mode_stat.c collects.
  */
 #ifndef __EBPROF_STAT_H
 #define __EBPROF_STAT_H

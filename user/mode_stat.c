@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * stat.c - ebprof stat: counting perf events (no sampling, no BPF) for a
- * command, running processes or the whole machine, with the time and
- * rusage figures time(1) gives.
+ * mode_stat.c - ebprof stat: counting perf events (no sampling, no BPF)
+ * for a command, running processes or the whole machine, with the time
+ * and rusage figures time(1) gives.
+ *
+ * A mode of the session (run.c) without a BPF object: the session
+ * launches the command, watches the targets, keeps the deadline and calls
+ * the snapshot that prints -I's intervals; stat_main() runs one session
+ * for each of -r's runs and prints their mean and spread.
  *
  * A command is counted from its exec (enable_on_exec) with inherited
  * counters, so its threads and children count too; wait4() gives its
@@ -25,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "run.h"
 #include "session.h"
 #include "stat.h"
 #include "util/json.h"
@@ -50,8 +56,10 @@ struct thread_counters {
 	bool ok[STAT_MAX_EVENTS];
 };
 
+/* the mode's state: one run */
 struct stat_run {
 	const struct ebprof_opts *o;
+	struct launch *l;		/* the command, if one runs */
 	bool stopped_at_deadline;	/* -d ended the command of this run */
 	const struct stat_event *evs[STAT_MAX_EVENTS];
 	size_t nevs;
@@ -59,12 +67,28 @@ struct stat_run {
 	struct thread_counters *threads;
 	size_t nthreads, threads_cap;
 	FILE *out;
-	double t_start;
+	double t_start, t_end;
 	/* -p: /proc figures at the start */
 	double utime0, stime0, vcsw0, ivcsw0;
 	/* -a: /proc/stat at the start */
 	double all_user0, all_sys0;
 };
+
+#define S(r) ((struct stat_run *)(r)->mode)
+
+/* one run's results, on its profile (p->ext) for stat_main() */
+struct stat_report {
+	struct stat_result res;		/* this run's rows (as run 0) */
+	bool stopped_at_deadline;
+	const struct stat_event *evs[STAT_MAX_EVENTS];
+	bool supported[STAT_MAX_EVENTS];
+	size_t nevs;
+	struct thread_counters *threads;	/* --per-thread: as read at the end */
+	size_t nthreads;
+};
+
+/* where -I prints: the output of the stat_main() that runs the sessions */
+static FILE *stat_out;
 
 static int perf_open(const struct stat_event *ev, pid_t pid, int cpu, bool inherit, bool on_exec)
 {
@@ -258,15 +282,6 @@ static bool all_times(double *user, double *sys, char *line, size_t len)
 	*user = (double)(v[0] + v[1]) / sysconf(_SC_CLK_TCK);
 	*sys = (double)(v[2] + v[5] + v[6]) / sysconf(_SC_CLK_TCK);
 	return true;
-}
-
-static bool pid_alive(int pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	p = read_line(path, buf, sizeof(buf)) ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
 /*
@@ -498,26 +513,23 @@ static void summarize(struct stat_result *res, int runs)
 	}
 }
 
-static void print_threads(struct stat_run *s, FILE *out)
+static void print_threads(const struct stat_report *rep, FILE *out)
 {
 	size_t t, i;
 
-	read_threads(s);
-	if (s->o->stat.json)
-		return;
 	fprintf(out, "\n Per thread:\n\n  %-16s %7s", "comm", "tid");
-	for (i = 0; i < s->nevs; i++)
-		if (s->evs[i]->type != STAT_PSEUDO && s->c[i].supported)
-			fprintf(out, " %16s", s->evs[i]->name);
+	for (i = 0; i < rep->nevs; i++)
+		if (rep->evs[i]->type != STAT_PSEUDO && rep->supported[i])
+			fprintf(out, " %16s", rep->evs[i]->name);
 	fputc('\n', out);
-	for (t = 0; t < s->nthreads; t++) {
-		fprintf(out, "  %-16s %7d", s->threads[t].comm, s->threads[t].tid);
-		for (i = 0; i < s->nevs; i++) {
-			if (s->evs[i]->type == STAT_PSEUDO || !s->c[i].supported)
+	for (t = 0; t < rep->nthreads; t++) {
+		fprintf(out, "  %-16s %7d", rep->threads[t].comm, rep->threads[t].tid);
+		for (i = 0; i < rep->nevs; i++) {
+			if (rep->evs[i]->type == STAT_PSEUDO || !rep->supported[i])
 				continue;
-			if (s->threads[t].ok[i])
-				fprintf(out, " %16.*f", s->evs[i]->config == PERF_COUNT_SW_TASK_CLOCK &&
-					s->evs[i]->type == PERF_TYPE_SOFTWARE ? 2 : 0, s->threads[t].v[i]);
+			if (rep->threads[t].ok[i])
+				fprintf(out, " %16.*f", rep->evs[i]->config == PERF_COUNT_SW_TASK_CLOCK &&
+					rep->evs[i]->type == PERF_TYPE_SOFTWARE ? 2 : 0, rep->threads[t].v[i]);
 			else
 				fprintf(out, " %16s", "-");
 		}
@@ -527,23 +539,23 @@ static void print_threads(struct stat_run *s, FILE *out)
 
 static void print_threads_json(void *ctx, FILE *out)
 {
-	struct stat_run *s = ctx;
+	const struct stat_report *rep = ctx;
 	size_t t, i;
 	bool first;
 
 	fputs("  \"threads\": [", out);
-	for (t = 0; t < s->nthreads; t++) {
-		fprintf(out, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": ", t ? "," : "", s->threads[t].pid,
-			s->threads[t].tid);
-		json_str(out, s->threads[t].comm);
+	for (t = 0; t < rep->nthreads; t++) {
+		fprintf(out, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": ", t ? "," : "", rep->threads[t].pid,
+			rep->threads[t].tid);
+		json_str(out, rep->threads[t].comm);
 		fputs(", \"events\": {", out);
 		first = true;
-		for (i = 0; i < s->nevs; i++) {
-			if (s->evs[i]->type == STAT_PSEUDO || !s->c[i].supported)
+		for (i = 0; i < rep->nevs; i++) {
+			if (rep->evs[i]->type == STAT_PSEUDO || !rep->supported[i])
 				continue;
-			fprintf(out, "%s\"%s\": ", first ? "" : ", ", s->evs[i]->name);
-			if (s->threads[t].ok[i])
-				fprintf(out, "%.17g", s->threads[t].v[i]);
+			fprintf(out, "%s\"%s\": ", first ? "" : ", ", rep->evs[i]->name);
+			if (rep->threads[t].ok[i])
+				fprintf(out, "%.17g", rep->threads[t].v[i]);
 			else
 				fputs("null", out);
 			first = false;
@@ -553,118 +565,55 @@ static void print_threads_json(void *ctx, FILE *out)
 	fputs("\n  ]", out);
 }
 
-/* wait for the command (or the deadline), printing intervals: its wait status */
-static int wait_command(struct stat_run *s, pid_t pid, struct rusage *ru, double *t_end)
+/* the events to count: -e's (or the default ones), then the time and rusage rows */
+static int stat_open(struct run *r)
+{
+	const struct ebprof_opts *o = r->o;
+	struct stat_run *s = calloc(1, sizeof(*s));
+	const struct stat_event *pseudo[8];
+	size_t i, np;
+
+	r->mode = s;
+	if (!s) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	s->o = o;
+	s->l = r->l;
+	s->out = stat_out ? stat_out : stderr;
+	if (o->stat.events[0]) {
+		for (i = 0; o->stat.events[i] && s->nevs < STAT_MAX_EVENTS; i++) {
+			size_t k;
+
+			for (k = 0; k < s->nevs && s->evs[k] != o->stat.events[i]; k++)
+				;
+			if (k == s->nevs)
+				s->evs[s->nevs++] = o->stat.events[i];
+		}
+	} else {
+		s->nevs += stat_default_events(s->evs + s->nevs, STAT_MAX_EVENTS - s->nevs);
+	}
+	/* then the time and rusage rows (the table prints the times last) */
+	np = stat_pseudo_events(pseudo, 8);
+	for (i = 0; i < np && s->nevs < STAT_MAX_EVENTS; i++) {
+		size_t k;
+
+		for (k = 0; k < s->nevs && s->evs[k] != pseudo[i]; k++)
+			;
+		if (k == s->nevs)
+			s->evs[s->nevs++] = pseudo[i];
+	}
+	for (i = 0; i < s->nevs; i++)
+		s->c[i].ev = s->evs[i];
+	/* -I: the session calls stat_snapshot() that often */
+	r->snapshot_s = o->stat.interval_ms / 1000.0;
+	return 0;
+}
+
+/* -p or -a: counters on every thread of the processes, or on every CPU */
+static int open_attached(struct stat_run *s)
 {
 	const struct ebprof_opts *o = s->o;
-	double next = o->stat.interval_ms ? s->t_start + o->stat.interval_ms / 1000.0 : 0;
-	double deadline = o->duration > 0 ? s->t_start + o->duration : 0;
-	int status = 0, pfd = syscall(SYS_pidfd_open, pid, 0);
-	bool killed = false;
-
-	for (;;) {
-		double now = now_sec(), until = 1e18;
-		struct pollfd p = { pfd, POLLIN, 0 };
-		int timeout;
-
-		if (next)
-			until = next;
-		if (deadline && deadline < until)
-			until = deadline;
-		if (o->per_thread && now + 0.02 < until)
-			until = now + 0.02;
-		timeout = until >= 1e17 ? -1 : (int)fmax(0, (until - now) * 1000);
-		if (pfd >= 0)
-			poll(&p, 1, timeout);
-		else
-			usleep(timeout < 0 || timeout > 10 ? 10000 : timeout * 1000);
-		if (wait4(pid, &status, WNOHANG, ru) == pid) {
-			*t_end = now_sec();
-			break;
-		}
-		now = now_sec();
-		if (o->per_thread)
-			scan_threads(s, pid);
-		if (next && now >= next) {
-			print_interval(s, now - s->t_start);
-			next += o->stat.interval_ms / 1000.0;
-		}
-		if (((deadline && now >= deadline) || exiting) && !killed) {
-			/* -d or Ctrl-C: stop the command, count what it did */
-			kill(pid, exiting ? SIGINT : SIGTERM);
-			killed = true;
-			s->stopped_at_deadline = !exiting;
-		}
-	}
-	if (pfd >= 0)
-		close(pfd);
-	return status;
-}
-
-static int status_of(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 1;
-}
-
-/* one run of the command: its exit status, or -1 when it could not run */
-static int run_command(struct stat_run *s, struct stat_result *res, int run)
-{
-	struct launch l = { .go_fd = -1, .err_fd = -1 };
-	struct rusage ru;
-	double t_end;
-	size_t i;
-	int err, st;
-
-	err = launch_start(&l, s->o->cmd, 0);
-	if (err) {
-		pr_err("cannot start '%s': %s\n", s->o->cmd[0], strerror(-err));
-		return -1;
-	}
-	for (i = 0; i < s->nevs; i++) {
-		if (open_one(s, i, l.pid, -1, true, true) < 0) {
-			launch_finish(&l);
-			return -1;
-		}
-	}
-	if (s->o->per_thread)
-		scan_threads(s, l.pid);
-	s->t_start = now_sec();
-	err = launch_release(&l);
-	if (err) {
-		pr_err("cannot run '%s': %s\n", s->o->cmd[0], strerror(-err));
-		launch_finish(&l);
-		return -2;
-	}
-	st = wait_command(s, l.pid, &ru, &t_end);
-	l.done = true;
-	l.status = st;
-	/* count from the exec, as the counters do: not the fork and the wait before it */
-	ru.ru_nvcsw -= l.pre_exec.ru_nvcsw;
-	ru.ru_nivcsw -= l.pre_exec.ru_nivcsw;
-	ru.ru_minflt -= l.pre_exec.ru_minflt;
-	ru.ru_majflt -= l.pre_exec.ru_majflt;
-	timersub(&ru.ru_utime, &l.pre_exec.ru_utime, &ru.ru_utime);
-	timersub(&ru.ru_stime, &l.pre_exec.ru_stime, &ru.ru_stime);
-	collect(s, res, run, t_end - s->t_start, &ru, true);
-	/* counted as long as asked: a success, whatever the signal did to the command */
-	if (s->stopped_at_deadline) {
-		fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", s->o->cmd[0], (int)l.pid,
-			s->o->duration);
-		s->stopped_at_deadline = false;
-		return 0;
-	}
-	return status_of(st);
-}
-
-/* -p or -a: count until the deadline, Ctrl-C or the targets' end */
-static int run_attached(struct stat_run *s, struct stat_result *res)
-{
-	const struct ebprof_opts *o = s->o;
-	double next, deadline, t_end, u, sy;
 	int k, cpu, ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	size_t i;
 
@@ -704,45 +653,204 @@ static int run_attached(struct stat_run *s, struct stat_result *res)
 				closedir(d);
 		}
 	}
+	return 0;
+}
+
+/*
+ * The counters, before the session lets a command exec (they start at
+ * its exec) or just before it starts its clock; -p and -a: the /proc
+ * figures the run's are taken from
+ */
+static int stat_start(struct run *r)
+{
+	struct stat_run *s = S(r);
+	const struct ebprof_opts *o = r->o;
+	double u, sy;
+	size_t i;
+	int k;
+
+	if (s->l->pid) {
+		for (i = 0; i < s->nevs; i++)
+			if (open_one(s, i, s->l->pid, -1, true, true) < 0)
+				return 1;
+		if (o->per_thread)
+			scan_threads(s, s->l->pid);
+		s->t_start = now_sec();
+		return 0;
+	}
+	if (open_attached(s))
+		return 1;
 	s->t_start = now_sec();
 	if (o->all) {
 		all_times(&s->all_user0, &s->all_sys0, NULL, 0);
-	} else {
-		for (k = 0; k < o->npids; k++) {
-			if (proc_times(o->pids[k], &u, &sy)) {
-				s->utime0 += u;
-				s->stime0 += sy;
-			}
-			proc_ctxsw(o->pids[k], &s->vcsw0, &s->ivcsw0);
-			if (o->per_thread)
-				scan_threads(s, o->pids[k]);
-		}
+		return 0;
 	}
-	next = o->stat.interval_ms ? s->t_start + o->stat.interval_ms / 1000.0 : 0;
-	deadline = o->duration > 0 ? s->t_start + o->duration : 0;
-	pr_info("counting; Ctrl-C to stop\n");
-	while (!exiting) {
-		double now = now_sec();
-		bool alive = o->all;
-
-		if (deadline && now >= deadline)
-			break;
-		for (k = 0; k < o->npids && !alive; k++)
-			alive = pid_alive(o->pids[k]);
-		if (!alive)
-			break;
-		if (next && now >= next) {
-			print_interval(s, now - s->t_start);
-			next += o->stat.interval_ms / 1000.0;
+	for (k = 0; k < o->npids; k++) {
+		if (proc_times(o->pids[k], &u, &sy)) {
+			s->utime0 += u;
+			s->stime0 += sy;
 		}
+		proc_ctxsw(o->pids[k], &s->vcsw0, &s->ivcsw0);
 		if (o->per_thread)
-			for (k = 0; k < o->npids; k++)
-				scan_threads(s, o->pids[k]);
-		usleep(20000);
+			scan_threads(s, o->pids[k]);
 	}
-	t_end = now_sec();
-	collect(s, res, 0, t_end - s->t_start, NULL, false);
 	return 0;
+}
+
+static void stat_announce(struct run *r, double attach_ms)
+{
+	pr_debug("counting %zu events, %.1f ms after start\n", S(r)->nevs, attach_ms);
+	if (!S(r)->l->pid)
+		pr_info("counting; Ctrl-C to stop\n");
+}
+
+/* the session wakes at a target's exit, the deadline and -I by itself */
+static int stat_poll_ms(struct run *r)
+{
+	return r->o->per_thread ? 20 : 1000;
+}
+
+/* --per-thread: counters on the threads started since the last look */
+static int stat_tick(struct run *r)
+{
+	struct stat_run *s = S(r);
+	int k;
+
+	if (!r->o->per_thread)
+		return 0;
+	if (s->l->pid)
+		scan_threads(s, s->l->pid);
+	for (k = 0; k < r->o->npids; k++)
+		scan_threads(s, r->o->pids[k]);
+	return 0;
+}
+
+static void stat_snapshot(struct run *r, double t)
+{
+	print_interval(S(r), t);
+}
+
+/* a command the run ended (-d, Ctrl-C) is stopped, and what it did until it ended counted */
+static void stat_stop(struct run *r)
+{
+	struct stat_run *s = S(r);
+	struct launch *l = s->l;
+
+	if (l->pid && !launch_poll(l)) {
+		kill(l->pid, exiting ? SIGINT : SIGTERM);
+		l->stopped = true;
+		s->stopped_at_deadline = !exiting;
+		while (wait4(l->pid, &l->status, 0, &l->ru) < 0 && errno == EINTR)
+			;
+		l->done = true;
+	}
+	s->t_end = now_sec();
+}
+
+static void stat_report_free(void *ext)
+{
+	struct stat_report *rep = ext;
+
+	if (rep)
+		free(rep->threads);
+	free(rep);
+}
+
+/* the run's rows, and --per-thread's, on the profile for stat_main() */
+static int stat_report(struct run *r, double duration, struct profile **out)
+{
+	struct stat_run *s = S(r);
+	struct stat_report *rep = calloc(1, sizeof(*rep));
+	struct launch *l = s->l;
+	size_t t, i;
+
+	(void)duration;	/* the command's own, from its exec to its end: s->t_start, s->t_end */
+	if (!rep) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	if (l->pid) {
+		struct rusage ru = l->ru;
+
+		/* count from the exec, as the counters do: not the fork and the wait before it */
+		ru.ru_nvcsw -= l->pre_exec.ru_nvcsw;
+		ru.ru_nivcsw -= l->pre_exec.ru_nivcsw;
+		ru.ru_minflt -= l->pre_exec.ru_minflt;
+		ru.ru_majflt -= l->pre_exec.ru_majflt;
+		timersub(&ru.ru_utime, &l->pre_exec.ru_utime, &ru.ru_utime);
+		timersub(&ru.ru_stime, &l->pre_exec.ru_stime, &ru.ru_stime);
+		collect(s, &rep->res, 0, s->t_end - s->t_start, &ru, true);
+	} else {
+		collect(s, &rep->res, 0, s->t_end - s->t_start, NULL, false);
+	}
+	rep->stopped_at_deadline = s->stopped_at_deadline;
+	rep->nevs = s->nevs;
+	for (i = 0; i < s->nevs; i++) {
+		rep->evs[i] = s->evs[i];
+		rep->supported[i] = s->c[i].supported;
+	}
+	if (r->o->per_thread) {
+		read_threads(s);
+		/* the report keeps the values; the counters close here */
+		for (t = 0; t < s->nthreads; t++)
+			for (i = 0; i < s->nevs; i++)
+				if (s->threads[t].fds[i] >= 0) {
+					close(s->threads[t].fds[i]);
+					s->threads[t].fds[i] = -1;
+				}
+		rep->threads = s->threads;
+		rep->nthreads = s->nthreads;
+		s->threads = NULL;
+		s->nthreads = s->threads_cap = 0;
+	}
+	r->p->ext = rep;
+	r->p->ext_free = stat_report_free;
+	*out = r->p;
+	r->p = NULL;
+	return 0;
+}
+
+static void stat_destroy(struct run *r)
+{
+	if (!S(r))
+		return;
+	close_counters(S(r));
+	free(S(r));
+	r->mode = NULL;
+}
+
+const struct mode_ops stat_mode = {
+	.name = "stat",
+	.open = stat_open,
+	.start = stat_start,
+	.announce = stat_announce,
+	.poll_ms = stat_poll_ms,
+	.tick = stat_tick,
+	.snapshot = stat_snapshot,
+	.stop = stat_stop,
+	.report = stat_report,
+	.destroy = stat_destroy,
+};
+
+/* run *run*'s rows (*one*, collected as run 0) into *res* */
+static void add_run(struct stat_result *res, const struct stat_result *one, int run)
+{
+	size_t i;
+
+	for (i = 0; i < one->nrows; i++) {
+		struct stat_row *row = &res->rows[i];
+		const struct stat_row *o = &one->rows[i];
+
+		row->ev = o->ev;
+		row->supported = o->supported;
+		row->counted = o->counted;
+		row->pct = o->pct;
+		row->value = o->value;
+		if (run < STAT_MAX_RUNS)
+			row->runs[run] = o->value;
+		row->nruns = run + 1;
+	}
+	res->nrows = one->nrows;
 }
 
 static void describe(const struct ebprof_opts *o, struct stat_result *res)
@@ -809,81 +917,71 @@ static void env_check(const struct ebprof_opts *o)
 int stat_main(const struct ebprof_opts *o)
 {
 	static struct stat_result res;
-	struct stat_run s = { .o = o };
-	const struct stat_event *pseudo[8];
-	size_t i, np;
-	int run, ret = 0, st, runs = o->stat.repeat ? o->stat.repeat : 1;
+	const struct stat_report *rep;
+	struct profile *last = NULL;
+	FILE *out;
+	int run, ret = 0, runs = o->stat.repeat ? o->stat.repeat : 1;
 
 	memset(&res, 0, sizeof(res));
-	if (o->stat.events[0]) {
-		for (i = 0; o->stat.events[i] && s.nevs < STAT_MAX_EVENTS; i++) {
-			size_t k;
-
-			for (k = 0; k < s.nevs && s.evs[k] != o->stat.events[i]; k++)
-				;
-			if (k == s.nevs)
-				s.evs[s.nevs++] = o->stat.events[i];
-		}
-	} else {
-		s.nevs += stat_default_events(s.evs + s.nevs, STAT_MAX_EVENTS - s.nevs);
-	}
-	/* then the time and rusage rows (the table prints the times last) */
-	np = stat_pseudo_events(pseudo, 8);
-	for (i = 0; i < np && s.nevs < STAT_MAX_EVENTS; i++) {
-		size_t k;
-
-		for (k = 0; k < s.nevs && s.evs[k] != pseudo[i]; k++)
-			;
-		if (k == s.nevs)
-			s.evs[s.nevs++] = pseudo[i];
-	}
-	for (i = 0; i < s.nevs; i++)
-		s.c[i].ev = s.evs[i];
-	s.out = o->output ? open_output(o->output) : stderr;
-	if (!s.out)
+	out = o->output ? open_output(o->output) : stderr;
+	if (!out)
 		return 1;
+	stat_out = out;
 	env_check(o);
 	describe(o, &res);
 	res.command = o->cmd != NULL;
 	res.attach = o->npids > 0;
-	if (o->cmd) {
-		for (run = 0; run < runs && !exiting; run++) {
-			st = run_command(&s, &res, run);
-			if (st < 0) {
-				ret = st == -2 ? 127 : 1;
+	/* one session a run; -p and -a have one */
+	for (run = 0; run < runs && (!run || !exiting); run++) {
+		struct launch l = { .go_fd = -1, .err_fd = -1 };
+		struct profile *p = NULL;
+		int err, st = 0;
+
+		if (o->cmd) {
+			err = launch_start(&l, o->cmd, 0);
+			if (err) {
+				pr_err("cannot start '%s': %s\n", o->cmd[0], strerror(-err));
+				ret = 1;
 				goto out;
 			}
-			if (st) {
-				res.status = st;
-				res.failed++;
-			}
-			if (o->per_thread)
-				read_threads(&s);
-			if (run + 1 < runs)
-				close_counters(&s);
 		}
-		summarize(&res, run);
-		ret = res.status;
-	} else {
-		if (run_attached(&s, &res)) {
-			ret = 1;
+		err = run_mode(o, &l, &p);
+		if (l.pid)
+			st = launch_finish(&l);
+		if (err) {
+			ret = err;
 			goto out;
 		}
-		res.runs = 1;
+		rep = p->ext;
+		add_run(&res, &rep->res, run);
+		if (rep->stopped_at_deadline) {
+			/* counted as long as asked: a success, whatever the signal did to the command */
+			fprintf(stderr, "ebprof: stopped '%s' (pid %d) at the end of -d %g s\n", o->cmd[0], (int)l.pid,
+				o->duration);
+			st = 0;
+		}
+		if (st) {
+			res.status = st;
+			res.failed++;
+		}
+		profile__free(last);
+		last = p;
 	}
+	summarize(&res, run);
+	ret = res.status;
+	rep = last->ext;
 	if (o->stat.json) {
-		if (o->per_thread)
-			read_threads(&s);
-		stat_render_json(&res, s.out, o->per_thread ? print_threads_json : NULL, &s);
+		stat_render_json(&res, out, o->per_thread ? print_threads_json : NULL, (void *)rep);
 	} else {
-		stat_render_table(&res, s.out);
+		stat_render_table(&res, out);
 		if (o->per_thread)
-			print_threads(&s, s.out);
+			print_threads(rep, out);
 	}
-	fflush(s.out);
+	fflush(out);
 out:
-	close_counters(&s);
-	if (s.out && s.out != stdout && s.out != stderr)
-		fclose(s.out);
+	profile__free(last);
+	stat_out = NULL;
+	if (out != stdout && out != stderr)
+		fclose(out);
 	return ret;
 }
