@@ -29,6 +29,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
 	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
+	user/uprobes.c \
 	user/mode_stat.c user/debuginfod.c
 # pprof's messages, generated from proto/profile.proto by protoc-c
 PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o

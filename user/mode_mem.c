@@ -26,6 +26,7 @@
 #include "mem.skel.h"
 #include "mem.h"
 #include "session.h"
+#include "uprobes.h"
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
 #include "util/grow.h"
@@ -60,8 +61,7 @@ struct mem_run {
 	struct mem_file *files;		/* ... by file: their probes are contiguous */
 	size_t nfiles, files_cap;
 	bool multi;			/* uprobe.multi links (6.6), else a uprobe each */
-	struct dso **scanned;		/* files looked at for allocators */
-	size_t nscanned, scanned_cap;
+	struct uprobe_files uf;		/* files looked at for allocators */
 	bool probes_on;			/* attached and counted */
 	double on_since, on_total;	/* wall seconds counted */
 	double entry_cost, ret_cost, free_cost;	/* seconds a trap costs: entry, return, free */
@@ -71,8 +71,6 @@ struct mem_run {
 	int stats_fd;			/* BPF run-time statistics on while >= 0 */
 	long rss_kib, hwm_kib;
 	double rss_polled;		/* when */
-	struct seen_file { dev_t dev; ino_t ino; } *seen;	/* files whose allocators were looked at */
-	size_t nseen, seen_cap;
 	__u32 *batch_keys;		/* mem_counters_all()'s buffers */
 	__u64 *batch_vals;
 	/* --exact: the first moments' call rate, for what it costs the target */
@@ -177,36 +175,6 @@ static void probe_detach(struct mem_probe *p)
 	p->entry = p->exit = NULL;
 }
 
-/* BPF_LINK_CREATE of a uprobe.multi link (kernel 6.6; libbpf 1.1 does not know it) */
-#define EBPROF_TRACE_UPROBE_MULTI 48
-#define EBPROF_F_UPROBE_MULTI_RETURN 1
-
-static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
-			     uint32_t n, bool ret, int pid)
-{
-	union {
-		struct {
-			uint32_t prog_fd, target_fd, attach_type, flags;
-			uint64_t path, offsets, ref_ctr_offsets, cookies;
-			uint32_t cnt, flags2, pid;
-		} __attribute__((packed, aligned(8))) a;
-		char pad[sizeof(union bpf_attr) > 128 ? sizeof(union bpf_attr) : 128];
-	} attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.a.prog_fd = prog_fd;
-	attr.a.attach_type = EBPROF_TRACE_UPROBE_MULTI;
-	attr.a.path = (uintptr_t)path;
-	attr.a.offsets = (uintptr_t)offsets;
-	attr.a.cookies = (uintptr_t)cookies;
-	attr.a.cnt = n;
-	attr.a.flags2 = ret ? EBPROF_F_UPROBE_MULTI_RETURN : 0;
-	attr.a.pid = pid;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
-}
-
 /* how busy an allocator usually is: 0 the busiest */
 static int busyness(const char *func)
 {
@@ -281,22 +249,6 @@ static int file_attach(struct run *r, struct mem_file *f)
 		f->ret_fd = fd;
 	}
 	return 0;
-}
-
-/* does this kernel have uprobe.multi links? */
-static bool have_uprobe_multi(void)
-{
-	struct btf *btf;
-	bool ok;
-
-	if (getenv("EBPROF_NO_UPROBE_MULTI"))
-		return false;
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link", BTF_KIND_STRUCT) >= 0;
-	btf__free(btf);
-	return ok;
 }
 
 static uint64_t mem_counter(struct run *r, __u32 idx);
@@ -601,34 +553,14 @@ static void mem_detach_wait(struct run *r)
 		usleep(2000);
 }
 
-/* has the file at *path* had its allocators looked at (under another path, maybe)? *add*: it has now */
-static bool file_seen(struct mem_run *mr, const char *path, bool add)
-{
-	struct stat st;
-	size_t i;
-
-	if (stat(path, &st))
-		return false;
-	for (i = 0; i < mr->nseen; i++)
-		if (mr->seen[i].dev == st.st_dev && mr->seen[i].ino == st.st_ino)
-			return true;
-	if (add && !GROW(mr->seen, mr->nseen, mr->seen_cap, 16)) {
-		mr->seen[mr->nseen].dev = st.st_dev;
-		mr->seen[mr->nseen].ino = st.st_ino;
-		mr->nseen++;
-	}
-	return false;
-}
-
 /* the allocators *d* defines, probed through *path* (attached now if the probes are on) */
-static void scan_file(struct run *r, struct dso *d, const char *path)
+static void scan_file(void *ctx, struct dso *d, const char *path)
 {
+	struct run *r = ctx;
 	struct mem_run *mr = MR(r);
 	struct mem_file *f;
 	size_t a;
 
-	if (file_seen(mr, path, true))
-		return;
 	if (GROW(mr->files, mr->nfiles, mr->files_cap, 8))
 		return;
 	f = &mr->files[mr->nfiles];
@@ -670,100 +602,8 @@ static void scan_file(struct run *r, struct dso *d, const char *path)
 /* the allocators in files *tgid* maps that were not looked at yet */
 static void mem_scan(struct run *r, int tgid)
 {
-	struct mem_run *mr = MR(r);
-	const struct sym_mapping *maps;
-	char path[300];
-	size_t n, i, k;
-
-	if (tgid != MR(r)->pid)
-		return;
-	n = symbolizer__mappings(r->sym, tgid, &maps);
-	for (i = 0; i < n; i++) {
-		struct dso *d = maps[i].dso;
-
-		if (!d || !strncmp(dso__name(d), "ld-linux", 8))
-			continue;
-		for (k = 0; k < mr->nscanned && mr->scanned[k] != d; k++)
-			;
-		if (k < mr->nscanned)
-			continue;
-		if (GROW(mr->scanned, mr->nscanned, mr->scanned_cap, 32))
-			return;
-		mr->scanned[mr->nscanned++] = d;
-		snprintf(path, sizeof(path), "/proc/%d/root%s", tgid, dso__path(d));
-		scan_file(r, d, path);
-	}
-}
-
-static void prescan_file(struct run *r, const char *path)
-{
-	char real[PATH_MAX];
-	struct dso *d;
-	int fd;
-
-	if (!realpath(path, real))
-		return;
-	fd = open(real, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	d = dso__new_fd(fd, real, "");
-	if (!d) {
-		close(fd);
-		return;
-	}
-	if (!dso__load(d))
-		scan_file(r, d, real);
-	dso__free(d);
-}
-
-/*
- * A command's allocators before it runs: those of its executable and of
- * what LD_PRELOAD names, looked up the way exec and ld.so will; probed by
- * path, their breakpoints go in as the files are mapped, so the first
- * calls are seen (its other libraries are probed once mapped).
- */
-static void prescan(struct run *r, char **cmd)
-{
-	char path[PATH_MAX], list[4096], *save = NULL, *tok;
-	const char *pre = getenv("LD_PRELOAD");
-
-	if (!cmd || !cmd[0])
-		return;
-	if (strchr(cmd[0], '/')) {
-		snprintf(path, sizeof(path), "%s", cmd[0]);
-		prescan_file(r, path);
-	} else {
-		const char *dirs = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
-
-		snprintf(list, sizeof(list), "%s", dirs);
-		for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
-			snprintf(path, sizeof(path), "%s/%s", tok, cmd[0]);
-			if (!access(path, X_OK)) {
-				prescan_file(r, path);
-				break;
-			}
-		}
-	}
-	if (!pre)
-		return;
-	snprintf(list, sizeof(list), "%s", pre);
-	save = NULL;
-	for (tok = strtok_r(list, ": ", &save); tok; tok = strtok_r(NULL, ": ", &save)) {
-		if (strchr(tok, '/')) {
-			prescan_file(r, tok);
-			continue;
-		}
-		/* a bare name: ld.so's search; the multiarch directories cover Debian */
-		static const char *const libdirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-						       "/lib64", "/usr/lib64", "/lib", "/usr/lib" };
-		for (size_t i = 0; i < sizeof(libdirs) / sizeof(libdirs[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", libdirs[i], tok);
-			if (!access(path, R_OK)) {
-				prescan_file(r, path);
-				break;
-			}
-		}
-	}
+	if (tgid == MR(r)->pid)
+		uprobe_files__mapped(&MR(r)->uf, r->sym, tgid);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -921,7 +761,7 @@ static void mem_programs(struct run *r)
 {
 	struct mem_bpf *k = MR(r)->skel;
 	struct bpf_program *progs[MEM_PROBE_PROGS];
-	bool multi = have_uprobe_multi();
+	bool multi = uprobe_multi_supported();
 	size_t i, n_uprobe, n_entry, n = mem_probe_progs(k, progs, &n_uprobe, &n_entry);
 
 	/*
@@ -1170,6 +1010,8 @@ static int mem_open(struct run *r)
 	}
 	mr->rss_kib = mr->hwm_kib = -1;
 	mr->stats_fd = -1;
+	mr->uf.scan = scan_file;
+	mr->uf.ctx = r;
 	mr->skel = mem_bpf__open();
 	if (!mr->skel) {
 		pr_err("cannot open the BPF object: %s\n", strerror(errno));
@@ -1231,7 +1073,7 @@ static int mem_start(struct run *r)
 	err = task_counter__open(&mr->cpu_clock, pid, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, !cmd, true);
 	if (err)
 		pr_warn("cannot count the CPU time of pid %d: %s\n", pid, strerror(-err));
-	prescan(r, cmd);
+	uprobe_files__command(&mr->uf, cmd, false);
 	mem_scan(r, pid);
 	if (!mr->nprobes)
 		pr_warn("no allocator functions found in pid %d: page faults and mappings only\n", pid);
@@ -1381,8 +1223,7 @@ static void mem_destroy(struct run *r)
 	}
 	free(mr->probes);
 	free(mr->files);
-	free(mr->scanned);
-	free(mr->seen);
+	uprobe_files__free(&mr->uf);
 	free(mr->batch_keys);
 	free(mr->batch_vals);
 	task_counter__close(&mr->cpu_clock);
