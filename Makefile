@@ -27,9 +27,9 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
-	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c
+	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c user/lat_report.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
-	user/uprobes.c \
+	user/uprobes.c user/mode_lat.c \
 	user/mode_stat.c user/debuginfod.c
 # pprof's messages, generated from proto/profile.proto by protoc-c
 PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o
@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
 	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc \
-	thread_churn offcpu
+	thread_churn offcpu liblatwork.so latwork latcxx
 
 ifeq ($(V),1)
 	Q =
@@ -166,6 +166,15 @@ $(OUTPUT)/tools/libhot.so: tests/workloads/libhot.c tests/workloads/workload.h |
 $(OUTPUT)/tools/pie_main: tests/workloads/pie_main.c tests/workloads/workload.h $(OUTPUT)/tools/libhot.so
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) -fPIE -pie $< -L$(OUTPUT)/tools -lhot -Wl,-rpath,'$$ORIGIN' -o $@
+$(OUTPUT)/tools/liblatwork.so: tests/workloads/liblatwork.c tests/workloads/workload.h | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) -fPIC -shared $< -o $@
+$(OUTPUT)/tools/latwork: tests/workloads/latwork.c tests/workloads/workload.h $(OUTPUT)/tools/liblatwork.so
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(TOOL_CFLAGS) $< -L$(OUTPUT)/tools -llatwork -Wl,-rpath,'$$ORIGIN' -o $@
+$(OUTPUT)/tools/latcxx: tests/workloads/latcxx.cpp | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@
 $(OUTPUT)/tools/threads: tests/workloads/threads.c tests/workloads/workload.h | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(TOOL_CFLAGS) $< -pthread -o $@
@@ -270,11 +279,12 @@ soak-tests:
 
 # man pages from each mode's --help (help2man), so that they cannot drift
 # from it; ebprof-cpu(1) is ebprof(1)
-MAN_MODES := off wall mem stat
+MAN_MODES := off wall lat mem stat
 MAN_PAGES := $(BUILD)/man/ebprof.1 $(BUILD)/man/ebprof-cpu.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1)
 man_name_ := sample where processes spend their CPU time, with kernel, native and Python stacks
 man_name_off := where threads wait: time off the CPU, by stack
 man_name_wall := where wall-clock time goes: on and off the CPU, by stack
+man_name_lat := how long each call of a function takes: counts, percentiles, histogram
 man_name_mem := allocations, leaks and RSS growth, by stack
 man_name_stat := count what a command or processes do, as time and perf stat do
 man: $(MAN_PAGES)
@@ -283,7 +293,7 @@ $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/see-also.h2m: | $(OUTPUT)
-	$(Q)printf '[SEE ALSO]\nebprof(1), ebprof-off(1), ebprof-wall(1), ebprof-mem(1), ebprof-stat(1); the docs/ directory of the source tree for examples and how it works.\n' >$@
+	$(Q)printf '[SEE ALSO]\nebprof(1), ebprof-off(1), ebprof-wall(1), ebprof-lat(1), ebprof-mem(1), ebprof-stat(1); the docs/ directory of the source tree for examples and how it works.\n' >$@
 
 man_mode = $(patsubst ebprof-%,%,$(patsubst ebprof,,$(basename $(notdir $@))))
 $(BUILD)/man/ebprof.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1): $(BUILD)/ebprof $(OUTPUT)/see-also.h2m tools/gen-man.sh | $(BUILD)/man

@@ -348,4 +348,59 @@ enum ebprof_mem_counter {
 	EBPROF_MEM_COUNTERS = EBPROF_MEM_HIST + 64,
 };
 
+/* ebprof lat */
+#define EBPROF_LAT_DEPTH	64	/* a thread's calls in flight that are timed (a power of 2) */
+#define EBPROF_LAT_SUB		16	/* histogram buckets per power of two: each < 6.3 % wide */
+#define EBPROF_LAT_BUCKETS	640	/* the last from 31 * 2^38 ns (2.4 hours) up */
+#define EBPROF_LAT_MAX_FUNCS	512
+
+/* a function's calls, per CPU */
+struct lat_sum {
+	__u64 count;
+	__u64 total_ns;
+	__u64 min_ns;		/* 0: no call yet */
+	__u64 max_ns;
+};
+
+/* one call, for --per-call */
+struct lat_call {
+	__u64 ts;		/* when it returned, CLOCK_MONOTONIC ns */
+	__u64 ns;
+	__u32 fn;
+	__u32 tid;
+};
+
+/* the mode's own counters, per CPU */
+enum ebprof_lat_stat {
+	EBPROF_LAT_THREADS_FULL,	/* calls not timed: no room for the thread's record */
+	EBPROF_LAT_TOO_DEEP,		/* calls not timed: EBPROF_LAT_DEPTH timed calls in flight already */
+	EBPROF_LAT_UNFINISHED,		/* entries whose return never came (longjmp, exceptions) */
+	EBPROF_LAT_NO_ENTRY,		/* returns of calls not timed (entered before the probes, too deep) */
+	EBPROF_LAT_SUPPRESSED,		/* --per-call: calls over the rate limit, not printed */
+	EBPROF_LAT_CALLS_LOST,		/* --per-call: the ring buffer was full */
+	EBPROF_LAT_STAT_MAX,
+};
+
+/*
+ * The histogram bucket of a duration: below 16 ns one a nanosecond, then
+ * EBPROF_LAT_SUB a power of two (log-linear, as HdrHistogram)
+ */
+static inline __u32 ebprof_lat_bucket(__u64 ns)
+{
+	__u64 v = ns;
+	__u32 o = 0, b;
+
+	if (ns < EBPROF_LAT_SUB)
+		return (__u32)ns;
+	if (v >> 32) { o += 32; v >>= 32; }
+	if (v >> 16) { o += 16; v >>= 16; }
+	if (v >> 8) { o += 8; v >>= 8; }
+	if (v >> 4) { o += 4; v >>= 4; }
+	if (v >> 2) { o += 2; v >>= 2; }
+	if (v >> 1) { o += 1; }
+	/* o >= 4: the top bit, then the 4 below it */
+	b = (o - 3) * EBPROF_LAT_SUB + (__u32)((ns >> (o - 4)) & (EBPROF_LAT_SUB - 1));
+	return b < EBPROF_LAT_BUCKETS ? b : EBPROF_LAT_BUCKETS - 1;
+}
+
 #endif /* __EBPROF_H */

@@ -20,6 +20,7 @@ enum ebprof_mode {
 	MODE_MEM,
 	MODE_OFF,
 	MODE_WALL,
+	MODE_LAT,
 };
 
 struct ebprof_event_spec {
@@ -74,6 +75,13 @@ struct ebprof_opts {
 		bool count;		/* weigh stacks by allocations, not bytes */
 		unsigned int max_blocks;
 	} mem;
+	/* ebprof lat's own */
+	struct lat_opts {
+		const char *funcs;	/* FUNC[,FUNC...] */
+		bool per_call;
+		unsigned int call_limit;	/* --per-call lines a second */
+		double interval;	/* -i: seconds, 0: none */
+	} lat;
 	/* ebprof off's own */
 	struct off_opts {
 		double min_block_us;	/* switches shorter than this are not counted */

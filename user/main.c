@@ -63,9 +63,9 @@ static int help(int argc, char **argv)
 
 	if (argc > 3 || !text) {
 		if (argc > 3)
-			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, mem or stat\n");
+			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, lat, mem or stat\n");
 		else
-			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, mem, stat\n",
+			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, lat, mem, stat\n",
 				mode);
 		return EXIT_USAGE;
 	}

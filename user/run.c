@@ -33,6 +33,7 @@ static const struct mode_ops *const modes[] = {
 	[MODE_MEM] = &mem_mode,
 	[MODE_OFF] = &off_mode,
 	[MODE_WALL] = &wall_mode,
+	[MODE_LAT] = &lat_mode,
 	[MODE_STAT] = &stat_mode,
 };
 
@@ -668,8 +669,15 @@ bool run_have_helper(enum bpf_func_id id)
  */
 static void probe_walkers(struct run *r)
 {
-	bool regs = run_have_helper(BPF_FUNC_task_pt_regs), loop = run_have_helper(BPF_FUNC_loop);
+	bool regs, loop;
 
+	if (r->ops->no_stacks) {
+		r->dwarf = false;
+		*r->b.targ_python = false;
+		return;
+	}
+	regs = run_have_helper(BPF_FUNC_task_pt_regs);
+	loop = run_have_helper(BPF_FUNC_loop);
 	r->dwarf = regs && loop && !r->o->fp;
 	/* the Python walker runs in bpf_loop() callbacks */
 	*r->b.targ_python = loop && regs && !r->o->no_python;
@@ -720,8 +728,8 @@ static int load_bpf(struct run *r)
 
 	*r->b.targ_all = o->all;
 	*r->b.targ_follow_fork = o->cmd != NULL;
-	bpf_map__set_max_entries(r->b.kstacks, o->map_size);
-	bpf_map__set_max_entries(r->b.ustacks, o->map_size);
+	bpf_map__set_max_entries(r->b.kstacks, r->ops->no_stacks ? 1 : o->map_size);
+	bpf_map__set_max_entries(r->b.ustacks, r->ops->no_stacks ? 1 : o->map_size);
 	probe_walkers(r);
 	if (*r->b.targ_python) {
 		/* 2 KiB a stack, preallocated: half as many as native stacks */

@@ -69,6 +69,8 @@ struct perf_event_attr;
  */
 struct mode_ops {
 	const char *name;
+	/* it records no stacks: no unwind tables, no Python walker, stack maps of one entry */
+	bool no_stacks;
 	/* optional: a command is about to be started (*path*: its executable): what it needs first */
 	void (*before_launch)(const struct ebprof_opts *o, const char *path);
 	/*
@@ -106,7 +108,7 @@ struct mode_ops {
 	void (*destroy)(struct run *r);
 };
 
-extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode, stat_mode;
+extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode, stat_mode, lat_mode;
 
 struct run {
 	const struct ebprof_opts *o;

@@ -36,6 +36,19 @@ for sig in INT TERM KILL; do
 	check "SIG$sig"
 done
 
+# ebprof lat's uprobes (uprobe.multi links): gone after SIGINT and SIGKILL
+for sig in INT KILL; do
+	$EBPROF lat 'spin_*' -p "$WPID" >"$TMP/out" 2>&1 &
+	ep=$!
+	sleep 1.5
+	[ "$(ebprof_progs)" -ge 3 ] || fail "lat: its programs were not loaded while it ran"
+	kill -$sig $ep
+	wait $ep
+	rc=$?
+	[ $sig = KILL ] || [ $rc -eq 0 ] || fail "lat SIG$sig: exit $rc: $(cat "$TMP/out")"
+	check "lat SIG$sig"
+done
+
 # the target dies under ebprof
 $EBPROF -p "$WPID" -d 30 >/dev/null 2>&1 &
 ep=$!

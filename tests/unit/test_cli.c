@@ -134,7 +134,7 @@ static char *help_of(const char *m)
  */
 static int modes_take_their_options(void)
 {
-	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall" };
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat" };
 	static const char *opts[][2] = {
 		{ "--freq", "99" }, { "--duration", "1" }, { "--event", "task-clock" }, { "--output", "x" },
 		{ "--format", "json" }, { "--rows", "3" }, { "--per-thread", NULL }, { "--map-size", "4096" },
@@ -152,9 +152,13 @@ static int modes_take_their_options(void)
 
 		T_ASSERT(help != NULL);
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-			char *argv[8] = { "ebprof", (char *)modes[m], (char *)opts[i][0] };
-			int argc = 3, r;
+			char *argv[9] = { "ebprof", (char *)modes[m] };
+			int argc = 2, r;
 			struct ebprof_opts o;
+
+			if (!strcmp(modes[m], "lat"))
+				argv[argc++] = "f";	/* the functions first */
+			argv[argc++] = (char *)opts[i][0];
 
 			if (opts[i][1])
 				argv[argc++] = (char *)opts[i][1];
@@ -240,6 +244,23 @@ static int errors_say_what(void)
 	T_ASSERT(ERR(&o, &e, "--bogus") < 0);
 	T_ASSERT_STR(e, "ebprof: unknown option '--bogus' (see 'ebprof --help')\n");
 	free(e);
+	/* ebprof lat: the functions, one process, its formats, its interval */
+	T_ASSERT(ERR(&o, &e, "lat", "-p", "1") < 0);
+	T_ASSERT_STR(e, "ebprof: name the functions to time: ebprof lat FUNC[,FUNC...] (-p PID | COMMAND) (see 'ebprof lat --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-a") < 0 && strstr(e, "one process: give -p PID or a command"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-p", "1,2") < 0 && strstr(e, "one process"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-f", "svg", "-p", "1") < 0 && strstr(e, "ebprof lat writes a table or json"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-o", "x.svg", "-p", "1") < 0 && strstr(e, "'x.svg' is neither"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-I", "100", "-p", "1") < 0);
+	T_ASSERT_STR(e, "ebprof: -I is not an option of ebprof lat; ebprof lat takes -i SECONDS (see 'ebprof lat --help')\n");
+	free(e);
+	T_ASSERT(ERR(&o, &e, "lat", "f", "-i", "0", "-p", "1") < 0 && strstr(e, "invalid interval '0'"));
+	free(e);
 	return T_OK;
 }
 
@@ -260,9 +281,33 @@ static int formats_alike(void)
 }
 
 /* ebprof help MODE shows what MODE --help prints; no page for a word that is no mode */
+/* ebprof lat FUNC: the first word that is no option, before or after the options */
+static int lat_functions(void)
+{
+	struct ebprof_opts o;
+	char *a1[] = { "ebprof", "lat", "f", "--", "./prog", "-x", NULL };
+	char *a2[] = { "ebprof", "lat", "-d", "5", "--per-call", "f", "./prog", "arg", NULL };
+
+	T_ASSERT(PARSE(&o, "lat", "f,g", "-p", "42") == 0);
+	T_ASSERT(o.mode == MODE_LAT && o.npids == 1 && !o.cmd);
+	T_ASSERT_STR(o.lat.funcs, "f,g");
+	T_ASSERT(PARSE(&o, "lat", "-p", "42", "-i", "0.5", "libc:malloc") == 0);
+	T_ASSERT_STR(o.lat.funcs, "libc:malloc");
+	T_ASSERT(o.lat.interval == 0.5 && !o.cmd);
+	T_ASSERT(cli_parse(6, a1, &o) == 0);
+	T_ASSERT_STR(o.lat.funcs, "f");
+	T_ASSERT(o.cmd && !strcmp(o.cmd[0], "./prog") && !strcmp(o.cmd[1], "-x"));
+	T_ASSERT(cli_parse(8, a2, &o) == 0);
+	T_ASSERT_STR(o.lat.funcs, "f");
+	T_ASSERT(o.lat.per_call && o.duration == 5 && !strcmp(o.cmd[0], "./prog"));
+	T_ASSERT(PARSE(&o, "lat", "f", "-o", "x.json", "-p", "1") == 0);
+	T_ASSERT(o.format == FORMAT_JSON);
+	return T_OK;
+}
+
 static int mode_usage(void)
 {
-	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall" };
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat" };
 
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		char *h = help_of(modes[m]);
@@ -275,4 +320,4 @@ static int mode_usage(void)
 }
 
 T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version),
-       T(modes_take_their_options), T(errors_say_what), T(formats_alike), T(mode_usage))
+       T(modes_take_their_options), T(errors_say_what), T(formats_alike), T(lat_functions), T(mode_usage))

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lat.bpf.c - ebprof lat: how long calls of chosen functions take.  An
+ * entry probe pushes (function, time, stack pointer) on its thread's stack
+ * of calls in flight; the return probe takes the call whose stack pointer
+ * is its own off it, so recursion, nesting and tail calls each time their
+ * own call, and entries whose return never came (longjmp, exceptions) are
+ * dropped, not mistimed.  Per function, per CPU: count, total, min, max
+ * and a log-linear histogram; user space sums the CPUs.  The target set
+ * (targets.bpf.h) is there for the session; the probes are per process.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "ebprof.h"
+#include "targets.bpf.h"
+
+const volatile __u32 targ_nfuncs = 1;		/* the sums are per slot of this many */
+const volatile bool targ_per_call = false;
+const volatile __u32 targ_call_limit = 1000;	/* --per-call events a second */
+
+__u32 lat_slot;		/* which half of the sums calls go to: -i flips it */
+
+struct lat_frame {
+	__u64 ts;
+	__u64 sp;	/* at the entry: where the return address is */
+	__u32 fn;
+	__u32 pad;
+};
+
+struct lat_stack {
+	__u32 n;
+	__u32 pad;
+	struct lat_frame f[EBPROF_LAT_DEPTH];
+};
+
+/* tid -> its calls in flight; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lat_stack);
+} lat_stacks SEC(".maps");
+
+/* a zeroed stack to insert from (too big for the BPF stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lat_stack);
+} lat_zero SEC(".maps");
+
+/* slot * targ_nfuncs + fn -> its calls; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct lat_sum);
+} lat_sums SEC(".maps");
+
+/* (slot * targ_nfuncs + fn) * EBPROF_LAT_BUCKETS + bucket -> calls */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * EBPROF_LAT_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBPROF_LAT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_stats SEC(".maps");
+
+/*
+ * --per-call: events sent since user space last zeroed it, on all CPUs
+ * (checked, then added to: a few over the limit when CPUs race)
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_sent SEC(".maps");
+
+/* --per-call: the calls; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} lat_calls SEC(".maps");
+
+static __always_inline void lat_stat(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&lat_stats, &i);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int lat_enter(struct pt_regs *ctx)
+{
+	__u64 now = bpf_ktime_get_ns(), fn = bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, n;
+	struct lat_stack *s = bpf_map_lookup_elem(&lat_stacks, &tid);
+	struct lat_frame *f;
+
+	if (!s) {
+		struct lat_stack *z = bpf_map_lookup_elem(&lat_zero, &zero);
+
+		if (!z || bpf_map_update_elem(&lat_stacks, &tid, z, BPF_NOEXIST)) {
+			lat_stat(EBPROF_LAT_THREADS_FULL);
+			return 0;
+		}
+		s = bpf_map_lookup_elem(&lat_stacks, &tid);
+		if (!s)
+			return 0;
+	}
+	n = s->n;
+	if (n >= EBPROF_LAT_DEPTH) {
+		lat_stat(EBPROF_LAT_TOO_DEEP);
+		return 0;
+	}
+	f = &s->f[n & (EBPROF_LAT_DEPTH - 1)];
+	f->ts = now;
+	f->sp = PT_REGS_SP(ctx);
+	f->fn = (__u32)fn;
+	s->n = n + 1;
+	return 0;
+}
+
+static __always_inline void lat_record(__u32 fn, __u64 ns, __u32 tid, __u64 now)
+{
+	__u32 key = (lat_slot & 1) * targ_nfuncs + fn, hkey, zero = 0;
+	struct lat_sum *sum;
+	__u64 *sent;
+	struct lat_call *c;
+	__u64 *h;
+
+	if (fn >= targ_nfuncs)
+		return;
+	sum = bpf_map_lookup_elem(&lat_sums, &key);
+	if (sum) {
+		sum->count++;
+		sum->total_ns += ns;
+		if (!sum->min_ns || ns < sum->min_ns)
+			sum->min_ns = ns ? ns : 1;
+		if (ns > sum->max_ns)
+			sum->max_ns = ns;
+	}
+	hkey = key * EBPROF_LAT_BUCKETS + ebprof_lat_bucket(ns);
+	h = bpf_map_lookup_elem(&lat_hist, &hkey);
+	if (h)
+		*h += 1;
+	if (!targ_per_call)
+		return;
+	sent = bpf_map_lookup_elem(&lat_sent, &zero);
+	if (!sent || *sent >= targ_call_limit) {
+		lat_stat(EBPROF_LAT_SUPPRESSED);
+		return;
+	}
+	__sync_fetch_and_add(sent, 1);
+	c = bpf_ringbuf_reserve(&lat_calls, sizeof(*c), 0);
+	if (!c) {
+		lat_stat(EBPROF_LAT_CALLS_LOST);
+		return;
+	}
+	c->ts = now;
+	c->ns = ns;
+	c->fn = fn;
+	c->tid = tid;
+	bpf_ringbuf_submit(c, 0);
+}
+
+static __always_inline int lat_exit(struct pt_regs *ctx)
+{
+	__u64 now = bpf_ktime_get_ns(), sp = PT_REGS_SP(ctx) - 8;	/* the return popped its address */
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), n, i;
+	struct lat_stack *s = bpf_map_lookup_elem(&lat_stacks, &tid);
+	struct lat_frame *f = NULL;
+
+	if (!s) {
+		lat_stat(EBPROF_LAT_NO_ENTRY);
+		return 0;
+	}
+	n = s->n;
+	/* calls deeper than this one whose returns never came: longjmp'ed or unwound past */
+	for (i = 0; i < EBPROF_LAT_DEPTH && n > 0; i++) {
+		f = &s->f[(n - 1) & (EBPROF_LAT_DEPTH - 1)];
+		if (f->sp >= sp)
+			break;
+		lat_stat(EBPROF_LAT_UNFINISHED);
+		n--;
+		f = NULL;
+	}
+	if (n > 0 && f && f->sp == sp) {
+		lat_record(f->fn, now - f->ts, tid, now);
+		n--;
+	} else {
+		lat_stat(EBPROF_LAT_NO_ENTRY);
+	}
+	s->n = n;
+	if (!n)
+		bpf_map_delete_elem(&lat_stacks, &tid);
+	return 0;
+}
+
+/* a uprobe each (the cookie: the function) */
+SEC("uprobe")
+int eb_lat_entry(struct pt_regs *ctx) { return lat_enter(ctx); }
+SEC("uretprobe")
+int eb_lat_ret(struct pt_regs *ctx) { return lat_exit(ctx); }
+
+/* uprobe.multi links (6.6), a file's functions in one */
+SEC("uprobe")
+int eb_lat_m_entry(struct pt_regs *ctx) { return lat_enter(ctx); }
+SEC("uprobe")
+int eb_lat_m_ret(struct pt_regs *ctx) { return lat_exit(ctx); }
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
