@@ -12,6 +12,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "ebprof.h"
 #include "targets.bpf.h"
 
@@ -200,8 +201,16 @@ static __always_inline int lat_exit(struct pt_regs *ctx)
 		lat_stat(EBPROF_LAT_NO_ENTRY);
 	}
 	s->n = n;
-	if (!n)
-		bpf_map_delete_elem(&lat_stacks, &tid);
+	return 0;
+}
+
+/* a thread's record goes with it (kept between calls: a delete and an insert a call cost more) */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(eb_lat_thread_exit, struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+
+	bpf_map_delete_elem(&lat_stacks, &tid);
 	return 0;
 }
 
