@@ -78,7 +78,7 @@ deps:
 # the peers make bench compares with
 bench-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time austin >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time austin libbpf-tools >/dev/null
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 EBPROF=$PWD/build/ebprof
 T=$PWD/.output/tools
 REPS=${REPS:-10}	# the intervals need 10 or more
-SECTIONS=${SECTIONS:-1 2 3 4 5 6}	# e.g. SECTIONS=5 make bench: only ebprof mem's
+SECTIONS=${SECTIONS:-1 2 3 4 5 6 7 8}	# e.g. SECTIONS=5 make bench: only ebprof mem's
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -28,7 +28,8 @@ cpu_ns() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # the workload's command: a tool of ours, or "python3 tests/workloads/py_bench.py"
-wcmd() { if [ -n "${WPY:-}" ]; then echo "$WPY tools/$1"; else echo "$T/$1"; fi; }
+# (WPIN: a prefix such as "taskset -c 0")
+wcmd() { if [ -n "${WPY:-}" ]; then echo "${WPIN:-}$WPY tools/$1"; else echo "${WPIN:-}$T/$1"; fi; }
 
 # ROUNDS of WORKLOAD that take ~3 s
 calibrate() {
@@ -51,6 +52,10 @@ measure() {
 	austin-*) austin -i $((1000000 / ${cfg#austin-})) -p "$wpid" -o "$TMP/austin.out" >/dev/null 2>&1 & ppid=$! ;;
 	ebprof-mem) $EBPROF mem -p "$wpid" -o "$TMP/m.txt" 2>/dev/null & ppid=$! ;;
 	ebprof-mem-exact) $EBPROF mem --exact -p "$wpid" -o "$TMP/m.txt" 2>/dev/null & ppid=$! ;;
+	ebprof-off) $EBPROF off -p "$wpid" -o "$TMP/o.txt" 2>/dev/null & ppid=$! ;;
+	offcputime) offcputime -p "$wpid" >"$TMP/oc.txt" 2>/dev/null & ppid=$! ;;
+	ebprof-lat-*) $EBPROF lat "${cfg#ebprof-lat-}" -p "$wpid" -o "$TMP/l.txt" 2>/dev/null & ppid=$! ;;
+	funclatency-*) funclatency -p "$wpid" ":${cfg#funclatency-}" >"$TMP/fl.txt" 2>/dev/null & ppid=$! ;;
 	bpftrace-memleak) bpftrace -p "$wpid" tools/memleak.bt >/dev/null 2>&1 & ppid=$! ;;
 	bare-probes) bpftrace -p "$wpid" -e 'uprobe:libc:malloc {} uretprobe:libc:malloc {} uprobe:libc:free {}' \
 			>/dev/null 2>&1 & ppid=$! ;;
@@ -220,6 +225,46 @@ for cfg in "${configs[@]:1}"; do
 		'BEGIN { printf "mem_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
 done | tee "$TMP/percall"
 awk '/exact/ { e = $2 } /bare/ { b = $2 } END { if (b > 0) printf "mem_exact_vs_bare_probes %.2f x\n", e / b }' "$TMP/percall"
+fi
+
+have_bcc=$(command -v offcputime >/dev/null && command -v funclatency >/dev/null && echo 1)
+# 7. ebprof off on a context-switch-heavy workload, beside libbpf-tools'
+# offcputime.  Both threads on one CPU: each switch hands the CPU over
+# directly.  On two CPUs each round wakes an idle vCPU, whose cost on this
+# VM depends on what else runs: there either profiler made the ping-pong
+# faster (by 32 % and 4 %), which says nothing about its cost per switch.
+if want 7; then
+WORKLOAD=pingpong
+WPIN="taskset -c 0 "
+ROUNDS=$(calibrate pingpong 20000)
+configs=(none ebprof-off)
+[ -n "$have_bcc" ] && configs+=(offcputime)
+run_table "Off-CPU profiling overhead (ebprof off -p), two threads ping-ponging through pipes" "${configs[@]}"
+[ -n "$have_bcc" ] && { read -r _ em elo ehi <"$TMP/ebprof-off.ci"; read -r _ pm plo phi <"$TMP/offcputime.ci"
+	awk -v em="$em" -v elo="$elo" -v ehi="$ehi" -v pm="$pm" -v plo="$plo" -v phi="$phi" 'BEGIN {
+		v = ehi < plo ? "ebprof ahead" : elo > phi ? "ebprof behind" : "within noise"
+		printf "  ebprof-off %+.2f%% [%+.2f, %+.2f] vs offcputime %+.2f%% [%+.2f, %+.2f]: %s\n", em, elo, ehi, pm, plo, phi, v }'; }
+WPIN=
+fi
+
+# 8. ebprof lat: the cost per call beside libbpf-tools' funclatency on the
+# same function: tick() (push %rbp first: the kernel emulates it) and
+# quick() (a load first: single-stepped out of line); 200 rounds of 1000 calls
+if want 8; then
+WORKLOAD="latwork bench"
+ROUNDS=200
+configs=(none ebprof-lat-tick ebprof-lat-quick)
+[ -n "$have_bcc" ] && configs+=(funclatency-tick funclatency-quick)
+run_table "ebprof lat: cost per call, beside funclatency" "${configs[@]}"
+base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
+for cfg in "${configs[@]:1}"; do
+	read -r w _ <"$TMP/$cfg.ci"
+	awk -v c="$cfg" -v w="$w" -v b="$base" -v n=$((1000 * ROUNDS)) \
+		'BEGIN { printf "lat_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
+done | tee "$TMP/percall"
+awk '{ sub(/^lat_per_call_us_/, "", $1); v[$1] = $2 }
+	END { for (f in v) if (f ~ /^ebprof-lat-/) { g = f; sub(/^ebprof-lat-/, "funclatency-", g)
+		if (v[g] > 0) printf "lat_vs_funclatency_%s %.2f x\n", substr(f, 12), v[f] / v[g] } }' "$TMP/percall"
 fi
 echo
 

@@ -7,7 +7,11 @@
  *   fib N         fib(N) by recursion: the number of calls printed
  *   lib N         lib_work() of liblatwork.so N times
  *   jump N        outer() N times, each leaving inner() by longjmp
- *   spin N        quick() N times (the cost per call: make bench)
+ *   spin N        quick() N times
+ *   bench -r R    tick() R * 1000 times, "work_s T" only (make bench: the
+ *                 cost per call; tick() calls quick(), so it starts with
+ *                 push %rbp, which the kernel's uprobes emulate, where
+ *                 quick(), a leaf, starts with a load they single-step)
  */
 #include <setjmp.h>
 #include <string.h>
@@ -58,6 +62,11 @@ noinline void quick(void)
 	quick_calls++;
 }
 
+noinline void tick(void)
+{
+	quick();
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -79,8 +88,17 @@ int main(int argc, char **argv)
 	double t0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: latwork split|fib|lib|jump|spin N\n");
+		fprintf(stderr, "usage: latwork split|fib|lib|jump|spin N, latwork bench -r R\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "bench")) {
+		n = argc > 3 && !strcmp(argv[2], "-r") ? atoi(argv[3]) : 1;
+		maybe_wait_for_go();
+		t0 = now();
+		for (i = 0; i < n * 1000; i++)
+			tick();
+		printf("work_s %.6f\n", now() - t0);
+		return 0;
 	}
 	maybe_wait_for_go();
 	t0 = now();
