@@ -378,7 +378,29 @@ enum ebprof_lat_stat {
 	EBPROF_LAT_NO_ENTRY,		/* returns of calls not timed (entered before the probes, too deep) */
 	EBPROF_LAT_SUPPRESSED,		/* --per-call: calls over the rate limit, not printed */
 	EBPROF_LAT_CALLS_LOST,		/* --per-call: the ring buffer was full */
+	EBPROF_LAT_PY_LOST,		/* Python: observations lost, the ring buffer was full */
+	EBPROF_LAT_PY_DEEP,		/* Python: stacks cut to their innermost EBPROF_LAT_PY_FRAMES */
+	EBPROF_LAT_PY_OUTS_FULL,	/* Python: switch-outs not recorded, the per-thread map was full */
 	EBPROF_LAT_STAT_MAX,
+};
+
+/*
+ * ebprof lat on Python functions, by sampling: what a thread's Python
+ * stack was, on the CPU at a clock sample (t0 == t1) or off it from a
+ * switch-out to the switch-in (its stack as it went out)
+ */
+#define EBPROF_LAT_PY_FRAMES	64
+#define EBPROF_LAT_PY_ON	1
+#define EBPROF_LAT_PY_OFF	2
+
+struct lat_py_obs {
+	__u64 t0, t1;		/* CLOCK_MONOTONIC ns */
+	__u32 tgid;
+	__u32 pad;
+	__u32 tid;
+	__u16 nr;		/* frames, innermost first */
+	__u16 kind;		/* EBPROF_LAT_PY_ON, _OFF */
+	struct py_frame f[EBPROF_LAT_PY_FRAMES];
 };
 
 /*

@@ -226,4 +226,145 @@ int eb_lat_m_entry(struct pt_regs *ctx) { return lat_enter(ctx); }
 SEC("uprobe")
 int eb_lat_m_ret(struct pt_regs *ctx) { return lat_exit(ctx); }
 
+/*
+ * Python functions, by sampling the threads' Python stacks: on the CPU at
+ * each clock sample, and off it from a switch-out (its stack walked then,
+ * in its own context) to the switch-in.  User space follows each call of
+ * the functions named across these observations.
+ */
+const volatile __u64 targ_py_min_off_ns = 250000;	/* shorter times off the CPU: not sent */
+
+/* tid -> its Python stack when it went out; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lat_py_obs);
+} lat_py_outs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lat_py_obs);
+} lat_py_scratch SEC(".maps");
+
+/* the observations; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} lat_py_events SEC(".maps");
+
+static __always_inline bool lat_target(__u32 tgid)
+{
+	__u32 *gen = bpf_map_lookup_elem(&targets, &tgid);
+
+	return tgid && gen && *gen != EBPROF_GEN_LAUNCHING;
+}
+
+/* the current thread's Python stack into *o* (innermost first): its frames, 0 when none */
+static __noinline __u32 lat_py_walk(__u32 tgid, __u32 tid, struct lat_py_obs *o)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct py_proc *cfg;
+	struct py_ctx ctx;
+	struct py_walk *w;
+	__u32 zero = 0, n, i;
+	__u64 ts, cf;
+
+	if (!targ_python || !o)
+		return 0;
+	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (!cfg)
+		return 0;
+	w = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!w)
+		return 0;
+	ctx.w = w;
+	ctx.cfg = cfg;
+	w->tgid = tgid;
+	w->fs = BPF_CORE_READ(task, thread.fsbase);
+	ts = py_thread_state(&ctx, tid);
+	if (!ts)
+		return 0;
+	if (cfg->kind == EBPROF_PY_311 || cfg->kind == EBPROF_PY_312) {
+		cf = py_read_ptr(ts + cfg->o.ts_frame);
+		w->frame = cf ? py_read_ptr(cf + cfg->o.cf_current) : 0;
+	} else {
+		w->frame = py_read_ptr(ts + cfg->o.ts_frame);
+	}
+	if (!w->frame)
+		return 0;
+	w->st.nr = 0;
+	w->hash = 0;
+	w->since_boundary = 0;
+	w->end = 0;
+	bpf_loop(2 * EBPROF_PY_MAX_FRAMES, py_frame_step, &ctx, 0);
+	n = w->st.nr;
+	if (n > EBPROF_LAT_PY_FRAMES) {
+		lat_stat(EBPROF_LAT_PY_DEEP);
+		n = EBPROF_LAT_PY_FRAMES;
+	}
+	for (i = 0; i < EBPROF_LAT_PY_FRAMES; i++) {
+		if (i >= n)
+			break;
+		o->f[i] = w->st.frames[i];
+	}
+	o->nr = n;
+	o->tgid = tgid;
+	o->tid = tid;
+	return n;
+}
+
+/* a clock sample: a target thread's stack, if it is running Python code */
+SEC("perf_event")
+int eb_lat_py_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0;
+	struct lat_py_obs *o;
+
+	if (!lat_target(tgid))
+		return 0;
+	o = bpf_map_lookup_elem(&lat_py_scratch, &zero);
+	if (!o || !lat_py_walk(tgid, (__u32)id, o))
+		return 0;
+	o->t0 = o->t1 = bpf_ktime_get_ns();
+	o->kind = EBPROF_LAT_PY_ON;
+	if (bpf_ringbuf_output(&lat_py_events, o, sizeof(*o), 0))
+		lat_stat(EBPROF_LAT_PY_LOST);
+	return 0;
+}
+
+/* a target thread going out: its stack now; coming back in, after long enough: sent */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(eb_lat_py_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u32 tgid = id >> 32, tid = (__u32)id, ntid, zero = 0;
+	struct lat_py_obs *o;
+
+	if (lat_target(tgid)) {
+		o = bpf_map_lookup_elem(&lat_py_scratch, &zero);
+		if (o && lat_py_walk(tgid, tid, o)) {
+			o->t0 = bpf_ktime_get_ns();
+			o->kind = EBPROF_LAT_PY_OFF;
+			if (bpf_map_update_elem(&lat_py_outs, &tid, o, BPF_ANY))
+				lat_stat(EBPROF_LAT_PY_OUTS_FULL);
+		}
+	}
+	ntid = BPF_CORE_READ(next, pid);
+	o = ntid ? bpf_map_lookup_elem(&lat_py_outs, &ntid) : NULL;
+	if (!o)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now > o->t0 && now - o->t0 >= targ_py_min_off_ns) {
+		o->t1 = now;
+		if (bpf_ringbuf_output(&lat_py_events, o, sizeof(*o), 0))
+			lat_stat(EBPROF_LAT_PY_LOST);
+	}
+	bpf_map_delete_elem(&lat_py_outs, &ntid);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

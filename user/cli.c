@@ -236,7 +236,7 @@ static const char lat_usage[] =
 "its return, on the CPU or not; recursion and nesting time each call; calls\n"
 "that never return (longjmp, exceptions) and calls in flight at the end are\n"
 "left out, not mistimed.  Each call costs the target two traps (an entry and\n"
-"a return probe: ~10-40 us here).\n"
+"a return probe: 1-15 us here).\n"
 "\n"
 "Functions:\n"
 "  FUNC                    a function by its symbol name, in the executable or\n"
@@ -248,6 +248,18 @@ static const char lat_usage[] =
 "                          parameters: 'Shape::area', 'f(int, char const*)'\n"
 "                          A name that several functions have is refused with\n"
 "                          the list; a glob times each of them.\n"
+"\n"
+"Python (CPython 3.8-3.13; the target, or what a script it runs execs):\n"
+"  FUNC, CLASS.METHOD      a Python function by its name or qualified name\n"
+"  MODULE:FUNC             ... in that module (a file MODULE.py); native\n"
+"                          functions of a Python process need their LIB:\n"
+"                          libc:malloc, libpython3.11:PyObject_Malloc\n"
+"                          Python calls are followed by sampling the threads'\n"
+"                          Python stacks on and off the CPU: each call's time\n"
+"                          within one period; calls shorter than a few periods\n"
+"                          are missed, and calls one after another from the same\n"
+"                          line with no sample between them count as one.\n"
+"  -F, --freq HZ           Python: samples per second (default 999)\n"
 "\n"
 "Targets:\n"
 "  -p, --pid PID           time the calls of this process from now on\n"
@@ -262,12 +274,14 @@ static const char lat_usage[] =
 "  -f, --format FORMAT     table or json (default: from -o, else table)\n"
 "      --json              the same as -f json\n"
 "      --map-size N        threads in the functions at once: N / 4 (default 4096)\n"
+"      --no-python         native functions only\n"
 "  -v, --verbose, --debug, -h, --help\n"
 "\n"
 "Examples:\n"
 "  sudo ebprof lat parse_request -p 1234 -d 10\n"
 "  sudo ebprof lat 'libc:malloc,libc:free' -- ./prog\n"
-"  sudo ebprof lat 'Cache::get' -i 1 -p $(pidof server)\n";
+"  sudo ebprof lat 'Cache::get' -i 1 -p $(pidof server)\n"
+"  sudo ebprof lat handle_request,db:query -- python3 app.py\n";
 
 enum {
 	OPT_NO_KERNEL = 256,
@@ -370,7 +384,7 @@ static const struct {
 	{ 'h', "-h", M_ALL, NULL },
 	{ 'V', "-V", M_ALL, NULL },
 	{ OPT_DEBUG, "--debug", M_ALL, NULL },
-	{ 'F', "-F", M_CPU | M_WALL, NULL },
+	{ 'F', "-F", M_CPU | M_WALL | M_LAT, NULL },
 	{ 'e', "-e", M_CPU | M_STAT, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
 	{ 'f', "-f", M_ALL, NULL },
@@ -378,7 +392,7 @@ static const struct {
 	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
 	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
 	{ OPT_VIEW, "--view", M_CPU | M_OFF | M_WALL, NULL },
 	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL, NULL },
@@ -712,6 +726,7 @@ again:
 			if (parse_long(optarg, 1, 100000, &v))
 				return bad("invalid frequency '%s': give 1 to 100000 Hz", optarg);
 			o->freq = (unsigned int)v;
+			o->freq_set = true;
 			break;
 		case 'd': {
 			char *end;

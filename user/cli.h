@@ -38,6 +38,7 @@ struct ebprof_opts {
 	bool all;
 	char **cmd;		/* NULL-terminated, or NULL */
 	unsigned int freq;
+	bool freq_set;		/* -F was given */
 	double duration;	/* 0: until Ctrl-C or the targets exit */
 	const char *output;
 	enum render_format format;

@@ -57,6 +57,7 @@ struct lat_report {
 	size_t n;
 	/* calls not timed, by why (enum ebprof_lat_stat) */
 	uint64_t threads_full, too_deep, unfinished, no_entry, suppressed, calls_lost;
+	uint64_t py_lost;	/* Python: observations lost */
 	unsigned int map_threads;	/* the thread map's size, for the hint */
 };
 

@@ -318,15 +318,25 @@ int lat_render_table(const struct lat_report *r, bool hist, FILE *out)
 	}
 	if (r->interval_t > 0)
 		return ferror(out) ? -EIO : 0;
+	fputc('\n', out);
 	for (i = 0; i < r->n; i++) {
 		const struct lat_fn_report *f = &r->fns[i];
+		size_t j;
 
-		if (!i)
-			fprintf(out, "\nmethod: %s%s\n", f->method,
-				f->resolution_ns > 0 ? "" : "; percentiles within 3.1 % (the middle of a bucket 1/16 of a power of two wide)");
-		if (hist && f->count && f->hist)
-			render_hist(f, out);
+		for (j = 0; j < i && strcmp(r->fns[j].method, f->method); j++)
+			;
+		if (j < i)
+			continue;
+		if (f->resolution_ns > 0)
+			fprintf(out, "method: %s; a call's time within +-%s (a period): calls shorter than a few periods are missed or counted at about one, and calls one after another from the same line with no sample between them as one\n",
+				f->method, lat_fmt_ns(f->resolution_ns, b[0], sizeof(b[0])));
+		else
+			fprintf(out, "method: %s; percentiles within 3.1 %% (the middle of a bucket 1/16 of a power of two wide)\n",
+				f->method);
 	}
+	for (i = 0; hist && i < r->n; i++)
+		if (r->fns[i].count && r->fns[i].hist)
+			render_hist(&r->fns[i], out);
 	return ferror(out) ? -EIO : 0;
 }
 

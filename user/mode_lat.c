@@ -10,6 +10,9 @@
  * prints the other.  Its report and names: lat_report.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/perf_event.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "lat.h"
 #include "lat.skel.h"
 #include "uprobes.h"
+#include "python.h"
 #include "sym/demangle.h"
 #include "sym/elf.h"
 #include "util/grow.h"
@@ -66,6 +70,43 @@ struct lat_mode {
 	__u64 mono0;			/* CLOCK_MONOTONIC ns at the start */
 	double last_reset;
 	uint64_t calls_printed;
+	/* Python functions, by sampling (a CPython target: names without a library are its functions) */
+	bool py_target;			/* the target is CPython */
+	bool script;			/* a launched script: what it runs is found as it runs */
+	bool *pat_py;			/* the pattern names Python functions */
+	bool python;			/* some do */
+	uint64_t period_ns;		/* the sampling period */
+	struct lat_pyfn *pyfns;		/* the Python functions seen called */
+	size_t npyfns, pyfns_cap;
+	struct lat_pycode { uint64_t code; uint32_t sum, tgid; int fn; } *codes;	/* code object -> pyfns index, -1 */
+	size_t ncodes, codes_cap;	/* open addressing, cap a power of 2 */
+	struct lat_pythread *threads;
+	size_t nthreads, threads_cap;
+	int *pefds;			/* the clock on each CPU */
+	struct bpf_link **plinks;
+	uint64_t py_obs, py_dropped;	/* observations; calls in flight at the end */
+};
+
+/* a Python function (by qualified name and file) and its calls */
+struct lat_pyfn {
+	char *name, *file;
+	struct lat_sum sum, isum;	/* the whole run, this interval (-i) */
+	uint64_t *hist, *ihist;
+};
+
+/* a call of one, followed from its first observation to its last */
+struct lat_pycall {
+	size_t fn;
+	uint64_t key;		/* its frame and the frames (and lines) that called it */
+	uint64_t first, last;
+	bool seen;
+};
+
+struct lat_pythread {
+	uint32_t tid;
+	uint64_t last_end;	/* the end of its last observation */
+	struct lat_pycall *calls;
+	size_t n, cap;
 };
 
 #define L(r) ((struct lat_mode *)(r)->mode)
@@ -76,6 +117,45 @@ static double mono_sec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* the launched command is CPython, or no ELF file (a script) (set before the launch, read in open) */
+static bool launching_cpython, launching_script;
+
+static bool file_is_elf(const char *path)
+{
+	char magic[4] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = fd >= 0 && read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4);
+
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+static bool file_is_cpython(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct dso *d;
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	d = dso__new_fd(fd, path, "");
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	yes = dso__mentions(d, "Py_BytesMain");
+	dso__free(d);
+	return yes;
+}
+
+static void lat_before_launch(const struct ebprof_opts *o, const char *path)
+{
+	(void)o;
+	launching_cpython = file_is_cpython(path);
+	launching_script = !file_is_elf(path);
 }
 
 static int lat_open(struct run *r)
@@ -100,6 +180,24 @@ static int lat_open(struct run *r)
 		pr_err("out of memory\n");
 		return 1;
 	}
+	m->pat_py = calloc(m->npats, sizeof(*m->pat_py));
+	if (!m->pat_py) {
+		pr_err("out of memory\n");
+		return 1;
+	}
+	if (r->l && r->l->pid) {
+		m->py_target = launching_cpython;
+		m->script = launching_script;
+	} else {
+		char exe[64];
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", r->o->pids[0]);
+		m->py_target = file_is_cpython(exe);
+	}
+	/* --no-python: its functions are native ones, as anywhere else */
+	m->py_target = m->py_target && !r->o->no_python;
+	/* the Python walker for a CPython target, no native stacks ever */
+	r->stacks = (m->py_target || m->script) && !r->o->no_python ? RUN_STACKS_PYTHON : RUN_STACKS_NONE;
 	m->skel = lat_bpf__open();
 	if (!m->skel) {
 		pr_err("cannot open the BPF object: %s\n", strerror(errno));
@@ -188,6 +286,8 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		return;
 	m->nfiles_seen++;
 	for (k = 0; k < m->npats; k++) {
+		if (m->py_target && !m->pats[k].lib)
+			continue;
 		if (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
 		    !lat_lib_matches(m->pats[k].lib, path))
 			continue;
@@ -213,6 +313,8 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		if (cxx && (!strncmp(s->name, "_Z", 2) || !strncmp(s->name, "_R", 2)))
 			dm = demangle(s->name);
 		for (k = 0; k < m->npats; k++) {
+			if (m->py_target && !m->pats[k].lib)
+				continue;
 			if (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
 			    !lat_lib_matches(m->pats[k].lib, path))
 				continue;
@@ -226,7 +328,7 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		uint64_t v, size;
 		struct sym alias;
 
-		if (m->pats[k].glob || m->pats[k].cxx || m->pat_fns[k].n ||
+		if ((m->py_target && !m->pats[k].lib) || m->pats[k].glob || m->pats[k].cxx || m->pat_fns[k].n ||
 		    (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
 		     !lat_lib_matches(m->pats[k].lib, path)))
 			continue;
@@ -377,8 +479,12 @@ static int check_patterns(struct run *r)
 	for (k = 0; k < m->npats; k++) {
 		const struct lat_pattern *p = &m->pats[k];
 
-		if (m->pat_fns[k].n)
+		if (m->pat_fns[k].n || m->pat_py[k])
 			continue;
+		if (m->script) {
+			pr_info("%s: looked for as the command runs (it is a script)\n", p->text);
+			continue;
+		}
 		if (p->lib && !m->pat_lib_seen[k]) {
 			pr_info("no library '%s' mapped yet: %s is probed once one is loaded\n", p->lib, p->text);
 			continue;
@@ -438,6 +544,21 @@ static int lat_configure(struct run *r)
 		uprobe_files__mapped(&m->uf, r->sym, m->pid);
 	}
 	m->resolving = false;
+	/* a CPython target: names without a library, and MODULE:FUNC where no file is MODULE, are its functions */
+	for (size_t k = 0; m->py_target && k < m->npats; k++) {
+		m->pat_py[k] = !m->pats[k].lib || (!m->pat_lib_seen[k] && !m->pats[k].cxx);
+		m->python = m->python || m->pat_py[k];
+	}
+	/* a script: a name found nowhere yet may be a Python function of the interpreter it runs */
+	for (size_t k = 0; m->script && !r->o->no_python && k < m->npats; k++) {
+		m->pat_py[k] = !m->pat_fns[k].n && !m->pats[k].cxx;
+		m->python = m->python || m->pat_py[k];
+	}
+	if (m->python && !*r->b.targ_python) {
+		pr_err("Python functions need the Python walker: %s\n",
+		       r->o->no_python ? "drop --no-python" : "the kernel lacks bpf_loop (5.17)");
+		return EXIT_NOFEATURE;
+	}
 	err = check_patterns(r);
 	if (err)
 		return err;
@@ -467,6 +588,24 @@ static int lat_configure(struct run *r)
 	bpf_map__set_max_entries(k->maps.lat_hist, 2 * m->max_fns * EBPROF_LAT_BUCKETS);
 	bpf_map__set_max_entries(k->maps.lat_stacks, r->o->map_size / 4 > 1024 ? r->o->map_size / 4 : 1024);
 	bpf_map__set_max_entries(k->maps.lat_calls, r->o->lat.per_call ? 1 << 20 : 4096);
+	/* Python: the clock at -F (999 Hz unless given), switch-outs longer than a quarter period */
+	m->period_ns = 1000000000ULL / (r->o->freq_set ? r->o->freq : 999);
+	k->rodata->targ_py_min_off_ns = m->period_ns / 4;
+	bpf_program__set_autoload(k->progs.eb_lat_py_sample, m->python);
+	bpf_program__set_autoload(k->progs.eb_lat_py_switch, m->python);
+	bpf_map__set_max_entries(k->maps.lat_py_outs, m->python ? 4096 : 1);
+	bpf_map__set_max_entries(k->maps.lat_py_events, m->python ? 8 << 20 : 4096);
+	if (m->python) {
+		bpf_map__set_max_entries(k->maps.pystacks, 1);
+		m->pefds = calloc(r->ncpus, sizeof(*m->pefds));
+		m->plinks = calloc(r->ncpus, sizeof(*m->plinks));
+		if (!m->pefds || !m->plinks) {
+			pr_err("out of memory\n");
+			return 1;
+		}
+		for (int c = 0; c < r->ncpus; c++)
+			m->pefds[c] = -1;
+	}
 	m->acc = calloc(m->max_fns, sizeof(*m->acc));
 	m->hist_acc = calloc(m->max_fns * EBPROF_LAT_BUCKETS, sizeof(*m->hist_acc));
 	if (!m->acc || !m->hist_acc) {
@@ -477,6 +616,276 @@ static int lat_configure(struct run *r)
 	r->p->meta.mode = "lat";
 	r->p->meta.event = "uprobes";
 	return profile__set_values(r->p, 1, &(struct profile_value){ "calls", "count" }) ? 1 : 0;
+}
+
+/* is the code in *file* the module *mod* ("pkg.mod": .../pkg/mod.py or .../pkg/mod/__init__.py)? */
+static bool py_module_matches(const char *mod, const char *file)
+{
+	char want[512], *c;
+	size_t fl = strlen(file), wl;
+	const char *base = strrchr(file, '/');
+
+	base = base ? base + 1 : file;
+	if (!strncmp(base, mod, strlen(mod)) && !strcmp(base + strlen(mod), ".py"))
+		return true;
+	snprintf(want, sizeof(want), "/%s.py", mod);
+	for (c = want + 1; *c; c++)
+		if (*c == '.' && strcmp(c, ".py"))
+			*c = '/';
+	wl = strlen(want);
+	if (fl >= wl && !strcmp(file + fl - wl, want))
+		return true;
+	snprintf(want + wl - 3, sizeof(want) - (wl - 3), "/__init__.py");
+	wl = strlen(want);
+	return fl >= wl && !strcmp(file + fl - wl, want);
+}
+
+/*
+ * does pattern *p* name the Python function *qualname* of *file*?  FUNC
+ * matches the qualified name or its last part; CLASS.METHOD the qualified
+ * name, or the name alone where the interpreter (3.10 and older) keeps
+ * no qualified names; MODULE:FUNC also the file
+ */
+static bool py_matches(const struct lat_pattern *p, const char *qualname, const char *file)
+{
+	const char *last = strrchr(qualname, '.'), *plast = strrchr(p->func, '.');
+
+	last = last ? last + 1 : qualname;
+	if (p->lib && !py_module_matches(p->lib, file))
+		return false;
+	if (!fnmatch(p->func, qualname, 0))
+		return true;
+	if (!plast && !fnmatch(p->func, last, 0))
+		return true;
+	return plast && !strchr(qualname, '.') && !fnmatch(plast + 1, qualname, 0);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdULL;
+}
+
+/* the Python function code object *code* is, as an index into pyfns, or -1: named once */
+static int py_code_fn(struct run *r, uint32_t tgid, uint64_t code, uint32_t sum)
+{
+	struct lat_mode *m = L(r);
+	const struct py_code *c;
+	size_t i, k, mask;
+	int fn = -1;
+
+	if (m->codes_cap) {
+		mask = m->codes_cap - 1;
+		for (i = mix(code, sum) & mask;; i = (i + 1) & mask) {
+			if (!m->codes[i].code)
+				break;
+			if (m->codes[i].code == code && m->codes[i].sum == sum && m->codes[i].tgid == tgid)
+				return m->codes[i].fn;
+		}
+	}
+	run_py_catch_up(r);
+	c = py__code(r->py, tgid, code, sum);
+	for (k = 0; c && c->name && c->file && k < m->npats; k++) {
+		if (!m->pat_py[k] || !py_matches(&m->pats[k], c->name, c->file))
+			continue;
+		for (i = 0; i < m->npyfns; i++)
+			if (!strcmp(m->pyfns[i].name, c->name) && !strcmp(m->pyfns[i].file, c->file))
+				break;
+		if (i == m->npyfns && !GROW(m->pyfns, m->npyfns, m->pyfns_cap, 8)) {
+			struct lat_pyfn *f = &m->pyfns[m->npyfns];
+
+			memset(f, 0, sizeof(*f));
+			f->name = strdup(c->name);
+			f->file = strdup(c->file);
+			f->hist = calloc(EBPROF_LAT_BUCKETS, sizeof(*f->hist));
+			f->ihist = calloc(EBPROF_LAT_BUCKETS, sizeof(*f->ihist));
+			if (f->name && f->file && f->hist && f->ihist) {
+				m->npyfns++;
+				pat_hit(m, k, i);
+				pr_debug("lat: Python %s (%s) matches '%s'\n", f->name, f->file, m->pats[k].text);
+			} else {
+				free(f->name);
+				free(f->file);
+				free(f->hist);
+				free(f->ihist);
+			}
+		}
+		fn = i < m->npyfns ? (int)i : -1;
+		break;
+	}
+	/* remembered, at most half full */
+	if (2 * (m->ncodes + 1) > m->codes_cap) {
+		size_t cap = m->codes_cap ? 2 * m->codes_cap : 1024;
+		struct lat_pycode *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return fn;
+		for (k = 0; k < m->codes_cap; k++) {
+			if (!m->codes[k].code)
+				continue;
+			for (i = mix(m->codes[k].code, m->codes[k].sum) & (cap - 1); t[i].code; i = (i + 1) & (cap - 1))
+				;
+			t[i] = m->codes[k];
+		}
+		free(m->codes);
+		m->codes = t;
+		m->codes_cap = cap;
+	}
+	mask = m->codes_cap - 1;
+	for (i = mix(code, sum) & mask; m->codes[i].code; i = (i + 1) & mask)
+		;
+	m->codes[i] = (struct lat_pycode){ code, sum, tgid, fn };
+	m->ncodes++;
+	return fn;
+}
+
+static void sum_add(struct lat_sum *s, uint64_t ns)
+{
+	s->count++;
+	s->total_ns += ns;
+	if (!s->min_ns || ns < s->min_ns)
+		s->min_ns = ns ? ns : 1;
+	if (ns > s->max_ns)
+		s->max_ns = ns;
+}
+
+/* a Python call seen for the last time at c->last */
+static void py_call_done(struct run *r, const struct lat_pycall *c, uint32_t tid)
+{
+	struct lat_mode *m = L(r);
+	struct lat_pyfn *f = &m->pyfns[c->fn];
+	uint64_t ns = c->last - c->first;
+	uint32_t b = ebprof_lat_bucket(ns);
+	char d[24];
+
+	sum_add(&f->sum, ns);
+	sum_add(&f->isum, ns);
+	f->hist[b]++;
+	f->ihist[b]++;
+	if (r->o->lat.per_call && m->calls_printed < (uint64_t)r->o->lat.call_limit * ((mono_sec() - m->mono0 / 1e9) + 1)) {
+		printf("%12.6f  %-30s %12s  tid %u\n", (c->last - m->mono0) / 1e9, f->name, lat_fmt_ns(ns, d, sizeof(d)),
+		       tid);
+		m->calls_printed++;
+	}
+}
+
+static struct lat_pythread *py_thread(struct lat_mode *m, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < m->nthreads; i++)
+		if (m->threads[i].tid == tid)
+			return &m->threads[i];
+	if (GROW(m->threads, m->nthreads, m->threads_cap, 8))
+		return NULL;
+	memset(&m->threads[m->nthreads], 0, sizeof(m->threads[0]));
+	m->threads[m->nthreads].tid = tid;
+	return &m->threads[m->nthreads++];
+}
+
+/*
+ * One observation of a thread's Python stack: the calls of the functions
+ * named in it go on (the same frame under the same callers and lines) or
+ * start; those it no longer has ended at the thread's last observation.
+ * A clock sample stands for the period before it, a time off the CPU for
+ * itself.
+ */
+static int on_py_obs(void *ctx, void *data, size_t len)
+{
+	struct run *r = ctx;
+	struct lat_mode *m = L(r);
+	const struct lat_py_obs *o = data;
+	struct lat_pythread *th;
+	struct { size_t fn; uint64_t key; } cur[EBPROF_LAT_PY_FRAMES];
+	size_t ncur = 0, i, k;
+	uint64_t key = 0x5e9, t0, t1;
+	int d;
+
+	if (len < sizeof(*o) || o->nr > EBPROF_LAT_PY_FRAMES || !(th = py_thread(m, o->tid)))
+		return 0;
+	m->py_obs++;
+	t1 = o->t1;
+	t0 = o->kind == EBPROF_LAT_PY_ON ? t1 - m->period_ns : o->t0;
+	if (t0 < th->last_end)
+		t0 = th->last_end;
+	if (t1 < th->last_end)
+		return 0;	/* out of order: not this thread's timeline */
+	for (d = o->nr - 1; d >= 0; d--) {
+		const struct py_frame *f = &o->f[d];
+		int fn;
+
+		if (!f->code || (f->flags & EBPROF_PYF_EMPTY)) {
+			key = mix(key, 0x5e9);
+			continue;
+		}
+		fn = py_code_fn(r, o->tgid, f->code, f->sum);
+		if (fn >= 0) {
+			cur[ncur].fn = fn;
+			cur[ncur++].key = mix(key, f->code);
+		}
+		key = mix(mix(key, f->code), f->instr);
+	}
+	for (i = 0; i < th->n; i++)
+		th->calls[i].seen = false;
+	for (k = 0; k < ncur; k++) {
+		for (i = 0; i < th->n; i++)
+			if (th->calls[i].key == cur[k].key && th->calls[i].fn == cur[k].fn)
+				break;
+		if (i < th->n) {
+			th->calls[i].last = t1;
+			th->calls[i].seen = true;
+		} else if (!GROW(th->calls, th->n, th->cap, 4)) {
+			th->calls[th->n++] = (struct lat_pycall){ cur[k].fn, cur[k].key, t0, t1, true };
+		}
+	}
+	for (i = 0; i < th->n;) {
+		if (th->calls[i].seen) {
+			i++;
+			continue;
+		}
+		py_call_done(r, &th->calls[i], th->tid);
+		th->calls[i] = th->calls[--th->n];
+	}
+	th->last_end = t1;
+	return 0;
+}
+
+/* Python: the clock on every CPU, its observations read */
+static int py_start(struct run *r)
+{
+	struct lat_mode *m = L(r);
+	struct perf_event_attr attr = {};
+	int err;
+
+	err = ring_buffer__add(r->rb, bpf_map__fd(m->skel->maps.lat_py_events), on_py_obs, r);
+	if (err) {
+		pr_err("cannot read the Python observations: %s\n", strerror(-err));
+		return 1;
+	}
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = m->period_ns;
+	return run_attach_per_cpu(r, &attr, "cpu-clock", m->skel->progs.eb_lat_py_sample, 0, m->pefds, m->plinks) > 0 ?
+		       0 : 1;
+}
+
+static void py_stop(struct run *r)
+{
+	struct lat_mode *m = L(r);
+	int c;
+
+	for (c = 0; m->pefds && m->plinks && c < r->ncpus; c++) {
+		bpf_link__destroy(m->plinks[c]);
+		m->plinks[c] = NULL;
+		if (m->pefds[c] >= 0)
+			close(m->pefds[c]);
+		m->pefds[c] = -1;
+	}
+	if (m->skel->links.eb_lat_py_switch) {
+		bpf_link__destroy(m->skel->links.eb_lat_py_switch);
+		m->skel->links.eb_lat_py_switch = NULL;
+	}
 }
 
 /* --per-call: one call */
@@ -509,6 +918,8 @@ static int lat_start(struct run *r)
 			return 1;
 		}
 	}
+	if (m->python && py_start(r))
+		return 1;
 	return attach_all(r);
 }
 
@@ -516,9 +927,9 @@ static void lat_announce(struct run *r, double attach_ms)
 {
 	struct lat_mode *m = L(r);
 
-	pr_info("timing every call of %zu function%s of pid %d (%s), attached in %.1f ms; Ctrl-C to stop\n", m->nfns,
-		m->nfns == 1 ? "" : "s", m->pid, m->multi ? "uprobe.multi links" : "a uprobe and a uretprobe each",
-		attach_ms);
+	pr_info("timing every call of %zu native function%s of pid %d (%s)%s, attached in %.1f ms; Ctrl-C to stop\n",
+		m->nfns, m->nfns == 1 ? "" : "s", m->pid, m->multi ? "uprobe.multi links" : "a uprobe and a uretprobe each",
+		m->python ? " and following its Python calls by sampling" : "", attach_ms);
 }
 
 static void lat_new_code(struct run *r, int tgid)
@@ -653,15 +1064,16 @@ static __u64 lat_stat_sum(struct run *r, __u32 idx)
 }
 
 /* the report of *sums*: the functions with their calls */
-static struct lat_report *make_report(struct run *r, const struct lat_sum *sums, const uint64_t *hist)
+static struct lat_report *make_report(struct run *r, const struct lat_sum *sums, const uint64_t *hist, bool interval)
 {
 	struct lat_mode *m = L(r);
 	struct lat_report *rep = calloc(1, sizeof(*rep));
+	static char py_method[96];
 	size_t i;
 
 	if (!rep)
 		return NULL;
-	rep->fns = calloc(m->nfns ? m->nfns : 1, sizeof(*rep->fns));
+	rep->fns = calloc(m->nfns + m->npyfns + 1, sizeof(*rep->fns));
 	if (!rep->fns) {
 		free(rep);
 		return NULL;
@@ -685,6 +1097,33 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 		f->min_ns = sums[i].min_ns;
 		f->max_ns = sums[i].max_ns;
 	}
+	snprintf(py_method, sizeof(py_method), "sampling the Python stack at %.0f Hz, on and off the CPU",
+		 1e9 / m->period_ns);
+	for (i = 0; i < m->npyfns; i++) {
+		struct lat_pyfn *p = &m->pyfns[i];
+		struct lat_fn_report *f = &rep->fns[rep->n];
+		const char *base = strrchr(p->file, '/');
+
+		f->name = strdup(p->name);
+		f->module = strdup(base ? base + 1 : p->file);
+		f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+		rep->n++;
+		if (!f->name || !f->module || !f->hist) {
+			lat_report_free(rep);
+			return NULL;
+		}
+		memcpy(f->hist, interval ? p->ihist : p->hist, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+		f->method = py_method;
+		f->resolution_ns = m->period_ns;
+		f->count = interval ? p->isum.count : p->sum.count;
+		f->total_ns = interval ? p->isum.total_ns : p->sum.total_ns;
+		f->min_ns = interval ? p->isum.min_ns : p->sum.min_ns;
+		f->max_ns = interval ? p->isum.max_ns : p->sum.max_ns;
+		if (interval) {
+			memset(&p->isum, 0, sizeof(p->isum));
+			memset(p->ihist, 0, EBPROF_LAT_BUCKETS * sizeof(*p->ihist));
+		}
+	}
 	return rep;
 }
 
@@ -705,7 +1144,7 @@ static void lat_snapshot(struct run *r, double t)
 	if (read_slot(r, old, sums, hist, true))
 		goto out;
 	add_sums(m->acc, m->hist_acc, sums, hist, m->max_fns);
-	rep = make_report(r, sums, hist);
+	rep = make_report(r, sums, hist, true);
 	if (rep) {
 		rep->interval_t = t;
 		lat_render_table(rep, false, stdout);
@@ -720,6 +1159,8 @@ out:
 static void lat_stop(struct run *r)
 {
 	detach_all(r);
+	if (L(r)->python)
+		py_stop(r);
 }
 
 static int lat_render(const struct profile *p, int format, const struct render_opts *o, FILE *out)
@@ -751,9 +1192,29 @@ static int lat_report(struct run *r, double duration, struct profile **out)
 			goto out;
 		add_sums(m->acc, m->hist_acc, sums, hist, m->max_fns);
 	}
-	rep = make_report(r, m->acc, m->hist_acc);
+	rep = make_report(r, m->acc, m->hist_acc, false);
 	if (!rep)
 		goto out;
+	for (size_t t = 0; t < m->nthreads; t++)
+		m->py_dropped += m->threads[t].n;
+	if (m->python) {
+		rep->py_lost = lat_stat_sum(r, EBPROF_LAT_PY_LOST);
+		if (rep->py_lost)
+			pr_warn("%llu observations of the Python stacks lost (the ring buffer was full): calls may be cut in two\n",
+				(unsigned long long)rep->py_lost);
+		if (lat_stat_sum(r, EBPROF_LAT_PY_OUTS_FULL))
+			pr_warn("%llu times off the CPU not seen: more threads than the map holds\n",
+				(unsigned long long)lat_stat_sum(r, EBPROF_LAT_PY_OUTS_FULL));
+		if (lat_stat_sum(r, EBPROF_LAT_PY_DEEP))
+			pr_info("%llu Python stacks deeper than %d frames: their outermost frames left out\n",
+				(unsigned long long)lat_stat_sum(r, EBPROF_LAT_PY_DEEP), EBPROF_LAT_PY_FRAMES);
+		pr_debug("lat: %llu observations of Python stacks, %llu calls in flight at the end (left out)\n",
+			 (unsigned long long)m->py_obs, (unsigned long long)m->py_dropped);
+		for (size_t k = 0; k < m->npats; k++)
+			if (m->pat_py[k] && !m->pat_fns[k].n)
+				fprintf(stderr, "ebprof: no call of a Python function '%s' was seen (%llu samples of the target's Python stacks)\n",
+					m->pats[k].text, (unsigned long long)m->py_obs);
+	}
 	rep->duration = duration;
 	rep->threads_full = lat_stat_sum(r, EBPROF_LAT_THREADS_FULL);
 	rep->too_deep = lat_stat_sum(r, EBPROF_LAT_TOO_DEEP);
@@ -825,13 +1286,29 @@ static void lat_destroy(struct run *r)
 	free(m->acc);
 	free(m->hist_acc);
 	uprobe_files__free(&m->uf);
+	if (m->python)
+		py_stop(r);
+	for (i = 0; i < m->npyfns; i++) {
+		free(m->pyfns[i].name);
+		free(m->pyfns[i].file);
+		free(m->pyfns[i].hist);
+		free(m->pyfns[i].ihist);
+	}
+	free(m->pyfns);
+	for (i = 0; i < m->nthreads; i++)
+		free(m->threads[i].calls);
+	free(m->threads);
+	free(m->codes);
+	free(m->pefds);
+	free(m->plinks);
+	free(m->pat_py);
 	free(m);
 	r->mode = NULL;
 }
 
 const struct mode_ops lat_mode = {
 	.name = "lat",
-	.no_stacks = true,
+	.before_launch = lat_before_launch,
 	.open = lat_open,
 	.configure = lat_configure,
 	.start = lat_start,

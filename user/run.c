@@ -671,14 +671,13 @@ static void probe_walkers(struct run *r)
 {
 	bool regs, loop;
 
-	if (r->ops->no_stacks) {
-		r->dwarf = false;
+	regs = r->stacks != RUN_STACKS_NONE && run_have_helper(BPF_FUNC_task_pt_regs);
+	loop = r->stacks != RUN_STACKS_NONE && run_have_helper(BPF_FUNC_loop);
+	r->dwarf = regs && loop && !r->o->fp && r->stacks == RUN_STACKS_ALL;
+	if (r->stacks == RUN_STACKS_NONE) {
 		*r->b.targ_python = false;
 		return;
 	}
-	regs = run_have_helper(BPF_FUNC_task_pt_regs);
-	loop = run_have_helper(BPF_FUNC_loop);
-	r->dwarf = regs && loop && !r->o->fp;
 	/* the Python walker runs in bpf_loop() callbacks */
 	*r->b.targ_python = loop && regs && !r->o->no_python;
 	if (!loop && !r->o->no_python)
@@ -728,8 +727,8 @@ static int load_bpf(struct run *r)
 
 	*r->b.targ_all = o->all;
 	*r->b.targ_follow_fork = o->cmd != NULL;
-	bpf_map__set_max_entries(r->b.kstacks, r->ops->no_stacks ? 1 : o->map_size);
-	bpf_map__set_max_entries(r->b.ustacks, r->ops->no_stacks ? 1 : o->map_size);
+	bpf_map__set_max_entries(r->b.kstacks, r->stacks != RUN_STACKS_ALL ? 1 : o->map_size);
+	bpf_map__set_max_entries(r->b.ustacks, r->stacks != RUN_STACKS_ALL ? 1 : o->map_size);
 	probe_walkers(r);
 	if (*r->b.targ_python) {
 		/* 2 KiB a stack, preallocated: half as many as native stacks */

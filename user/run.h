@@ -69,8 +69,6 @@ struct perf_event_attr;
  */
 struct mode_ops {
 	const char *name;
-	/* it records no stacks: no unwind tables, no Python walker, stack maps of one entry */
-	bool no_stacks;
 	/* optional: a command is about to be started (*path*: its executable): what it needs first */
 	void (*before_launch)(const struct ebprof_opts *o, const char *path);
 	/*
@@ -110,10 +108,18 @@ struct mode_ops {
 
 extern const struct mode_ops cpu_mode, mem_mode, off_mode, wall_mode, stat_mode, lat_mode;
 
+/* the stacks a mode records (struct run.stacks, set in its open) */
+enum run_stacks {
+	RUN_STACKS_ALL,		/* native (unwind tables) and Python */
+	RUN_STACKS_PYTHON,	/* Python only: no unwind tables, native stack maps of one entry */
+	RUN_STACKS_NONE,	/* none: no Python walker either */
+};
+
 struct run {
 	const struct ebprof_opts *o;
 	const struct mode_ops *ops;
 	void *mode;		/* the mode's own state */
+	enum run_stacks stacks;	/* what the walkers are set up for */
 	double snapshot_s;	/* the mode's snapshot period (set in open), 0: none */
 	struct launch *l;
 	int launch_fd;		/* a pidfd of the launched command, or -1 */

@@ -1,0 +1,77 @@
+#!/bin/bash
+# ebprof lat on Python functions, by sampling, against calls the workload
+# times itself: work() 40 times (~20 ms on the CPU, ~30 ms asleep) and
+# Handler.handle() 40 times (~5 ms), on Debian's python3.11 and every
+# pyenv CPython 3.8-3.13, launched (through pyenv's shim: a script) and
+# attached.
+. "$(dirname "$0")/lib.sh"
+need_root
+# count, p50 and resolution of function $2 in lat JSON $1, and its method
+latf() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+f = [f for f in p["functions"] if f["name"] == sys.argv[2]]
+assert len(f) == 1, (sys.argv[2], [g["name"] for g in p["functions"]])
+f = f[0]
+assert sum(b["count"] for b in f["histogram"]) == f["count"], f
+assert f["method"].startswith("sampling"), f["method"]
+print(f["count"], f["p50_ns"], f["resolution_ns"])
+PY
+}
+# a Python call is followed across samples at 999 Hz: its time within a
+# period (1.001 ms) each end, the p50 the middle of a bucket (3.2 %)
+p50_ok() { awk -v v="$1" -v t="$2" -v res="$3" 'BEGIN { t *= 1e6; exit !(v >= t * 0.968 - res && v <= t * 1.032 + res) }'; }
+# 40 calls, each 50 or 5 ms with 5 ms of other work between them: every
+# one seen (a sample falls between any two), none split in two
+check() {
+	local what=$1 json=$2 out=$3 f want
+	for f in work:work Handler.handle:handle; do
+		set -- $(latf "$json" "${f%%:*}" 2>/dev/null || latf "$json" "${f##*.}" 2>/dev/null || latf "$json" "${f##*:}")
+		[ $# = 3 ] || fail "$what: no row for ${f%%:*}"
+		want=$(awk -v k="${f##*:}_p50_ms" '$1 == k { print $2 }' "$out")
+		info "$what: ${f%%:*} $1 calls, p50 $(awk -v v="$2" 'BEGIN { printf "%.2f", v / 1e6 }') ms (the workload's $want ms)"
+		[ "$1" -ge 38 ] && [ "$1" -le 42 ] || fail "$what: ${f%%:*}: $1 calls, not 40 +- 2"
+		p50_ok "$2" "$want" "$3" || fail "$what: ${f%%:*}: p50 $2 ns, the workload's $want ms"
+	done
+}
+
+pys=(/usr/bin/python3.11)
+root=$(pyenv root 2>/dev/null)
+for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
+	p=$(ls -d "$root"/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+	[ -x "$p" ] && pys+=("$p")
+done
+[ ${#pys[@]} -ge 2 ] || skip "no pyenv CPython"
+for py in "${pys[@]}"; do
+	$EBPROF lat work,Handler.handle -f json -o "$TMP/p.json" -- "$py" tests/workloads/py_lat.py 40 \
+		>"$TMP/out" 2>"$TMP/err" || fail "lat -- $py: $(cat "$TMP/err")"
+	check "$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])') ($py)" "$TMP/p.json" "$TMP/out"
+done
+
+# through pyenv's shim, a shell script that execs the interpreter
+v312=$(ls -d "$root"/versions/3.12.* 2>/dev/null | tail -1)
+if command -v pyenv >/dev/null && [ -x "$root/shims/python3.12" ] && [ -n "$v312" ]; then
+	PYENV_VERSION=${v312##*/} PATH=$root/shims:$PATH $EBPROF lat work,Handler.handle -f json -o "$TMP/s.json" -- python3.12 \
+		tests/workloads/py_lat.py 40 >"$TMP/out" 2>"$TMP/err" || fail "lat -- shim: $(cat "$TMP/err")"
+	check "pyenv's shim python3.12" "$TMP/s.json" "$TMP/out"
+fi
+
+# attached to Debian's python3.11 before its calls
+start_held /usr/bin/python3.11 tests/workloads/py_lat.py 40
+$EBPROF lat work,Handler.handle -f json -o "$TMP/a.json" -p "$WPID" >"$TMP/err2" 2>&1 &
+epid=$!
+sleep 2
+kill -USR1 "$WPID"
+wait "$WPID"
+kill -INT "$epid"
+wait "$epid" || fail "lat -p python3.11: $(cat "$TMP/err2")"
+check "attached to python3.11" "$TMP/a.json" "$TMP/workload.out"
+
+# a name no function has: said at the end, not an error (it may be defined later)
+$EBPROF lat no_such_py_fn -- /usr/bin/python3.11 tests/workloads/py_lat.py 2 >"$TMP/out" 2>"$TMP/err" ||
+	fail "lat no_such_py_fn: $(cat "$TMP/err")"
+grep -q "^ebprof: no call of a Python function 'no_such_py_fn' was seen" "$TMP/err" ||
+	fail "an unseen Python function not said: $(cat "$TMP/err")"
+info "$(grep "no call of" "$TMP/err")"
+echo PASS
