@@ -381,6 +381,7 @@ enum ebprof_lat_stat {
 	EBPROF_LAT_PY_LOST,		/* Python: observations lost, the ring buffer was full */
 	EBPROF_LAT_PY_DEEP,		/* Python: stacks cut to their innermost EBPROF_LAT_PY_FRAMES */
 	EBPROF_LAT_PY_OUTS_FULL,	/* Python: switch-outs not recorded, the per-thread map was full */
+	EBPROF_LAT_PYX_CALLS,		/* --exact: Python calls the eval probe saw, all of them */
 	EBPROF_LAT_STAT_MAX,
 };
 
@@ -401,6 +402,27 @@ struct lat_py_obs {
 	__u16 nr;		/* frames, innermost first */
 	__u16 kind;		/* EBPROF_LAT_PY_ON, _OFF */
 	struct py_frame f[EBPROF_LAT_PY_FRAMES];
+};
+
+/*
+ * --exact: Python functions timed by probes on the eval loop's entry
+ * (_PyEval_EvalFrameDefault, called once a Python call in 3.8-3.10): the
+ * functions, by name, and how to read a frame's code object
+ */
+#define EBPROF_LAT_PYX_MAX	16
+#define EBPROF_LAT_PYX_NAME	64
+
+struct lat_pyx_target {
+	char name[EBPROF_LAT_PYX_NAME];		/* co_name */
+	char file[EBPROF_LAT_PYX_NAME];		/* "mod.py": the file's name, or "" */
+	__u32 fn;				/* its index in the sums */
+	__u32 pad;
+};
+
+struct lat_pyx_cfg {
+	__u32 ntargets;
+	__u32 frame_arg;	/* _PyEval_EvalFrameDefault's frame: argument 1 (3.8) or 2 */
+	struct py_offsets o;
 };
 
 /*

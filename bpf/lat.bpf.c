@@ -99,9 +99,8 @@ static __always_inline void lat_stat(__u32 i)
 		*v += 1;
 }
 
-static __always_inline int lat_enter(struct pt_regs *ctx)
+static __always_inline int lat_push(struct pt_regs *ctx, __u64 now, __u64 fn)
 {
-	__u64 now = bpf_ktime_get_ns(), fn = bpf_get_attach_cookie(ctx);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, n;
 	struct lat_stack *s = bpf_map_lookup_elem(&lat_stacks, &tid);
 	struct lat_frame *f;
@@ -128,6 +127,13 @@ static __always_inline int lat_enter(struct pt_regs *ctx)
 	f->fn = (__u32)fn;
 	s->n = n + 1;
 	return 0;
+}
+
+static __always_inline int lat_enter(struct pt_regs *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	return lat_push(ctx, now, bpf_get_attach_cookie(ctx));
 }
 
 static __always_inline void lat_record(__u32 fn, __u64 ns, __u32 tid, __u64 now)
@@ -366,5 +372,142 @@ int BPF_PROG(eb_lat_py_switch, bool preempt, struct task_struct *prev, struct ta
 	bpf_map_delete_elem(&lat_py_outs, &ntid);
 	return 0;
 }
+
+/*
+ * --exact Python: a probe on _PyEval_EvalFrameDefault, which 3.8-3.10 call
+ * once a Python call; a call of a function named is pushed as a native
+ * one is, and the return probe on it ends it.  Each code object is named
+ * once (its name and file compared with the functions'), then found by
+ * its address (and its name's and file's, against reuse of the memory).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lat_pyx_cfg);
+} lat_pyx_cfgs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EBPROF_LAT_PYX_MAX);
+	__type(key, __u32);
+	__type(value, struct lat_pyx_target);
+} lat_pyx_targets SEC(".maps");
+
+struct lat_pyx_key {
+	__u64 code;
+	__u64 id;	/* its name's and file's addresses */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lat_pyx_key);
+	__type(value, __s32);
+} lat_pyx_codes SEC(".maps");
+
+struct lat_pyx_name {
+	char name[EBPROF_LAT_PYX_NAME];
+	char file[128];
+	__u32 base;	/* where the file's name starts in file */
+	__s32 fn;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lat_pyx_name);
+} lat_pyx_scratch SEC(".maps");
+
+struct pyx_ctx {
+	struct lat_pyx_name *n;
+};
+
+/* does target *i* have the name (and file) in c->n?  Then its fn: its index */
+static long pyx_compare(__u32 i, struct pyx_ctx *c)
+{
+	struct lat_pyx_target *t = bpf_map_lookup_elem(&lat_pyx_targets, &i);
+	struct lat_pyx_name *n = c->n;
+	__u32 k;
+
+	if (!t || !n)
+		return 1;
+	for (k = 0; k < EBPROF_LAT_PYX_NAME; k++) {
+		if (t->name[k] != n->name[k])
+			return 0;
+		if (!t->name[k])
+			break;
+	}
+	if (t->file[0]) {
+		for (k = 0; k < EBPROF_LAT_PYX_NAME; k++) {
+			char c = n->file[(n->base + k) & 127];
+
+			if (n->base + k >= 128 || t->file[k] != c)
+				return 0;
+			if (!c)
+				break;
+		}
+	}
+	n->fn = t->fn;
+	return 1;
+}
+
+static __always_inline int pyx_enter(struct pt_regs *ctx)
+{
+	__u64 now = bpf_ktime_get_ns(), frame, code, id, arg1, arg2;
+	__u32 zero = 0, k;
+	struct lat_pyx_cfg *cfg = bpf_map_lookup_elem(&lat_pyx_cfgs, &zero);
+	struct lat_pyx_key key = {};
+	struct lat_pyx_name *n;
+	struct pyx_ctx c;
+	__s32 *fn;
+
+	if (!cfg || !cfg->ntargets)
+		return 0;
+	lat_stat(EBPROF_LAT_PYX_CALLS);
+	/* both read, then one picked: a load from a computed offset of ctx is refused */
+	arg1 = PT_REGS_PARM1(ctx);
+	arg2 = PT_REGS_PARM2(ctx);
+	barrier_var(arg1);
+	barrier_var(arg2);
+	frame = cfg->frame_arg == 1 ? arg1 : arg2;
+	code = frame ? py_read_ptr(frame + (cfg->o.f_code & 0xfff)) : 0;
+	if (!code)
+		return 0;
+	id = py_read_ptr(code + (cfg->o.co_name & 0xfff)) ^ (py_read_ptr(code + (cfg->o.co_filename & 0xfff)) << 1);
+	key.code = code;
+	key.id = id;
+	fn = bpf_map_lookup_elem(&lat_pyx_codes, &key);
+	if (fn) {
+		if (*fn < 0)
+			return 0;
+		return lat_push(ctx, now, *fn);
+	}
+	n = bpf_map_lookup_elem(&lat_pyx_scratch, &zero);
+	if (!n)
+		return 0;
+	py_read_ascii(&cfg->o, code + (cfg->o.co_name & 0xfff), n->name, sizeof(n->name), false);
+	py_read_ascii(&cfg->o, code + (cfg->o.co_filename & 0xfff), n->file, sizeof(n->file), true);
+	n->base = 0;
+	for (k = 0; k < sizeof(n->file); k++) {
+		if (!n->file[k])
+			break;
+		if (n->file[k] == '/')
+			n->base = k + 1;
+	}
+	n->fn = -1;
+	c.n = n;
+	bpf_loop(cfg->ntargets < EBPROF_LAT_PYX_MAX ? cfg->ntargets : EBPROF_LAT_PYX_MAX, pyx_compare, &c, 0);
+	bpf_map_update_elem(&lat_pyx_codes, &key, &n->fn, BPF_ANY);
+	if (n->fn < 0)
+		return 0;
+	return lat_push(ctx, now, n->fn);
+}
+
+SEC("uprobe")
+int eb_lat_pyx_entry(struct pt_regs *ctx) { return pyx_enter(ctx); }
+SEC("uprobe")
+int eb_lat_pyx_m_entry(struct pt_regs *ctx) { return pyx_enter(ctx); }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -260,6 +260,10 @@ static const char lat_usage[] =
 "                          are missed, and calls one after another from the same\n"
 "                          line with no sample between them count as one.\n"
 "  -F, --freq HZ           Python: samples per second (default 999)\n"
+"      --exact             Python 3.8-3.10: time every call of the functions\n"
+"                          named (FUNC or MODULE:FUNC, no globs) by probes on\n"
+"                          the eval loop's entry instead: every Python call of\n"
+"                          the process then traps twice (1-15 us each here)\n"
 "\n"
 "Targets:\n"
 "  -p, --pid PID           time the calls of this process from now on\n"
@@ -403,7 +407,7 @@ static const struct {
 	{ 'i', "-i", M_LAT, NULL },
 	{ OPT_PER_CALL, "--per-call", M_LAT, NULL },
 	{ OPT_JSON, "--json", M_ALL, NULL },
-	{ OPT_EXACT, "--exact", M_MEM, NULL },
+	{ OPT_EXACT, "--exact", M_MEM | M_LAT, NULL },
 	{ OPT_OVERHEAD, "--overhead", M_MEM, NULL },
 	{ OPT_LEAKS, "--leaks", M_MEM, NULL },
 	{ OPT_MIN_AGE, "--min-age", M_MEM, NULL },
@@ -772,7 +776,10 @@ again:
 			o->format_set = true;
 			break;
 		case OPT_EXACT:
-			o->mem.exact = true;
+			if (o->mode == MODE_LAT)
+				o->lat.exact = true;
+			else
+				o->mem.exact = true;
 			break;
 		case OPT_OVERHEAD: {
 			char *end;

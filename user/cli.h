@@ -82,6 +82,7 @@ struct ebprof_opts {
 		bool per_call;
 		unsigned int call_limit;	/* --per-call lines a second */
 		double interval;	/* -i: seconds, 0: none */
+		bool exact;		/* Python functions by probes on the eval loop */
 	} lat;
 	/* ebprof off's own */
 	struct off_opts {

@@ -26,6 +26,7 @@
 #include "lat.skel.h"
 #include "uprobes.h"
 #include "python.h"
+#include "pyframes.h"
 #include "sym/demangle.h"
 #include "sym/elf.h"
 #include "util/grow.h"
@@ -85,6 +86,16 @@ struct lat_mode {
 	int *pefds;			/* the clock on each CPU */
 	struct bpf_link **plinks;
 	uint64_t py_obs, py_dropped;	/* observations; calls in flight at the end */
+	/* --exact: Python functions by probes on _PyEval_EvalFrameDefault */
+	bool exact;
+	size_t npyx;			/* patterns timed so, in the top npyx slots of the sums */
+	size_t *pyx_pat;		/* ... which pattern each is */
+	char pyx_path[PATH_MAX];	/* the file the eval loop is in, "" until found */
+	uint64_t pyx_offset;
+	unsigned int pyx_minor;
+	bool pyx_on;
+	int pyx_entry_fd, pyx_ret_fd;
+	struct bpf_link *pyx_entry, *pyx_ret;
 };
 
 /* a Python function (by qualified name and file) and its calls */
@@ -169,6 +180,8 @@ static int lat_open(struct run *r)
 		return 1;
 	}
 	m->ncpus = libbpf_num_possible_cpus();
+	m->pyx_entry_fd = m->pyx_ret_fd = -1;
+	m->exact = r->o->lat.exact;	/* the eval loop is looked for as files are */
 	if (lat_parse_patterns(r->o->lat.funcs, &m->pats, &m->npats, &why)) {
 		pr_err("%s in '%s'\n", why, r->o->lat.funcs);
 		return EXIT_USAGE;
@@ -216,6 +229,8 @@ static const char *base_name(const char *path)
 
 static int file_attach(struct run *r, struct lat_file *f);
 static int func_attach(struct run *r, size_t i);
+static void pyx_scan(struct run *r, struct dso *d, const char *path);
+static int pyx_check(struct run *r);
 
 /* pattern *k* matched function *i* */
 static void pat_hit(struct lat_mode *m, size_t k, size_t i)
@@ -243,7 +258,7 @@ static void add_func(struct run *r, struct dso *d, const char *path, const struc
 			pat_hit(m, k, i);	/* another name of one already timed */
 			return;
 		}
-	if (!m->resolving && m->nfns >= m->max_fns) {
+	if (!m->resolving && m->nfns + m->npyx >= m->max_fns) {
 		m->over++;
 		return;
 	}
@@ -285,6 +300,8 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 	if (stat(path, &st))
 		return;
 	m->nfiles_seen++;
+	if (m->exact)
+		pyx_scan(r, d, path);
 	for (k = 0; k < m->npats; k++) {
 		if (m->py_target && !m->pats[k].lib)
 			continue;
@@ -457,6 +474,16 @@ static void detach_all(struct run *r)
 		bpf_link__destroy(m->fns[i].entry);
 		m->fns[i].entry = NULL;
 	}
+	if (m->pyx_entry_fd >= 0)
+		close(m->pyx_entry_fd);
+	bpf_link__destroy(m->pyx_entry);
+	m->pyx_entry_fd = -1;
+	m->pyx_entry = NULL;
+	if (m->pyx_ret_fd >= 0)
+		close(m->pyx_ret_fd);
+	bpf_link__destroy(m->pyx_ret);
+	m->pyx_ret_fd = -1;
+	m->pyx_ret = NULL;
 	for (i = 0; i < m->nfiles; i++)
 		if (m->files[i].ret_fd >= 0) {
 			close(m->files[i].ret_fd);
@@ -554,6 +581,39 @@ static int lat_configure(struct run *r)
 		m->pat_py[k] = !m->pat_fns[k].n && !m->pats[k].cxx;
 		m->python = m->python || m->pat_py[k];
 	}
+	/* --exact: the Python names are timed by the eval loop's probes, not followed by sampling */
+	if (m->exact) {
+		for (size_t k = 0; k < m->npats; k++) {
+			if (!m->pat_py[k])
+				continue;
+			if (m->pats[k].glob || strlen(m->pats[k].func) >= EBPROF_LAT_PYX_NAME) {
+				pr_err("--exact takes Python functions by their names, no patterns: '%s'\n", m->pats[k].text);
+				return EXIT_USAGE;
+			}
+			m->npyx++;
+		}
+		if (!m->npyx) {
+			pr_err("--exact is for Python functions: %s\n",
+			       m->py_target || m->script ? "name some" : "the target is no CPython (its functions are all timed exactly)");
+			return EXIT_USAGE;
+		}
+		if (m->npyx > EBPROF_LAT_PYX_MAX) {
+			pr_err("--exact: at most %d Python functions\n", EBPROF_LAT_PYX_MAX);
+			return EXIT_USAGE;
+		}
+		m->python = false;
+		if (!m->script && !m->pyx_path[0]) {
+			pr_err("--exact: no CPython eval loop (_PyEval_EvalFrameDefault) in the target's files\n");
+			return 1;
+		}
+		if (m->pyx_path[0] && pyx_check(r))
+			return 1;
+		m->pyx_pat = calloc(m->npyx, sizeof(*m->pyx_pat));
+		if (!m->pyx_pat) {
+			pr_err("out of memory\n");
+			return 1;
+		}
+	}
 	if (m->python && !*r->b.targ_python) {
 		pr_err("Python functions need the Python walker: %s\n",
 		       r->o->no_python ? "drop --no-python" : "the kernel lacks bpf_loop (5.17)");
@@ -562,9 +622,9 @@ static int lat_configure(struct run *r)
 	err = check_patterns(r);
 	if (err)
 		return err;
-	/* room for what libraries loaded later bring */
+	/* room for what libraries loaded later bring, and --exact's Python functions */
 	headroom = m->nfns < 32 ? 32 : m->nfns;
-	m->max_fns = m->nfns + headroom;
+	m->max_fns = m->nfns + headroom + m->npyx;
 	if (m->max_fns > EBPROF_LAT_MAX_FUNCS)
 		m->max_fns = m->nfns > EBPROF_LAT_MAX_FUNCS ? m->nfns : EBPROF_LAT_MAX_FUNCS;
 	if (m->nfns > EBPROF_LAT_MAX_FUNCS) {
@@ -591,6 +651,11 @@ static int lat_configure(struct run *r)
 	/* Python: the clock at -F (999 Hz unless given), switch-outs longer than a quarter period */
 	m->period_ns = 1000000000ULL / (r->o->freq_set ? r->o->freq : 999);
 	k->rodata->targ_py_min_off_ns = m->period_ns / 4;
+	bpf_program__set_autoload(k->progs.eb_lat_pyx_entry, m->exact && !m->multi);
+	bpf_program__set_autoload(k->progs.eb_lat_pyx_m_entry, m->exact && m->multi);
+	if (m->multi)
+		bpf_program__set_expected_attach_type(k->progs.eb_lat_pyx_m_entry, EBPROF_TRACE_UPROBE_MULTI);
+	bpf_map__set_max_entries(k->maps.lat_pyx_codes, m->exact ? 65536 : 1);
 	bpf_program__set_autoload(k->progs.eb_lat_py_sample, m->python);
 	bpf_program__set_autoload(k->progs.eb_lat_py_switch, m->python);
 	bpf_map__set_max_entries(k->maps.lat_py_outs, m->python ? 4096 : 1);
@@ -888,6 +953,126 @@ static void py_stop(struct run *r)
 	}
 }
 
+/* the CPython 3.minor whose file is *path* (python3.10, libpython3.10.so.1.0): minor, or 0 */
+static unsigned int py_minor_of(const char *path)
+{
+	const char *b = strrchr(path, '/'), *v;
+
+	b = b ? b + 1 : path;
+	v = strstr(b, "python3.");
+	return v ? (unsigned int)atoi(v + 8) : 0;
+}
+
+static int pyx_attach(struct run *r);
+
+/* --exact: the eval loop, if *d* is the file it is in (the interpreter or libpython) */
+static void pyx_scan(struct run *r, struct dso *d, const char *path)
+{
+	struct lat_mode *m = L(r);
+	uint64_t v, size, off;
+
+	if (m->pyx_path[0] || !dso__symbol(d, "_PyEval_EvalFrameDefault", &v, &size) ||
+	    !dso__vaddr_to_offset(d, v, &off))
+		return;
+	snprintf(m->pyx_path, sizeof(m->pyx_path), "%s", path);
+	m->pyx_offset = off;
+	m->pyx_minor = py_minor_of(dso__path(d));
+	pr_debug("lat: the eval loop of CPython 3.%u in %s at %#llx\n", m->pyx_minor, path, (unsigned long long)off);
+	if (m->attached && pyx_attach(r))
+		pr_warn("cannot probe the eval loop in %s: Python functions not timed\n", path);
+}
+
+/* what a CPython has for --exact: 0, or why not (said) */
+static int pyx_check(struct run *r)
+{
+	struct lat_mode *m = L(r);
+
+	if (m->pyx_minor >= 8 && m->pyx_minor <= 10)
+		return 0;
+	if (m->pyx_minor == 11)
+		pr_err("--exact: CPython 3.11 runs Python calls inside one call of its eval loop: no entry point a call; drop --exact, and the calls are followed by sampling\n");
+	else if (m->pyx_minor >= 12)
+		pr_err("--exact: CPython 3.%u enters its eval loop once a Python call only with its eval-frame hook on (-X perf), which ebprof does not use yet; drop --exact, and the calls are followed by sampling\n",
+		       m->pyx_minor);
+	else
+		pr_err("--exact: cannot tell the CPython version of %s\n", m->pyx_path);
+	return 1;
+}
+
+/* --exact: its configuration for the BPF side, and the probes on the eval loop */
+static int pyx_attach(struct run *r)
+{
+	struct lat_mode *m = L(r);
+	struct lat_bpf *k = m->skel;
+	const struct py_layout *l = py_layout_for(m->pyx_minor);
+	struct lat_pyx_cfg cfg = {};
+	__u32 zero = 0;
+	uint64_t cookie = 0;
+	int fd;
+
+	if (m->pyx_on || !m->pyx_path[0])
+		return 0;
+	m->pyx_on = true;	/* once, whether it works or not */
+	if (pyx_check(r) || !l)
+		return 1;
+	cfg.ntargets = m->npyx;
+	cfg.frame_arg = m->pyx_minor == 8 ? 1 : 2;
+	cfg.o = l->o;
+	if (bpf_map_update_elem(bpf_map__fd(k->maps.lat_pyx_cfgs), &zero, &cfg, BPF_ANY))
+		return -errno;
+	if (m->multi) {
+		fd = uprobe_multi_link(bpf_program__fd(k->progs.eb_lat_pyx_m_entry), m->pyx_path, &m->pyx_offset,
+				       &cookie, 1, false, m->pid);
+		if (fd < 0)
+			return fd;
+		m->pyx_entry_fd = fd;
+		fd = uprobe_multi_link(bpf_program__fd(k->progs.eb_lat_m_ret), m->pyx_path, &m->pyx_offset, &cookie, 1,
+				       true, m->pid);
+		if (fd < 0)
+			return fd;
+		m->pyx_ret_fd = fd;
+	} else {
+		LIBBPF_OPTS(bpf_uprobe_opts, eopts);
+		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .retprobe = true);
+
+		m->pyx_entry = bpf_program__attach_uprobe_opts(k->progs.eb_lat_pyx_entry, m->pid, m->pyx_path,
+							       m->pyx_offset, &eopts);
+		if (!m->pyx_entry)
+			return -errno;
+		m->pyx_ret = bpf_program__attach_uprobe_opts(k->progs.eb_lat_ret, m->pid, m->pyx_path, m->pyx_offset,
+							     &ropts);
+		if (!m->pyx_ret)
+			return -errno;
+	}
+	return 0;
+}
+
+/* --exact: the Python functions' names for the BPF side, in the top slots of the sums */
+static int pyx_targets(struct run *r)
+{
+	struct lat_mode *m = L(r);
+	size_t k, i;
+
+	for (k = 0, i = 0; k < m->npats; k++) {
+		const struct lat_pattern *p = &m->pats[k];
+		struct lat_pyx_target t = {};
+		const char *name = strrchr(p->func, '.');
+		__u32 key = i;
+
+		if (!m->pat_py[k])
+			continue;
+		name = name ? name + 1 : p->func;
+		snprintf(t.name, sizeof(t.name), "%s", name);
+		if (p->lib)
+			snprintf(t.file, sizeof(t.file), "%s.py", p->lib);
+		t.fn = m->max_fns - 1 - i;
+		if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.lat_pyx_targets), &key, &t, BPF_ANY))
+			return -errno;
+		m->pyx_pat[i++] = k;
+	}
+	return 0;
+}
+
 /* --per-call: one call */
 static int on_call(void *ctx, void *data, size_t len)
 {
@@ -920,7 +1105,16 @@ static int lat_start(struct run *r)
 	}
 	if (m->python && py_start(r))
 		return 1;
-	return attach_all(r);
+	if (m->exact && pyx_targets(r)) {
+		pr_err("cannot store the Python functions' names: %s\n", strerror(errno));
+		return 1;
+	}
+	err = attach_all(r);
+	if (!err && m->exact && (err = pyx_attach(r)) < 0) {
+		pr_err("cannot probe the eval loop in %s: %s\n", m->pyx_path, strerror(-err));
+		err = 1;
+	}
+	return err;
 }
 
 static void lat_announce(struct run *r, double attach_ms)
@@ -1073,7 +1267,7 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 
 	if (!rep)
 		return NULL;
-	rep->fns = calloc(m->nfns + m->npyfns + 1, sizeof(*rep->fns));
+	rep->fns = calloc(m->nfns + m->npyfns + m->npyx + 1, sizeof(*rep->fns));
 	if (!rep->fns) {
 		free(rep);
 		return NULL;
@@ -1096,6 +1290,35 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 		f->total_ns = sums[i].total_ns;
 		f->min_ns = sums[i].min_ns;
 		f->max_ns = sums[i].max_ns;
+	}
+	for (i = 0; i < m->npyx; i++) {
+		static char pyx_method[128];
+		const struct lat_pattern *p = &m->pats[m->pyx_pat[i]];
+		struct lat_fn_report *f = &rep->fns[rep->n];
+		size_t slot = m->max_fns - 1 - i;
+		char mod[128];
+
+		if (p->lib)
+			snprintf(mod, sizeof(mod), "%s.py", p->lib);
+		else
+			snprintf(mod, sizeof(mod), "python3.%u", m->pyx_minor);
+		f->name = strdup(p->func);
+		f->module = strdup(mod);
+		f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+		rep->n++;
+		if (!f->name || !f->module || !f->hist) {
+			lat_report_free(rep);
+			return NULL;
+		}
+		memcpy(f->hist, hist + slot * EBPROF_LAT_BUCKETS, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+		snprintf(pyx_method, sizeof(pyx_method),
+			 "probes on CPython 3.%u's eval loop, every call (every Python call of the process traps)",
+			 m->pyx_minor);
+		f->method = pyx_method;
+		f->count = sums[slot].count;
+		f->total_ns = sums[slot].total_ns;
+		f->min_ns = sums[slot].min_ns;
+		f->max_ns = sums[slot].max_ns;
 	}
 	snprintf(py_method, sizeof(py_method), "sampling the Python stack at %.0f Hz, on and off the CPU",
 		 1e9 / m->period_ns);
@@ -1197,6 +1420,14 @@ static int lat_report(struct run *r, double duration, struct profile **out)
 		goto out;
 	for (size_t t = 0; t < m->nthreads; t++)
 		m->py_dropped += m->threads[t].n;
+	if (m->exact) {
+		uint64_t all = lat_stat_sum(r, EBPROF_LAT_PYX_CALLS);
+
+		fprintf(stderr, "ebprof: --exact: the eval loop's probes trapped at %llu Python calls of the process (%.0f a second), two traps each\n",
+			(unsigned long long)all, duration > 0 ? all / duration : 0.0);
+		if (!m->pyx_on)
+			fprintf(stderr, "ebprof: --exact: the command never mapped a CPython eval loop: no Python function timed\n");
+	}
 	if (m->python) {
 		rep->py_lost = lat_stat_sum(r, EBPROF_LAT_PY_LOST);
 		if (rep->py_lost)
@@ -1302,6 +1533,7 @@ static void lat_destroy(struct run *r)
 	free(m->pefds);
 	free(m->plinks);
 	free(m->pat_py);
+	free(m->pyx_pat);
 	free(m);
 	r->mode = NULL;
 }

@@ -68,6 +68,41 @@ kill -INT "$epid"
 wait "$epid" || fail "lat -p python3.11: $(cat "$TMP/err2")"
 check "attached to python3.11" "$TMP/a.json" "$TMP/workload.out"
 
+# --exact on 3.8-3.10: probes on the eval loop time every call; quick(),
+# a few microseconds, 5000 times: each counted
+for py in "${pys[@]}"; do
+	minor=$("$py" -c 'import sys; print(sys.version_info[1])')
+	if [ "$minor" -ge 11 ]; then
+		# no entry point a call: refused, one line
+		$EBPROF lat --exact quick -- "$py" tests/workloads/py_lat.py 1 5 >"$TMP/out" 2>"$TMP/err" &&
+			fail "--exact on 3.$minor: exit 0"
+		[ "$(grep -c '^ebprof: ' "$TMP/err")" = 1 ] && grep -q "drop --exact" "$TMP/err" ||
+			fail "--exact on 3.$minor: $(cat "$TMP/err")"
+		continue
+	fi
+	$EBPROF lat --exact work,quick,py_lat:Handler.handle -f json -o "$TMP/x.json" -- "$py" \
+		tests/workloads/py_lat.py 10 5000 >"$TMP/out" 2>"$TMP/err" || fail "lat --exact 3.$minor: $(cat "$TMP/err")"
+	set -- $(python3 - "$TMP/x.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+by = {f["name"]: f for f in p["functions"]}
+for n in ("work", "quick", "Handler.handle"):
+    f = by[n]
+    assert f["method"].startswith("probes on CPython") and f["resolution_ns"] == 0, f["method"]
+    print(f["count"], f["p50_ns"])
+PY
+)
+	want=$(awk '$1 == "work_p50_ms" { print $2 }' "$TMP/out")
+	info "--exact 3.$minor: work $1 calls (p50 $2 ns, the workload's $want ms), quick $3, Handler.handle $5; $(grep -o 'trapped at [0-9]* Python calls' "$TMP/err")"
+	[ "$1" = 10 ] && [ "$3" = 5000 ] && [ "$5" = 10 ] || fail "--exact 3.$minor: $1, $3, $5 calls (10, 5000, 10)"
+	# probes on each call: the bucket's width and the traps' own time, as for native functions
+	awk -v v="$2" -v t="$want" 'BEGIN { t *= 1e6; exit !(v >= t * 0.968 && v <= t * 1.032 + 40000) }' ||
+		fail "--exact 3.$minor: work's p50 $2 ns, the workload's $want ms"
+done
+$EBPROF lat --exact 'wo*' -- /usr/bin/python3.11 tests/workloads/py_lat.py 1 >"$TMP/out" 2>"$TMP/err" && fail "--exact with a glob: exit 0"
+grep -q "^ebprof: --exact takes Python functions by their names, no patterns: 'wo\*'" "$TMP/err" ||
+	fail "--exact with a glob: $(cat "$TMP/err")"
+
 # a name no function has: said at the end, not an error (it may be defined later)
 $EBPROF lat no_such_py_fn -- /usr/bin/python3.11 tests/workloads/py_lat.py 2 >"$TMP/out" 2>"$TMP/err" ||
 	fail "lat no_such_py_fn: $(cat "$TMP/err")"
