@@ -254,9 +254,6 @@ int BPF_PROG(eb_exit, struct task_struct *p)
 	/* only when the last thread of the process goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	bpf_map_delete_elem(&unwind_procs, &tgid);
-	bpf_map_delete_elem(&tables_asked, &tgid);
-	bpf_map_delete_elem(&py_procs, &tgid);
 	if (!targ_all && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	/*
@@ -266,6 +263,25 @@ int BPF_PROG(eb_exit, struct task_struct *p)
 	 */
 	bpf_map_delete_elem(&targets, &tgid);
 	emit(EBPROF_EV_EXIT, tgid, 0, 0);
+	return 0;
+}
+
+/*
+ * The process's unwind tables and Python offsets go when it is gone: when
+ * its leader, freed after every other thread, is.  Not at its exit, which
+ * on recent kernels (6.18 here) comes before its memory goes: a sample in
+ * the rest of do_exit still walks its stack.
+ */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(eb_free, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return 0;
+	bpf_map_delete_elem(&unwind_procs, &tgid);
+	bpf_map_delete_elem(&tables_asked, &tgid);
+	bpf_map_delete_elem(&py_procs, &tgid);
 	return 0;
 }
 
