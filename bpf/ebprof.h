@@ -157,7 +157,16 @@ struct off_start {
 	__u64 ts;
 	__u64 runtime;		/* the thread's CPU time then (se.sum_exec_runtime) */
 	struct sample_key key;
+	struct sample_key waker;	/* --wakers: who woke it (tgid 0 and no stacks: none yet) */
 };
+
+/* ebprof off --wakers: the time of a wait by its stacks and its waker's */
+struct off_wkey {
+	struct sample_key key;
+	struct sample_key waker;
+};
+
+#define EBPROF_F_WAKER		(1u << 7)	/* struct off_start.waker: a waker was seen */
 
 /* ebprof off: its own counters */
 enum ebprof_off_stat {
@@ -167,6 +176,7 @@ enum ebprof_off_stat {
 	EBPROF_OFF_STAT_COUNTS_FULL,	/* switches not counted: the counts map is full */
 	EBPROF_OFF_STAT_COUNTS_FULL_NS,	/* ... their time */
 	EBPROF_OFF_STAT_UNSEEN,		/* switch-ins the tracepoint never showed: timed at the next switch-out */
+	EBPROF_OFF_STAT_NO_WAKER,	/* --wakers: waits that ended with no wakeup seen (preemption, signals) */
 	EBPROF_OFF_STAT_MAX,
 };
 

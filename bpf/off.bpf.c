@@ -19,6 +19,7 @@ const volatile bool targ_per_thread = false;
 const volatile bool targ_kernel = true;		/* --no-kernel clears it */
 const volatile __u64 targ_min_block_ns = 1000;	/* --min-block */
 const volatile __u64 targ_sample_ns = 0;	/* ebprof wall: what an on-CPU sample stands for */
+const volatile bool targ_wakers = false;	/* --wakers */
 
 /* tid -> its switch-out; user space sizes it */
 struct {
@@ -35,6 +36,14 @@ struct {
 	__type(key, struct sample_key);
 	__type(value, struct off_value);
 } off_counts SEC(".maps");
+
+/* --wakers: the time switched out, by key and waker; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct off_wkey);
+	__type(value, struct off_value);
+} off_wcounts SEC(".maps");
 
 /* the mode's own counters (enum ebprof_off_stat), per CPU */
 struct {
@@ -100,6 +109,34 @@ static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
 		if (v) {
 			__sync_fetch_and_add(&v->ns, ns);
 			__sync_fetch_and_add(&v->n, n);
+		}
+	} else if (err) {
+		off_stat(EBPROF_OFF_STAT_COUNTS_FULL, 1);
+		off_stat(EBPROF_OFF_STAT_COUNTS_FULL_NS, ns);
+	}
+}
+
+/* --wakers: *s*'s time under its key and its waker's */
+static __always_inline void add_wtime(struct off_start *s, __u64 ns)
+{
+	struct off_value one = { ns, 1 }, *v;
+	long err;
+
+	if (!(s->waker.flags & EBPROF_F_WAKER))
+		off_stat(EBPROF_OFF_STAT_NO_WAKER, 1);
+	/* the record itself is the key: key and waker, in that order */
+	v = bpf_map_lookup_elem(&off_wcounts, &s->key);
+	if (v) {
+		__sync_fetch_and_add(&v->ns, ns);
+		__sync_fetch_and_add(&v->n, 1);
+		return;
+	}
+	err = bpf_map_update_elem(&off_wcounts, &s->key, &one, BPF_NOEXIST);
+	if (err == -17) {
+		v = bpf_map_lookup_elem(&off_wcounts, &s->key);
+		if (v) {
+			__sync_fetch_and_add(&v->ns, ns);
+			__sync_fetch_and_add(&v->n, 1);
 		}
 	} else if (err) {
 		off_stat(EBPROF_OFF_STAT_COUNTS_FULL, 1);
@@ -188,7 +225,10 @@ static __always_inline void switch_in(struct task_struct *next)
 		bpf_map_delete_elem(&off_starts, &tid);
 		return;
 	}
-	add_time(&s->key, d, 1);
+	if (targ_wakers)
+		add_wtime(s, d);
+	else
+		add_time(&s->key, d, 1);
 	bpf_map_delete_elem(&off_starts, &tid);
 }
 
@@ -220,6 +260,57 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	return on_switch(ctx, preempt, prev, next, USTACK_KERNEL_FP, false);
+}
+
+/*
+ * --wakers: a target thread off the CPU is woken: who woke it, the stacks
+ * of the current task (a thread that unlocked, wrote, signalled; in an
+ * interrupt, whatever it interrupted, which user space tells by the
+ * interrupt's kernel frames).  User stacks of targets only: no other
+ * process's code is read.
+ */
+static __always_inline int on_waking(void *ctx, struct task_struct *p, enum ustack_mode mode)
+{
+	__u32 tid = BPF_CORE_READ(p, pid), wtgid, *gen;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct off_start *s;
+	bool user;
+
+	if (!targ_wakers || !tid)
+		return 0;
+	s = bpf_map_lookup_elem(&off_starts, &tid);
+	if (!s || !s->ts)
+		return 0;
+	wtgid = id >> 32;
+	__builtin_memset(&s->waker, 0, sizeof(s->waker));
+	s->waker.tgid = wtgid;
+	s->waker.tid = targ_per_thread ? (__u32)id : 0;
+	bpf_get_current_comm(s->waker.comm, sizeof(s->waker.comm));
+	gen = wtgid ? bpf_map_lookup_elem(&targets, &wtgid) : NULL;
+	s->waker.gen = gen ? *gen : 0;
+	user = wtgid && (gen || targ_all) && !(gen && *gen == EBPROF_GEN_LAUNCHING);
+	key_stacks(ctx, &s->waker, cur, targ_kernel, user, NULL, mode, false, 0);
+	s->waker.flags |= EBPROF_F_WAKER;
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(eb_off_waking_dwarf, struct task_struct *p)
+{
+	return on_waking(ctx, p, USTACK_TABLES);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(eb_off_waking_fp, struct task_struct *p)
+{
+	return on_waking(ctx, p, USTACK_FP);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(eb_off_waking_compat, struct task_struct *p)
+{
+	return on_waking(ctx, p, USTACK_KERNEL_FP);
 }
 
 /*

@@ -165,10 +165,17 @@ TIME_TARGETS
 "      --state             split the profile by why threads went out: [sleeping]\n"
 "                          (S), [blocked] (D: uninterruptible, mostly I/O),\n"
 "                          [runnable] (R: preempted, waiting for a CPU)\n"
+"      --wakers            also who woke each wait, as offwaketime: above the\n"
+"                          waiter's stack, after a '--' frame, the waker's stack\n"
+"                          leaf first (user frames of profiled processes only)\n"
+"                          and its command, or [interrupt] for a timer or a\n"
+"                          device; waits that ended with no wakeup (preemption)\n"
+"                          show [no waker]\n"
 TIME_OUTPUT
 "\n"
 "Examples:\n"
 "  sudo ebprof off -p 1234 -d 10\n"
+"  sudo ebprof off --wakers -o wakeups.svg -p 1234\n"
 "  sudo ebprof off --state -o waits.svg -- ./server\n";
 
 static const char wall_usage[] =
@@ -309,6 +316,7 @@ enum {
 	OPT_MIN_BLOCK,
 	OPT_STATE,
 	OPT_PER_CALL,
+	OPT_WAKERS,
 };
 
 static const struct option long_opts[] = {
@@ -341,6 +349,7 @@ static const struct option long_opts[] = {
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "state", no_argument, NULL, OPT_STATE },
 	{ "per-call", no_argument, NULL, OPT_PER_CALL },
+	{ "wakers", no_argument, NULL, OPT_WAKERS },
 	{ "repeat", required_argument, NULL, 'r' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -415,6 +424,7 @@ static const struct {
 	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
 	{ OPT_MIN_BLOCK, "--min-block", M_OFF | M_WALL, NULL },
 	{ OPT_STATE, "--state", M_OFF | M_WALL, NULL },
+	{ OPT_WAKERS, "--wakers", M_OFF, "who woke a thread is ebprof off's" },
 };
 
 /* the mode being parsed: errors point at its help */
@@ -813,6 +823,9 @@ again:
 		}
 		case OPT_STATE:
 			o->off.state = true;
+			break;
+		case OPT_WAKERS:
+			o->off.wakers = true;
 			break;
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))

@@ -88,6 +88,7 @@ struct ebprof_opts {
 	struct off_opts {
 		double min_block_us;	/* switches shorter than this are not counted */
 		bool state;		/* split by why the thread went out */
+		bool wakers;		/* and by who woke it */
 	} off;
 };
 

@@ -15,6 +15,7 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <stddef.h>
 #include "run.h"
 #include "off.skel.h"
 #include "util/log.h"
@@ -25,6 +26,7 @@ struct off_mode {
 	struct bpf_program *prog;	/* the switch program in use */
 	struct bpf_link **link;		/* its link in the skeleton */
 	struct bpf_program *sampler;	/* wall: the clock sampler in use */
+	struct key_scratch *ws;		/* --wakers: the waker's frames */
 	int *pefds;			/* wall: its perf event per CPU */
 	struct bpf_link **plinks;
 	__u64 t_end;			/* CLOCK_MONOTONIC ns at the stop: switches still open end here */
@@ -93,6 +95,11 @@ static void select_prog(struct run *r)
 	}
 	if (!O(r)->wall)
 		O(r)->sampler = NULL;
+	bpf_program__set_autoload(skel->progs.eb_off_waking_dwarf,
+				  r->o->off.wakers && O(r)->prog == skel->progs.eb_off_dwarf);
+	bpf_program__set_autoload(skel->progs.eb_off_waking_fp, r->o->off.wakers && O(r)->prog == skel->progs.eb_off_fp);
+	bpf_program__set_autoload(skel->progs.eb_off_waking_compat,
+				  r->o->off.wakers && O(r)->prog == skel->progs.eb_off_compat);
 	bpf_program__set_autoload(skel->progs.eb_off_dwarf, O(r)->prog == skel->progs.eb_off_dwarf);
 	bpf_program__set_autoload(skel->progs.eb_off_fp, O(r)->prog == skel->progs.eb_off_fp);
 	bpf_program__set_autoload(skel->progs.eb_off_compat, O(r)->prog == skel->progs.eb_off_compat);
@@ -117,7 +124,9 @@ static int off_configure(struct run *r)
 	skel->rodata->targ_kernel = !o->no_kernel;
 	skel->rodata->targ_min_block_ns = (__u64)(o->off.min_block_us * 1000);
 	skel->rodata->targ_sample_ns = 1000000000ULL / o->freq;
-	bpf_map__set_max_entries(skel->maps.off_counts, o->map_size * 2);
+	skel->rodata->targ_wakers = o->off.wakers;
+	bpf_map__set_max_entries(skel->maps.off_counts, o->off.wakers ? 1 : o->map_size * 2);
+	bpf_map__set_max_entries(skel->maps.off_wcounts, o->off.wakers ? o->map_size * 2 : 1);
 	/* a record per thread off the CPU at once: every thread of a busy machine can be */
 	bpf_map__set_max_entries(skel->maps.off_starts, o->map_size < 16384 ? 16384 : o->map_size);
 	bpf_map__set_max_entries(skel->maps.off_stats, EBPROF_OFF_STAT_MAX);
@@ -205,9 +214,67 @@ static void off_stop(struct run *r)
 	m->t_end = mono_ns();
 }
 
-/* one key's time into the profile, under its reason with --state */
-static int add_key(struct run *r, struct profile *p, const struct sample_key *key, const struct off_value *val,
-		   struct key_scratch *s)
+/* the waker's kernel frames are an interrupt's: it woke from a timer or a device, not from the task it interrupted */
+static bool in_interrupt(const struct profile *p, const uint32_t *ids, int n)
+{
+	static const char *const entries[] = { "asm_sysvec_", "asm_common_interrupt", "sysvec_", "handle_softirqs",
+						"__do_softirq", "irq_exit", "hrtimer_interrupt", "asm_exc_" };
+	int i;
+	size_t k;
+
+	for (i = 0; i < n; i++) {
+		const struct frame *f = &p->frames[ids[i]];
+
+		for (k = 0; f->kernel && k < sizeof(entries) / sizeof(entries[0]); k++)
+			if (!strncmp(f->func, entries[k], strlen(entries[k])))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * --wakers: after the waiter's frames in *s* (*n* of them), "--" and the
+ * waker's, leaf first, then its command, as offwaketime draws them: the
+ * new count of frames, or < 0
+ */
+static int add_waker(struct run *r, struct profile *p, const struct sample_key *w, struct key_scratch *s, int n)
+{
+	struct key_scratch *ws = O(r)->ws;
+	char label[EBPROF_COMM_LEN + 16];
+	int m, i, id, first = 0;
+
+	id = profile__frame(p, "--", "", false);
+	if (id < 0 || n >= MAX_FRAMES)
+		return id < 0 ? id : n;
+	s->ids[n++] = id;
+	if (!(w->flags & EBPROF_F_WAKER)) {
+		id = profile__frame(p, "[no waker]", "", false);
+		if (id >= 0 && n < MAX_FRAMES)
+			s->ids[n++] = id;
+		return id < 0 ? id : n;
+	}
+	m = key_frames(r, p, w, ws);
+	if (m < 0)
+		return m;
+	if (in_interrupt(p, ws->ids, m)) {
+		/* what it interrupted did not wake it: its kernel frames only */
+		while (first < m && !p->frames[ws->ids[first]].kernel)
+			first++;
+		snprintf(label, sizeof(label), "[interrupt]");
+	} else {
+		snprintf(label, sizeof(label), "%.*s", EBPROF_COMM_LEN, w->comm);
+	}
+	for (i = m - 1; i >= first && n < MAX_FRAMES; i--)
+		s->ids[n++] = ws->ids[i];
+	id = profile__frame(p, label, "", false);
+	if (id >= 0 && n < MAX_FRAMES)
+		s->ids[n++] = id;
+	return id < 0 ? id : n;
+}
+
+/* one key's time into the profile, under its reason with --state, with its waker with --wakers */
+static int add_key(struct run *r, struct profile *p, const struct sample_key *key, const struct sample_key *waker,
+		   const struct off_value *val, struct key_scratch *s)
 {
 	uint64_t v[PROFILE_MAX_VALUES] = {};
 	int n, id;
@@ -224,6 +291,11 @@ static int add_key(struct run *r, struct profile *p, const struct sample_key *ke
 		memmove(s->ids + 1, s->ids, n * sizeof(s->ids[0]));
 		s->ids[0] = (uint32_t)id;
 		n++;
+	}
+	if (waker) {
+		n = add_waker(r, p, waker, s, n);
+		if (n < 0)
+			return n;
 	}
 	v[0] = val->ns;
 	if (O(r)->wall) {
@@ -260,21 +332,39 @@ static int build_profile(struct run *r, struct profile *p, uint64_t *open_n, uin
 {
 	struct off_bpf *skel = O(r)->skel;
 	int cfd = bpf_map__fd(skel->maps.off_counts), sfd = bpf_map__fd(skel->maps.off_starts);
+	int wfd = bpf_map__fd(skel->maps.off_wcounts);
 	struct key_scratch *s = malloc(sizeof(*s));
 	struct sample_key key, next, *prev = NULL;
+	struct off_wkey wkey, wnext, *wprev = NULL;
+	bool wakers = r->o->off.wakers;
 	__u32 tid, ntid, *ptid = NULL;
 	int err = 0;
 
+	/* the waker, right after the key in a switch-out's record: the record is the key */
+	_Static_assert(offsetof(struct off_start, waker) == offsetof(struct off_start, key) + sizeof(struct sample_key) &&
+		       sizeof(struct off_wkey) == 2 * sizeof(struct sample_key), "off_start holds an off_wkey");
 	if (!s)
 		return -ENOMEM;
+	if (wakers && !O(r)->ws && !(O(r)->ws = malloc(sizeof(*O(r)->ws)))) {
+		free(s);
+		return -ENOMEM;
+	}
 	run_py_catch_up(r);
-	while (!err && !bpf_map_get_next_key(cfd, prev, &next)) {
+	while (!err && !wakers && !bpf_map_get_next_key(cfd, prev, &next)) {
 		struct off_value v;
 
 		key = next;
 		prev = &key;
 		if (!bpf_map_lookup_elem(cfd, &key, &v))
-			err = add_key(r, p, &key, &v, s);
+			err = add_key(r, p, &key, NULL, &v, s);
+	}
+	while (!err && wakers && !bpf_map_get_next_key(wfd, wprev, &wnext)) {
+		struct off_value v;
+
+		wkey = wnext;
+		wprev = &wkey;
+		if (!bpf_map_lookup_elem(wfd, &wkey, &v))
+			err = add_key(r, p, &wkey.key, &wkey.waker, &v, s);
 	}
 	/* threads still off the CPU at the end: their time so far */
 	while (!err && !bpf_map_get_next_key(sfd, ptid, &ntid)) {
@@ -286,7 +376,7 @@ static int build_profile(struct run *r, struct profile *p, uint64_t *open_n, uin
 			continue;
 		if (O(r)->t_end - st.ts < (__u64)(r->o->off.min_block_us * 1000))
 			continue;
-		err = add_key(r, p, &st.key, &(struct off_value){ O(r)->t_end - st.ts, 1 }, s);
+		err = add_key(r, p, &st.key, wakers ? &st.waker : NULL, &(struct off_value){ O(r)->t_end - st.ts, 1 }, s);
 		(*open_n)++;
 		*open_ns += O(r)->t_end - st.ts;
 	}
@@ -335,6 +425,9 @@ static int off_report(struct run *r, double duration, struct profile **out)
 	pr_info("%llu switches of %.3f ms in all were shorter than --min-block %g us: left out\n",
 		(unsigned long long)st[EBPROF_OFF_STAT_SHORT], st[EBPROF_OFF_STAT_SHORT_NS] / 1e6,
 		r->o->off.min_block_us);
+	if (r->o->off.wakers)
+		pr_info("%llu waits ended with no wakeup seen (preemption, a signal): under [no waker]\n",
+			(unsigned long long)st[EBPROF_OFF_STAT_NO_WAKER]);
 	if (open_n)
 		pr_info("%llu threads were still off the CPU at the end: %.3f s of theirs counted up to it\n",
 			(unsigned long long)open_n, open_ns / 1e9);
@@ -353,6 +446,7 @@ static void off_destroy(struct run *r)
 		return;
 	close_sampler(r);
 	off_bpf__destroy(m->skel);
+	free(m->ws);
 	free(m->pefds);
 	free(m->plinks);
 	free(m);

@@ -67,6 +67,16 @@ info "fib(20): $1 calls timed, the workload counted $(awk '/^calls/ { print $2 }
 # the outermost call holds all the others: the longest, the whole run's work
 awk -v m="$8" -v t="$2" 'BEGIN { exit !(m < t && m * 10 > t / 21891 * 100) }' || fail "fib: max $8 of total $2"
 
+# without uprobe.multi links (before 6.6): a uprobe and a uretprobe per
+# function, the same counts
+EBPROF_NO_UPROBE_MULTI=1 $EBPROF lat fib,lib_work -f json -o "$TMP/f1.json" -- "$T/latwork" fib 20 \
+	>"$TMP/out" 2>"$TMP/err" || fail "lat without uprobe.multi: $(cat "$TMP/err")"
+set -- $(latf "$TMP/f1.json" fib)
+info "without uprobe.multi: fib(20) $1 calls"
+[ "$1" = 21891 ] || fail "without uprobe.multi: fib(20): $1 calls, not 21891"
+python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["functions"][0]["method"]; assert "multi" not in m, m' \
+	"$TMP/f1.json" || fail "without uprobe.multi: the method says multi"
+
 # a library's exported function and, by LIB:FUNC, a local one only its
 # symbol table names; one in a library dlopen() loads later
 $EBPROF lat 'lib_work,liblatwork:lib_private' -f json -o "$TMP/l.json" -- "$T/latwork" lib 1000 \

@@ -80,6 +80,46 @@ for s in p["stacks"]:
 assert by.get("[runnable]", 0) >= 0.9 * sum(by.values()), by
 PY
 
+# --wakers: the waiter on the mutex is woken by the holder's unlock, in
+# run_lock(), through futex_wake; the holder's naps end in a timer
+# interrupt, which is said, not charged to whatever it interrupted
+$EBPROF off --wakers -f json -o "$TMP/w.json" -- "$T/offcpu" lock 100 10 >"$TMP/out" 2>"$TMP/err" ||
+	fail "off --wakers: $(cat "$TMP/err")"
+truth=$(awk '/^waited_s/ { print $2 }' "$TMP/out")
+python3 - "$TMP/w.json" "$truth" <<'PY' || fail "--wakers: $(cat "$TMP/err")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+truth = float(sys.argv[2])
+lock = woken = nap = napirq = 0
+for s in p["stacks"]:
+    names = [f["function"] for f in s["frames"]]
+    assert names.count("--") == 1, names
+    cut = names.index("--")
+    waiter, waker = names[:cut], names[cut + 1:]
+    t = s["values"][0] / 1e9
+    if "lock_wait" in waiter:
+        lock += t
+        # the waker, leaf first: the kernel's futex_wake, then the holder's code, then its command
+        if any("futex_wake" in n for n in waker) and "run_lock" in waker and waker[-1] == "offcpu":
+            woken += t
+    if "hold" in waiter and any("nanosleep" in n for n in waiter):
+        nap += t
+        if waker[-1] == "[interrupt]" and "run_lock" not in waker:
+            napirq += t
+print("  --wakers: lock_wait %.3f s (the waiter timed %.3f s), %.1f %% of it woken by run_lock's unlock; the holder's naps %.3f s, %.1f %% of them woken by [interrupt]"
+      % (lock, truth, 100 * woken / max(lock, 1e-9), nap, 100 * napirq / max(nap, 1e-9)))
+assert abs(lock - truth) <= 0.05 * truth, (lock, truth)
+assert woken >= 0.98 * lock, (woken, lock)
+assert nap > 0.9 and napirq >= 0.95 * nap, (nap, napirq)
+PY
+[ $? = 0 ] && info "$(python3 - "$TMP/w.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+s = max(p["stacks"], key=lambda s: s["values"][0])
+print("heaviest: " + ";".join(f["function"] for f in s["frames"])[-160:])
+PY
+)"
+
 # folded: microseconds; the table: seconds
 $EBPROF off -f folded -o "$TMP/s.folded" -- "$T/sleeper" 50 10000 >/dev/null 2>&1 || fail "folded run"
 us=$(total "$TMP/s.folded")
