@@ -94,6 +94,7 @@ struct lat_mode {
 	uint64_t pyx_offset;
 	unsigned int pyx_minor;
 	bool pyx_on;
+	bool pyx_hook;			/* 3.12+: the eval-frame hook is on (-X perf) */
 	int pyx_entry_fd, pyx_ret_fd;
 	struct bpf_link *pyx_entry, *pyx_ret;
 };
@@ -130,8 +131,11 @@ static double mono_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* the launched command is CPython, or no ELF file (a script) (set before the launch, read in open) */
-static bool launching_cpython, launching_script;
+/*
+ * the launched command is CPython, or no ELF file (a script); it runs with
+ * CPython's eval-frame hook on (set before the launch, read in open)
+ */
+static bool launching_cpython, launching_script, launching_hook, launching_set_hook;
 
 static bool file_is_elf(const char *path)
 {
@@ -164,9 +168,21 @@ static bool file_is_cpython(const char *path)
 
 static void lat_before_launch(const struct ebprof_opts *o, const char *path)
 {
-	(void)o;
+	const char *perf = getenv("PYTHONPERFSUPPORT");
+
 	launching_cpython = file_is_cpython(path);
 	launching_script = !file_is_elf(path);
+	/*
+	 * --exact on 3.12 and later: their eval-frame hook on (as -X perf),
+	 * with which they enter the eval loop once a Python call (3.11 and
+	 * older ignore the variable)
+	 */
+	if (o->lat.exact && (launching_cpython || launching_script) && !perf) {
+		setenv("PYTHONPERFSUPPORT", "1", 1);
+		launching_set_hook = true;
+		perf = "1";
+	}
+	launching_hook = perf && !strcmp(perf, "1");
 }
 
 static int lat_open(struct run *r)
@@ -201,11 +217,15 @@ static int lat_open(struct run *r)
 	if (r->l && r->l->pid) {
 		m->py_target = launching_cpython;
 		m->script = launching_script;
+		m->pyx_hook = launching_hook;
 	} else {
 		char exe[64];
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", r->o->pids[0]);
 		m->py_target = file_is_cpython(exe);
+		m->pyx_hook = proc_environ_has(r->o->pids[0], "PYTHONPERFSUPPORT=1") ||
+			      proc_cmdline_has(r->o->pids[0], "-Xperf") ||
+			      (proc_cmdline_has(r->o->pids[0], "-X") && proc_cmdline_has(r->o->pids[0], "perf"));
 	}
 	/* --no-python: its functions are native ones, as anywhere else */
 	m->py_target = m->py_target && !r->o->no_python;
@@ -977,6 +997,10 @@ static void pyx_scan(struct run *r, struct dso *d, const char *path)
 	snprintf(m->pyx_path, sizeof(m->pyx_path), "%s", path);
 	m->pyx_offset = off;
 	m->pyx_minor = py_minor_of(dso__path(d));
+	/* it changes how the interpreter runs: said, not only with -v */
+	if (m->pyx_minor >= 12 && launching_set_hook && r->l && r->l->pid)
+		fprintf(stderr, "ebprof: --exact: CPython 3.%u runs with PYTHONPERFSUPPORT=1, its eval-frame hook on, so that it enters its eval loop once a Python call (it writes /tmp/perf-%d.map, as with -X perf)\n",
+			m->pyx_minor, r->l->pid);
 	pr_debug("lat: the eval loop of CPython 3.%u in %s at %#llx\n", m->pyx_minor, path, (unsigned long long)off);
 	if (m->attached && pyx_attach(r))
 		pr_warn("cannot probe the eval loop in %s: Python functions not timed\n", path);
@@ -987,12 +1011,12 @@ static int pyx_check(struct run *r)
 {
 	struct lat_mode *m = L(r);
 
-	if (m->pyx_minor >= 8 && m->pyx_minor <= 10)
+	if ((m->pyx_minor >= 8 && m->pyx_minor <= 10) || (m->pyx_minor >= 12 && m->pyx_hook))
 		return 0;
 	if (m->pyx_minor == 11)
 		pr_err("--exact: CPython 3.11 runs Python calls inside one call of its eval loop: no entry point a call; drop --exact, and the calls are followed by sampling\n");
 	else if (m->pyx_minor >= 12)
-		pr_err("--exact: CPython 3.%u enters its eval loop once a Python call only with its eval-frame hook on (-X perf), which ebprof does not use yet; drop --exact, and the calls are followed by sampling\n",
+		pr_err("--exact: CPython 3.%u enters its eval loop once a Python call only with its eval-frame hook on: start it with -X perf or PYTHONPERFSUPPORT=1 (ebprof sets it for a command it runs), or drop --exact, and the calls are followed by sampling\n",
 		       m->pyx_minor);
 	else
 		pr_err("--exact: cannot tell the CPython version of %s\n", m->pyx_path);
@@ -1312,8 +1336,8 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 		}
 		memcpy(f->hist, hist + slot * EBPROF_LAT_BUCKETS, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
 		snprintf(pyx_method, sizeof(pyx_method),
-			 "probes on CPython 3.%u's eval loop, every call (every Python call of the process traps)",
-			 m->pyx_minor);
+			 "probes on CPython 3.%u's eval loop%s, every call (every Python call of the process traps)",
+			 m->pyx_minor, m->pyx_minor >= 12 ? " (its eval-frame hook on)" : "");
 		f->method = pyx_method;
 		f->count = sums[slot].count;
 		f->total_ns = sums[slot].total_ns;

@@ -1021,26 +1021,6 @@ static int mem_open(struct run *r)
 	return 0;
 }
 
-/* is *var* ("NAME=value") in the environment *pid* started with? */
-static bool environ_has(int pid, const char *var)
-{
-	char path[64], buf[65536];
-	size_t n, i, len = strlen(var);
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (i = 0; i < n && !found; i += strlen(buf + i) + 1)
-		found = !strncmp(buf + i, var, len) && buf[i + len] == '\0';
-	return found;
-}
-
 static int mem_configure(struct run *r)
 {
 	struct mem_run *mr = MR(r);
@@ -1055,7 +1035,7 @@ static int mem_configure(struct run *r)
 	if (r->l && r->l->pid)
 		mr->py_via_malloc = getenv("PYTHONMALLOC") && !strcmp(getenv("PYTHONMALLOC"), "malloc");
 	else
-		mr->py_via_malloc = environ_has(pid, "PYTHONMALLOC=malloc");
+		mr->py_via_malloc = proc_environ_has(pid, "PYTHONMALLOC=malloc");
 	mr->skel->rodata->targ_mem_tgid = pid;
 	mr->base_ok = proc_times(pid, &mr->base_user0, &mr->base_sys0);
 	mem_programs(r);

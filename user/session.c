@@ -199,6 +199,45 @@ void proc_comm(int pid, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* the NUL-separated strings of /proc/PID/WHAT into *buf*: their length, 0 if unreadable */
+static size_t proc_strings(int pid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+bool proc_environ_has(int pid, const char *var)
+{
+	char buf[65536];
+	size_t n = proc_strings(pid, "environ", buf, sizeof(buf)), i, len = strlen(var);
+
+	for (i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, var, len) && buf[i + len] == '\0')
+			return true;
+	return false;
+}
+
+bool proc_cmdline_has(int pid, const char *arg)
+{
+	char buf[65536];
+	size_t n = proc_strings(pid, "cmdline", buf, sizeof(buf)), i;
+
+	for (i = n ? strlen(buf) + 1 : 0; i < n; i += strlen(buf + i) + 1)
+		if (!strcmp(buf + i, arg))
+			return true;
+	return false;
+}
+
 /* /proc/PID/stat: utime and stime in seconds; false if gone */
 bool proc_times(int pid, double *ut, double *st)
 {

@@ -69,6 +69,10 @@ size_t join_words(char *buf, size_t len, char **words);
 bool read_line(const char *path, char *buf, size_t len);
 /* "comm" of a process, or "?" */
 void proc_comm(int pid, char *buf, size_t len);
+/* is *var* ("NAME=value") in the environment *pid* started with? */
+bool proc_environ_has(int pid, const char *var);
+/* did *pid* start with the argument *arg* (its command line, argv[1] on)? */
+bool proc_cmdline_has(int pid, const char *arg);
 /*
  * /proc/PID/stat: the user and system CPU seconds of all its threads, as
  * the kernel splits them (by where its ticks land); false if gone

@@ -68,11 +68,12 @@ kill -INT "$epid"
 wait "$epid" || fail "lat -p python3.11: $(cat "$TMP/err2")"
 check "attached to python3.11" "$TMP/a.json" "$TMP/workload.out"
 
-# --exact on 3.8-3.10: probes on the eval loop time every call; quick(),
-# a few microseconds, 5000 times: each counted
+# --exact on 3.8-3.10 and (their eval-frame hook turned on) 3.12+: probes
+# on the eval loop time every call; quick(), a microsecond, 5000 times:
+# each counted
 for py in "${pys[@]}"; do
 	minor=$("$py" -c 'import sys; print(sys.version_info[1])')
-	if [ "$minor" -ge 11 ]; then
+	if [ "$minor" = 11 ]; then
 		# no entry point a call: refused, one line
 		$EBPROF lat --exact quick -- "$py" tests/workloads/py_lat.py 1 5 >"$TMP/out" 2>"$TMP/err" &&
 			fail "--exact on 3.$minor: exit 0"
@@ -99,6 +100,26 @@ PY
 	awk -v v="$2" -v t="$want" 'BEGIN { t *= 1e6; exit !(v >= t * 0.968 && v <= t * 1.032 + 40000) }' ||
 		fail "--exact 3.$minor: work's p50 $2 ns, the workload's $want ms"
 done
+# attached to a 3.12 that runs without the hook: refused, one line
+if [ -n "$v312" ]; then
+	start_held "$v312/bin/python3.12" tests/workloads/py_lat.py 1
+	$EBPROF lat --exact quick -p "$WPID" >"$TMP/out" 2>"$TMP/err" && fail "--exact -p on 3.12 without the hook: exit 0"
+	grep -q "^ebprof: --exact: CPython 3.12 enters its eval loop once a Python call only with its eval-frame hook on" \
+		"$TMP/err" && [ "$(wc -l <"$TMP/err")" = 1 ] || fail "--exact -p on 3.12 without the hook: $(cat "$TMP/err")"
+	kill -USR1 "$WPID"
+	# ... and one started with it: every call
+	PYTHONPERFSUPPORT=1 start_held "$v312/bin/python3.12" tests/workloads/py_lat.py 3 777
+	$EBPROF lat --exact quick,work -f json -o "$TMP/h.json" -p "$WPID" >"$TMP/err2" 2>&1 &
+	epid=$!
+	sleep 1.5
+	kill -USR1 "$WPID"
+	wait "$WPID"
+	kill -INT "$epid" 2>/dev/null
+	wait "$epid" || fail "--exact -p on 3.12 with the hook: $(cat "$TMP/err2")"
+	n=$(python3 -c 'import json, sys; print(" ".join(str(f["count"]) for f in json.load(open(sys.argv[1]))["functions"]))' "$TMP/h.json")
+	info "--exact attached to a 3.12 started with PYTHONPERFSUPPORT=1: quick, work: $n calls (777, 3)"
+	[ "$n" = "777 3" ] || fail "--exact -p on 3.12 with the hook: $n calls, not 777 and 3"
+fi
 $EBPROF lat --exact 'wo*' -- /usr/bin/python3.11 tests/workloads/py_lat.py 1 >"$TMP/out" 2>"$TMP/err" && fail "--exact with a glob: exit 0"
 grep -q "^ebprof: --exact takes Python functions by their names, no patterns: 'wo\*'" "$TMP/err" ||
 	fail "--exact with a glob: $(cat "$TMP/err")"
