@@ -271,41 +271,11 @@ static __always_inline bool lat_target(__u32 tgid)
 /* the current thread's Python stack into *o* (innermost first): its frames, 0 when none */
 static __noinline __u32 lat_py_walk(__u32 tgid, __u32 tid, struct lat_py_obs *o)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct py_proc *cfg;
-	struct py_ctx ctx;
 	struct py_walk *w;
-	__u32 zero = 0, n, i;
-	__u64 ts, cf;
+	__u32 n, i;
 
-	if (!targ_python || !o)
+	if (!o || !(w = py_walk_current(tgid, tid)))
 		return 0;
-	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
-	if (!cfg)
-		return 0;
-	w = bpf_map_lookup_elem(&py_scratch, &zero);
-	if (!w)
-		return 0;
-	ctx.w = w;
-	ctx.cfg = cfg;
-	w->tgid = tgid;
-	w->fs = BPF_CORE_READ(task, thread.fsbase);
-	ts = py_thread_state(&ctx, tid);
-	if (!ts)
-		return 0;
-	if (cfg->kind == EBPROF_PY_311 || cfg->kind == EBPROF_PY_312) {
-		cf = py_read_ptr(ts + cfg->o.ts_frame);
-		w->frame = cf ? py_read_ptr(cf + cfg->o.cf_current) : 0;
-	} else {
-		w->frame = py_read_ptr(ts + cfg->o.ts_frame);
-	}
-	if (!w->frame)
-		return 0;
-	w->st.nr = 0;
-	w->hash = 0;
-	w->since_boundary = 0;
-	w->end = 0;
-	bpf_loop(2 * EBPROF_PY_MAX_FRAMES, py_frame_step, &ctx, 0);
 	n = w->st.nr;
 	if (n > EBPROF_LAT_PY_FRAMES) {
 		lat_stat(EBPROF_LAT_PY_DEEP);

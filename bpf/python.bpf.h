@@ -338,6 +338,54 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 }
 
 /*
+ * Walk the Python stack of the current thread *tid* of *tgid* into the
+ * scratch walk: the walk (w->st its frames, innermost first), or NULL when
+ * the thread runs no Python code (or its process none ebprof reads)
+ */
+static __always_inline struct py_walk *py_walk_current(__u32 tgid, __u32 tid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct py_proc *cfg;
+	struct py_ctx ctx;
+	struct py_walk *w;
+	__u32 zero = 0;
+	__u64 ts, cf;
+
+	if (!targ_python)
+		return NULL;
+	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (!cfg)
+		return NULL;
+	w = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!w)
+		return NULL;
+	ctx.w = w;
+	ctx.cfg = cfg;
+	w->tgid = tgid;
+	w->fs = BPF_CORE_READ(task, thread.fsbase);
+	ts = py_thread_state(&ctx, tid);
+	if (!ts) {
+		stat_inc(EBPROF_STAT_PY_NO_TSTATE);
+		return NULL;
+	}
+	if (cfg->kind == EBPROF_PY_311 || cfg->kind == EBPROF_PY_312) {
+		cf = py_read_ptr(ts + cfg->o.ts_frame);
+		w->frame = cf ? py_read_ptr(cf + cfg->o.cf_current) : 0;
+	} else {
+		w->frame = py_read_ptr(ts + cfg->o.ts_frame);
+	}
+	if (!w->frame)
+		return NULL;	/* no Python code running in this thread */
+	w->st.nr = 0;
+	w->st.pad = 0;
+	w->hash = HASH_SEED ^ 0x9e37;
+	w->since_boundary = 0;
+	w->end = 0;
+	bpf_loop(2 * EBPROF_PY_MAX_FRAMES, py_frame_step, &ctx, 0);
+	return w->st.nr ? w : NULL;
+}
+
+/*
  * Record the Python stack of the current thread of *tgid*: 0 when it has
  * none, else the stack's hash in "pystacks" with EBPROF_F_PY_* in *flags*.
  * The stack is stored in the epoch as it is now: if it changed since the
@@ -347,46 +395,11 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
  */
 static __noinline __u64 pystack_record(__u32 tgid, __u32 tid, __u32 *flags)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct py_proc *cfg;
-	struct py_ctx ctx;
-	struct py_walk *w;
-	__u32 zero = 0;
-	__u64 ts, cf, hash;
+	struct py_walk *w = py_walk_current(tgid, tid);
+	__u64 hash;
 	long err;
 
-	if (!targ_python)
-		return 0;
-	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
-	if (!cfg)
-		return 0;
-	w = bpf_map_lookup_elem(&py_scratch, &zero);
 	if (!w)
-		return 0;
-	ctx.w = w;
-	ctx.cfg = cfg;
-	w->tgid = tgid;
-	w->fs = BPF_CORE_READ(task, thread.fsbase);
-	ts = py_thread_state(&ctx, tid);
-	if (!ts) {
-		stat_inc(EBPROF_STAT_PY_NO_TSTATE);
-		return 0;
-	}
-	if (cfg->kind == EBPROF_PY_311 || cfg->kind == EBPROF_PY_312) {
-		cf = py_read_ptr(ts + cfg->o.ts_frame);
-		w->frame = cf ? py_read_ptr(cf + cfg->o.cf_current) : 0;
-	} else {
-		w->frame = py_read_ptr(ts + cfg->o.ts_frame);
-	}
-	if (!w->frame)
-		return 0;	/* no Python code running in this thread */
-	w->st.nr = 0;
-	w->st.pad = 0;
-	w->hash = HASH_SEED ^ 0x9e37;
-	w->since_boundary = 0;
-	w->end = 0;
-	bpf_loop(2 * EBPROF_PY_MAX_FRAMES, py_frame_step, &ctx, 0);
-	if (!w->st.nr)
 		return 0;
 	*flags |= w->end;
 	if (w->end == EBPROF_F_PY_TRUNC)

@@ -128,17 +128,25 @@ slowdown_ci() {
 			printf "%.6f %.3f %.3f %.3f\n", med, m, m - h, m + h }'
 }
 
-# ebprof against each peer at the same rate: ahead, behind, or within noise
-# (the intervals overlap)
+# is $2 the peer of ebprof configuration $1: the same rate, or the same job?
+peer_of() {
+	case $1 in
+	ebprof-stat) [ "$2" = perf-stat ] ;;
+	ebprof-off) [ "$2" = offcputime ] ;;
+	ebprof-lat-*) [ "$2" = "funclatency-${1#ebprof-lat-}" ] ;;
+	ebprof-[0-9]*|ebprof-fp-[0-9]*)
+		case $2 in perf-*-"${1##*-}"|bpftrace-"${1##*-}"|austin-"${1##*-}") ;; *) return 1 ;; esac
+		[ "$2" != perf-stat ] ;;
+	*) return 1 ;;
+	esac
+}
+
+# ebprof against each peer: ahead, behind, or within noise (the intervals overlap)
 compare_peers() {
-	local e p hz
+	local e p
 	for e in "$@"; do
-		case $e in ebprof-[0-9]*|ebprof-fp-[0-9]*|ebprof-stat) ;; *) continue ;; esac
-		hz=${e##*-}
 		for p in "$@"; do
-			case $p in perf-*-"$hz"|bpftrace-"$hz"|austin-"$hz"|perf-stat) ;; *) continue ;; esac
-			[ "$e" = ebprof-stat ] && [ "$p" != perf-stat ] && continue
-			[ "$e" != ebprof-stat ] && [ "$p" = perf-stat ] && continue
+			peer_of "$e" "$p" || continue
 			read -r _ em elo ehi <"$TMP/$e.ci"
 			read -r _ pm plo phi <"$TMP/$p.ci"
 			awk -v e="$e" -v p="$p" -v em="$em" -v elo="$elo" -v ehi="$ehi" -v pm="$pm" -v plo="$plo" -v phi="$phi" 'BEGIN {
@@ -240,10 +248,6 @@ ROUNDS=$(calibrate pingpong 20000)
 configs=(none ebprof-off)
 [ -n "$have_bcc" ] && configs+=(offcputime)
 run_table "Off-CPU profiling overhead (ebprof off -p), two threads ping-ponging through pipes" "${configs[@]}"
-[ -n "$have_bcc" ] && { read -r _ em elo ehi <"$TMP/ebprof-off.ci"; read -r _ pm plo phi <"$TMP/offcputime.ci"
-	awk -v em="$em" -v elo="$elo" -v ehi="$ehi" -v pm="$pm" -v plo="$plo" -v phi="$phi" 'BEGIN {
-		v = ehi < plo ? "ebprof ahead" : elo > phi ? "ebprof behind" : "within noise"
-		printf "  ebprof-off %+.2f%% [%+.2f, %+.2f] vs offcputime %+.2f%% [%+.2f, %+.2f]: %s\n", em, elo, ehi, pm, plo, phi, v }'; }
 WPIN=
 fi
 

@@ -479,41 +479,39 @@ static int attach_all(struct run *r)
 	return 0;
 }
 
+/* the entries' links, or the returns' */
+static void detach_half(struct lat_mode *m, bool ret)
+{
+	int *pfd = ret ? &m->pyx_ret_fd : &m->pyx_entry_fd;
+	struct bpf_link **pl = ret ? &m->pyx_ret : &m->pyx_entry;
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++) {
+		int *fd = ret ? &m->files[i].ret_fd : &m->files[i].entry_fd;
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	for (i = 0; i < m->nfns; i++) {
+		struct bpf_link **l = ret ? &m->fns[i].ret : &m->fns[i].entry;
+
+		bpf_link__destroy(*l);
+		*l = NULL;
+	}
+	if (*pfd >= 0)
+		close(*pfd);
+	*pfd = -1;
+	bpf_link__destroy(*pl);
+	*pl = NULL;
+}
+
 /* the entries first, then the returns: a call entered is either timed whole or not at all */
 static void detach_all(struct run *r)
 {
-	struct lat_mode *m = L(r);
-	size_t i;
-
-	for (i = 0; i < m->nfiles; i++)
-		if (m->files[i].entry_fd >= 0) {
-			close(m->files[i].entry_fd);
-			m->files[i].entry_fd = -1;
-		}
-	for (i = 0; i < m->nfns; i++) {
-		bpf_link__destroy(m->fns[i].entry);
-		m->fns[i].entry = NULL;
-	}
-	if (m->pyx_entry_fd >= 0)
-		close(m->pyx_entry_fd);
-	bpf_link__destroy(m->pyx_entry);
-	m->pyx_entry_fd = -1;
-	m->pyx_entry = NULL;
-	if (m->pyx_ret_fd >= 0)
-		close(m->pyx_ret_fd);
-	bpf_link__destroy(m->pyx_ret);
-	m->pyx_ret_fd = -1;
-	m->pyx_ret = NULL;
-	for (i = 0; i < m->nfiles; i++)
-		if (m->files[i].ret_fd >= 0) {
-			close(m->files[i].ret_fd);
-			m->files[i].ret_fd = -1;
-		}
-	for (i = 0; i < m->nfns; i++) {
-		bpf_link__destroy(m->fns[i].ret);
-		m->fns[i].ret = NULL;
-	}
-	m->attached = false;
+	detach_half(L(r), false);
+	detach_half(L(r), true);
+	L(r)->attached = false;
 }
 
 /* the names that match nothing or, not being patterns, several functions: said; 0 or an exit status */

@@ -36,6 +36,21 @@ start_held() {
 	fail "$1 never became ready"
 }
 
+# "$@", an ebprof attaching to the held $WPID (start_held), run while
+# $WPID does its work: attached, $WPID released and waited for, then
+# ebprof stopped if it has not stopped with it; its output in
+# $TMP/attached.out; its exit status
+run_attached() {
+	local e
+	"$@" >"$TMP/attached.out" 2>&1 &
+	e=$!
+	sleep 1.5
+	kill -USR1 "$WPID"
+	wait "$WPID"
+	kill -INT "$e" 2>/dev/null
+	wait "$e"
+}
+
 # samples in a folded file
 total() { awk '{ n += $NF } END { print n + 0 }' "$1"; }
 # percentage of samples whose stack matches an awk regex

@@ -47,13 +47,7 @@ done
 
 # the same, attached to a running process before it starts its calls
 start_held "$T/latwork" split 5
-$EBPROF lat work_ms -f json -o "$TMP/p.json" -p "$WPID" >"$TMP/err2" 2>&1 &
-epid=$!
-sleep 1.5
-kill -USR1 "$WPID"
-wait "$WPID"
-kill -INT "$epid"
-wait "$epid" || fail "lat -p: $(cat "$TMP/err2")"
+run_attached $EBPROF lat work_ms -f json -o "$TMP/p.json" -p "$WPID" || fail "lat -p: $(cat "$TMP/attached.out")"
 set -- $(latf "$TMP/p.json" work_ms)
 info "attached: work_ms $1 calls (50 made)"
 [ "$1" = 50 ] || fail "lat -p: $1 calls of work_ms, not 50"

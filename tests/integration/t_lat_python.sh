@@ -59,13 +59,8 @@ fi
 
 # attached to Debian's python3.11 before its calls
 start_held /usr/bin/python3.11 tests/workloads/py_lat.py 40
-$EBPROF lat work,Handler.handle -f json -o "$TMP/a.json" -p "$WPID" >"$TMP/err2" 2>&1 &
-epid=$!
-sleep 2
-kill -USR1 "$WPID"
-wait "$WPID"
-kill -INT "$epid"
-wait "$epid" || fail "lat -p python3.11: $(cat "$TMP/err2")"
+run_attached $EBPROF lat work,Handler.handle -f json -o "$TMP/a.json" -p "$WPID" ||
+	fail "lat -p python3.11: $(cat "$TMP/attached.out")"
 check "attached to python3.11" "$TMP/a.json" "$TMP/workload.out"
 
 # --exact on 3.8-3.10 and (their eval-frame hook turned on) 3.12+: probes
@@ -109,13 +104,8 @@ if [ -n "$v312" ]; then
 	kill -USR1 "$WPID"
 	# ... and one started with it: every call
 	PYTHONPERFSUPPORT=1 start_held "$v312/bin/python3.12" tests/workloads/py_lat.py 3 777
-	$EBPROF lat --exact quick,work -f json -o "$TMP/h.json" -p "$WPID" >"$TMP/err2" 2>&1 &
-	epid=$!
-	sleep 1.5
-	kill -USR1 "$WPID"
-	wait "$WPID"
-	kill -INT "$epid" 2>/dev/null
-	wait "$epid" || fail "--exact -p on 3.12 with the hook: $(cat "$TMP/err2")"
+	run_attached $EBPROF lat --exact quick,work -f json -o "$TMP/h.json" -p "$WPID" ||
+		fail "--exact -p on 3.12 with the hook: $(cat "$TMP/attached.out")"
 	n=$(python3 -c 'import json, sys; print(" ".join(str(f["count"]) for f in json.load(open(sys.argv[1]))["functions"]))' "$TMP/h.json")
 	info "--exact attached to a 3.12 started with PYTHONPERFSUPPORT=1: quick, work: $n calls (777, 3)"
 	[ "$n" = "777 3" ] || fail "--exact -p on 3.12 with the hook: $n calls, not 777 and 3"
