@@ -158,6 +158,19 @@ compare_peers() {
 	done | awk '!seen[$0]++'
 }
 
+# PREFIX CALLS CONFIG...: each configuration's cost per call of the CALLS
+# the workload made, against the unprofiled runs (into $TMP/percall too)
+per_call() {
+	local prefix=$1 n=$2 cfg base w
+	shift 2
+	base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
+	for cfg in "$@"; do
+		read -r w _ <"$TMP/$cfg.ci"
+		awk -v p="$prefix" -v c="$cfg" -v w="$w" -v b="$base" -v n="$n" \
+			'BEGIN { printf "%s_per_call_us_%s %.2f us\n", p, c, 1e6 * (w - b) / n }'
+	done | tee "$TMP/percall"
+}
+
 have_perf=$(command -v perf >/dev/null && echo 1)
 # NO_BPFTRACE=1: without it (it symbolizes its maps for a minute at each exit)
 have_bpftrace=$([ -z "${NO_BPFTRACE:-}" ] && command -v bpftrace >/dev/null && echo 1)
@@ -226,12 +239,7 @@ ROUNDS=40
 configs=(none ebprof-mem-exact)
 [ -n "$have_bpftrace" ] && configs+=(bare-probes bpftrace-memleak)
 run_table "ebprof mem --exact: cost per call, against the bare probes" "${configs[@]}"
-base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
-for cfg in "${configs[@]:1}"; do
-	read -r w _ <"$TMP/$cfg.ci"
-	awk -v c="$cfg" -v w="$w" -v b="$base" -v n=$((2000 * ROUNDS)) \
-		'BEGIN { printf "mem_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
-done | tee "$TMP/percall"
+per_call mem $((2000 * ROUNDS)) "${configs[@]:1}"
 awk '/exact/ { e = $2 } /bare/ { b = $2 } END { if (b > 0) printf "mem_exact_vs_bare_probes %.2f x\n", e / b }' "$TMP/percall"
 fi
 
@@ -260,12 +268,7 @@ ROUNDS=200
 configs=(none ebprof-lat-tick ebprof-lat-quick)
 [ -n "$have_bcc" ] && configs+=(funclatency-tick funclatency-quick)
 run_table "ebprof lat: cost per call, beside funclatency" "${configs[@]}"
-base=$(awk '{ print $1 }' "$TMP/none.txt" | median)
-for cfg in "${configs[@]:1}"; do
-	read -r w _ <"$TMP/$cfg.ci"
-	awk -v c="$cfg" -v w="$w" -v b="$base" -v n=$((1000 * ROUNDS)) \
-		'BEGIN { printf "lat_per_call_us_%s %.2f us\n", c, 1e6 * (w - b) / n }'
-done | tee "$TMP/percall"
+per_call lat $((1000 * ROUNDS)) "${configs[@]:1}"
 awk '{ sub(/^lat_per_call_us_/, "", $1); v[$1] = $2 }
 	END { for (f in v) if (f ~ /^ebprof-lat-/) { g = f; sub(/^ebprof-lat-/, "funclatency-", g)
 		if (v[g] > 0) printf "lat_vs_funclatency_%s %.2f x\n", substr(f, 12), v[f] / v[g] } }' "$TMP/percall"

@@ -1279,12 +1279,38 @@ static __u64 lat_stat_sum(struct run *r, __u32 idx)
 	return sum;
 }
 
-/* the report of *sums*: the functions with their calls */
+/* a row of *rep*: a function named *name* of *module* with calls *sum* and histogram *hist*; 0 or -ENOMEM */
+static int report_row(struct lat_report *rep, const char *name, const char *module, const char *method,
+		      double resolution_ns, const struct lat_sum *sum, const uint64_t *hist)
+{
+	struct lat_fn_report *f = &rep->fns[rep->n++];
+
+	f->name = strdup(name);
+	f->module = strdup(module);
+	f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+	if (!f->name || !f->module || !f->hist)
+		return -ENOMEM;
+	memcpy(f->hist, hist, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
+	f->method = method;
+	f->resolution_ns = resolution_ns;
+	f->count = sum->count;
+	f->total_ns = sum->total_ns;
+	f->min_ns = sum->min_ns;
+	f->max_ns = sum->max_ns;
+	return 0;
+}
+
+/*
+ * The report of *sums* (the native functions' and --exact's), and of the
+ * Python functions followed by sampling (*interval*: their calls since
+ * the last interval, which start again)
+ */
 static struct lat_report *make_report(struct run *r, const struct lat_sum *sums, const uint64_t *hist, bool interval)
 {
 	struct lat_mode *m = L(r);
 	struct lat_report *rep = calloc(1, sizeof(*rep));
-	static char py_method[96];
+	static char py_method[96], pyx_method[128];
+	int err = 0;
 	size_t i;
 
 	if (!rep)
@@ -1295,28 +1321,15 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 		return NULL;
 	}
 	snprintf(rep->target, sizeof(rep->target), "%s", r->p ? r->p->meta.target : "");
-	for (i = 0; i < m->nfns; i++) {
-		struct lat_fn_report *f = &rep->fns[rep->n];
-
-		f->name = strdup(m->fns[i].name);
-		f->module = strdup(m->fns[i].module);
-		f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		rep->n++;
-		if (!f->name || !f->module || !f->hist) {
-			lat_report_free(rep);
-			return NULL;
-		}
-		memcpy(f->hist, hist + i * EBPROF_LAT_BUCKETS, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		f->method = m->multi ? "uprobes (uprobe.multi), every call" : "uprobes, every call";
-		f->count = sums[i].count;
-		f->total_ns = sums[i].total_ns;
-		f->min_ns = sums[i].min_ns;
-		f->max_ns = sums[i].max_ns;
-	}
-	for (i = 0; i < m->npyx; i++) {
-		static char pyx_method[128];
+	for (i = 0; !err && i < m->nfns; i++)
+		err = report_row(rep, m->fns[i].name, m->fns[i].module,
+				 m->multi ? "uprobes (uprobe.multi), every call" : "uprobes, every call", 0, &sums[i],
+				 hist + i * EBPROF_LAT_BUCKETS);
+	snprintf(pyx_method, sizeof(pyx_method),
+		 "probes on CPython 3.%u's eval loop%s, every call (every Python call of the process traps)",
+		 m->pyx_minor, m->pyx_minor >= 12 ? " (its eval-frame hook on)" : "");
+	for (i = 0; !err && i < m->npyx; i++) {
 		const struct lat_pattern *p = &m->pats[m->pyx_pat[i]];
-		struct lat_fn_report *f = &rep->fns[rep->n];
 		size_t slot = m->max_fns - 1 - i;
 		char mod[128];
 
@@ -1324,50 +1337,24 @@ static struct lat_report *make_report(struct run *r, const struct lat_sum *sums,
 			snprintf(mod, sizeof(mod), "%s.py", p->lib);
 		else
 			snprintf(mod, sizeof(mod), "python3.%u", m->pyx_minor);
-		f->name = strdup(p->func);
-		f->module = strdup(mod);
-		f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		rep->n++;
-		if (!f->name || !f->module || !f->hist) {
-			lat_report_free(rep);
-			return NULL;
-		}
-		memcpy(f->hist, hist + slot * EBPROF_LAT_BUCKETS, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		snprintf(pyx_method, sizeof(pyx_method),
-			 "probes on CPython 3.%u's eval loop%s, every call (every Python call of the process traps)",
-			 m->pyx_minor, m->pyx_minor >= 12 ? " (its eval-frame hook on)" : "");
-		f->method = pyx_method;
-		f->count = sums[slot].count;
-		f->total_ns = sums[slot].total_ns;
-		f->min_ns = sums[slot].min_ns;
-		f->max_ns = sums[slot].max_ns;
+		err = report_row(rep, p->func, mod, pyx_method, 0, &sums[slot], hist + slot * EBPROF_LAT_BUCKETS);
 	}
 	snprintf(py_method, sizeof(py_method), "sampling the Python stack at %.0f Hz, on and off the CPU",
 		 1e9 / m->period_ns);
-	for (i = 0; i < m->npyfns; i++) {
+	for (i = 0; !err && i < m->npyfns; i++) {
 		struct lat_pyfn *p = &m->pyfns[i];
-		struct lat_fn_report *f = &rep->fns[rep->n];
 		const char *base = strrchr(p->file, '/');
 
-		f->name = strdup(p->name);
-		f->module = strdup(base ? base + 1 : p->file);
-		f->hist = malloc(EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		rep->n++;
-		if (!f->name || !f->module || !f->hist) {
-			lat_report_free(rep);
-			return NULL;
-		}
-		memcpy(f->hist, interval ? p->ihist : p->hist, EBPROF_LAT_BUCKETS * sizeof(*f->hist));
-		f->method = py_method;
-		f->resolution_ns = m->period_ns;
-		f->count = interval ? p->isum.count : p->sum.count;
-		f->total_ns = interval ? p->isum.total_ns : p->sum.total_ns;
-		f->min_ns = interval ? p->isum.min_ns : p->sum.min_ns;
-		f->max_ns = interval ? p->isum.max_ns : p->sum.max_ns;
+		err = report_row(rep, p->name, base ? base + 1 : p->file, py_method, m->period_ns,
+				 interval ? &p->isum : &p->sum, interval ? p->ihist : p->hist);
 		if (interval) {
 			memset(&p->isum, 0, sizeof(p->isum));
 			memset(p->ihist, 0, EBPROF_LAT_BUCKETS * sizeof(*p->ihist));
 		}
+	}
+	if (err) {
+		lat_report_free(rep);
+		return NULL;
 	}
 	return rep;
 }
