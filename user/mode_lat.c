@@ -308,6 +308,16 @@ static void add_func(struct run *r, struct dso *d, const char *path, const struc
 		 (unsigned long long)f->offset);
 }
 
+/* is pattern *k* looked for among the native functions of *d* (probed through *path*)? */
+static bool pat_applies(const struct lat_mode *m, size_t k, struct dso *d, const char *path)
+{
+	const struct lat_pattern *p = &m->pats[k];
+
+	if (m->py_target && !p->lib)
+		return false;	/* a Python function */
+	return !p->lib || lat_lib_matches(p->lib, dso__path(d)) || lat_lib_matches(p->lib, path);
+}
+
 /* the functions of *d* the patterns name, probed through *path* */
 static void scan_file(void *ctx, struct dso *d, const char *path)
 {
@@ -323,10 +333,7 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 	if (m->exact)
 		pyx_scan(r, d, path);
 	for (k = 0; k < m->npats; k++) {
-		if (m->py_target && !m->pats[k].lib)
-			continue;
-		if (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
-		    !lat_lib_matches(m->pats[k].lib, path))
+		if (!pat_applies(m, k, d, path))
 			continue;
 		any = true;
 		cxx = cxx || m->pats[k].cxx;
@@ -350,10 +357,7 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		if (cxx && (!strncmp(s->name, "_Z", 2) || !strncmp(s->name, "_R", 2)))
 			dm = demangle(s->name);
 		for (k = 0; k < m->npats; k++) {
-			if (m->py_target && !m->pats[k].lib)
-				continue;
-			if (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
-			    !lat_lib_matches(m->pats[k].lib, path))
+			if (!pat_applies(m, k, d, path))
 				continue;
 			if (lat_name_matches(&m->pats[k], s->name, dm))
 				add_func(r, d, path, &st, s, dm ? dm : s->name, k);
@@ -365,9 +369,7 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		uint64_t v, size;
 		struct sym alias;
 
-		if ((m->py_target && !m->pats[k].lib) || m->pats[k].glob || m->pats[k].cxx || m->pat_fns[k].n ||
-		    (m->pats[k].lib && !lat_lib_matches(m->pats[k].lib, dso__path(d)) &&
-		     !lat_lib_matches(m->pats[k].lib, path)))
+		if (!pat_applies(m, k, d, path) || m->pats[k].glob || m->pats[k].cxx || m->pat_fns[k].n)
 			continue;
 		if (!dso__symbol(d, m->pats[k].func, &v, &size) || !dso__find(d, v) || dso__find(d, v)->addr != v)
 			continue;
