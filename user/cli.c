@@ -143,7 +143,7 @@ static const char stat_usage[] =
 "                          (default: from -o, else table)\n"\
 "      --json              the same as -f json\n"\
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"\
-"      --per-thread        split the profile by thread\n"\
+"      --per-thread, --threads  split the profile by thread (as py-spy --threads)\n"\
 "      --no-kernel         leave out kernel frames\n"\
 "      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
 "      --no-debuginfod     as for ebprof cpu\n"\
@@ -332,6 +332,7 @@ static const struct option long_opts[] = {
 	{ "rows", required_argument, NULL, 'n' },
 	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "threads", no_argument, NULL, OPT_PER_THREAD },	/* py-spy's name; in off's and wall's help */
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
 	{ "fp", no_argument, NULL, OPT_FP },
