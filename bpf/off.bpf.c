@@ -91,21 +91,21 @@ static __always_inline __u32 off_reason(bool preempt, unsigned int state)
 	return EBPROF_OFF_SLEEPING;
 }
 
-/* the time of *key*: *ns* more, in *n* more switches (or samples) */
-static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
+/* the time under *key* in *counts* (off_counts, off_wcounts): *ns* more, in *n* more switches (or samples) */
+static __always_inline void add_to(void *counts, const void *key, __u64 ns, __u64 n)
 {
 	struct off_value one = { ns, n }, *v;
 	long err;
 
-	v = bpf_map_lookup_elem(&off_counts, key);
+	v = bpf_map_lookup_elem(counts, key);
 	if (v) {
 		__sync_fetch_and_add(&v->ns, ns);
 		__sync_fetch_and_add(&v->n, n);
 		return;
 	}
-	err = bpf_map_update_elem(&off_counts, key, &one, BPF_NOEXIST);
+	err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU raced us */) {
-		v = bpf_map_lookup_elem(&off_counts, key);
+		v = bpf_map_lookup_elem(counts, key);
 		if (v) {
 			__sync_fetch_and_add(&v->ns, ns);
 			__sync_fetch_and_add(&v->n, n);
@@ -116,32 +116,17 @@ static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
 	}
 }
 
-/* --wakers: *s*'s time under its key and its waker's */
+static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
+{
+	add_to(&off_counts, key, ns, n);
+}
+
+/* --wakers: *s*'s time under its key and its waker's (the record itself is that key: key, then waker) */
 static __always_inline void add_wtime(struct off_start *s, __u64 ns)
 {
-	struct off_value one = { ns, 1 }, *v;
-	long err;
-
 	if (!(s->waker.flags & EBPROF_F_WAKER))
 		off_stat(EBPROF_OFF_STAT_NO_WAKER, 1);
-	/* the record itself is the key: key and waker, in that order */
-	v = bpf_map_lookup_elem(&off_wcounts, &s->key);
-	if (v) {
-		__sync_fetch_and_add(&v->ns, ns);
-		__sync_fetch_and_add(&v->n, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&off_wcounts, &s->key, &one, BPF_NOEXIST);
-	if (err == -17) {
-		v = bpf_map_lookup_elem(&off_wcounts, &s->key);
-		if (v) {
-			__sync_fetch_and_add(&v->ns, ns);
-			__sync_fetch_and_add(&v->n, 1);
-		}
-	} else if (err) {
-		off_stat(EBPROF_OFF_STAT_COUNTS_FULL, 1);
-		off_stat(EBPROF_OFF_STAT_COUNTS_FULL_NS, ns);
-	}
+	add_to(&off_wcounts, &s->key, ns, 1);
 }
 
 /* *prev*, the current task, goes out: its stacks now, the time later */

@@ -399,33 +399,17 @@ static int file_attach(struct run *r, struct lat_file *f)
 {
 	struct lat_mode *m = L(r);
 	uint64_t *offs = calloc(f->n, sizeof(*offs)), *cookies = calloc(f->n, sizeof(*cookies));
-	int fd, err = 0;
+	int err = -ENOMEM;
 	size_t i;
 
-	if (!offs || !cookies) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < f->n; i++) {
+	for (i = 0; offs && cookies && i < f->n; i++) {
 		offs[i] = m->fns[f->first + i].offset;
 		cookies[i] = f->first + i;
 	}
-	fd = uprobe_multi_link(bpf_program__fd(m->skel->progs.eb_lat_m_entry), m->fns[f->first].path, offs, cookies,
-			       f->n, false, m->pid);
-	if (fd < 0) {
-		err = fd;
-		goto out;
-	}
-	f->entry_fd = fd;
-	fd = uprobe_multi_link(bpf_program__fd(m->skel->progs.eb_lat_m_ret), m->fns[f->first].path, offs, cookies,
-			       f->n, true, m->pid);
-	if (fd < 0) {
-		close(f->entry_fd);
-		f->entry_fd = -1;
-		err = fd;
-	}
-	f->ret_fd = fd < 0 ? -1 : fd;
-out:
+	if (offs && cookies)
+		err = uprobe_multi_pair(bpf_program__fd(m->skel->progs.eb_lat_m_entry),
+					bpf_program__fd(m->skel->progs.eb_lat_m_ret), m->fns[f->first].path, offs,
+					cookies, f->n, m->pid, &f->entry_fd, &f->ret_fd);
 	free(offs);
 	free(cookies);
 	return err;
@@ -435,21 +419,9 @@ static int func_attach(struct run *r, size_t i)
 {
 	struct lat_mode *m = L(r);
 	struct lat_func *f = &m->fns[i];
-	LIBBPF_OPTS(bpf_uprobe_opts, eopts, .bpf_cookie = i);
-	LIBBPF_OPTS(bpf_uprobe_opts, ropts, .bpf_cookie = i, .retprobe = true);
 
-	f->entry = bpf_program__attach_uprobe_opts(m->skel->progs.eb_lat_entry, m->pid, f->path, f->offset, &eopts);
-	if (!f->entry)
-		return -errno;
-	f->ret = bpf_program__attach_uprobe_opts(m->skel->progs.eb_lat_ret, m->pid, f->path, f->offset, &ropts);
-	if (!f->ret) {
-		int err = -errno;
-
-		bpf_link__destroy(f->entry);
-		f->entry = NULL;
-		return err;
-	}
-	return 0;
+	return uprobe_attach_pair(m->skel->progs.eb_lat_entry, m->skel->progs.eb_lat_ret, m->pid, f->path, f->offset,
+				  NULL, i, &f->entry, &f->ret);
 }
 
 /* every function found so far, attached */
@@ -1032,7 +1004,6 @@ static int pyx_attach(struct run *r)
 	struct lat_pyx_cfg cfg = {};
 	__u32 zero = 0;
 	uint64_t cookie = 0;
-	int fd;
 
 	if (m->pyx_on || !m->pyx_path[0])
 		return 0;
@@ -1044,31 +1015,12 @@ static int pyx_attach(struct run *r)
 	cfg.o = l->o;
 	if (bpf_map_update_elem(bpf_map__fd(k->maps.lat_pyx_cfgs), &zero, &cfg, BPF_ANY))
 		return -errno;
-	if (m->multi) {
-		fd = uprobe_multi_link(bpf_program__fd(k->progs.eb_lat_pyx_m_entry), m->pyx_path, &m->pyx_offset,
-				       &cookie, 1, false, m->pid);
-		if (fd < 0)
-			return fd;
-		m->pyx_entry_fd = fd;
-		fd = uprobe_multi_link(bpf_program__fd(k->progs.eb_lat_m_ret), m->pyx_path, &m->pyx_offset, &cookie, 1,
-				       true, m->pid);
-		if (fd < 0)
-			return fd;
-		m->pyx_ret_fd = fd;
-	} else {
-		LIBBPF_OPTS(bpf_uprobe_opts, eopts);
-		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .retprobe = true);
-
-		m->pyx_entry = bpf_program__attach_uprobe_opts(k->progs.eb_lat_pyx_entry, m->pid, m->pyx_path,
-							       m->pyx_offset, &eopts);
-		if (!m->pyx_entry)
-			return -errno;
-		m->pyx_ret = bpf_program__attach_uprobe_opts(k->progs.eb_lat_ret, m->pid, m->pyx_path, m->pyx_offset,
-							     &ropts);
-		if (!m->pyx_ret)
-			return -errno;
-	}
-	return 0;
+	if (m->multi)
+		return uprobe_multi_pair(bpf_program__fd(k->progs.eb_lat_pyx_m_entry), bpf_program__fd(k->progs.eb_lat_m_ret),
+					 m->pyx_path, &m->pyx_offset, &cookie, 1, m->pid, &m->pyx_entry_fd,
+					 &m->pyx_ret_fd);
+	return uprobe_attach_pair(k->progs.eb_lat_pyx_entry, k->progs.eb_lat_ret, m->pid, m->pyx_path, m->pyx_offset,
+				  NULL, 0, &m->pyx_entry, &m->pyx_ret);
 }
 
 /* --exact: the Python functions' names for the BPF side, in the top slots of the sums */

@@ -146,26 +146,10 @@ static struct bpf_program *mem_prog(struct run *r, int kind)
 /* attach by file offset when known: libbpf would parse the file's symbols for each link */
 static int probe_attach(struct run *r, struct mem_probe *p, int pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = p->offset ? NULL : p->func);
-
 	if (p->entry)
 		return 0;
-	p->entry = bpf_program__attach_uprobe_opts(p->prog, pid, p->path, p->offset, &opts);
-	if (!p->entry)
-		return -errno;
-	if (p->ret) {
-		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = p->offset ? NULL : p->func, .retprobe = true);
-
-		p->exit = bpf_program__attach_uprobe_opts(MR(r)->skel->progs.eb_mem_ret, pid, p->path, p->offset, &ropts);
-		if (!p->exit) {
-			int err = -errno;
-
-			bpf_link__destroy(p->entry);
-			p->entry = NULL;
-			return err;
-		}
-	}
-	return 0;
+	return uprobe_attach_pair(p->prog, p->ret ? MR(r)->skel->progs.eb_mem_ret : NULL, pid, p->path, p->offset,
+				  p->func, 0, &p->entry, &p->exit);
 }
 
 static void probe_detach(struct mem_probe *p)

@@ -285,3 +285,44 @@ int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, co
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
 }
+
+int uprobe_attach_pair(struct bpf_program *entry, struct bpf_program *ret, int pid, const char *path,
+		       uint64_t offset, const char *func, uint64_t cookie, struct bpf_link **entry_link,
+		       struct bpf_link **ret_link)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, eopts, .func_name = offset ? NULL : func, .bpf_cookie = cookie);
+	LIBBPF_OPTS(bpf_uprobe_opts, ropts, .func_name = offset ? NULL : func, .bpf_cookie = cookie,
+		    .retprobe = true);
+	int err;
+
+	*entry_link = bpf_program__attach_uprobe_opts(entry, pid, path, offset, &eopts);
+	if (!*entry_link)
+		return -errno;
+	if (!ret)
+		return 0;
+	*ret_link = bpf_program__attach_uprobe_opts(ret, pid, path, offset, &ropts);
+	if (*ret_link)
+		return 0;
+	err = -errno;
+	bpf_link__destroy(*entry_link);
+	*entry_link = NULL;
+	return err;
+}
+
+int uprobe_multi_pair(int entry_fd, int ret_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
+		      uint32_t n, int pid, int *entry_link, int *ret_link)
+{
+	int e, r;
+
+	e = uprobe_multi_link(entry_fd, path, offsets, cookies, n, false, pid);
+	if (e < 0)
+		return e;
+	r = uprobe_multi_link(ret_fd, path, offsets, cookies, n, true, pid);
+	if (r < 0) {
+		close(e);
+		return r;
+	}
+	*entry_link = e;
+	*ret_link = r;
+	return 0;
+}

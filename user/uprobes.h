@@ -53,4 +53,23 @@ bool uprobe_multi_supported(void);
 int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies, uint32_t n,
 		      bool ret, int pid);
 
+/*
+ * A uprobe of *entry* on *offset* of *path* (0: the symbol *func*) and,
+ * when *ret* is not NULL, a uretprobe of *ret* on it, both with attach
+ * cookie *cookie*, for process *pid*: 0 and both links, or -errno and
+ * neither
+ */
+struct bpf_program;
+struct bpf_link;
+int uprobe_attach_pair(struct bpf_program *entry, struct bpf_program *ret, int pid, const char *path,
+		       uint64_t offset, const char *func, uint64_t cookie, struct bpf_link **entry_link,
+		       struct bpf_link **ret_link);
+/*
+ * uprobe.multi links of programs *entry_fd* and *ret_fd* on the same *n*
+ * offsets of *path* (their cookies): 0 and both links' fds, or -errno
+ * and neither
+ */
+int uprobe_multi_pair(int entry_fd, int ret_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
+		      uint32_t n, int pid, int *entry_link, int *ret_link);
+
 #endif
