@@ -58,7 +58,6 @@ struct lat_report {
 	/* calls not timed, by why (enum ebprof_lat_stat) */
 	uint64_t threads_full, too_deep, unfinished, no_entry, suppressed, calls_lost;
 	uint64_t py_lost;	/* Python: observations lost */
-	unsigned int map_threads;	/* the thread map's size, for the hint */
 };
 
 /* nearest-rank percentile *q* (0..1) of f's calls: the middle of its bucket, within [min, max]; 0: no calls */

@@ -348,9 +348,9 @@ int lat_render_json(const struct lat_report *r, FILE *out)
 	fprintf(out, "{\"mode\": \"lat\", \"unit\": \"nanoseconds\", \"target\": ");
 	json_str(out, r->target);
 	fprintf(out, ", \"duration_s\": %.6f, \"not_timed\": {\"threads_full\": %llu, \"too_deep\": %llu, "
-		"\"unfinished\": %llu, \"no_entry\": %llu}, \"functions\": [",
+		"\"unfinished\": %llu, \"no_entry\": %llu, \"python_observations_lost\": %llu}, \"functions\": [",
 		r->duration, (unsigned long long)r->threads_full, (unsigned long long)r->too_deep,
-		(unsigned long long)r->unfinished, (unsigned long long)r->no_entry);
+		(unsigned long long)r->unfinished, (unsigned long long)r->no_entry, (unsigned long long)r->py_lost);
 	for (i = 0; i < r->n; i++) {
 		const struct lat_fn_report *f = &r->fns[i];
 		bool first = true;

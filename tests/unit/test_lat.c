@@ -136,7 +136,8 @@ static int report(void)
 	struct lat_fn_report f = { .name = "work_ms", .module = "latwork", .method = "uprobes, every call",
 				   .count = 3, .total_ns = 3300000, .min_ns = 1000000, .max_ns = 1200000,
 				   .hist = hist };
-	struct lat_report r = { .target = "pid 42 (\"x\")", .duration = 1.5, .fns = &f, .n = 1, .unfinished = 2 };
+	struct lat_report r = { .target = "pid 42 (\"x\")", .duration = 1.5, .fns = &f, .n = 1, .unfinished = 2,
+				.py_lost = 7 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out;
@@ -152,6 +153,7 @@ static int report(void)
 	T_ASSERT(strstr(buf, "\"name\": \"work_ms\", \"module\": \"latwork\", \"method\": \"uprobes, every call\""));
 	T_ASSERT(strstr(buf, "\"count\": 3, \"total_ns\": 3300000, \"min_ns\": 1000000, \"mean_ns\": 1100000"));
 	T_ASSERT(strstr(buf, "\"unfinished\": 2"));
+	T_ASSERT(strstr(buf, "\"python_observations_lost\": 7"));
 	T_ASSERT(strstr(buf, "{\"lo_ns\": 983040, \"hi_ns\": 1015808, \"count\": 1}"));
 	free(buf);
 	buf = NULL;
