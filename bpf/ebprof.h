@@ -157,16 +157,21 @@ struct off_start {
 	__u64 ts;
 	__u64 runtime;		/* the thread's CPU time then (se.sum_exec_runtime) */
 	struct sample_key key;
-	struct sample_key waker;	/* --wakers: who woke it (tgid 0 and no stacks: none yet) */
 };
 
 /* ebprof off --wakers: the time of a wait by its stacks and its waker's */
 struct off_wkey {
 	struct sample_key key;
-	struct sample_key waker;
+	struct sample_key waker;	/* tgid 0 and no stacks: no wakeup seen */
 };
 
-#define EBPROF_F_WAKER		(1u << 7)	/* struct off_start.waker: a waker was seen */
+/* --wakers: who woke a thread, for its wait that began at ts */
+struct off_waker {
+	__u64 ts;		/* struct off_start.ts of that wait */
+	struct off_wkey w;
+};
+
+#define EBPROF_F_WAKER		(1u << 7)	/* struct off_wkey.waker: a waker was seen */
 
 /* ebprof off: its own counters */
 enum ebprof_off_stat {

@@ -45,6 +45,26 @@ struct {
 	__type(value, struct off_value);
 } off_wcounts SEC(".maps");
 
+/*
+ * --wakers: tid -> who woke its current wait; apart from off_starts, whose
+ * record every switch-out writes, so that a run without --wakers copies
+ * no waker; user space sizes it
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct off_waker);
+} off_wakers SEC(".maps");
+
+/* never written: a zeroed record to insert from, and the key of a wait no wakeup ended */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct off_waker);
+} off_wscratch SEC(".maps");
+
 /* the mode's own counters (enum ebprof_off_stat), per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,12 +141,23 @@ static __always_inline void add_time(struct sample_key *key, __u64 ns, __u64 n)
 	add_to(&off_counts, key, ns, n);
 }
 
-/* --wakers: *s*'s time under its key and its waker's (the record itself is that key: key, then waker) */
-static __always_inline void add_wtime(struct off_start *s, __u64 ns)
+/* --wakers: the wait *s* of thread *tid*: its time under its key and its waker's */
+static __always_inline void add_wtime(__u32 tid, struct off_start *s, __u64 ns)
 {
-	if (!(s->waker.flags & EBPROF_F_WAKER))
-		off_stat(EBPROF_OFF_STAT_NO_WAKER, 1);
-	add_to(&off_wcounts, &s->key, ns, 1);
+	struct off_waker *w = bpf_map_lookup_elem(&off_wakers, &tid);
+	__u32 one = 1;
+
+	if (w && w->ts == s->ts) {
+		add_to(&off_wcounts, &w->w, ns, 1);
+		return;
+	}
+	off_stat(EBPROF_OFF_STAT_NO_WAKER, 1);
+	w = bpf_map_lookup_elem(&off_wscratch, &one);
+	if (!w)
+		return;
+	w->w.key = s->key;
+	__builtin_memset(&w->w.waker, 0, sizeof(w->w.waker));
+	add_to(&off_wcounts, &w->w, ns, 1);
 }
 
 /* *prev*, the current task, goes out: its stacks now, the time later */
@@ -211,7 +242,7 @@ static __always_inline void switch_in(struct task_struct *next)
 		return;
 	}
 	if (targ_wakers)
-		add_wtime(s, d);
+		add_wtime(tid, s, d);
 	else
 		add_time(&s->key, d, 1);
 	bpf_map_delete_elem(&off_starts, &tid);
@@ -256,9 +287,10 @@ int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_
  */
 static __always_inline int on_waking(void *ctx, struct task_struct *p, enum ustack_mode mode)
 {
-	__u32 tid = BPF_CORE_READ(p, pid), wtgid, *gen;
+	__u32 tid = BPF_CORE_READ(p, pid), wtgid, *gen, zero = 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct off_waker *w, *z;
 	struct off_start *s;
 	bool user;
 
@@ -267,16 +299,27 @@ static __always_inline int on_waking(void *ctx, struct task_struct *p, enum usta
 	s = bpf_map_lookup_elem(&off_starts, &tid);
 	if (!s || !s->ts)
 		return 0;
+	w = bpf_map_lookup_elem(&off_wakers, &tid);
+	if (!w) {
+		z = bpf_map_lookup_elem(&off_wscratch, &zero);
+		if (!z || bpf_map_update_elem(&off_wakers, &tid, z, BPF_ANY))
+			return 0;
+		w = bpf_map_lookup_elem(&off_wakers, &tid);
+		if (!w)
+			return 0;
+	}
+	w->ts = s->ts;
+	w->w.key = s->key;
+	__builtin_memset(&w->w.waker, 0, sizeof(w->w.waker));
 	wtgid = id >> 32;
-	__builtin_memset(&s->waker, 0, sizeof(s->waker));
-	s->waker.tgid = wtgid;
-	s->waker.tid = targ_per_thread ? (__u32)id : 0;
-	bpf_get_current_comm(s->waker.comm, sizeof(s->waker.comm));
+	w->w.waker.tgid = wtgid;
+	w->w.waker.tid = targ_per_thread ? (__u32)id : 0;
+	bpf_get_current_comm(w->w.waker.comm, sizeof(w->w.waker.comm));
 	gen = wtgid ? bpf_map_lookup_elem(&targets, &wtgid) : NULL;
-	s->waker.gen = gen ? *gen : 0;
+	w->w.waker.gen = gen ? *gen : 0;
 	user = wtgid && (gen || targ_all) && !(gen && *gen == EBPROF_GEN_LAUNCHING);
-	key_stacks(ctx, &s->waker, cur, targ_kernel, user, NULL, mode, false, 0);
-	s->waker.flags |= EBPROF_F_WAKER;
+	key_stacks(ctx, &w->w.waker, cur, targ_kernel, user, NULL, mode, false, 0);
+	w->w.waker.flags |= EBPROF_F_WAKER;
 	return 0;
 }
 

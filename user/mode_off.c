@@ -15,7 +15,6 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <stddef.h>
 #include "run.h"
 #include "off.skel.h"
 #include "util/log.h"
@@ -127,6 +126,7 @@ static int off_configure(struct run *r)
 	skel->rodata->targ_wakers = o->off.wakers;
 	bpf_map__set_max_entries(skel->maps.off_counts, o->off.wakers ? 1 : o->map_size * 2);
 	bpf_map__set_max_entries(skel->maps.off_wcounts, o->off.wakers ? o->map_size * 2 : 1);
+	bpf_map__set_max_entries(skel->maps.off_wakers, o->off.wakers ? (o->map_size < 16384 ? 16384 : o->map_size) : 1);
 	/* a record per thread off the CPU at once: every thread of a busy machine can be */
 	bpf_map__set_max_entries(skel->maps.off_starts, o->map_size < 16384 ? 16384 : o->map_size);
 	bpf_map__set_max_entries(skel->maps.off_stats, EBPROF_OFF_STAT_MAX);
@@ -336,13 +336,11 @@ static int build_profile(struct run *r, struct profile *p, uint64_t *open_n, uin
 	struct key_scratch *s = malloc(sizeof(*s));
 	struct sample_key key, next, *prev = NULL;
 	struct off_wkey wkey, wnext, *wprev = NULL;
+	struct off_waker ow;
 	bool wakers = r->o->off.wakers;
 	__u32 tid, ntid, *ptid = NULL;
 	int err = 0;
 
-	/* the waker, right after the key in a switch-out's record: the record is the key */
-	_Static_assert(offsetof(struct off_start, waker) == offsetof(struct off_start, key) + sizeof(struct sample_key) &&
-		       sizeof(struct off_wkey) == 2 * sizeof(struct sample_key), "off_start holds an off_wkey");
 	if (!s)
 		return -ENOMEM;
 	if (wakers && !O(r)->ws && !(O(r)->ws = malloc(sizeof(*O(r)->ws)))) {
@@ -376,7 +374,14 @@ static int build_profile(struct run *r, struct profile *p, uint64_t *open_n, uin
 			continue;
 		if (O(r)->t_end - st.ts < (__u64)(r->o->off.min_block_us * 1000))
 			continue;
-		err = add_key(r, p, &st.key, wakers ? &st.waker : NULL, &(struct off_value){ O(r)->t_end - st.ts, 1 }, s);
+		if (wakers) {
+			/* its waker, if one woke this very wait (it has not run since) */
+			int wkfd = bpf_map__fd(skel->maps.off_wakers);
+
+			if (bpf_map_lookup_elem(wkfd, &tid, &ow) || ow.ts != st.ts)
+				memset(&ow.w.waker, 0, sizeof(ow.w.waker));
+		}
+		err = add_key(r, p, &st.key, wakers ? &ow.w.waker : NULL, &(struct off_value){ O(r)->t_end - st.ts, 1 }, s);
 		(*open_n)++;
 		*open_ns += O(r)->t_end - st.ts;
 	}
