@@ -29,6 +29,8 @@ enum ebprof_stat {
 	EBPROF_STAT_NEW_E0,		/* entries added to the count and stack maps in epoch 0 */
 	EBPROF_STAT_NEW_E1,		/* ... and in epoch 1 */
 	EBPROF_STAT_BEFORE_EXEC,	/* of a launched command's process before its exec: ebprof's */
+	EBPROF_STAT_UWALKS,		/* user stacks walked with the tables where a walk may be reused */
+	EBPROF_STAT_UWALK_REUSED,	/* of those, found unchanged since the thread's last walk */
 	EBPROF_STAT_MAX,
 };
 
@@ -109,7 +111,7 @@ struct unwind_map {
 
 struct unwind_proc {
 	__u32 nmaps;
-	__u32 pad;
+	__u32 version;		/* unique to each write of a process's tables */
 	struct unwind_map maps[EBPROF_UNWIND_MAPS];	/* sorted by start */
 };
 
@@ -172,6 +174,14 @@ struct off_waker {
 };
 
 #define EBPROF_F_WAKER		(1u << 7)	/* struct off_wkey.waker: a waker was seen */
+/* ebprof off: a thread off the CPU when ebprof attached: its user stack is walked by user space */
+#define EBPROF_F_WALK_LATER	(1u << 12)
+
+/* ebprof off: what the attach-time iterator tells user space of such a thread */
+struct off_blocked {
+	__u32 tgid, tid;
+	__u64 ip, sp, bp, bx;	/* its user registers (where it entered the kernel) */
+};
 
 /* ebprof off: its own counters */
 enum ebprof_off_stat {

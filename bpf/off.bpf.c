@@ -177,30 +177,37 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	if (gen && *gen == EBPROF_GEN_LAUNCHING)
 		return;
 	/*
-	 * Its last switch-out still open: it ran again with no switch-in the
-	 * tracepoint showed (1 wakeup in a few hundred, here; bpftrace sees
-	 * the same).  The time since, less the CPU time it had since, was off.
+	 * A thread keeps its record from its first switch-out to its exit
+	 * (eb_off_thread_exit): a lookup, not an insert and a delete, at
+	 * each switch.  ts 0: not out, or the record being written.
 	 */
-	/* the common case, no record: one update and one lookup */
-	if (!bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST))
-		goto fresh;
 	s = bpf_map_lookup_elem(&off_starts, &tid);
-	if (s && s->ts) {
+	if (!s) {
+		long err = bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST);
+
+		if (err && err != -17 /* EEXIST */) {
+			off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
+			return;
+		}
+		s = bpf_map_lookup_elem(&off_starts, &tid);
+		if (!s)
+			return;
+	} else if (s->ts) {
+		/*
+		 * Its last switch-out still open: it ran again with no
+		 * switch-in the tracepoint showed (1 wakeup in a few hundred,
+		 * here; bpftrace sees the same).  The time since, less the CPU
+		 * time it had since, was off.
+		 */
 		__u64 now = bpf_ktime_get_ns(), ran = BPF_CORE_READ(prev, se.sum_exec_runtime) - s->runtime;
 
 		off_stat(EBPROF_OFF_STAT_UNSEEN, 1);
 		if (now > s->ts && now - s->ts > ran && now - s->ts - ran >= targ_min_block_ns)
 			add_time(&s->key, now - s->ts - ran, 1);
 	}
-	/* the map's own value as scratch: the key is too big for the stack with the walkers */
-	if (bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_ANY)) {
-		off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
-		return;
-	}
-fresh:
-	s = bpf_map_lookup_elem(&off_starts, &tid);
-	if (!s)
-		return;
+	s->ts = 0;
+	/* the record itself as scratch: the key is too big for the stack with the walkers */
+	__builtin_memset(&s->key, 0, sizeof(s->key));
 	s->key.tgid = tgid;
 	s->key.tid = targ_per_thread ? tid : 0;
 	s->key.gen = gen ? *gen : 0;
@@ -227,25 +234,31 @@ static __always_inline void switch_in(struct task_struct *next)
 	if (!tid)
 		return;
 	s = bpf_map_lookup_elem(&off_starts, &tid);
-	if (!s)
+	if (!s || !s->ts)
 		return;
 	now = bpf_ktime_get_ns();
-	d = s->ts && now > s->ts ? now - s->ts : 0;
-	if (!s->ts) {
-		bpf_map_delete_elem(&off_starts, &tid);
-		return;
-	}
+	d = now > s->ts ? now - s->ts : 0;
 	if (d < targ_min_block_ns) {
 		off_stat(EBPROF_OFF_STAT_SHORT, 1);
 		off_stat(EBPROF_OFF_STAT_SHORT_NS, d);
-		bpf_map_delete_elem(&off_starts, &tid);
-		return;
-	}
-	if (targ_wakers)
+	} else if (targ_wakers) {
 		add_wtime(tid, s, d);
-	else
+	} else {
 		add_time(&s->key, d, 1);
+	}
+	s->ts = 0;
+}
+
+/* a thread ends: its record goes (a process's last thread too: sched_process_exit fires for each) */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(eb_off_thread_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
 	bpf_map_delete_elem(&off_starts, &tid);
+	if (targ_wakers)
+		bpf_map_delete_elem(&off_wakers, &tid);
+	return 0;
 }
 
 static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -257,11 +270,14 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 	return 0;
 }
 
-/* unwind tables (5.17: bpf_loop), Python stacks */
+/*
+ * unwind tables (5.17: bpf_loop), Python stacks; a thread mostly blocks
+ * where it blocked last time: its last walk, when nothing it read changed
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(eb_off_dwarf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(ctx, preempt, prev, next, USTACK_TABLES, true);
+	return on_switch(ctx, preempt, prev, next, USTACK_TABLES_REUSE, true);
 }
 
 /* --fp: frame pointers, Python stacks */
@@ -276,6 +292,91 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	return on_switch(ctx, preempt, prev, next, USTACK_KERNEL_FP, false);
+}
+
+/*
+ * Run once by user space right after the switch programs are attached:
+ * target threads already off the CPU (waiting since before ebprof came)
+ * are given their switch-out record now, with their kernel stack; their
+ * user registers go to user space, which walks their user stack (it
+ * cannot be read from here: another process's memory).  Runnable threads
+ * are left out: they run again within a time slice.
+ */
+SEC("iter/task")
+int eb_off_blocked(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct off_start *s, zero_start = {};
+	struct off_blocked b = {};
+	struct pt_regs *pr;
+	struct ustack *st;
+	unsigned int state;
+	__u32 tgid, tid, *gen, zero = 0;
+	__u64 tag;
+	long len, err;
+
+	if (!task)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	tid = BPF_CORE_READ(task, pid);
+	state = task_state(task);
+	if (!tgid || !(state & 0xff) || (state & TASK_DEAD) || BPF_CORE_READ(task, on_cpu))
+		return 0;
+	gen = bpf_map_lookup_elem(&targets, &tgid);
+	if ((!gen && !targ_all) || (gen && *gen == EBPROF_GEN_LAUNCHING))
+		return 0;
+	s = bpf_map_lookup_elem(&off_starts, &tid);
+	if (s && s->ts)
+		return 0;	/* it went out since the attach: recorded */
+	if (!s) {
+		if (bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST)) {
+			off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
+			return 0;
+		}
+		s = bpf_map_lookup_elem(&off_starts, &tid);
+		if (!s)
+			return 0;
+	}
+	__builtin_memset(&s->key, 0, sizeof(s->key));
+	s->key.tgid = tgid;
+	s->key.tid = tid;	/* its user stack is its own: user space puts it in, then drops the tid unless per thread */
+	s->key.gen = gen ? *gen : 0;
+	s->key.event = off_reason(false, state);
+	if (targ_per_thread)
+		BPF_CORE_READ_INTO(&s->key.comm, task, comm);
+	else
+		BPF_CORE_READ_INTO(&s->key.comm, task, group_leader, comm);
+	st = bpf_map_lookup_elem(&ustack_scratch, &zero);
+	if (targ_kernel && st) {
+		tag = (__u64)(epoch & 1) << 63;
+		len = bpf_get_task_stack(task, st->ips, sizeof(st->ips), 0);
+		err = -1;
+		if (len > 0) {
+			st->nr = len / sizeof(__u64);
+			s->key.kstack_hash = epoch_hash(hash_ips(st), tag);
+			err = bpf_map_update_elem(&kstacks, &s->key.kstack_hash, st, BPF_NOEXIST);
+		}
+		if (err && err != -17 /* EEXIST: stored before */) {
+			s->key.kstack_hash = 0;
+			s->key.flags |= EBPROF_F_KERNEL_MISSING;
+			stat_inc(EBPROF_STAT_KSTACK_ERR);
+		}
+	}
+	if (BPF_CORE_READ(task, mm)) {
+		pr = (struct pt_regs *)bpf_task_pt_regs(task);
+		b.tgid = tgid;
+		b.tid = tid;
+		b.ip = BPF_CORE_READ(pr, ip);
+		b.sp = BPF_CORE_READ(pr, sp);
+		b.bp = BPF_CORE_READ(pr, bp);
+		b.bx = BPF_CORE_READ(pr, bx);
+		s->key.flags |= EBPROF_F_WALK_LATER;
+		bpf_seq_write(ctx->meta->seq, &b, sizeof(b));
+	}
+	stat_inc(EBPROF_STAT_SAMPLES);
+	s->runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
+	s->ts = bpf_ktime_get_ns();
+	return 0;
 }
 
 /*

@@ -31,9 +31,36 @@ struct {
 	__type(value, struct unwind_proc);
 } unwind_procs SEC(".maps");
 
+/*
+ * What a walk read, so that a thread's next walk from the same registers
+ * can be taken as it was: the walk is a function of the registers, the
+ * tables and the stack words it read, nothing else, when it took only
+ * table rows (no frame-pointer step, which reads code; no signal frame; no
+ * uretprobe return address; every read succeeded).  The words lie within
+ * UCACHE_SPAN bytes above the first sp.
+ */
+#define UCACHE_SLOTS	32
+#define UCACHE_SPAN	4096
+#define UCACHE_BP	1
+#define UCACHE_BX	2
+
+struct ucache {
+	__u64 ip, sp, bp, bx;	/* the registers the walk began with */
+	__u64 hash;		/* its frames' hash, before the epoch */
+	__u32 tgid, version;	/* whose tables, which write of them */
+	__u32 flags;		/* what ustack_record() returned for it */
+	__u32 valid;		/* the record is whole and the walk may be reused */
+	__u32 nslots, span;	/* words read; bytes above sp they lie in */
+	__u32 regs;		/* UCACHE_BP, UCACHE_BX: the walk used the register as it began */
+	__u16 off[UCACHE_SLOTS];	/* each word's offset from sp */
+	__u64 val[UCACHE_SLOTS];	/* and its value */
+};
+
 struct walk {
 	struct ustack *st;
 	struct unwind_proc *proc;
+	struct ucache *log;	/* NULL, or where the words read are written down */
+	__u32 live;		/* UCACHE_BP, UCACHE_BX: still the registers the walk began with */
 	__u64 ip, sp, bp, bx;
 	__u64 hash;
 	__u64 key;		/* what the bisections look for */
@@ -93,6 +120,46 @@ static __always_inline long walk_end(struct walk *w, __u32 why)
 	return 1;
 }
 
+/* the walk read *val* at *addr*: written down, or the walk made one not to reuse */
+static __always_inline void walk_log(struct walk *w, __u64 addr, __u64 val)
+{
+	struct ucache *c = w->log;
+	__u64 off;
+	__u32 i;
+
+	if (!c)
+		return;
+	i = c->nslots;
+	off = addr - c->sp;
+	if (i >= UCACHE_SLOTS || off > UCACHE_SPAN - 8) {
+		c->valid = 0;
+		return;
+	}
+	c->off[i] = off;
+	c->val[i] = val;
+	c->nslots = i + 1;
+	if (off + 8 > c->span)
+		c->span = off + 8;
+}
+
+/* the walk uses *reg* (UCACHE_BP, UCACHE_BX): as it began, a reuse needs it the same */
+static __always_inline void walk_uses(struct walk *w, __u32 reg)
+{
+	struct ucache *c = w->log;
+
+	if (c && (w->live & reg))
+		c->regs |= reg;
+}
+
+/* the walk read something it does not write down: not to be reused */
+static __always_inline void walk_nolog(struct walk *w)
+{
+	struct ucache *c = w->log;
+
+	if (c)
+		c->valid = 0;
+}
+
 /*
  * Code with no table (JIT output, anonymous memory): frame pointers, except
  * for one stub shape that has none: "sub $8,%rsp; call *REG; add $8,%rsp;
@@ -105,6 +172,7 @@ static __always_inline long step_fp(struct walk *w)
 	__u64 frame[2], ra;
 	__u8 c[5];
 
+	walk_nolog(w);
 	if (w->ret_addr && !bpf_probe_read_user(c, sizeof(c), (void *)w->ip) &&
 	    c[0] == 0x48 && c[1] == 0x83 && c[2] == 0xc4 && c[3] == 0x08 && c[4] == 0xc3) {
 		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(w->sp + 8)))
@@ -140,8 +208,10 @@ static long unwind_step(__u32 i, struct walk *w)
 		__u32 zero = 0;
 		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
 
-		if (u)
+		if (u && u->tramp && w->ip == u->tramp) {
+			walk_nolog(w);
 			w->ip = uretprobes_fix(u, w->ip);
+		}
 	}
 	if (w->ip < 0x1000 || w->ip >= USER_TOP)
 		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
@@ -193,17 +263,20 @@ static long unwind_step(__u32 i, struct walk *w)
 		cfa = w->sp + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_CFA_RBP:
+		walk_uses(w, UCACHE_BP);
 		cfa = w->bp + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_CFA_RBX:
 		if (w->bx_lost)
 			return walk_end(w, EBPROF_END_TABLE_MISS);
+		walk_uses(w, UCACHE_BX);
 		cfa = w->bx + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_PLT:
 		cfa = w->sp + 8 + ((w->ip & 15) >= row->cfa ? 8 : 0);
 		break;
 	case EBPROF_ROW_SIGNAL:
+		walk_nolog(w);
 		/*
 		 * At __restore_rt, rsp points at the rt_sigframe: its
 		 * ucontext's sigcontext starts 40 bytes in, with rbp at +80,
@@ -229,14 +302,24 @@ static long unwind_step(__u32 i, struct walk *w)
 		return walk_end(w, EBPROF_END_BAD_FRAME);
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
 		return walk_end(w, EBPROF_END_READ_FAULT);
-	if (row->rbp &&
-	    bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa - 8 * (__u64)row->rbp)))
-		return walk_end(w, EBPROF_END_READ_FAULT);
-	if (row->rbx == EBPROF_RBX_LOST)
+	walk_log(w, cfa - 8, ra);
+	if (row->rbp) {
+		if (bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa - 8 * (__u64)row->rbp)))
+			return walk_end(w, EBPROF_END_READ_FAULT);
+		walk_log(w, cfa - 8 * (__u64)row->rbp, w->bp);
+		w->live &= ~UCACHE_BP;
+	}
+	if (row->rbx == EBPROF_RBX_LOST) {
 		w->bx_lost = true;
-	else if (row->rbx &&
-		 bpf_probe_read_user(&w->bx, sizeof(w->bx), (void *)(cfa - 8 * (__u64)row->rbx)))
-		w->bx_lost = true;	/* only a CFA in rbx further up needs it */
+	} else if (row->rbx) {
+		if (bpf_probe_read_user(&w->bx, sizeof(w->bx), (void *)(cfa - 8 * (__u64)row->rbx))) {
+			w->bx_lost = true;	/* only a CFA in rbx further up needs it */
+			walk_nolog(w);
+		} else {
+			walk_log(w, cfa - 8 * (__u64)row->rbx, w->bx);
+			w->live &= ~UCACHE_BX;
+		}
+	}
 	w->sp = cfa;
 	w->ip = ra;
 	w->ret_addr = true;
@@ -245,15 +328,17 @@ static long unwind_step(__u32 i, struct walk *w)
 
 /*
  * Walk with the tables of *proc*: the frames in *st*, their hash in *hash*,
- * and how the walk ended.
+ * and how the walk ended; what it read into *log* unless NULL.
  */
 static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc *proc,
-					   struct user_regs *r, __u64 *hash)
+					   struct user_regs *r, __u64 *hash, struct ucache *log)
 {
 	struct walk w = {};
 
 	w.st = st;
 	w.proc = proc;
+	w.log = log;
+	w.live = UCACHE_BP | UCACHE_BX;
 	w.ip = r->ip;
 	w.sp = r->sp;
 	w.bp = r->bp;

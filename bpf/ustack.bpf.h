@@ -103,6 +103,7 @@ enum ustack_mode {
 	USTACK_FP,		/* our frame-pointer walk (5.15: bpf_task_pt_regs) */
 	USTACK_KERNEL_FP,	/* the kernel's frame-pointer walk (bpf_get_stack) */
 	USTACK_TABLES,		/* unwind tables, frame pointers where there are none (5.17: bpf_loop) */
+	USTACK_TABLES_REUSE,	/* the same, a thread's last walk reused when nothing it read changed */
 };
 
 /*
@@ -348,6 +349,99 @@ static __always_inline bool in_execve(void)
 }
 
 /*
+ * (thread, where it is) -> its last walk from there (struct ucache), for
+ * programs that walk a thread where it blocks (ebprof off): mostly at one
+ * of a few calls, with the same registers and the same words on its stack
+ * as last time there.  User space sizes it; the least recently used make
+ * room.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct ucache);
+} ucache SEC(".maps");
+
+/* [0]: a zeroed record to insert; never written */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ucache);
+} ucache_zero SEC(".maps");
+
+/* the stack words a reused walk is checked against, read at once */
+struct ucache_words {
+	__u8 b[UCACHE_SPAN + 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ucache_words);
+} ucache_buf SEC(".maps");
+
+/*
+ * the record of thread *tid*'s last walk from *ip*, made when it has none;
+ * NULL when the map cannot take it
+ */
+static __always_inline struct ucache *ucache_get(__u32 tid, __u64 ip)
+{
+	__u64 key = ((ip * 0x9e3779b97f4a7c15ULL) & 0xffffffff00000000ULL) | tid;
+	struct ucache *c = bpf_map_lookup_elem(&ucache, &key), *z;
+	__u32 zero = 0;
+
+	if (c)
+		return c;
+	z = bpf_map_lookup_elem(&ucache_zero, &zero);
+	if (!z || bpf_map_update_elem(&ucache, &key, z, BPF_NOEXIST))
+		return NULL;
+	return bpf_map_lookup_elem(&ucache, &key);
+}
+
+/* is every word *c*'s walk read still what it was? */
+static __always_inline bool ucache_same(const struct ucache *c)
+{
+	struct ucache_words *buf;
+	__u32 zero = 0, span = c->span, n = c->nslots, i;
+
+	buf = bpf_map_lookup_elem(&ucache_buf, &zero);
+	if (!buf || span > UCACHE_SPAN)
+		return false;
+	if (span && bpf_probe_read_user(buf->b, span, (void *)c->sp))
+		return false;
+	for (i = 0; i < UCACHE_SLOTS; i++) {
+		if (i >= n)
+			break;
+		if (*(__u64 *)&buf->b[c->off[i] & (UCACHE_SPAN - 1)] != c->val[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The walk of *c* stands for a walk from *r* with *proc*'s tables now: the
+ * same registers (rbp and rbx where it used them), tables and stack words; its stack is in epoch *tag*'s
+ * map (a drained epoch's is gone: walk again).  Its hash into *hash*.
+ */
+static __always_inline bool ucache_reuse(const struct ucache *c, const struct unwind_proc *proc, __u32 tgid,
+					 const struct user_regs *r, __u64 tag, __u64 *hash)
+{
+	__u64 h;
+
+	if (!c->valid || c->tgid != tgid || c->version != proc->version || c->ip != r->ip || c->sp != r->sp ||
+	    ((c->regs & UCACHE_BP) && c->bp != r->bp) || ((c->regs & UCACHE_BX) && c->bx != r->bx) ||
+	    !ucache_same(c))
+		return false;
+	h = epoch_hash(c->hash, tag);
+	if (!bpf_map_lookup_elem(&ustacks, &h))
+		return false;
+	*hash = h;
+	return true;
+}
+
+/*
  * Record the user stack of the current task.  *regs* are its user registers
  * when the sample hit user mode, NULL when it hit the kernel.  On success
  * *hash* names the stack in "ustacks"; the return value is EBPROF_F_*
@@ -361,6 +455,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 	__u32 zero = 0, n, flags = 0, end = EBPROF_END_FP;
 	struct unwind_proc *proc;
 	struct user_regs r = {};
+	struct ucache *c = NULL;
 	struct ustack *st;
 	long err;
 
@@ -403,9 +498,29 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		flags |= EBPROF_END_COMPLETE << EBPROF_F_END_SHIFT;
 		goto store;
 	}
-	proc = mode == USTACK_TABLES ? bpf_map_lookup_elem(&unwind_procs, &tgid) : NULL;
+	proc = mode == USTACK_TABLES || mode == USTACK_TABLES_REUSE ? bpf_map_lookup_elem(&unwind_procs, &tgid) : NULL;
+	if (proc && mode == USTACK_TABLES_REUSE) {
+		stat_inc(EBPROF_STAT_UWALKS);
+		c = ucache_get((__u32)bpf_get_current_pid_tgid(), r.ip);
+		if (c && ucache_reuse(c, proc, tgid, &r, tag, hash)) {
+			stat_inc(EBPROF_STAT_UWALK_REUSED);
+			return c->flags;
+		}
+		if (c) {
+			c->valid = 1;
+			c->ip = r.ip;
+			c->sp = r.sp;
+			c->bp = r.bp;
+			c->bx = r.bx;
+			c->tgid = tgid;
+			c->version = proc->version;
+			c->nslots = 0;
+			c->span = 0;
+			c->regs = 0;
+		}
+	}
 	if (proc) {
-		end = unwind_tables(st, proc, &r, hash);
+		end = unwind_tables(st, proc, &r, hash, c);
 		if (end == EBPROF_END_DEPTH)
 			flags |= EBPROF_F_USER_TRUNC;
 		/*
@@ -424,9 +539,11 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		 */
 		if (end == EBPROF_END_READ_FAULT && in_execve())
 			end = EBPROF_END_EXEC;
+		if (c && (!proc || end == EBPROF_END_READ_FAULT || end == EBPROF_END_EXEC))
+			c->valid = 0;
 	}
 	if (!proc) {
-		if (mode == USTACK_TABLES)
+		if (mode == USTACK_TABLES || mode == USTACK_TABLES_REUSE)
 			flags |= EBPROF_F_NEED_TABLES;
 		n = walk_frame_pointers(st, &r, hash);
 		if (n & (1u << 31)) {
@@ -436,6 +553,10 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		st->nr = n;
 	}
 	flags |= end << EBPROF_F_END_SHIFT;
+	if (c && c->valid) {
+		c->hash = *hash;
+		c->flags = flags;
+	}
 store:
 	*hash = epoch_hash(*hash, tag);
 	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);

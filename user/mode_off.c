@@ -16,7 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "run.h"
+#include "unwind.h"
 #include "off.skel.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 struct off_mode {
@@ -29,6 +31,15 @@ struct off_mode {
 	int *pefds;			/* wall: its perf event per CPU */
 	struct bpf_link **plinks;
 	__u64 t_end;			/* CLOCK_MONOTONIC ns at the stop: switches still open end here */
+	struct blocked *blocked;	/* threads off the CPU at the attach, by tid: their user stacks */
+	size_t nblocked;
+};
+
+/* a thread that was off the CPU when ebprof attached: its user stack, walked here */
+struct blocked {
+	__u32 tid;
+	__u32 flags;		/* EBPROF_F_END_*, EBPROF_F_USER_TRUNC */
+	__u64 ustack_hash;	/* 0: not walked */
 };
 
 #define O(r) ((struct off_mode *)(r)->mode)
@@ -59,6 +70,7 @@ static int open_mode(struct run *r, bool wall)
 		return 1;
 	}
 	r->b = SESSION_BPF(m->skel);
+	r->reuse_walks = true;
 	return 0;
 }
 
@@ -105,6 +117,9 @@ static void select_prog(struct run *r)
 	bpf_program__set_autoload(skel->progs.eb_wall_dwarf, O(r)->sampler == skel->progs.eb_wall_dwarf);
 	bpf_program__set_autoload(skel->progs.eb_wall_fp, O(r)->sampler == skel->progs.eb_wall_fp);
 	bpf_program__set_autoload(skel->progs.eb_wall_compat, O(r)->sampler == skel->progs.eb_wall_compat);
+	/* threads already off the CPU: -p and -a (a launched command is followed from its start); 5.15 */
+	bpf_program__set_autoload(skel->progs.eb_off_blocked, !r->o->cmd && regs);
+	bpf_program__set_autoattach(skel->progs.eb_off_blocked, false);
 }
 
 static int off_configure(struct run *r)
@@ -144,12 +159,83 @@ static int off_configure(struct run *r)
 	return profile__set_values(r->p, wall ? 5 : 3, wall ? wall_v : off_v) ? 1 : 0;
 }
 
+static int by_tid(const void *a, const void *b)
+{
+	const struct blocked *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/*
+ * Threads of the targets already off the CPU (waiting since before the
+ * attach): eb_off_blocked gives each its switch-out record, from now, and
+ * says where it waits; their user stacks are walked here, from their
+ * memory.  Without this, a thread that waits all along (an idle worker, a
+ * thread in accept()) would not be in the profile at all.
+ */
+static void find_blocked(struct run *r)
+{
+	struct off_mode *m = O(r);
+	struct bpf_link *link;
+	struct off_blocked b;
+	size_t cap = 0;
+	ssize_t got;
+	int fd;
+
+	if (!bpf_program__autoload(m->skel->progs.eb_off_blocked))
+		return;
+	link = bpf_program__attach_iter(m->skel->progs.eb_off_blocked, NULL);
+	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	if (fd < 0) {
+		pr_warn("cannot look for threads already off the CPU: %s; they count from their next switch\n",
+			strerror(errno));
+		bpf_link__destroy(link);
+		return;
+	}
+	while ((got = read(fd, &b, sizeof(b))) == sizeof(b)) {
+		struct blocked *e;
+
+		if (GROW(m->blocked, m->nblocked, cap, 64))
+			break;
+		e = &m->blocked[m->nblocked++];
+		e->tid = b.tid;
+		e->ustack_hash = run_walk_blocked(r, b.tgid, &(struct unwind_regs){ b.ip, b.sp, b.bp, b.bx }, &e->flags);
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	qsort(m->blocked, m->nblocked, sizeof(*m->blocked), by_tid);
+	pr_debug("%zu threads were off the CPU at the attach: timed from it\n", m->nblocked);
+}
+
+/* the user stack of a key whose thread was off the CPU at the attach, put in; its tid dropped unless per thread */
+static const struct sample_key *blocked_key(struct run *r, const struct sample_key *k, struct sample_key *out)
+{
+	struct off_mode *m = O(r);
+	struct blocked *e, want = { .tid = k->tid };
+
+	if (!(k->flags & EBPROF_F_WALK_LATER))
+		return k;
+	*out = *k;
+	out->flags &= ~(EBPROF_F_WALK_LATER | EBPROF_F_END_MASK);
+	if (!r->o->per_thread)
+		out->tid = 0;
+	e = m->nblocked ? bsearch(&want, m->blocked, m->nblocked, sizeof(want), by_tid) : NULL;
+	if (e && e->ustack_hash) {
+		out->ustack_hash = e->ustack_hash;
+		out->flags |= e->flags;
+	} else {
+		out->flags |= EBPROF_F_USER_MISSING;
+	}
+	return out;
+}
+
 /* wall: the clock on every CPU, at -F */
 static int off_start(struct run *r)
 {
 	struct perf_event_attr attr = {};
 	struct off_mode *m = O(r);
 
+	find_blocked(r);
 	if (!m->wall)
 		return 0;
 	attr.size = sizeof(attr);
@@ -277,8 +363,10 @@ static int add_key(struct run *r, struct profile *p, const struct sample_key *ke
 		   const struct off_value *val, struct key_scratch *s)
 {
 	uint64_t v[PROFILE_MAX_VALUES] = {};
+	struct sample_key bk;
 	int n, id;
 
+	key = blocked_key(r, key, &bk);
 	n = key_frames(r, p, key, s);
 	if (n < 0)
 		return n;
@@ -423,6 +511,9 @@ static int off_report(struct run *r, double duration, struct profile **out)
 	m->samples = O(r)->wall ? r->p->totals[4] : r->p->totals[2];
 	pr_debug("%llu switch-ins not shown by the tracepoint: timed at the next switch-out\n",
 		 (unsigned long long)st[EBPROF_OFF_STAT_UNSEEN]);
+	pr_debug("user stacks walked %llu, of which reused unchanged from the thread's last walk %llu\n",
+		 (unsigned long long)run_stat_sum(r, EBPROF_STAT_UWALKS),
+		 (unsigned long long)run_stat_sum(r, EBPROF_STAT_UWALK_REUSED));
 	pr_debug("switch-outs recorded %llu, switches counted %llu (open at the end %llu, shorter than --min-block %llu)\n",
 		 (unsigned long long)run_stat_sum(r, EBPROF_STAT_SAMPLES), (unsigned long long)r->p->totals[O(r)->wall ? 3 : 2],
 		 (unsigned long long)open_n, (unsigned long long)st[EBPROF_OFF_STAT_SHORT]);
@@ -451,6 +542,7 @@ static void off_destroy(struct run *r)
 		return;
 	close_sampler(r);
 	off_bpf__destroy(m->skel);
+	free(m->blocked);
 	free(m->ws);
 	free(m->pefds);
 	free(m->plinks);

@@ -5,6 +5,7 @@
  * knows no mode: what a mode does, it does through its struct mode_ops.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <pthread.h>
@@ -145,6 +146,29 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/* how the walkers go through mapping *sm*: its rows in the pool, else frame pointers */
+static void unwind_map_of(struct run *r, const struct sym_mapping *sm, struct unwind_map *m)
+{
+	uint64_t bias;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->start = sm->start;
+	m->end = sm->end;
+	m->flags = EBPROF_MAP_FP;
+	if (!sm->dso)
+		return;
+	err = unwind_pool__get(r->pool, sm->dso, &m->first, &m->nrows);
+	if (!err && dso__map_bias(sm->dso, m->start, sm->pgoff, true, &bias)) {
+		m->bias = bias;
+		m->flags = EBPROF_MAP_TABLE;
+	} else if (err == -ENOSPC && !r->pool_full_warned) {
+		pr_warn("the unwind table pool is full (%zu rows): some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
+			unwind_pool__used(r->pool));
+		r->pool_full_warned = true;
+	}
+}
+
 /*
  * Give the BPF walker the unwind tables of *tgid*'s mappings as the
  * symbolizer last saw them: rows for each file (built once per file),
@@ -165,35 +189,101 @@ static void unwind_update(struct run *r, int tgid)
 	up = calloc(1, sizeof(*up));
 	if (!up)
 		return;
-	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++) {
-		struct unwind_map *m = &up->maps[up->nmaps];
-		uint64_t bias;
-		int err;
-
-		m->start = maps[i].start;
-		m->end = maps[i].end;
-		if (!maps[i].dso) {
-			m->flags = EBPROF_MAP_FP;
-			up->nmaps++;
-			continue;
-		}
-		err = unwind_pool__get(r->pool, maps[i].dso, &m->first, &m->nrows);
-		if (!err && dso__map_bias(maps[i].dso, m->start, maps[i].pgoff, true, &bias)) {
-			m->bias = bias;
-			m->flags = EBPROF_MAP_TABLE;
-		} else {
-			if (err == -ENOSPC && !r->pool_full_warned) {
-				pr_warn("the unwind table pool is full (%zu rows): some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
-					unwind_pool__used(r->pool));
-				r->pool_full_warned = true;
-			}
-			m->flags = EBPROF_MAP_FP;
-		}
-		up->nmaps++;
-	}
+	/* what tells the BPF side that a walk it keeps was made with other tables */
+	up->version = ++r->unwind_version ? r->unwind_version : ++r->unwind_version;
+	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++)
+		unwind_map_of(r, &maps[i], &up->maps[up->nmaps++]);
 	if (bpf_map_update_elem(bpf_map__fd(r->b.unwind_procs), &key, up, BPF_ANY))
 		pr_debug("cannot store unwind tables of %d: %s\n", tgid, strerror(errno));
 	free(up);
+}
+
+/* a walk of another process's stack (run_walk_blocked) */
+struct remote_walk {
+	struct run *r;
+	const struct sym_mapping *maps;
+	size_t nmaps;
+	int mem;	/* its /proc/PID/mem */
+};
+
+static int remote_map(void *ctx, uint64_t addr, struct unwind_map *m)
+{
+	struct remote_walk *w = ctx;
+	size_t lo = 0, hi = w->nmaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->maps[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr >= w->maps[lo - 1].end)
+		return -1;
+	if (!w->r->dwarf) {	/* --fp, or no tables on this kernel: frame pointers, as BPF walks */
+		*m = (struct unwind_map){ .start = w->maps[lo - 1].start, .end = w->maps[lo - 1].end,
+					  .flags = EBPROF_MAP_FP };
+		return 0;
+	}
+	unwind_map_of(w->r, &w->maps[lo - 1], m);
+	return 0;
+}
+
+static int remote_row(void *ctx, uint32_t idx, struct unwind_row *row)
+{
+	struct remote_walk *w = ctx;
+
+	return bpf_map_lookup_elem(bpf_map__fd(w->r->b.unwind_rows), &idx, row) ? -1 : 0;
+}
+
+static int remote_read(void *ctx, uint64_t addr, uint64_t *val)
+{
+	struct remote_walk *w = ctx;
+
+	return addr < (1ULL << 63) && pread(w->mem, val, sizeof(*val), (off_t)addr) == sizeof(*val) ? 0 : -1;
+}
+
+/*
+ * The user stack of thread *regs* of *tgid*, which is not running (it
+ * waits in the kernel): walked here from its memory, as the BPF walker
+ * would, and stored in the stack map.  Its hash (0: none), and how the walk
+ * ended in *flags* (EBPROF_F_END_*).  By the unwind tables, or by frame
+ * pointers when the session walks by them.
+ */
+__u64 run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u32 *flags)
+{
+	struct remote_walk w = { .r = r };
+	struct unwind_source src = { remote_map, remote_row, remote_read, &w };
+	struct ustack us = {};
+	unsigned int end = EBPROF_END_MAX;
+	char path[64];
+	__u64 h = 0xcbf29ce484222325ULL;	/* ustack.bpf.h's hash_step() from HASH_SEED */
+	int i;
+
+	*flags = 0;
+	w.nmaps = symbolizer__mappings(r->sym, tgid, &w.maps);
+	snprintf(path, sizeof(path), "/proc/%d/mem", tgid);
+	w.mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (!w.nmaps || w.mem < 0) {
+		if (w.mem >= 0)
+			close(w.mem);
+		return 0;
+	}
+	us.nr = unwind_walk(&src, regs, us.ips, EBPROF_MAX_STACK, &end);
+	close(w.mem);
+	if (!us.nr)
+		return 0;
+	for (i = 0; i < (int)us.nr; i++) {
+		h = (h ^ us.ips[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	h = (h & ~EBPROF_EPOCH_BIT) | ((__u64)(*r->b.epoch & 1) << 63);
+	h = h ? h : 1;
+	if (bpf_map_update_elem(bpf_map__fd(r->b.ustacks), &h, &us, BPF_NOEXIST) && errno != EEXIST)
+		return 0;
+	*flags = (end == EBPROF_END_DEPTH ? EBPROF_F_USER_TRUNC : 0) | end << EBPROF_F_END_SHIFT;
+	return h;
 }
 
 /* re-read the mappings of *tgid* and update its unwind tables */
@@ -744,6 +834,8 @@ static int load_bpf(struct run *r)
 	} else {
 		bpf_map__set_max_entries(r->b.unwind_procs, 1);
 	}
+	/* ~400 bytes a thread: the threads that block most keep theirs */
+	bpf_map__set_max_entries(r->b.ucache, r->dwarf && r->reuse_walks ? 8192 : 1);
 	r->track_mmap = ensure_tracefs();
 	if (!r->track_mmap) {
 		pr_info("tracefs is not available: re-reading mappings every second instead of tracing mmap\n");

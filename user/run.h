@@ -35,7 +35,7 @@
 struct session_bpf {
 	struct bpf_object *obj;
 	struct bpf_object_skeleton *skeleton;	/* loaded and attached by the session */
-	struct bpf_map *targets, *events, *stats, *ustacks, *kstacks, *unwind_rows, *unwind_procs;
+	struct bpf_map *targets, *events, *stats, *ustacks, *kstacks, *unwind_rows, *unwind_procs, *ucache;
 	struct bpf_map *py_events, *py_procs, *py_threads, *py_codes, *pystacks;
 	struct bpf_program *on_mmap_enter, *on_mmap_exit;
 	bool *targ_all, *targ_follow_fork, *targ_python;
@@ -47,6 +47,7 @@ struct session_bpf {
 	.obj = (s)->obj, .skeleton = (s)->skeleton, .targets = (s)->maps.targets, .events = (s)->maps.events,		\
 	.stats = (s)->maps.stats, .ustacks = (s)->maps.ustacks, .kstacks = (s)->maps.kstacks,	\
 	.unwind_rows = (s)->maps.unwind_rows, .unwind_procs = (s)->maps.unwind_procs,		\
+	.ucache = (s)->maps.ucache,								\
 	.py_events = (s)->maps.py_events, .py_procs = (s)->maps.py_procs,			\
 	.py_threads = (s)->maps.py_threads, .py_codes = (s)->maps.py_codes,			\
 	.pystacks = (s)->maps.pystacks, .on_mmap_enter = (s)->progs.eb_mmap_enter,		\
@@ -120,6 +121,7 @@ struct run {
 	const struct mode_ops *ops;
 	void *mode;		/* the mode's own state */
 	enum run_stacks stacks;	/* what the walkers are set up for */
+	bool reuse_walks;	/* the mode walks threads where they block: keep each one's last walk */
 	double snapshot_s;	/* the mode's snapshot period (set in open), 0: none */
 	struct launch *l;
 	int launch_fd;		/* a pidfd of the launched command, or -1 */
@@ -131,6 +133,7 @@ struct run {
 	bool track_mmap;	/* else re-read the targets' mappings periodically */
 	bool dwarf;		/* user stacks by unwind tables */
 	struct unwind_pool *pool;
+	__u32 unwind_version;	/* of the last unwind_procs entry written */
 	struct pyreg *py;	/* NULL: no Python stacks */
 	struct ring_buffer *py_rb;	/* code objects, read by py_thread */
 	pthread_t py_thread;
@@ -168,6 +171,8 @@ struct key_scratch {
 
 /* the frames of *k* as ids in *p*, in s->ids and s->lines: how many, or < 0 */
 int key_frames(struct run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s);
+struct unwind_regs;
+__u64 run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u32 *flags);
 /* a counter of the shared stats map (EBPROF_STAT_*), summed over the CPUs */
 __u64 run_stat_sum(struct run *r, __u32 idx);
 /* take in the Python code objects reported so far, before naming stacks */

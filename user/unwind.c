@@ -493,6 +493,161 @@ const struct unwind_row *unwind_find_row(const struct unwind_row *rows, size_t n
 	return lo ? &rows[lo - 1] : NULL;
 }
 
+#define USER_TOP 0x800000000000ULL
+
+/* code with no table: frame pointers, or CPython's perf trampoline stub; 0 to go on */
+static int walk_fp(const struct unwind_source *src, struct unwind_regs *w, bool *ret_addr, bool *bx_lost,
+		   unsigned int *end)
+{
+	uint64_t code, fr[2];
+
+	/* sub $8,%rsp; call *REG; add $8,%rsp; ret: returning into it, its CFA is 16 bytes up */
+	if (*ret_addr && !src->read(src->ctx, w->ip, &code) && (code & 0xffffffffffULL) == 0xc308c48348ULL) {
+		if (src->read(src->ctx, w->sp + 8, &fr[1])) {
+			*end = EBPROF_END_READ_FAULT;
+			return 1;
+		}
+		w->sp += 16;
+		w->ip = fr[1];
+		return 0;
+	}
+	if (!w->bp || (w->bp & 7) || w->bp < w->sp) {
+		*end = EBPROF_END_BAD_FRAME;
+		return 1;
+	}
+	if (src->read(src->ctx, w->bp, &fr[0]) || src->read(src->ctx, w->bp + 8, &fr[1])) {
+		*end = EBPROF_END_READ_FAULT;
+		return 1;
+	}
+	w->sp = w->bp + 16;
+	w->bp = fr[0];
+	w->ip = fr[1];
+	*ret_addr = true;
+	*bx_lost = true;	/* frame-pointer code says nothing of where it saved rbx */
+	return 0;
+}
+
+int unwind_walk(const struct unwind_source *src, const struct unwind_regs *r, __u64 *ips, int max,
+		unsigned int *end)
+{
+	struct unwind_regs w = *r;
+	bool ret_addr = false, bx_lost = false;
+	struct unwind_row row;
+	struct unwind_map m;
+	uint64_t key, cfa, ra, sc[4];
+	int n = 0;
+
+	for (;;) {
+		if (n >= max) {
+			*end = EBPROF_END_DEPTH;
+			return n;
+		}
+		if (w.ip < 0x1000 || w.ip >= USER_TOP) {
+			*end = w.ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE;
+			return n;
+		}
+		ips[n++] = w.ip;
+		key = ret_addr ? w.ip - 1 : w.ip;
+		if (src->map(src->ctx, key, &m) || key >= m.end) {
+			*end = EBPROF_END_NO_MAPPING;
+			return n;
+		}
+		if (!(m.flags & EBPROF_MAP_TABLE)) {
+			if (!(m.flags & EBPROF_MAP_FP)) {
+				*end = EBPROF_END_NO_TABLE;
+				return n;
+			}
+			goto fp;
+		}
+		if (key - m.bias > 0xffffffffULL) {
+			*end = EBPROF_END_TABLE_MISS;
+			return n;
+		}
+		{
+			uint32_t lo = m.first, hi = m.first + m.nrows, pc = (uint32_t)(key - m.bias);
+
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+
+				if (src->row(src->ctx, mid, &row)) {
+					*end = EBPROF_END_TABLE_MISS;
+					return n;
+				}
+				if (row.pc <= pc)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo == m.first)
+				goto fp;	/* below the first row: crtstuff, _init */
+			if (src->row(src->ctx, lo - 1, &row)) {
+				*end = EBPROF_END_TABLE_MISS;
+				return n;
+			}
+		}
+		switch (row.kind) {
+		case EBPROF_ROW_GAP:
+			goto fp;
+		case EBPROF_ROW_CFA_RSP:
+			cfa = w.sp + (uint64_t)row.cfa * 8;
+			break;
+		case EBPROF_ROW_CFA_RBP:
+			cfa = w.bp + (uint64_t)row.cfa * 8;
+			break;
+		case EBPROF_ROW_CFA_RBX:
+			if (bx_lost) {
+				*end = EBPROF_END_TABLE_MISS;
+				return n;
+			}
+			cfa = w.bx + (uint64_t)row.cfa * 8;
+			break;
+		case EBPROF_ROW_PLT:
+			cfa = w.sp + 8 + ((w.ip & 15) >= row.cfa ? 8 : 0);
+			break;
+		case EBPROF_ROW_SIGNAL:
+			/* the rt_sigframe's sigcontext: rbp +80, rbx +88, rsp +120, rip +128 from its start, 40 bytes in */
+			if (src->read(src->ctx, w.sp + 120, &sc[0]) || src->read(src->ctx, w.sp + 128, &sc[1]) ||
+			    src->read(src->ctx, w.sp + 160, &sc[2]) || src->read(src->ctx, w.sp + 168, &sc[3])) {
+				*end = EBPROF_END_READ_FAULT;
+				return n;
+			}
+			w.bp = sc[0];
+			w.bx = sc[1];
+			w.sp = sc[2];
+			w.ip = sc[3];
+			bx_lost = false;
+			ret_addr = false;
+			continue;
+		case EBPROF_ROW_STOP:
+			*end = EBPROF_END_COMPLETE;
+			return n;
+		default:
+			*end = EBPROF_END_TABLE_MISS;
+			return n;
+		}
+		if (cfa <= w.sp) {
+			*end = EBPROF_END_BAD_FRAME;
+			return n;
+		}
+		if (src->read(src->ctx, cfa - 8, &ra) ||
+		    (row.rbp && src->read(src->ctx, cfa - 8 * (uint64_t)row.rbp, &w.bp))) {
+			*end = EBPROF_END_READ_FAULT;
+			return n;
+		}
+		if (row.rbx == EBPROF_RBX_LOST)
+			bx_lost = true;
+		else if (row.rbx && src->read(src->ctx, cfa - 8 * (uint64_t)row.rbx, &w.bx))
+			bx_lost = true;
+		w.sp = cfa;
+		w.ip = ra;
+		ret_addr = true;
+		continue;
+fp:
+		if (walk_fp(src, &w, &ret_addr, &bx_lost, end))
+			return n;
+	}
+}
+
 struct pool_entry {
 	uint32_t first, nrows;
 	int err;

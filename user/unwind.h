@@ -35,6 +35,30 @@ int unwind_build_elf(Elf *elf, struct unwind_row **rows, size_t *n, struct unwin
 /* the last row at or below *pc*, or NULL */
 const struct unwind_row *unwind_find_row(const struct unwind_row *rows, size_t n, uint32_t pc);
 
+/*
+ * The BPF walker's rules (bpf/unwind.bpf.h), in user space: for a thread
+ * that is not running, whose stack BPF cannot read (another process's
+ * memory): its registers, then its memory through *read*.  What it needs
+ * of the process comes through the callbacks.
+ */
+struct unwind_regs {
+	uint64_t ip, sp, bp, bx;
+};
+
+struct unwind_source {
+	/* the mapping that holds *addr* (flags EBPROF_MAP_*): 0, or -1 when none */
+	int (*map)(void *ctx, uint64_t addr, struct unwind_map *m);
+	/* row *idx* of the row pool: 0 or -1 */
+	int (*row)(void *ctx, uint32_t idx, struct unwind_row *row);
+	/* the 8 bytes at *addr*: 0 or -1 */
+	int (*read)(void *ctx, uint64_t addr, uint64_t *val);
+	void *ctx;
+};
+
+/* walk from *r* into *ips* (at most *max*): the frames found; how it ended into *end* (enum ebprof_walk_end) */
+int unwind_walk(const struct unwind_source *src, const struct unwind_regs *r, __u64 *ips, int max,
+		unsigned int *end);
+
 struct unwind_pool;
 
 /* store *n* rows at index *first* of the row array: 0 or -errno */

@@ -56,6 +56,30 @@ names = [f["function"] for f in s["frames"]]
 assert any(f["kernel"] and "futex" in f["function"] for f in s["frames"]), names
 PY
 
+# A thread's walk is reused when it blocks again with the same registers
+# and the same stack words the walk read.  wait_a() and wait_b() sleep
+# through one nap_ms(), from the same depth: only the return address in
+# nap_ms()'s frame differs.  Three naps of wait_a() (one call site: the
+# 2nd and 3rd reuse the 1st's walk) then one of wait_b() (which must not):
+# each within 5 % of the time the workload measured around its naps.  A
+# reuse that skipped the stack words put all of it under wait_a().
+$EBPROF off --debug -f json -o "$TMP/c.json" -- "$T/offcpu" callers 200 >"$TMP/out" 2>"$TMP/err" ||
+	fail "off -- offcpu callers: $(tail -1 "$TMP/err")"
+set -- $(awk '/^a_s/ { print $2, $4 }' "$TMP/out")
+ta=$1 tb=$2
+set -- $(offsum "$TMP/c.json" wait_a)
+oa=$1
+set -- $(offsum "$TMP/c.json" wait_b)
+ob=$1
+reused=$(sed -n 's/.*user stacks walked \([0-9]*\), of which reused unchanged .* \([0-9]*\)$/\1 \2/p' "$TMP/err")
+info "callers: off-CPU under wait_a $oa s (timed $ta), wait_b $ob s (timed $tb); walks, reused: $reused"
+rel "$oa" "$ta" 5 || fail "callers: wait_a $oa s off-CPU against $ta s timed"
+rel "$ob" "$tb" 5 || fail "callers: wait_b $ob s off-CPU against $tb s timed"
+set -- $reused
+# 200 rounds of 4 naps; 2 a round may be reused (a walk in the first epoch
+# after a drain is not): at least half of those
+[ "${2:-0}" -ge 200 ] && [ "$2" -le 400 ] || fail "callers: $2 of $1 walks reused, 200-400 expected"
+
 # two threads on one CPU: each waits for it about half of the time, as
 # runnable, not asleep; --state puts that at the root
 $EBPROF off --state -f json -o "$TMP/r.json" -- "$T/offcpu" share 2 >"$TMP/out" 2>"$TMP/err" ||
@@ -130,5 +154,34 @@ grep -qE '^# event sched_switch, [0-9.]+ s, (4[89][0-9]|5[0-9][0-9])\.[0-9]+ ms 
 	fail "table header: $(sed -n 2p "$TMP/tab")"
 grep -qE '^ +SELF% +TOTAL% +TIME  FUNCTION' "$TMP/tab" || fail "table columns: $(sed -n 4p "$TMP/tab")"
 info "folded in microseconds ($us), table in seconds"
+
+# A thread that waits from before the attach to after the end (one sleep
+# of 4 s, attached 0.5 s in, for 1 s): all of the run is off-CPU under its
+# sleep, with its whole user stack, which user space walks from its
+# memory (BPF cannot read another process's).  Without the attach-time
+# look, it is not in the profile at all.
+start "$T/sleeper" 1 4000000
+sleep 0.5
+t0=$(date +%s%N)
+$EBPROF off --debug -p "$WPID" -d 1 -f json -o "$TMP/b.json" 2>"$TMP/err" || fail "off -p sleeper: $(tail -1 "$TMP/err")"
+t1=$(date +%s%N)
+grep -q "1 threads were off the CPU at the attach" "$TMP/err" || fail "blocked at attach: $(grep 'at the attach' "$TMP/err")"
+python3 - "$TMP/b.json" $(((t1 - t0) / 1000)) <<'PY' || fail "a thread blocked since before the attach"
+import json, sys
+p = json.load(open(sys.argv[1]))
+elapsed = int(sys.argv[2]) / 1e6
+dur, tot = p["duration_s"], p["totals"][0] / 1e9
+s = max(p["stacks"], key=lambda s: s["values"][0])
+names = [f["function"] for f in s["frames"]]
+print("  blocked since before the attach: %.4f s off-CPU of a %.4f s run (ebprof ran %.3f s), %d switch; %s"
+      % (tot, dur, elapsed, p["totals"][2], ";".join(names)))
+assert 0.95 * dur <= tot <= elapsed, (tot, dur, elapsed)
+assert s["values"][0] / 1e9 >= 0.95 * dur
+assert names[:4] == ["_start", "__libc_start_main", "__libc_start_call_main", "main"], names
+assert "clock_nanosleep" in names and any(f["kernel"] and "nanosleep" in f["function"] for f in s["frames"]), names
+assert p["stack_quality"]["complete"] == p["stack_quality"]["user_stacks"], p["stack_quality"]
+PY
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
 [ "$(ebprof_progs)" = 0 ] || fail "BPF programs left"
 exit 0

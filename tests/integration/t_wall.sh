@@ -52,5 +52,20 @@ wsl=$(awk -v s="$slept" -v b="$burned" 'BEGIN { printf "%.1f", 100 * s / (s + b)
 info "--state: [on-cpu] $on % (the workload: $won %), [sleeping] $sl % ($wsl %) of the wall time"
 within "$on" "$won" 5 || fail "--state: [on-cpu] $on %, expected $won"
 within "$sl" "$wsl" 5 || fail "--state: [sleeping] $sl %, expected $wsl"
+
+# an idle thread (py-spy --idle): one that waits from before the attach to
+# after the end is in the profile, its rows adding up to the run's length
+start "$T/sleeper" 1 4000000
+sleep 0.5
+$EBPROF wall -p "$WPID" -d 1 -f json -o "$TMP/i.json" 2>"$TMP/err" || fail "wall -p sleeper: $(tail -1 "$TMP/err")"
+python3 - "$TMP/i.json" <<'PY' || fail "wall: an idle thread"
+import json, sys
+p = json.load(open(sys.argv[1]))
+dur, tot = p["duration_s"], p["totals"][0] / 1e9
+print("  a thread idle all along: %.4f s of wall time in a %.4f s run" % (tot, dur))
+assert abs(tot - dur) <= 0.02 * dur, (tot, dur)
+PY
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
 [ "$(ebprof_progs)" = 0 ] || fail "BPF programs left"
 exit 0

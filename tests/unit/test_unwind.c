@@ -287,5 +287,125 @@ static int pool_shares_files(void)
 	return T_OK;
 }
 
+/*
+ * unwind_walk() (user space's walk of a thread that is not running) on a
+ * made-up process: one mapping, four functions, a stack whose frames are
+ * known by construction.
+ */
+#define W_TEXT	0x400000ULL
+#define W_STACK	0x7ff000000000ULL
+
+struct fake {
+	struct unwind_row rows[5];
+	uint64_t stack[64];	/* at W_STACK */
+	bool mapped;
+};
+
+static int fake_map(void *ctx, uint64_t addr, struct unwind_map *m)
+{
+	struct fake *f = ctx;
+
+	if (!f->mapped || addr < W_TEXT || addr >= W_TEXT + 0x1000)
+		return -1;
+	*m = (struct unwind_map){ .start = W_TEXT, .end = W_TEXT + 0x1000, .bias = W_TEXT, .first = 0, .nrows = 5,
+				  .flags = EBPROF_MAP_TABLE };
+	return 0;
+}
+
+static int fake_row(void *ctx, uint32_t idx, struct unwind_row *row)
+{
+	struct fake *f = ctx;
+
+	if (idx >= 5)
+		return -1;
+	*row = f->rows[idx];
+	return 0;
+}
+
+static int fake_read(void *ctx, uint64_t addr, uint64_t *val)
+{
+	struct fake *f = ctx;
+
+	if (addr < W_STACK || addr + 8 > W_STACK + sizeof(f->stack) || (addr & 7))
+		return -1;
+	*val = f->stack[(addr - W_STACK) / 8];
+	return 0;
+}
+
+static int walk_known_stack(void)
+{
+	struct fake f = {
+		.rows = {
+			{ .pc = 0x000, .cfa = 1, .kind = EBPROF_ROW_CFA_RSP },			/* leaf: no frame */
+			{ .pc = 0x100, .cfa = 2, .rbp = 2, .kind = EBPROF_ROW_CFA_RSP },	/* push %rbp */
+			{ .pc = 0x200, .cfa = 2, .rbp = 2, .kind = EBPROF_ROW_CFA_RBP },	/* a frame pointer */
+			{ .pc = 0x300, .kind = EBPROF_ROW_STOP },				/* _start */
+			{ .pc = 0x400, .kind = EBPROF_ROW_GAP },
+		},
+		.mapped = true,
+	};
+	struct unwind_source src = { fake_map, fake_row, fake_read, &f };
+	struct unwind_regs r = { .ip = W_TEXT + 0x10, .sp = W_STACK + 8 * 4, .bp = 12345, .bx = 0 };
+	__u64 ips[8];
+	unsigned int end;
+	int n;
+
+	f.stack[4] = W_TEXT + 0x150;		/* the leaf returns into the 2nd function */
+	f.stack[5] = W_STACK + 8 * 10;		/* which saved the 3rd's rbp at its CFA - 16 */
+	f.stack[6] = W_TEXT + 0x250;		/* and returns into the 3rd */
+	f.stack[11] = W_TEXT + 0x310;		/* the 3rd: CFA = rbp + 16, its return address at rbp + 8 */
+	n = unwind_walk(&src, &r, ips, 8, &end);
+	T_ASSERT(n == 4 && end == EBPROF_END_COMPLETE);
+	T_ASSERT(ips[0] == W_TEXT + 0x10 && ips[1] == W_TEXT + 0x150 && ips[2] == W_TEXT + 0x250 &&
+		 ips[3] == W_TEXT + 0x310);
+	/* the depth limit */
+	T_ASSERT(unwind_walk(&src, &r, ips, 2, &end) == 2 && end == EBPROF_END_DEPTH);
+	/* a saved word out of reach */
+	f.stack[11] = 0;
+	r.sp = W_STACK + 8 * 4;
+	f.stack[5] = W_STACK + 8 * 100;
+	n = unwind_walk(&src, &r, ips, 8, &end);
+	T_ASSERT(n == 3 && end == EBPROF_END_READ_FAULT);
+	/* a frame pointer below the stack pointer: the walk stops, it does not loop */
+	f.stack[5] = W_STACK;
+	n = unwind_walk(&src, &r, ips, 8, &end);
+	T_ASSERT(n == 3 && end == EBPROF_END_BAD_FRAME);
+	/* code in no mapping */
+	f.mapped = false;
+	n = unwind_walk(&src, &r, ips, 8, &end);
+	T_ASSERT(n == 1 && end == EBPROF_END_NO_MAPPING);
+	return T_OK;
+}
+
+/* whatever the stack holds, the walk ends within its limit */
+static int walk_garbage_stack(void)
+{
+	struct fake f = {
+		.rows = {
+			{ .pc = 0x000, .cfa = 1, .kind = EBPROF_ROW_CFA_RSP },
+			{ .pc = 0x100, .cfa = 2, .rbp = 2, .kind = EBPROF_ROW_CFA_RSP },
+			{ .pc = 0x200, .cfa = 2, .rbp = 2, .kind = EBPROF_ROW_CFA_RBP },
+			{ .pc = 0x300, .kind = EBPROF_ROW_SIGNAL },
+			{ .pc = 0x400, .kind = EBPROF_ROW_GAP },
+		},
+		.mapped = true,
+	};
+	struct unwind_source src = { fake_map, fake_row, fake_read, &f };
+	unsigned int seed = 1, end;
+	__u64 ips[16];
+	int i, j, n;
+
+	for (i = 0; i < 20000; i++) {
+		struct unwind_regs r = { .ip = W_TEXT + rand_r(&seed) % 0x600, .sp = W_STACK + 8 * (rand_r(&seed) % 70),
+					 .bp = W_STACK + 8 * (rand_r(&seed) % 70), .bx = 0 };
+
+		for (j = 0; j < 64; j++)
+			f.stack[j] = rand_r(&seed) % 3 ? W_TEXT + rand_r(&seed) % 0x600 : W_STACK + 8 * (rand_r(&seed) % 70);
+		n = unwind_walk(&src, &r, ips, 16, &end);
+		T_ASSERT(n >= 0 && n <= 16 && end < EBPROF_END_MAX);
+	}
+	return T_OK;
+}
+
 T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(ldso_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi),
-       T(pool_shares_files))
+       T(pool_shares_files), T(walk_known_stack), T(walk_garbage_stack))

@@ -17,6 +17,12 @@
  *                                "cpu_s T wall_s T runnable_s T", the
  *                                last the time both waited on the run
  *                                queue, by the kernel's schedstat
+ *   offcpu callers ROUNDS        per round wait_a() sleeps 1 ms three times
+ *                                and wait_b() once, both through one
+ *                                nap_ms(): the same registers and stack
+ *                                depth at each sleep, only the return
+ *                                address of nap_ms() tells them apart;
+ *                                prints "a_s T b_s T rounds N"
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -169,6 +175,45 @@ static int run_share(void)
 	return 0;
 }
 
+static noinline void nap_ms(void)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static volatile int naps_a, naps_b, three = 3;	/* volatile: a loop, not three calls */
+
+/* each counts its naps after the call: a call, not a jump, and no two bodies alike to fold */
+static noinline void wait_a(void)
+{
+	nap_ms();
+	naps_a++;
+}
+
+static noinline void wait_b(void)
+{
+	nap_ms();
+	naps_b++;
+}
+
+static int run_callers(void)
+{
+	double a = 0, b = 0, t;
+
+	for (int i = 0; i < rounds; i++) {
+		t = now();
+		for (int j = 0; j < three; j++)
+			wait_a();	/* from one call site: the 2nd and 3rd find the stack as the 1st left it */
+		a += now() - t;
+		t = now();
+		wait_b();
+		b += now() - t;
+	}
+	printf("a_s %.6f b_s %.6f rounds %d\n", a, b, rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -187,6 +232,10 @@ int main(int argc, char **argv)
 		share_s = atof(argv[2]);
 		return run_share();
 	}
-	fprintf(stderr, "usage: offcpu lock ROUNDS HOLD_MS | sleepburn ROUNDS | share SECONDS\n");
+	if (!strcmp(mode, "callers") && argc > 2) {
+		rounds = atoi(argv[2]);
+		return run_callers();
+	}
+	fprintf(stderr, "usage: offcpu lock ROUNDS HOLD_MS | sleepburn ROUNDS | share SECONDS | callers ROUNDS\n");
 	return 2;
 }
