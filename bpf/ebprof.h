@@ -181,6 +181,7 @@ struct off_waker {
 struct off_blocked {
 	__u32 tgid, tid;
 	__u64 ip, sp, bp, bx;	/* its user registers (where it entered the kernel) */
+	__u64 fs;		/* its fs base (pthread_self()): its PyThreadState's thread_id */
 };
 
 /* ebprof off: its own counters */
@@ -201,6 +202,22 @@ enum ebprof_off_stat {
  * fill the other's.
  */
 #define EBPROF_EPOCH_BIT	(1ULL << 63)
+
+/* *hash* in epoch *tag* (0 or EBPROF_EPOCH_BIT), never 0 */
+static inline __u64 ebprof_epoch_hash(__u64 hash, __u64 tag)
+{
+	hash = (hash & ~EBPROF_EPOCH_BIT) | tag;
+	return hash ? hash : 1;
+}
+
+/* the hash of a stack's frames: EBPROF_HASH_SEED, then a step a frame */
+#define EBPROF_HASH_SEED 0xcbf29ce484222325ULL
+
+static inline __u64 ebprof_hash_step(__u64 h, __u64 v)
+{
+	h = (h ^ v) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
 
 enum ebprof_event_type {
 	EBPROF_EV_FORK = 1,	/* a new process joined the target set */

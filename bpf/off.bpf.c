@@ -298,8 +298,8 @@ int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_
  * Run once by user space right after the switch programs are attached:
  * target threads already off the CPU (waiting since before ebprof came)
  * are given their switch-out record now, with their kernel stack; their
- * user registers go to user space, which walks their user stack (it
- * cannot be read from here: another process's memory).  Runnable threads
+ * user registers and fs base go to user space, which walks their user and
+ * Python stacks (they cannot be read from here: another process's memory).  Runnable threads
  * are left out: they run again within a time slice.
  */
 SEC("iter/task")
@@ -353,7 +353,7 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 		err = -1;
 		if (len > 0) {
 			st->nr = len / sizeof(__u64);
-			s->key.kstack_hash = epoch_hash(hash_ips(st), tag);
+			s->key.kstack_hash = ebprof_epoch_hash(hash_ips(st), tag);
 			err = bpf_map_update_elem(&kstacks, &s->key.kstack_hash, st, BPF_NOEXIST);
 		}
 		if (err && err != -17 /* EEXIST: stored before */) {
@@ -370,6 +370,7 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 		b.sp = BPF_CORE_READ(pr, sp);
 		b.bp = BPF_CORE_READ(pr, bp);
 		b.bx = BPF_CORE_READ(pr, bx);
+		b.fs = BPF_CORE_READ(task, thread.fsbase);
 		s->key.flags |= EBPROF_F_WALK_LATER;
 		bpf_seq_write(ctx->meta->seq, &b, sizeof(b));
 	}

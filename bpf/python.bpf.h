@@ -263,7 +263,7 @@ static __always_inline void py_boundary(struct py_walk *w)
 		f->flags = EBPROF_PYF_ENTRY | EBPROF_PYF_EMPTY;
 		w->st.nr = n + 1;
 	}
-	w->hash = hash_step(w->hash, 0x5e9);
+	w->hash = ebprof_hash_step(w->hash, 0x5e9);
 	w->since_boundary = 0;
 }
 
@@ -330,9 +330,9 @@ static long py_frame_step(__u32 i, struct py_ctx *c)
 	f->flags = is_entry ? EBPROF_PYF_ENTRY : 0;
 	w->st.nr = n + 1;
 	w->since_boundary = is_entry ? 0 : 1;
-	w->hash = hash_step(hash_step(w->hash, code), ((__u64)sum << 32) | (__u32)instr);
+	w->hash = ebprof_hash_step(ebprof_hash_step(w->hash, code), ((__u64)sum << 32) | (__u32)instr);
 	if (is_entry)
-		w->hash = hash_step(w->hash, 0x5e9);
+		w->hash = ebprof_hash_step(w->hash, 0x5e9);
 	py_report_code(w, o, code, sum, first);
 	return 0;
 }
@@ -378,7 +378,7 @@ static __always_inline struct py_walk *py_walk_current(__u32 tgid, __u32 tid)
 		return NULL;	/* no Python code running in this thread */
 	w->st.nr = 0;
 	w->st.pad = 0;
-	w->hash = HASH_SEED ^ 0x9e37;
+	w->hash = EBPROF_HASH_SEED ^ 0x9e37;
 	w->since_boundary = 0;
 	w->end = 0;
 	bpf_loop(2 * EBPROF_PY_MAX_FRAMES, py_frame_step, &ctx, 0);
@@ -406,7 +406,7 @@ static __noinline __u64 pystack_record(__u32 tgid, __u32 tid, __u32 *flags)
 		stat_inc(EBPROF_STAT_PY_TRUNC);
 	else if (w->end == EBPROF_F_PY_ERROR)
 		stat_inc(EBPROF_STAT_PY_ERROR);
-	hash = epoch_hash(w->hash, (__u64)(epoch & 1) << 63);
+	hash = ebprof_epoch_hash(w->hash, (__u64)(epoch & 1) << 63);
 	err = bpf_map_update_elem(&pystacks, &hash, &w->st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST */) {
 		stat_inc(EBPROF_STAT_PY_LOST);

@@ -217,7 +217,7 @@ static long unwind_step(__u32 i, struct walk *w)
 		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
 	w->st->ips[n] = w->ip;
 	w->n = n + 1;
-	w->hash = hash_step(w->hash, w->ip);
+	w->hash = ebprof_hash_step(w->hash, w->ip);
 
 	/* a return address may follow a call that ends its function */
 	key = w->ret_addr ? w->ip - 1 : w->ip;
@@ -343,7 +343,7 @@ static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc
 	w.sp = r->sp;
 	w.bp = r->bp;
 	w.bx = r->bx;
-	w.hash = HASH_SEED;
+	w.hash = EBPROF_HASH_SEED;
 	w.end = EBPROF_END_MAX;
 	{
 		__u32 zero = 0;

@@ -37,13 +37,6 @@ struct {
 } ustack_scratch SEC(".maps");
 
 #define USER_TOP 0x800000000000ULL	/* x86-64 user space ends below */
-#define HASH_SEED 0xcbf29ce484222325ULL
-
-static __always_inline __u64 hash_step(__u64 h, __u64 ip)
-{
-	h = (h ^ ip) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
 
 /*
  * A function under a uretprobe (ebprof mem's allocator probes, anyone's)
@@ -225,14 +218,14 @@ static __always_inline __u64 frameless_caller(__u64 ip, __u64 sp, __u64 fp_ra)
  */
 static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_regs *r, __u64 *hash)
 {
-	__u64 bp = r->bp, ra, frame[2] = {}, h = HASH_SEED;
+	__u64 bp = r->bp, ra, frame[2] = {}, h = EBPROF_HASH_SEED;
 	struct uretprobes u;
 	__u32 n = 0;
 	int i;
 
 	uretprobes_init(&u);
 	st->ips[n++] = r->ip;
-	h = hash_step(h, r->ip);
+	h = ebprof_hash_step(h, r->ip);
 	ra = 0;
 	if (r->at_entry)
 		bpf_probe_read_user(&ra, sizeof(ra), (void *)r->sp);
@@ -251,7 +244,7 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 	if (ra) {
 		ra = uretprobes_fix(&u, ra);
 		st->ips[n++] = ra;
-		h = hash_step(h, ra);
+		h = ebprof_hash_step(h, ra);
 	}
 
 	for (i = 0; i < EBPROF_MAX_STACK; i++) {
@@ -267,7 +260,7 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 		if (frame[1] < 0x1000 || frame[1] >= USER_TOP)
 			break;
 		st->ips[n++] = frame[1];
-		h = hash_step(h, frame[1]);
+		h = ebprof_hash_step(h, frame[1]);
 		if (frame[0] <= bp)	/* frames must move up the stack */
 			break;
 		bp = frame[0];
@@ -278,13 +271,13 @@ static __always_inline __u32 walk_frame_pointers(struct ustack *st, struct user_
 
 static __always_inline __u64 hash_ips(const struct ustack *st)
 {
-	__u64 h = HASH_SEED;
+	__u64 h = EBPROF_HASH_SEED;
 	int i;
 
 	for (i = 0; i < EBPROF_MAX_STACK; i++) {
 		if (i >= st->nr)
 			break;
-		h = hash_step(h, st->ips[i]);
+		h = ebprof_hash_step(h, st->ips[i]);
 	}
 	return h ? h : 1;
 }
@@ -307,13 +300,6 @@ struct {
  */
 __u32 epoch = 0;
 
-/* *hash* in epoch *tag* (0 or EBPROF_EPOCH_BIT), never 0 */
-static __always_inline __u64 epoch_hash(__u64 hash, __u64 tag)
-{
-	hash = (hash & ~EBPROF_EPOCH_BIT) | tag;
-	return hash ? hash : 1;
-}
-
 /*
  * the kernel stack of this sample into "kstacks" in epoch *tag*: its hash,
  * or 0 when it is lost
@@ -331,7 +317,7 @@ static __always_inline __u64 kstack_record(void *ctx, __u64 tag)
 	if (len <= 0)
 		return 0;
 	st->nr = len / sizeof(__u64);
-	hash = epoch_hash(hash_ips(st), tag);
+	hash = ebprof_epoch_hash(hash_ips(st), tag);
 	err = bpf_map_update_elem(&kstacks, &hash, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: stored before */)
 		return 0;
@@ -434,7 +420,7 @@ static __always_inline bool ucache_reuse(const struct ucache *c, const struct un
 	    ((c->regs & UCACHE_BP) && c->bp != r->bp) || ((c->regs & UCACHE_BX) && c->bx != r->bx) ||
 	    !ucache_same(c))
 		return false;
-	h = epoch_hash(c->hash, tag);
+	h = ebprof_epoch_hash(c->hash, tag);
 	if (!bpf_map_lookup_elem(&ustacks, &h))
 		return false;
 	*hash = h;
@@ -558,7 +544,7 @@ static __always_inline __u32 ustack_record(void *ctx, struct user_regs *regs, __
 		c->flags = flags;
 	}
 store:
-	*hash = epoch_hash(*hash, tag);
+	*hash = ebprof_epoch_hash(*hash, tag);
 	err = bpf_map_update_elem(&ustacks, hash, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: stored before */) {
 		*hash = 0;

@@ -33,13 +33,13 @@ struct off_mode {
 	__u64 t_end;			/* CLOCK_MONOTONIC ns at the stop: switches still open end here */
 	struct blocked *blocked;	/* threads off the CPU at the attach, by tid: their user stacks */
 	size_t nblocked;
+	__u64 py_n;			/* switches (off) or samples (wall) in the profile with Python frames */
 };
 
-/* a thread that was off the CPU when ebprof attached: its user stack, walked here */
+/* a thread that was off the CPU when ebprof attached: its user and Python stacks, walked here */
 struct blocked {
 	__u32 tid;
-	__u32 flags;		/* EBPROF_F_END_*, EBPROF_F_USER_TRUNC */
-	__u64 ustack_hash;	/* 0: not walked */
+	struct run_walked w;
 };
 
 #define O(r) ((struct off_mode *)(r)->mode)
@@ -199,7 +199,7 @@ static void find_blocked(struct run *r)
 			break;
 		e = &m->blocked[m->nblocked++];
 		e->tid = b.tid;
-		e->ustack_hash = run_walk_blocked(r, b.tgid, &(struct unwind_regs){ b.ip, b.sp, b.bp, b.bx }, &e->flags);
+		run_walk_blocked(r, b.tgid, &(struct unwind_regs){ b.ip, b.sp, b.bp, b.bx }, b.fs, &e->w);
 	}
 	close(fd);
 	bpf_link__destroy(link);
@@ -207,7 +207,7 @@ static void find_blocked(struct run *r)
 	pr_debug("%zu threads were off the CPU at the attach: timed from it\n", m->nblocked);
 }
 
-/* the user stack of a key whose thread was off the CPU at the attach, put in; its tid dropped unless per thread */
+/* the user stacks of a key whose thread was off the CPU at the attach, put in; its tid dropped unless per thread */
 static const struct sample_key *blocked_key(struct run *r, const struct sample_key *k, struct sample_key *out)
 {
 	struct off_mode *m = O(r);
@@ -220,9 +220,10 @@ static const struct sample_key *blocked_key(struct run *r, const struct sample_k
 	if (!r->o->per_thread)
 		out->tid = 0;
 	e = m->nblocked ? bsearch(&want, m->blocked, m->nblocked, sizeof(want), by_tid) : NULL;
-	if (e && e->ustack_hash) {
-		out->ustack_hash = e->ustack_hash;
-		out->flags |= e->flags;
+	if (e) {
+		out->ustack_hash = e->w.ustack_hash;
+		out->pystack_hash = e->w.pystack_hash;
+		out->flags |= e->w.flags;
 	} else {
 		out->flags |= EBPROF_F_USER_MISSING;
 	}
@@ -367,6 +368,8 @@ static int add_key(struct run *r, struct profile *p, const struct sample_key *ke
 	int n, id;
 
 	key = blocked_key(r, key, &bk);
+	if (key->pystack_hash && (!O(r)->wall || key->event == EBPROF_OFF_ONCPU))
+		O(r)->py_n += val->n;
 	n = key_frames(r, p, key, s);
 	if (n < 0)
 		return n;
@@ -509,6 +512,8 @@ static int off_report(struct run *r, double duration, struct profile **out)
 		return 1;
 	}
 	m->samples = O(r)->wall ? r->p->totals[4] : r->p->totals[2];
+	/* of those: the Python walks of BPF's own count switch-outs not counted (and not threads walked here) */
+	m->py_samples = O(r)->py_n;
 	pr_debug("%llu switch-ins not shown by the tracepoint: timed at the next switch-out\n",
 		 (unsigned long long)st[EBPROF_OFF_STAT_UNSEEN]);
 	pr_debug("user stacks walked %llu, of which reused unchanged from the thread's last walk %llu\n",

@@ -872,6 +872,132 @@ int py__retry(struct pyreg *r)
 	return ret;
 }
 
+/* the previous frame was the first of its eval call (python.bpf.h's py_boundary) */
+static void walk_boundary(struct py_stack *st, uint64_t *hash, bool *since)
+{
+	if (*since && st->nr > 0) {
+		st->frames[st->nr - 1].flags |= EBPROF_PYF_ENTRY;
+	} else if (st->nr < EBPROF_PY_MAX_FRAMES) {
+		st->frames[st->nr++] = (struct py_frame){ .flags = EBPROF_PYF_ENTRY | EBPROF_PYF_EMPTY };
+	}
+	*hash = ebprof_hash_step(*hash, 0x5e9);
+	*since = false;
+}
+
+/*
+ * The Python stack of thread *fs* (its fs base: pthread_self()) of *tgid*,
+ * which is not running, walked from its memory as pystack_record() walks
+ * a running one in BPF, with the offsets BPF has; its code objects read
+ * now, while they exist.  The frames into *st*, their hash into *hash*,
+ * EBPROF_F_PY_* into *end*: false when the thread runs no Python code.
+ */
+bool py__walk_thread(struct pyreg *r, int tgid, uint64_t fs, struct py_stack *st, uint64_t *hash, uint32_t *end)
+{
+	const struct py_offsets *o;
+	struct py_proc cfg;
+	uint64_t interp, ts = 0, frame = 0, id, h = EBPROF_HASH_SEED ^ 0x9e37;
+	bool ok = true, since = false;
+	int i, ninterp = 0;
+	__u32 key = tgid;
+
+	st->nr = 0;
+	*end = 0;
+	if (bpf_map_lookup_elem(r->procs_fd, &key, &cfg))
+		return false;
+	o = &cfg.o;
+	/* its thread state: the one whose thread_id is its pthread_self() */
+	interp = rd_u64(tgid, cfg.runtime + o->rt_interp, &ok);
+	for (i = 0; ok && i < 256; i++) {
+		if (!ts) {
+			if (!interp || ninterp++ >= 8)
+				break;
+			ts = rd_u64(tgid, interp + o->is_threads, &ok);
+			interp = rd_u64(tgid, interp + o->is_next, &ok);
+			continue;
+		}
+		id = rd_u64(tgid, ts + o->ts_thread_id, &ok);
+		if (ok && id == fs)
+			break;
+		ts = rd_u64(tgid, ts + o->ts_next, &ok);
+	}
+	if (!ok || !ts || i == 256)
+		return false;
+	if (cfg.kind == EBPROF_PY_311 || cfg.kind == EBPROF_PY_312) {
+		uint64_t cf = rd_u64(tgid, ts + o->ts_frame, &ok);
+
+		frame = ok && cf ? rd_u64(tgid, cf + o->cf_current, &ok) : 0;
+	} else {
+		frame = rd_u64(tgid, ts + o->ts_frame, &ok);
+	}
+	if (!ok || !frame)
+		return false;
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; frame && i < 2 * EBPROF_PY_MAX_FRAMES; i++) {
+		uint8_t fb[256 + 8] = {}, cb[256 + 8] = {};
+		uint64_t code, instr, name, file;
+		uint32_t argc, first, traceable;
+		uint8_t owner = 0, is_entry = 0;
+		uint16_t sum;
+
+		if (rd(tgid, frame, fb, 120 /* PY_FRAME_READ */)) {
+			*end = EBPROF_F_PY_ERROR;
+			break;
+		}
+		memcpy(&frame, fb + (o->f_back & 255), 8);
+		if (cfg.kind >= EBPROF_PY_311) {
+			owner = fb[o->f_owner & 255];
+			if (o->f_is_entry != 0xffff)
+				is_entry = fb[o->f_is_entry & 255];
+			if (owner >= 3 /* PY_OWNED_BY_CSTACK */) {
+				walk_boundary(st, &h, &since);
+				continue;
+			}
+		}
+		memcpy(&code, fb + (o->f_code & 255), 8);
+		if (!code || rd(tgid, code + o->co_argcount, cb, EBPROF_PY_CODE_READ)) {
+			*end = EBPROF_F_PY_ERROR;
+			break;
+		}
+		memcpy(&argc, cb, 4);
+		memcpy(&first, cb + ((o->co_firstlineno - o->co_argcount) & 255), 4);
+		memcpy(&name, cb + ((ebprof_py_name_off(o) - o->co_argcount) & 255), 8);
+		memcpy(&file, cb + ((o->co_filename - o->co_argcount) & 255), 8);
+		sum = ebprof_py_code_sum(first, argc, name, file);
+		if (cfg.kind == EBPROF_PY_FRAMEOBJ) {
+			uint32_t lasti;
+
+			memcpy(&lasti, fb + (o->f_instr & 255), 4);
+			instr = lasti;
+			is_entry = 1;
+		} else {
+			uint64_t base = code + o->co_code_adaptive;
+
+			memcpy(&traceable, cb + ((o->co_firsttraceable - o->co_argcount) & 255), 4);
+			memcpy(&instr, fb + (o->f_instr & 255), 8);
+			/* incomplete: set up but not running its code yet */
+			if (owner != 1 /* PY_OWNED_BY_GENERATOR */ && instr < base + 2ULL * traceable) {
+				if (is_entry)
+					walk_boundary(st, &h, &since);
+				continue;
+			}
+			instr -= base;
+		}
+		if (st->nr >= EBPROF_PY_MAX_FRAMES) {
+			*end = EBPROF_F_PY_TRUNC;
+			break;
+		}
+		st->frames[st->nr++] = (struct py_frame){ code, (uint32_t)instr, sum, is_entry ? EBPROF_PYF_ENTRY : 0 };
+		since = !is_entry;
+		h = ebprof_hash_step(ebprof_hash_step(h, code), ((uint64_t)sum << 32) | (uint32_t)instr);
+		if (is_entry)
+			h = ebprof_hash_step(h, 0x5e9);
+		code_seen(r, tgid, code, sum, NULL);
+	}
+	pthread_mutex_unlock(&r->lock);
+	*hash = h;
+	return st->nr > 0;
+}
+
 void py__code_seen(struct pyreg *r, const struct py_code_event *e)
 {
 	pthread_mutex_lock(&r->lock);

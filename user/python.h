@@ -52,6 +52,9 @@ int py__walked(const struct pyreg *r);
 
 /* the walker saw a new code object: read it now (what it read of it if it is gone) */
 void py__code_seen(struct pyreg *r, const struct py_code_event *e);
+struct py_stack;
+/* the Python stack of a thread that is not running, by its fs base: false when it runs no Python */
+bool py__walk_thread(struct pyreg *r, int tgid, uint64_t fs, struct py_stack *st, uint64_t *hash, uint32_t *end);
 /* a code object (read now if it was not yet); never NULL */
 const struct py_code *py__code(struct pyreg *r, int tgid, uint64_t code, uint32_t sum);
 /* the line *instr* is on in *c*: > 0, or 0 if unknown */

@@ -27,6 +27,7 @@
 #include "debuginfod.h"
 #include "util/grow.h"
 #include "util/log.h"
+#include "util/bisect.h"
 
 /* the mode table: a mode is one line here */
 static const struct mode_ops *const modes[] = {
@@ -198,6 +199,12 @@ static void unwind_update(struct run *r, int tgid)
 	free(up);
 }
 
+/* *hash* in the epoch the BPF side fills now */
+static __u64 epoch_key(struct run *r, __u64 hash)
+{
+	return ebprof_epoch_hash(hash, (__u64)(*r->b.epoch & 1) << 63);
+}
+
 /* a walk of another process's stack (run_walk_blocked) */
 struct remote_walk {
 	struct run *r;
@@ -209,16 +216,8 @@ struct remote_walk {
 static int remote_map(void *ctx, uint64_t addr, struct unwind_map *m)
 {
 	struct remote_walk *w = ctx;
-	size_t lo = 0, hi = w->nmaps;
+	size_t lo = bisect_u64(w->maps, w->nmaps, sizeof(*w->maps), offsetof(struct sym_mapping, start), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo || addr >= w->maps[lo - 1].end)
 		return -1;
 	if (!w->r->dwarf) {	/* --fp, or no tables on this kernel: frame pointers, as BPF walks */
@@ -247,21 +246,20 @@ static int remote_read(void *ctx, uint64_t addr, uint64_t *val)
 /*
  * The user stack of thread *regs* of *tgid*, which is not running (it
  * waits in the kernel): walked here from its memory, as the BPF walker
- * would, and stored in the stack map.  Its hash (0: none), and how the walk
- * ended in *flags* (EBPROF_F_END_*).  By the unwind tables, or by frame
- * pointers when the session walks by them.
+ * would (by the unwind tables, or by frame pointers when the session walks
+ * by them), and stored in the stack map in the epoch now filled.  Its
+ * hash, 0 when there is none; how the walk ended in *flags*.
  */
-__u64 run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u32 *flags)
+static __u64 walk_native(struct run *r, int tgid, const struct unwind_regs *regs, __u32 *flags)
 {
 	struct remote_walk w = { .r = r };
 	struct unwind_source src = { remote_map, remote_row, remote_read, &w };
 	struct ustack us = {};
 	unsigned int end = EBPROF_END_MAX;
 	char path[64];
-	__u64 h = 0xcbf29ce484222325ULL;	/* ustack.bpf.h's hash_step() from HASH_SEED */
+	__u64 h = EBPROF_HASH_SEED;
 	int i;
 
-	*flags = 0;
 	w.nmaps = symbolizer__mappings(r->sym, tgid, &w.maps);
 	snprintf(path, sizeof(path), "/proc/%d/mem", tgid);
 	w.mem = open(path, O_RDONLY | O_CLOEXEC);
@@ -274,16 +272,38 @@ __u64 run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, 
 	close(w.mem);
 	if (!us.nr)
 		return 0;
-	for (i = 0; i < (int)us.nr; i++) {
-		h = (h ^ us.ips[i]) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	h = (h & ~EBPROF_EPOCH_BIT) | ((__u64)(*r->b.epoch & 1) << 63);
-	h = h ? h : 1;
+	for (i = 0; i < (int)us.nr; i++)
+		h = ebprof_hash_step(h, us.ips[i]);
+	h = epoch_key(r, h);
 	if (bpf_map_update_elem(bpf_map__fd(r->b.ustacks), &h, &us, BPF_NOEXIST) && errno != EEXIST)
 		return 0;
-	*flags = (end == EBPROF_END_DEPTH ? EBPROF_F_USER_TRUNC : 0) | end << EBPROF_F_END_SHIFT;
+	*flags |= (end == EBPROF_END_DEPTH ? EBPROF_F_USER_TRUNC : 0) | end << EBPROF_F_END_SHIFT;
 	return h;
+}
+
+/*
+ * The stacks of a thread of *tgid* that is not running, read from its
+ * memory (BPF cannot read another process's): its user stack from its
+ * user registers *regs*, its Python stack from its fs base *fs*, each
+ * stored in its stack map; their hashes (0: none) and EBPROF_F_* into *out*.
+ */
+void run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u64 fs, struct run_walked *out)
+{
+	static struct py_stack ps;
+	uint64_t h;
+	uint32_t end;
+
+	memset(out, 0, sizeof(*out));
+	out->ustack_hash = walk_native(r, tgid, regs, &out->flags);
+	if (!out->ustack_hash)
+		out->flags |= EBPROF_F_USER_MISSING;
+	if (r->py && py__walk_thread(r->py, tgid, fs, &ps, &h, &end)) {
+		h = epoch_key(r, h);
+		if (!bpf_map_update_elem(bpf_map__fd(r->b.pystacks), &h, &ps, BPF_NOEXIST) || errno == EEXIST) {
+			out->pystack_hash = h;
+			out->flags |= end;
+		}
+	}
 }
 
 /* re-read the mappings of *tgid* and update its unwind tables */

@@ -172,7 +172,12 @@ struct key_scratch {
 /* the frames of *k* as ids in *p*, in s->ids and s->lines: how many, or < 0 */
 int key_frames(struct run *r, struct profile *p, const struct sample_key *k, struct key_scratch *s);
 struct unwind_regs;
-__u64 run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u32 *flags);
+/* the stacks of a thread that is not running, stored: run_walk_blocked() */
+struct run_walked {
+	__u64 ustack_hash, pystack_hash;	/* 0: none */
+	__u32 flags;				/* EBPROF_F_* */
+};
+void run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, __u64 fs, struct run_walked *out);
 /* a counter of the shared stats map (EBPROF_STAT_*), summed over the CPUs */
 __u64 run_stat_sum(struct run *r, __u32 idx);
 /* take in the Python code objects reported so far, before naming stacks */

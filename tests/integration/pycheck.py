@@ -295,8 +295,29 @@ def lines(path, minor):
         fail("insertion_sort does not dominate merge_sort")
 
 
+def idle(p, minor):
+    """ebprof wall --threads -p, attached while three threads wait (since
+    before the attach, until after the end): each thread's rows add up to
+    the run, all of it under idle_worker's wait, Python frames and all"""
+    dur = p["duration_s"] * 1e9
+    by_tid, under = {}, {}
+    for s in p["stacks"]:
+        by_tid[s["tid"]] = by_tid.get(s["tid"], 0) + s["values"][0]
+        if "idle_worker" in [n for n, _ in pyframes(s)]:
+            under[s["tid"]] = under.get(s["tid"], 0) + s["values"][0]
+    print("  idle threads: %s s under idle_worker of a %.3f s run"
+          % (", ".join("%.4f" % (v / 1e9) for v in under.values()), dur / 1e9))
+    if len(under) != 3:
+        fail("%d threads under idle_worker, not 3" % len(under))
+    for tid, v in under.items():
+        # the run is timed from the same clock: its start and end a few ms apart at most
+        if abs(by_tid[tid] - dur) > 0.02 * dur or v < 0.99 * by_tid[tid]:
+            fail("thread %d: %.4f s in all, %.4f s under idle_worker, for a %.4f s run"
+                 % (tid, by_tid[tid] / 1e9, v / 1e9, dur / 1e9))
+
+
 CHECKS = {"split": split, "shapes": shapes, "threads": threads, "sorted": sorted_, "sorted_fp": sorted_fp,
-          "quick": quick, "modules": modules}
+          "quick": quick, "modules": modules, "idle": idle}
 
 if __name__ == "__main__":
     check, path, minor = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -24,6 +24,15 @@ py_suite() {
 	kill "$WPID"
 	pycheck split "$TMP/split.json" "$minor"
 
+	# threads that wait from before the attach to after the end (py-spy
+	# --idle): in ebprof wall, with their Python frames
+	start "$py" tests/workloads/py_work.py idle 30
+	sleep 1
+	$EBPROF wall --threads -p "$WPID" -d 1 -f json -o "$TMP/idle.json" 2>"$TMP/err" ||
+		fail "ebprof wall -p failed: $(cat "$TMP/err")"
+	kill "$WPID"
+	pycheck idle "$TMP/idle.json" "$minor"
+
 	# launch mode: Python frames from the start
 	$EBPROF -F 999 -o "$TMP/shapes.json" -- "$py" tests/workloads/py_work.py shapes 2 >/dev/null 2>"$TMP/err" ||
 		fail "ebprof -- shapes failed: $(cat "$TMP/err")"

@@ -155,6 +155,22 @@ def run_modules(deadline):
     print("modules %d" % len(mods), flush=True)
 
 
+def idle_worker(ev):
+    ev.wait()
+
+
+def run_idle(deadline):
+    """three threads that wait all along (py-spy --idle's case), the main thread busy"""
+    ev = threading.Event()
+    ts = [threading.Thread(target=idle_worker, args=(ev,)) for _ in range(3)]
+    for t in ts:
+        t.start()
+    spin(deadline)
+    ev.set()
+    for t in ts:
+        t.join()
+
+
 def run_deep(deadline):
     while time.time() < deadline:
         recurse(200)
@@ -162,7 +178,7 @@ def run_deep(deadline):
 
 MODES = {"deep": run_deep, "split": run_split, "shapes": run_shapes, "threads": run_threads, "sorted": run_sorted,
          "quick": spin, "fork": run_fork, "churn": run_churn,
-         "modules": run_modules}
+         "modules": run_modules, "idle": run_idle}
 
 
 def main():

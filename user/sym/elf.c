@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "elf.h"
 #include "../util/log.h"
+#include "../util/bisect.h"
 
 #define MAX_LOADS 16
 
@@ -670,19 +671,11 @@ bool dso__map_bias(struct dso *d, uint64_t start, uint64_t pgoff, bool exec, uin
 
 const struct sym *dso__find(struct dso *d, uint64_t vaddr)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (load_syms(d) || !d->nsyms)
 		return NULL;
-	hi = d->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = bisect_u64(d->syms, d->nsyms, sizeof(*d->syms), offsetof(struct sym, addr), vaddr);
 	if (!lo)
 		return NULL;
 	if (vaddr - d->syms[lo - 1].addr < d->syms[lo - 1].size)

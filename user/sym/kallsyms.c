@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kallsyms.h"
 #include "../util/strmap.h"
+#include "../util/bisect.h"
 
 struct ksyms {
 	struct ksym *syms;
@@ -135,16 +136,8 @@ struct ksyms *ksyms__load(void)
 
 const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr)
 {
-	size_t lo = 0, hi = k->n;
+	size_t lo = bisect_u64(k->syms, k->n, sizeof(*k->syms), offsetof(struct ksym, addr), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	/* aliases share an address: answer with the first name, always */

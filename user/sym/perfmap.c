@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "perfmap.h"
+#include "../util/bisect.h"
 
 struct pm_entry {
 	uint64_t start, size;
@@ -126,16 +127,8 @@ struct perfmap *perfmap__load(const char *root, int nspid, uid_t uid)
 
 const char *perfmap__find(const struct perfmap *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
+	size_t lo = bisect_u64(m->v, m->n, sizeof(*m->v), offsetof(struct pm_entry, start), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo && addr - m->v[lo - 1].start < m->v[lo - 1].size)
 		return m->v[lo - 1].name;
 	return NULL;

@@ -17,6 +17,7 @@
 #include "demangle.h"
 #include "../util/strmap.h"
 #include "../util/log.h"
+#include "../util/bisect.h"
 
 #define mapping sym_mapping
 
@@ -416,20 +417,12 @@ void symbolizer__user(struct symbolizer *s, int tgid, unsigned int gen, uint64_t
 	uint64_t look = ret_addr && addr ? addr - 1 : addr;
 	struct proc *p = find_proc(s, tgid, gen);
 	const struct mapping *m = NULL;
-	size_t lo = 0, hi;
+	size_t lo;
 
 	out->known = false;
 	out->dso = NULL;
 	if (p) {
-		hi = p->nmaps;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (p->maps[mid].start <= look)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = bisect_u64(p->maps, p->nmaps, sizeof(*p->maps), offsetof(struct mapping, start), look);
 		if (lo && look < p->maps[lo - 1].end)
 			m = &p->maps[lo - 1];
 	}
