@@ -182,6 +182,7 @@ struct off_blocked {
 	__u32 tgid, tid;
 	__u64 ip, sp, bp, bx;	/* its user registers (where it entered the kernel) */
 	__u64 fs;		/* its fs base (pthread_self()): its PyThreadState's thread_id */
+	__u64 ts;		/* its record's struct off_start.ts: still that, it has not run since */
 };
 
 /* ebprof off: its own counters */

@@ -299,8 +299,9 @@ int BPF_PROG(eb_off_compat, bool preempt, struct task_struct *prev, struct task_
  * target threads already off the CPU (waiting since before ebprof came)
  * are given their switch-out record now, with their kernel stack; their
  * user registers and fs base go to user space, which walks their user and
- * Python stacks (they cannot be read from here: another process's memory).  Runnable threads
- * are left out: they run again within a time slice.
+ * Python stacks (they cannot be read from here: another process's
+ * memory).  Runnable threads are left out: they run again within a time
+ * slice.
  */
 SEC("iter/task")
 int eb_off_blocked(struct bpf_iter__task *ctx)
@@ -329,12 +330,13 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 	if (s && s->ts)
 		return 0;	/* it went out since the attach: recorded */
 	if (!s) {
-		if (bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST)) {
+		err = bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST);
+		if (err && err != -17 /* EEXIST: it went out meanwhile */) {
 			off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
 			return 0;
 		}
 		s = bpf_map_lookup_elem(&off_starts, &tid);
-		if (!s)
+		if (!s || s->ts)
 			return 0;
 	}
 	__builtin_memset(&s->key, 0, sizeof(s->key));
@@ -362,6 +364,9 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 			stat_inc(EBPROF_STAT_KSTACK_ERR);
 		}
 	}
+	stat_inc(EBPROF_STAT_SAMPLES);
+	s->runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
+	b.ts = bpf_ktime_get_ns();
 	if (BPF_CORE_READ(task, mm)) {
 		pr = (struct pt_regs *)bpf_task_pt_regs(task);
 		b.tgid = tgid;
@@ -372,11 +377,11 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 		b.bx = BPF_CORE_READ(pr, bx);
 		b.fs = BPF_CORE_READ(task, thread.fsbase);
 		s->key.flags |= EBPROF_F_WALK_LATER;
-		bpf_seq_write(ctx->meta->seq, &b, sizeof(b));
+		/* the read's buffer is full: this task is shown again in the next, the record still closed */
+		if (bpf_seq_write(ctx->meta->seq, &b, sizeof(b)))
+			return 0;
 	}
-	stat_inc(EBPROF_STAT_SAMPLES);
-	s->runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
-	s->ts = bpf_ktime_get_ns();
+	s->ts = b.ts;
 	return 0;
 }
 

@@ -34,11 +34,13 @@ struct off_mode {
 	struct blocked *blocked;	/* threads off the CPU at the attach, by tid: their user stacks */
 	size_t nblocked;
 	__u64 py_n;			/* switches (off) or samples (wall) in the profile with Python frames */
+	__u64 look_ns;			/* CLOCK_MONOTONIC ns of the look for threads already off the CPU */
 };
 
 /* a thread that was off the CPU when ebprof attached: its user and Python stacks, walked here */
 struct blocked {
 	__u32 tid;
+	__u64 ts;		/* its record's, as the look left it */
 	struct run_walked w;
 };
 
@@ -159,6 +161,14 @@ static int off_configure(struct run *r)
 	return profile__set_values(r->p, wall ? 5 : 3, wall ? wall_v : off_v) ? 1 : 0;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static int by_tid(const void *a, const void *b)
 {
 	const struct blocked *x = a, *y = b;
@@ -178,12 +188,14 @@ static void find_blocked(struct run *r)
 	struct off_mode *m = O(r);
 	struct bpf_link *link;
 	struct off_blocked b;
-	size_t cap = 0;
+	struct off_start st;
+	size_t cap = 0, woke = 0, i;
 	ssize_t got;
-	int fd;
+	int fd, sfd = bpf_map__fd(m->skel->maps.off_starts);
 
 	if (!bpf_program__autoload(m->skel->progs.eb_off_blocked))
 		return;
+	m->look_ns = mono_ns();
 	link = bpf_program__attach_iter(m->skel->progs.eb_off_blocked, NULL);
 	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
 	if (fd < 0) {
@@ -199,10 +211,27 @@ static void find_blocked(struct run *r)
 			break;
 		e = &m->blocked[m->nblocked++];
 		e->tid = b.tid;
+		e->ts = b.ts;
 		run_walk_blocked(r, b.tgid, &(struct unwind_regs){ b.ip, b.sp, b.bp, b.bx }, b.fs, &e->w);
 	}
 	close(fd);
 	bpf_link__destroy(link);
+	/*
+	 * A thread that ran since the look (its record is no longer that
+	 * one) may have changed the stack the walk read: its walk is not
+	 * trusted, that wait shows no user stack
+	 */
+	for (i = 0; i < m->nblocked; i++) {
+		struct blocked *e = &m->blocked[i];
+
+		if (bpf_map_lookup_elem(sfd, &e->tid, &st) || st.ts != e->ts) {
+			e->w = (struct run_walked){ .flags = EBPROF_F_USER_MISSING };
+			woke++;
+		}
+	}
+	if (woke)
+		pr_info("%zu threads off the CPU at the attach ran before their stacks were read: their first wait has no user stack\n",
+			woke);
 	qsort(m->blocked, m->nblocked, sizeof(*m->blocked), by_tid);
 	pr_debug("%zu threads were off the CPU at the attach: timed from it\n", m->nblocked);
 }
@@ -278,14 +307,6 @@ static int off_tick(struct run *r)
 {
 	(void)r;
 	return 0;
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* no more switches: the sums stay as they are while they are read */
@@ -488,6 +509,9 @@ static int off_report(struct run *r, double duration, struct profile **out)
 	int err;
 
 	(void)duration;
+	/* threads waiting since the attach are timed from the look, before the session's clock began */
+	if (O(r)->look_ns && O(r)->t_end > O(r)->look_ns && (O(r)->t_end - O(r)->look_ns) / 1e9 > m->duration)
+		m->duration = (O(r)->t_end - O(r)->look_ns) / 1e9;
 	read_off_stats(r, st);
 	/* the kernel's side: runs it skipped (another BPF program running on the CPU) */
 	{

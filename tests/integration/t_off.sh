@@ -183,5 +183,34 @@ assert p["stack_quality"]["complete"] == p["stack_quality"]["user_stacks"], p["s
 PY
 kill "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null
+
+# 300 threads waiting from before the attach (more than one read of the
+# look's records holds): each in the profile for the whole run, its user
+# stack whole (clone3 > start_thread > idle_thread > idle_wait > read)
+start "$T/offcpu" idle 300
+for _ in $(seq 50); do [ "$(ls "/proc/$WPID/task" | wc -l)" = 301 ] && break; sleep 0.1; done
+[ "$(ls "/proc/$WPID/task" | wc -l)" = 301 ] || fail "offcpu idle 300: $(ls "/proc/$WPID/task" | wc -l) threads"
+$EBPROF off --debug --per-thread -p "$WPID" -d 1 -f json -o "$TMP/i.json" 2>"$TMP/err" ||
+	fail "off -p offcpu idle: $(tail -1 "$TMP/err")"
+kill "$WPID"
+wait "$WPID" 2>/dev/null
+grep -q "301 threads were off the CPU at the attach" "$TMP/err" || fail "idle: $(grep 'at the attach' "$TMP/err")"
+python3 - "$TMP/i.json" <<'PY' || fail "300 threads waiting since before the attach"
+import json, sys
+p = json.load(open(sys.argv[1]))
+dur = p["duration_s"]
+tids, whole = {}, 0
+for s in p["stacks"]:
+    tids[s["tid"]] = tids.get(s["tid"], 0) + s["values"][0] / 1e9
+    names = [f["function"] for f in s["frames"]]
+    if names[:4] == ["clone3", "start_thread", "idle_thread", "idle_wait"]:
+        whole += 1
+lo, hi = min(tids.values()), max(tids.values())
+print("  301 threads waiting since before the attach: %d in the profile, %.4f-%.4f s each in a %.4f s run; "
+      "%d stacks from clone3 to idle_wait" % (len(tids), lo, hi, dur, whole))
+# the run is timed from the look (before the walks of 301 threads, ~25 ms)
+assert len(tids) == 301 and lo >= 0.95 * dur and hi <= dur, (len(tids), lo, hi, dur)
+assert whole == 300, whole
+PY
 [ "$(ebprof_progs)" = 0 ] || fail "BPF programs left"
 exit 0

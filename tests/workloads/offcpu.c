@@ -23,6 +23,9 @@
  *                                depth at each sleep, only the return
  *                                address of nap_ms() tells them apart;
  *                                prints "a_s T b_s T rounds N"
+ *   offcpu idle N                N threads wait in idle_wait() for a pipe
+ *                                that stays empty, the main thread in
+ *                                pause(), until killed
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -214,6 +217,38 @@ static int run_callers(void)
 	return 0;
 }
 
+static int idle_pipe[2];
+
+static noinline void idle_wait(void)
+{
+	char c;
+
+	if (read(idle_pipe[0], &c, 1) < 0)
+		perror("read");
+}
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	idle_wait();
+	return NULL;
+}
+
+static int run_idle(int n)
+{
+	pthread_t t;
+
+	if (pipe(idle_pipe))
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&t, NULL, idle_thread, NULL))
+			return 1;
+	printf("idle %d\n", n);
+	fflush(stdout);
+	pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -236,6 +271,8 @@ int main(int argc, char **argv)
 		rounds = atoi(argv[2]);
 		return run_callers();
 	}
-	fprintf(stderr, "usage: offcpu lock ROUNDS HOLD_MS | sleepburn ROUNDS | share SECONDS | callers ROUNDS\n");
+	if (!strcmp(mode, "idle") && argc > 2)
+		return run_idle(atoi(argv[2]));
+	fprintf(stderr, "usage: offcpu lock ROUNDS HOLD_MS | sleepburn ROUNDS | share SECONDS | callers ROUNDS | idle N\n");
 	return 2;
 }
