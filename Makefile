@@ -73,6 +73,8 @@ deps:
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		redis-server redis-tools stress-ng debuginfod \
 		>/dev/null
+	@# the tests' npm packages, at the versions tests/npm/package-lock.json pins
+	npm ci --prefix tests/npm --no-audit --no-fund --silent
 	@echo "ebprof: build and test dependencies installed"
 
 # the peers make bench compares with

@@ -87,6 +87,19 @@ n = a + b
 assert n > 500 and abs(100 * a / n - 75) <= 5 * 100 * (0.75 * 0.25 / n) ** 0.5, (a, b)
 print("  speedscope: %d profiles, %d frames; burn_a %d of %d" % (len(d["profiles"]), len(frames), a, n))
 PY
+# against the schema speedscope's npm package ships (make deps installs it
+# in tests/npm), by ajv; a file without its "shared" frames must fail it
+NM=tests/npm/node_modules
+[ -f "$NM/speedscope/dist/release/file-format-schema.json" ] && [ -d "$NM/ajv" ] ||
+	fail "speedscope's schema or ajv is missing from $NM: run make deps"
+check() { NODE_PATH=$NM node tests/integration/speedscope_check.js "$NM/speedscope/dist/release/file-format-schema.json" "$1"; }
+out=$(check "$TMP/cpu.speedscope.json") || fail "speedscope schema: $out"
+$EBPROF off -o "$TMP/off.speedscope.json" -- "$T/sleeper" 20 1000 >/dev/null 2>"$TMP/err" || fail "off -o x.speedscope.json: $(cat "$TMP/err")"
+out=$(check "$TMP/off.speedscope.json") || fail "off's speedscope file against the schema: $out"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); del d["shared"]; json.dump(d, open(sys.argv[2], "w"))' \
+	"$TMP/cpu.speedscope.json" "$TMP/bad.json"
+check "$TMP/bad.json" >/dev/null && fail "the schema check passed a file without its frames"
+info "speedscope: cpu and off files valid against speedscope's file-format schema (ajv); a broken one is not"
 
 # binary output never goes to a terminal
 script -qec "$EBPROF -f pprof -a -d 1" /dev/null >"$TMP/tty" 2>&1
