@@ -46,6 +46,8 @@ static const char usage[] =
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"
 "      --no-kernel         leave out kernel frames\n"
 "      --per-thread        split the profile by thread\n"
+"      --per-pid           with -a or several pids: a row per process (default:\n"
+"                          per command, so that a build's 300 cc1 are one row)\n"
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
 "      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
 "      --unwind-rows N     rows in the unwind table pool (default 2097152, 8 bytes each)\n"
@@ -81,7 +83,7 @@ static const char usage[] =
 "Examples:\n"
 "  sudo ebprof -p 1234                 # top functions of pid 1234, Ctrl-C to stop\n"
 "  sudo ebprof -p 1234 -d 10 -o out.svg  # 10 s flame graph\n"
-"  sudo ebprof -a -d 5                 # the whole machine, grouped by process\n"
+"  sudo ebprof -a -d 5                 # the whole machine, grouped by command\n"
 "  sudo ebprof -F 999 -- ./myprog arg  # launch and profile a command\n";
 
 static const char stat_usage[] =
@@ -144,6 +146,7 @@ static const char stat_usage[] =
 "      --json              the same as -f json\n"\
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"\
 "      --per-thread, --threads  split the profile by thread (as py-spy --threads)\n"\
+"      --per-pid           with -a or several pids: a row per process, not per command\n"\
 "      --no-kernel         leave out kernel frames\n"\
 "      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
 "      --no-debuginfod     as for ebprof cpu\n"\
@@ -299,6 +302,7 @@ static const char lat_usage[] =
 enum {
 	OPT_NO_KERNEL = 256,
 	OPT_PER_THREAD,
+	OPT_PER_PID,
 	OPT_MAP_SIZE,
 	OPT_DEBUG,
 	OPT_FP,
@@ -333,6 +337,7 @@ static const struct option long_opts[] = {
 	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "threads", no_argument, NULL, OPT_PER_THREAD },	/* py-spy's name; in off's and wall's help */
+	{ "per-pid", no_argument, NULL, OPT_PER_PID },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
 	{ "fp", no_argument, NULL, OPT_FP },
@@ -403,6 +408,7 @@ static const struct {
 	{ 'F', "-F", M_CPU | M_WALL | M_LAT, NULL },
 	{ 'e', "-e", M_CPU | M_STAT, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
+	{ OPT_PER_PID, "--per-pid", M_CPU | M_OFF | M_WALL, NULL },
 	{ 'f', "-f", M_ALL, NULL },
 	{ 'n', "-n", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
@@ -859,6 +865,9 @@ again:
 			break;
 		case OPT_PER_THREAD:
 			o->per_thread = true;
+			break;
+		case OPT_PER_PID:
+			o->per_pid = true;
 			break;
 		case OPT_MAP_SIZE:
 			if (parse_long(optarg, 64, 1 << 24, &v))

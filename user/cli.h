@@ -45,6 +45,7 @@ struct ebprof_opts {
 	bool format_set;
 	bool no_kernel;
 	bool per_thread;
+	bool per_pid;		/* -a, several pids: a row per process, not per command */
 	int rows;
 	bool debug;
 	bool verbose;

@@ -310,6 +310,8 @@ int profile__addv(struct profile *p, int tgid, int tid, const char *comm,
 	void *v;
 
 	comm = intern(p, comm);
+	if (p->meta.by_command)
+		tgid = 0;	/* grouped by comm, as the exited processes profile__fold merges */
 	klen = comm ? stack_key(p, tgid, tid, comm, frames, n) : 0;
 	if (!klen)
 		return -ENOMEM;

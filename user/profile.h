@@ -94,6 +94,7 @@ struct profile_meta {
 	int64_t time_ns;	/* when it started, ns since the epoch (CLOCK_REALTIME) */
 	double duration;	/* seconds profiled */
 	bool per_process;	/* group rows by process (-a, several pids) */
+	bool by_command;	/* ... by command: every process of one command is one group (tgid 0) */
 	bool self_in_user;	/* a table's self is the innermost user frame (waits: the call that waited) */
 	bool per_thread;
 	/* the stacks as shown: PROFILE_VIEW_* (profile__view) */

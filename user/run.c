@@ -985,6 +985,9 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		r.pidfds[i] = -1;
 	r.sym = symbolizer__new();
 	r.p = profile__new();
+	/* -a and several pids: a row per command (300 cc1 of a build are one), unless --per-pid */
+	if (r.p)
+		r.p->meta.by_command = (o->all || o->npids > 1) && !o->per_pid;
 	if (!r.sym || !r.p) {
 		pr_err("out of memory\n");
 		goto cleanup;

@@ -29,7 +29,7 @@ A=$(py 3.9); B=$(py 3.13)
 start "$A" tests/workloads/py_work.py split 20; PA=$WPID
 start "$B" tests/workloads/py_work.py split 20; PB=$WPID
 sleep 1
-$EBPROF -a -d 2 -F 499 -o "$TMP/all.json" 2>"$TMP/err" || fail "ebprof -a failed: $(cat "$TMP/err")"
+$EBPROF -a --per-pid -d 2 -F 499 -o "$TMP/all.json" 2>"$TMP/err" || fail "ebprof -a failed: $(cat "$TMP/err")"
 kill "$PA" "$PB"
 python3 - "$TMP/all.json" "$PA" "$PB" <<'PY' || exit 1
 import json, sys

@@ -124,8 +124,12 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 		json_values(out, "total_values", rows[i].total, m->nvalues);
 		if (m->per_thread)
 			fprintf(out, ", \"tid\": %d", rows[i].group);
-		else if (m->per_process)
+		else if (m->per_process && rows[i].group)	/* 0: by command */
 			fprintf(out, ", \"pid\": %d", rows[i].group);
+		if (m->per_thread || m->per_process) {
+			fputs(", \"command\": ", out);
+			json_str(out, rows[i].comm);
+		}
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
