@@ -160,6 +160,27 @@ static __always_inline void add_wtime(__u32 tid, struct off_start *s, __u64 ns)
 	add_to(&off_wcounts, &w->w, ns, 1);
 }
 
+/*
+ * Thread *tid*'s switch-out record, made when it has none; NULL when the
+ * map is full.  A thread keeps it from its first switch-out to its exit
+ * (eb_off_thread_exit): a lookup, not an insert and a delete, at each
+ * switch.  ts 0: not out, or the record being written.
+ */
+static __always_inline struct off_start *start_record(__u32 tid)
+{
+	struct off_start *s = bpf_map_lookup_elem(&off_starts, &tid), zero = {};
+	long err;
+
+	if (s)
+		return s;
+	err = bpf_map_update_elem(&off_starts, &tid, &zero, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: made meanwhile */) {
+		off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&off_starts, &tid);
+}
+
 /* *prev*, the current task, goes out: its stacks now, the time later */
 static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev, enum ustack_mode mode,
 				       bool python)
@@ -167,7 +188,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, *gen;
 	unsigned int state = task_state(prev);
-	struct off_start *s, zero_start = {};
+	struct off_start *s;
 
 	if (!tgid || (state & TASK_DEAD))
 		return;
@@ -176,23 +197,10 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 		return;
 	if (gen && *gen == EBPROF_GEN_LAUNCHING)
 		return;
-	/*
-	 * A thread keeps its record from its first switch-out to its exit
-	 * (eb_off_thread_exit): a lookup, not an insert and a delete, at
-	 * each switch.  ts 0: not out, or the record being written.
-	 */
-	s = bpf_map_lookup_elem(&off_starts, &tid);
-	if (!s) {
-		long err = bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST);
-
-		if (err && err != -17 /* EEXIST */) {
-			off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
-			return;
-		}
-		s = bpf_map_lookup_elem(&off_starts, &tid);
-		if (!s)
-			return;
-	} else if (s->ts) {
+	s = start_record(tid);
+	if (!s)
+		return;
+	if (s->ts) {
 		/*
 		 * Its last switch-out still open: it ran again with no
 		 * switch-in the tracepoint showed (1 wakeup in a few hundred,
@@ -307,7 +315,7 @@ SEC("iter/task")
 int eb_off_blocked(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct off_start *s, zero_start = {};
+	struct off_start *s;
 	struct off_blocked b = {};
 	struct pt_regs *pr;
 	struct ustack *st;
@@ -326,19 +334,9 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 	gen = bpf_map_lookup_elem(&targets, &tgid);
 	if ((!gen && !targ_all) || (gen && *gen == EBPROF_GEN_LAUNCHING))
 		return 0;
-	s = bpf_map_lookup_elem(&off_starts, &tid);
-	if (s && s->ts)
-		return 0;	/* it went out since the attach: recorded */
-	if (!s) {
-		err = bpf_map_update_elem(&off_starts, &tid, &zero_start, BPF_NOEXIST);
-		if (err && err != -17 /* EEXIST: it went out meanwhile */) {
-			off_stat(EBPROF_OFF_STAT_STARTS_FULL, 1);
-			return 0;
-		}
-		s = bpf_map_lookup_elem(&off_starts, &tid);
-		if (!s || s->ts)
-			return 0;
-	}
+	s = start_record(tid);
+	if (!s || s->ts)
+		return 0;	/* no room, or it went out since the attach: recorded */
 	__builtin_memset(&s->key, 0, sizeof(s->key));
 	s->key.tgid = tgid;
 	s->key.tid = tid;	/* its user stack is its own: user space puts it in, then drops the tid unless per thread */
