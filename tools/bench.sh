@@ -194,13 +194,17 @@ configs=(none ebprof-99 ebprof-999 ebprof-fp-99 ebprof-fp-999)
 run_table "Stack unwinding overhead, -O2 -fomit-frame-pointer workload" "${configs[@]}"
 fi
 
-# 3. ebprof stat: counting on a context-switch-heavy workload, beside perf stat
+# 3. ebprof stat: counting on a context-switch-heavy workload, beside perf
+# stat; pinned to one CPU, as in 7: unpinned, where the scheduler puts the
+# two threads swings each run by +-10 %, more than the counters cost
 if want 3; then
 WORKLOAD=pingpong
+WPIN="taskset -c 0 "
 ROUNDS=$(calibrate pingpong 20000)
 configs=(none ebprof-stat)
 [ -n "$have_perf" ] && configs+=(perf-stat)
-run_table "Counting overhead (ebprof stat -p), two threads ping-ponging through pipes" "${configs[@]}"
+run_table "Counting overhead (ebprof stat -p), two threads ping-ponging through pipes on one CPU" "${configs[@]}"
+WPIN=
 fi
 
 # 4. Python: the walk of CPython's frames, against native-only and Austin
