@@ -193,7 +193,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	if (!tgid || (state & TASK_DEAD))
 		return;
 	gen = bpf_map_lookup_elem(&targets, &tgid);
-	if (!gen && !targ_all)
+	if (!gen && !targ_any(tgid))
 		return;
 	if (gen && *gen == EBPROF_GEN_LAUNCHING)
 		return;
@@ -332,7 +332,7 @@ int eb_off_blocked(struct bpf_iter__task *ctx)
 	if (!tgid || !(state & 0xff) || (state & TASK_DEAD) || BPF_CORE_READ(task, on_cpu))
 		return 0;
 	gen = bpf_map_lookup_elem(&targets, &tgid);
-	if ((!gen && !targ_all) || (gen && *gen == EBPROF_GEN_LAUNCHING))
+	if ((!gen && !targ_any(tgid)) || (gen && *gen == EBPROF_GEN_LAUNCHING))
 		return 0;
 	s = start_record(tid);
 	if (!s || s->ts)
@@ -422,7 +422,7 @@ static __always_inline int on_waking(void *ctx, struct task_struct *p, enum usta
 	bpf_get_current_comm(w->w.waker.comm, sizeof(w->w.waker.comm));
 	gen = wtgid ? bpf_map_lookup_elem(&targets, &wtgid) : NULL;
 	w->w.waker.gen = gen ? *gen : 0;
-	user = wtgid && (gen || targ_all) && !(gen && *gen == EBPROF_GEN_LAUNCHING);
+	user = wtgid && (gen || targ_any(wtgid)) && !(gen && *gen == EBPROF_GEN_LAUNCHING);
 	key_stacks(ctx, &w->w.waker, cur, targ_kernel, user, NULL, mode, false, 0);
 	w->w.waker.flags |= EBPROF_F_WAKER;
 	return 0;

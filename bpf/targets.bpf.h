@@ -23,6 +23,13 @@
 
 const volatile bool targ_all = false;		/* -a: every process */
 const volatile bool targ_follow_fork = false;	/* launch mode follows children */
+const volatile __u32 targ_self = 0;		/* -a: ebprof's own tgid, left out (--include-self: 0) */
+
+/* -a, and *tgid* is not ebprof's own */
+static __always_inline bool targ_any(__u32 tgid)
+{
+	return targ_all && tgid != targ_self;
+}
 
 /* tgid -> exec generation; the target set unless targ_all */
 struct {
@@ -125,7 +132,7 @@ static __always_inline bool key_current(struct sample_key *key, bool per_thread)
 		return false;
 	}
 	gen = bpf_map_lookup_elem(&targets, &tgid);
-	if (!gen && !targ_all)
+	if (!gen && !targ_any(tgid))
 		return false;
 	if (gen && *gen == EBPROF_GEN_LAUNCHING) {
 		stat_inc(EBPROF_STAT_BEFORE_EXEC);
@@ -233,7 +240,7 @@ int BPF_PROG(eb_exec, struct task_struct *p)
 	if (gen) {
 		g = *gen == EBPROF_GEN_LAUNCHING ? 1 : *gen + 1;
 		*gen = g;
-	} else if (targ_all) {
+	} else if (targ_any(tgid)) {
 		bpf_map_update_elem(&targets, &tgid, &g, BPF_ANY);
 	} else {
 		return 0;
@@ -254,7 +261,7 @@ int BPF_PROG(eb_exit, struct task_struct *p)
 	/* only when the last thread of the process goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	if (!targ_all && !bpf_map_lookup_elem(&targets, &tgid))
+	if (!targ_any(tgid) && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	/*
 	 * Out of the set: a new process given this pid is not the target.
@@ -294,7 +301,7 @@ int eb_mmap_enter(struct trace_event_raw_sys_enter *ctx)
 
 	if (!(ctx->args[2] & PROT_EXEC))
 		return 0;
-	if (!targ_all && !bpf_map_lookup_elem(&targets, &tgid))
+	if (!targ_any(tgid) && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	bpf_map_update_elem(&mmap_pending, &tid, &one, BPF_ANY);
 	return 0;

@@ -48,6 +48,7 @@ static const char usage[] =
 "      --per-thread        split the profile by thread\n"
 "      --per-pid           with -a or several pids: a row per process (default:\n"
 "                          per command, so that a build's 300 cc1 are one row)\n"
+"      --include-self      with -a: ebprof's own process too (left out by default)\n"
 "      --map-size N        entries in the stack and count maps (default 16384)\n"
 "      --fp                walk user stacks by frame pointers only (no unwind tables)\n"
 "      --unwind-rows N     rows in the unwind table pool (default 2097152, 8 bytes each)\n"
@@ -147,6 +148,7 @@ static const char stat_usage[] =
 "  -n, --rows N            table rows to show (default 25, 0: all)\n"\
 "      --per-thread, --threads  split the profile by thread (as py-spy --threads)\n"\
 "      --per-pid           with -a or several pids: a row per process, not per command\n"\
+"      --include-self      with -a: ebprof's own process too (left out by default)\n"\
 "      --no-kernel         leave out kernel frames\n"\
 "      --map-size N, --fp, --unwind-rows N, --no-lineno, --no-python  as for ebprof cpu\n"\
 "      --no-debuginfod     as for ebprof cpu\n"\
@@ -303,6 +305,7 @@ enum {
 	OPT_NO_KERNEL = 256,
 	OPT_PER_THREAD,
 	OPT_PER_PID,
+	OPT_INCLUDE_SELF,
 	OPT_MAP_SIZE,
 	OPT_DEBUG,
 	OPT_FP,
@@ -338,6 +341,7 @@ static const struct option long_opts[] = {
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "threads", no_argument, NULL, OPT_PER_THREAD },	/* py-spy's name; in off's and wall's help */
 	{ "per-pid", no_argument, NULL, OPT_PER_PID },
+	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
 	{ "fp", no_argument, NULL, OPT_FP },
@@ -409,6 +413,7 @@ static const struct {
 	{ 'e', "-e", M_CPU | M_STAT, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
 	{ OPT_PER_PID, "--per-pid", M_CPU | M_OFF | M_WALL, NULL },
+	{ OPT_INCLUDE_SELF, "--include-self", M_CPU | M_OFF | M_WALL, NULL },
 	{ 'f', "-f", M_ALL, NULL },
 	{ 'n', "-n", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
 	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
@@ -868,6 +873,9 @@ again:
 			break;
 		case OPT_PER_PID:
 			o->per_pid = true;
+			break;
+		case OPT_INCLUDE_SELF:
+			o->include_self = true;
 			break;
 		case OPT_MAP_SIZE:
 			if (parse_long(optarg, 64, 1 << 24, &v))

@@ -46,6 +46,7 @@ struct ebprof_opts {
 	bool no_kernel;
 	bool per_thread;
 	bool per_pid;		/* -a, several pids: a row per process, not per command */
+	bool include_self;	/* -a: ebprof's own process too */
 	int rows;
 	bool debug;
 	bool verbose;

@@ -487,7 +487,9 @@ static void snapshot_all(struct run *r)
 	while ((de = readdir(d))) {
 		int pid = atoi(de->d_name);
 
-		if (pid > 0 && !symbolizer__snapshot(r->sym, pid, 0) && r->py)
+		if (pid <= 0 || (pid == getpid() && !r->o->include_self))
+			continue;
+		if (!symbolizer__snapshot(r->sym, pid, 0) && r->py)
 			py__scan(r->py, pid);
 	}
 	closedir(d);
@@ -752,7 +754,8 @@ static void describe_target(const struct ebprof_opts *o, struct launch *l, struc
 	int i;
 
 	if (o->all) {
-		snprintf(m->target, sizeof(m->target), "all processes");
+		snprintf(m->target, sizeof(m->target), "%s",
+			 o->include_self ? "all processes" : "all processes but ebprof's own");
 	} else if (o->cmd) {
 		len = snprintf(m->target, sizeof(m->target), "command '");
 		len += join_words(m->target + len, sizeof(m->target) - len, o->cmd);
@@ -836,6 +839,7 @@ static int load_bpf(struct run *r)
 	int err, ret;
 
 	*r->b.targ_all = o->all;
+	*r->b.targ_self = o->all && !o->include_self ? (__u32)getpid() : 0;
 	*r->b.targ_follow_fork = o->cmd != NULL;
 	bpf_map__set_max_entries(r->b.kstacks, r->stacks != RUN_STACKS_ALL ? 1 : o->map_size);
 	bpf_map__set_max_entries(r->b.ustacks, r->stacks != RUN_STACKS_ALL ? 1 : o->map_size);

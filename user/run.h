@@ -39,6 +39,7 @@ struct session_bpf {
 	struct bpf_map *py_events, *py_procs, *py_threads, *py_codes, *pystacks;
 	struct bpf_program *on_mmap_enter, *on_mmap_exit;
 	bool *targ_all, *targ_follow_fork, *targ_python;
+	__u32 *targ_self;
 	__u32 *hold_new_code, *epoch;
 };
 
@@ -52,6 +53,7 @@ struct session_bpf {
 	.py_threads = (s)->maps.py_threads, .py_codes = (s)->maps.py_codes,			\
 	.pystacks = (s)->maps.pystacks, .on_mmap_enter = (s)->progs.eb_mmap_enter,		\
 	.on_mmap_exit = (s)->progs.eb_mmap_exit, .targ_all = &(s)->rodata->targ_all,		\
+	.targ_self = &(s)->rodata->targ_self,							\
 	.targ_follow_fork = &(s)->rodata->targ_follow_fork,					\
 	.targ_python = &(s)->rodata->targ_python, .hold_new_code = &(s)->bss->hold_new_code,	\
 	.epoch = &(s)->bss->epoch })
