@@ -307,15 +307,17 @@ void run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, _
 }
 
 /* re-read the mappings of *tgid* and update its unwind tables */
-static void refresh(struct run *r, int tgid, unsigned int gen)
+static void refresh(struct run *r, int tgid, unsigned int gen, bool inherited)
 {
-	if (!symbolizer__snapshot(r->sym, tgid, gen)) {
+	if (!inherited) {
+		if (symbolizer__snapshot(r->sym, tgid, gen))
+			return;
 		unwind_update(r, tgid);
-		if (r->py)
-			py__scan(r->py, tgid);
-		if (r->ops->new_code)
-			r->ops->new_code(r, tgid);
 	}
+	if (r->py)
+		py__scan(r->py, tgid);
+	if (r->ops->new_code)
+		r->ops->new_code(r, tgid);
 }
 
 /* the work an event asks for: snapshots, unwind tables */
@@ -325,18 +327,21 @@ static void process_event(struct run *r, const struct ebprof_event *e)
 
 	switch (e->type) {
 	case EBPROF_EV_FORK:
-		/* the child runs its parent's code until it execs */
-		symbolizer__inherit(r->sym, e->tgid, 0, e->ppid);
+		/*
+		 * The child runs its parent's code until it execs or maps more
+		 * (events of their own): its parent's mappings, tables (copied
+		 * by the BPF side) and Python, not a read of its own maps.
+		 */
 		if (r->py)
 			py__fork(r->py, e->tgid, e->ppid);
-		refresh(r, e->tgid, 0);
+		refresh(r, e->tgid, 0, !symbolizer__inherit(r->sym, e->tgid, 0, e->ppid));
 		pr_debug("fork %u -> %u\n", e->ppid, e->tgid);
 		break;
 	case EBPROF_EV_EXEC:
 	case EBPROF_EV_MMAP_EXEC:
 		if (e->type == EBPROF_EV_EXEC && r->py)
 			py__forget(r->py, e->tgid);
-		refresh(r, e->tgid, e->gen);
+		refresh(r, e->tgid, e->gen, false);
 		pr_debug("%s %u gen %u%s\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen,
 			 e->held ? ", held" : "");
 		if (e->held)
@@ -568,10 +573,10 @@ static void rescan(struct run *r, struct launch *l)
 	int i;
 
 	if (l->pid && !l->done)
-		refresh(r, l->pid, symbolizer__latest_gen(r->sym, l->pid));
+		refresh(r, l->pid, symbolizer__latest_gen(r->sym, l->pid), false);
 	for (i = 0; i < r->o->npids; i++)
 		if (!r->pids_gone[i])
-			refresh(r, r->o->pids[i], symbolizer__latest_gen(r->sym, r->o->pids[i]));
+			refresh(r, r->o->pids[i], symbolizer__latest_gen(r->sym, r->o->pids[i]), false);
 }
 
 #define STR_(x) #x
@@ -946,7 +951,7 @@ static int add_targets(struct run *r, struct launch *l)
 			return 1;
 		}
 		/* until it execs, the held child runs our code */
-		refresh(r, l->pid, 0);
+		refresh(r, l->pid, 0, false);
 		return 0;
 	}
 	for (i = 0; i < o->npids; i++) {
