@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 EBPROF=$PWD/build/ebprof
 T=$PWD/.output/tools
 REPS=${REPS:-10}	# the intervals need 10 or more
-SECTIONS=${SECTIONS:-1 2 3 4 5 6 7 8}	# e.g. SECTIONS=5 make bench: only ebprof mem's
+SECTIONS=${SECTIONS:-1 2 3 4 5 6 7 8 9}	# e.g. SECTIONS=5 make bench: only ebprof mem's
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -28,8 +28,9 @@ cpu_ns() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # the workload's command: a tool of ours, or "python3 tests/workloads/py_bench.py"
+# (WPY: the interpreter, bash for compile_loop.sh)
 # (WPIN: a prefix such as "taskset -c 0")
-wcmd() { if [ -n "${WPY:-}" ]; then echo "${WPIN:-}$WPY tools/$1"; else echo "${WPIN:-}$T/$1"; fi; }
+wcmd() { if [ -n "${WPY:-}" ]; then echo "${WPIN:-}$WPY tests/workloads/$1"; else echo "${WPIN:-}$T/$1"; fi; }
 
 # ROUNDS of WORKLOAD that take ~3 s
 calibrate() {
@@ -59,6 +60,8 @@ measure() {
 	bpftrace-memleak) bpftrace -p "$wpid" tools/memleak.bt >/dev/null 2>&1 & ppid=$! ;;
 	bare-probes) bpftrace -p "$wpid" -e 'uprobe:libc:malloc {} uretprobe:libc:malloc {} uprobe:libc:free {}' \
 			>/dev/null 2>&1 & ppid=$! ;;
+	ebprof-all-*) $EBPROF -a -F "${cfg#ebprof-all-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
+	perf-all-*) perf record -q -a -g -F "${cfg#perf-all-}" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
 	ebprof-fp-*) $EBPROF --fp -p "$wpid" -F "${cfg#ebprof-fp-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-*) $EBPROF -p "$wpid" -F "${cfg#ebprof-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	perf-fp-*) perf record -q -g -F "${cfg#perf-fp-}" -p "$wpid" -o "$TMP/perf.data" >/dev/null 2>&1 & ppid=$! ;;
@@ -134,6 +137,7 @@ peer_of() {
 	ebprof-stat) [ "$2" = perf-stat ] ;;
 	ebprof-off) [ "$2" = offcputime ] ;;
 	ebprof-lat-*) [ "$2" = "funclatency-${1#ebprof-lat-}" ] ;;
+	ebprof-all-*) [ "$2" = "perf-all-${1#ebprof-all-}" ] ;;
 	ebprof-[0-9]*|ebprof-fp-[0-9]*)
 		case $2 in perf-*-"${1##*-}"|bpftrace-"${1##*-}"|austin-"${1##*-}") ;; *) return 1 ;; esac
 		[ "$2" != perf-stat ] ;;
@@ -278,6 +282,19 @@ awk '{ sub(/^lat_per_call_us_/, "", $1); v[$1] = $2 }
 		if (v[g] > 0) printf "lat_vs_funclatency_%s %.2f x\n", substr(f, 12), v[f] / v[g] } }' "$TMP/percall"
 fi
 echo
+
+# 9. -a on a machine that builds: gcc over and over (a driver, cc1 and as
+# each time), the whole machine profiled at 99 Hz; the profiler's own CPU
+# is what -a costs (its process churn: mappings read, tables loaded)
+if want 9; then
+WORKLOAD=compile_loop.sh
+WPY=bash
+ROUNDS=$(calibrate compile_loop.sh 10)
+configs=(none ebprof-all-99)
+[ -n "$have_perf" ] && configs+=(perf-all-99)
+run_table "Whole-machine profiling (-a) of a compile loop" "${configs[@]}"
+WPY=
+fi
 
 want 6 || exit 0
 # BPF run time per sample (kernel.bpf_stats_enabled), 999 Hz on the busy workload

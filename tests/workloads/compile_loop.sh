@@ -1,0 +1,25 @@
+#!/bin/bash
+# compile_loop.sh -r ROUNDS: a build's process churn, timed by itself.
+# Each round compiles qsort_deep.c (86 lines) twice, as gcc -O2 -c and as
+# gcc -O0 -g -c: a gcc driver, cc1 and as each time, one core busy.  With
+# WAIT_FOR_SIGUSR1=1 in the environment it prints "ready PID" and waits
+# for SIGUSR1 first.  Prints "work_s SECONDS rounds ROUNDS".
+set -u
+rounds=10
+[ "${1:-}" = -r ] && rounds=$2
+src=$(cd "$(dirname "$0")" && pwd)/qsort_deep.c
+out=$(mktemp -d /tmp/compile_loop.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+if [ -n "${WAIT_FOR_SIGUSR1:-}" ]; then
+	go=0
+	trap 'go=1' USR1
+	echo "ready $$"
+	while [ $go = 0 ]; do sleep 0.01; done
+fi
+t0=$(date +%s.%N)
+for ((i = 0; i < rounds; i++)); do
+	gcc -O2 -c "$src" -o "$out/a.o" || exit 1
+	gcc -O0 -g -c "$src" -o "$out/b.o" || exit 1
+done
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" -v r="$rounds" 'BEGIN { printf "work_s %.6f rounds %d\n", b - a, r }'
