@@ -306,7 +306,10 @@ void run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, _
 	}
 }
 
-/* re-read the mappings of *tgid* and update its unwind tables */
+/*
+ * re-read the mappings of *tgid* and update its unwind tables (*inherited*:
+ * a forked child that has its parent's, the BPF side's copy of its tables)
+ */
 static void refresh(struct run *r, int tgid, unsigned int gen, bool inherited)
 {
 	if (!inherited) {
