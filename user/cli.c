@@ -79,6 +79,7 @@ static const char usage[] =
 "  ebprof off    where threads wait: time off the CPU by stack\n"
 "  ebprof wall   where wall-clock time goes: on and off the CPU, by stack\n"
 "  ebprof lat    how long each call of a function takes: counts, percentiles\n"
+"  ebprof top    a live view of the hottest functions, refreshed every second\n"
 "  ebprof help [MODE]  the mode's manual page (its --help when none is installed)\n"
 "\n"
 "Examples:\n"
@@ -239,6 +240,57 @@ static const char mem_usage[] =
 "  sudo ebprof mem -p 1234 -d 10\n"
 "  sudo ebprof mem --exact --leaks -- ./prog\n";
 
+static const char top_usage[] =
+"Usage: ebprof top (-p PID[,PID...] | -a) [OPTIONS]\n"
+"\n"
+"A live view of where running processes spend their CPU time, refreshed every\n"
+"second: the functions with the most samples of the last seconds (self: the\n"
+"function itself ran; total: it or what it called), their module and, with -a\n"
+"or several pids, the command; Python functions as the profile shows them.\n"
+"The same sampling as ebprof cpu.  The header: the target, the event, samples\n"
+"a second, samples lost, the share of user stacks walked to their start, and\n"
+"ebprof's own CPU.\n"
+"\n"
+"Keys:\n"
+"  s         sort by self or by total\n"
+"  /         show only functions whose name has a text (Enter; an empty one\n"
+"            clears it; Esc gives up)\n"
+"  Enter     only the process (command) of the highlighted row; Esc: back\n"
+"  Up, Down, PgUp, PgDn, Home: move the highlight\n"
+"  k         kernel frames on or off (off: a kernel function's time is its\n"
+"            user caller's)\n"
+"  l         by function or by source line (Python lines, and native lines\n"
+"            where the binary has DWARF line info)\n"
+"  p         pause the view (sampling goes on); p again: back to now\n"
+"  z         reset the counts\n"
+"  ?         help\n"
+"  q         quit (also Ctrl-C)\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  these processes and all their threads\n"
+"  -a, --all               every process on the machine (ebprof's own left out)\n"
+"\n"
+"Options:\n"
+"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+"  -e, --event EVENT[/PERIOD]  sample on EVENT instead of cpu-clock (see\n"
+"                          'ebprof --help')\n"
+"      --delay SECONDS     seconds between refreshes (default 1)\n"
+"      --window SECONDS    the rows count the samples of the last SECONDS\n"
+"                          (default 10); the header says how many\n"
+"  -d, --duration SECONDS  quit after SECONDS\n"
+"      --no-kernel         start with kernel frames off\n"
+"      --per-pid           with -a or several pids: a process column by pid,\n"
+"                          not by command\n"
+"      --include-self      with -a: ebprof's own process too\n"
+"      --map-size N, --unwind-rows N, --fp, --no-python, --no-debuginfod: as\n"
+"                          ebprof cpu's\n"
+"  -v, --verbose, --debug  messages go to standard error after the view closes\n"
+"  -h, --help\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof top -a\n"
+"  sudo ebprof top -p $(pgrep -d, postgres) -F 499\n";
+
 static const char lat_usage[] =
 "Usage: ebprof lat FUNC[,FUNC...] (-p PID | [--] COMMAND [ARG...]) [OPTIONS]\n"
 "\n"
@@ -326,6 +378,8 @@ enum {
 	OPT_STATE,
 	OPT_PER_CALL,
 	OPT_WAKERS,
+	OPT_DELAY,
+	OPT_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -362,6 +416,8 @@ static const struct option long_opts[] = {
 	{ "state", no_argument, NULL, OPT_STATE },
 	{ "per-call", no_argument, NULL, OPT_PER_CALL },
 	{ "wakers", no_argument, NULL, OPT_WAKERS },
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "repeat", required_argument, NULL, 'r' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -380,6 +436,8 @@ static const struct option long_opts[] = {
 #define M_OFF (1u << MODE_OFF)
 #define M_WALL (1u << MODE_WALL)
 #define M_LAT (1u << MODE_LAT)
+#define M_TOP (1u << MODE_TOP)
+/* the modes that write a report (not top) */
 #define M_ALL (M_CPU | M_STAT | M_MEM | M_OFF | M_WALL | M_LAT)
 
 static const struct {
@@ -393,6 +451,7 @@ static const struct {
 	{ "off", MODE_OFF, off_usage },
 	{ "wall", MODE_WALL, wall_usage },
 	{ "lat", MODE_LAT, lat_usage },
+	{ "top", MODE_TOP, top_usage },
 };
 
 static const struct {
@@ -401,29 +460,29 @@ static const struct {
 	unsigned int modes;	/* the modes that take it (ebprof mem's -a: a message of its own) */
 	const char *hint;	/* for the others */
 } opt_modes[] = {
-	{ 'p', "-p", M_ALL, NULL },
-	{ 'a', "-a", M_ALL, NULL },
-	{ 'd', "-d", M_ALL, NULL },
+	{ 'p', "-p", M_ALL | M_TOP, NULL },
+	{ 'a', "-a", M_ALL | M_TOP, NULL },
+	{ 'd', "-d", M_ALL | M_TOP, NULL },
 	{ 'o', "-o", M_ALL, NULL },
-	{ 'v', "-v", M_ALL, NULL },
-	{ 'h', "-h", M_ALL, NULL },
-	{ 'V', "-V", M_ALL, NULL },
-	{ OPT_DEBUG, "--debug", M_ALL, NULL },
-	{ 'F', "-F", M_CPU | M_WALL | M_LAT, NULL },
-	{ 'e', "-e", M_CPU | M_STAT, NULL },
+	{ 'v', "-v", M_ALL | M_TOP, NULL },
+	{ 'h', "-h", M_ALL | M_TOP, NULL },
+	{ 'V', "-V", M_ALL | M_TOP, NULL },
+	{ OPT_DEBUG, "--debug", M_ALL | M_TOP, NULL },
+	{ 'F', "-F", M_CPU | M_WALL | M_LAT | M_TOP, NULL },
+	{ 'e', "-e", M_CPU | M_STAT | M_TOP, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
-	{ OPT_PER_PID, "--per-pid", M_CPU | M_OFF | M_WALL, NULL },
-	{ OPT_INCLUDE_SELF, "--include-self", M_CPU | M_OFF | M_WALL, NULL },
+	{ OPT_PER_PID, "--per-pid", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_INCLUDE_SELF, "--include-self", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
 	{ 'f', "-f", M_ALL, NULL },
 	{ 'n', "-n", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
-	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
+	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP, NULL },
+	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP, NULL },
 	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT, NULL },
+	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP, NULL },
 	{ OPT_VIEW, "--view", M_CPU | M_OFF | M_WALL, NULL },
-	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL, NULL },
-	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL, NULL },
+	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
 	{ OPT_LINES, "--lines", M_CPU, NULL },
 	{ 'r', "-r", M_STAT, NULL },
 	{ 'I', "-I", M_STAT, "ebprof lat takes -i SECONDS" },
@@ -439,6 +498,8 @@ static const struct {
 	{ OPT_MIN_BLOCK, "--min-block", M_OFF | M_WALL, NULL },
 	{ OPT_STATE, "--state", M_OFF | M_WALL, NULL },
 	{ OPT_WAKERS, "--wakers", M_OFF, "who woke a thread is ebprof off's" },
+	{ OPT_DELAY, "--delay", M_TOP, NULL },
+	{ OPT_WINDOW, "--window", M_TOP, NULL },
 };
 
 /* the mode being parsed: errors point at its help */
@@ -639,6 +700,8 @@ static void defaults(struct ebprof_opts *o)
 	o->lat.call_limit = 1000;
 	o->mem.max_blocks = 1 << 20;
 	o->view = -1;
+	o->top.delay = 1;
+	o->top.window = 10;
 	cli_parse_event("cpu-clock", &o->event);
 	o->nevents = 1;
 }
@@ -841,6 +904,21 @@ again:
 		case OPT_WAKERS:
 			o->off.wakers = true;
 			break;
+		case OPT_DELAY:
+		case OPT_WINDOW: {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d >= 0.1) || d > 3600)
+				return bad("invalid number of seconds '%s': give 0.1 to 3600", optarg);
+			if (c == OPT_DELAY)
+				o->top.delay = d;
+			else
+				o->top.window = d;
+			break;
+		}
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))
 				return bad("invalid block count '%s': give 1024 to 67108864", optarg);
@@ -966,6 +1044,16 @@ again:
 			return bad("ebprof lat writes a table or json: '%s' is neither", o->output ? o->output : "-f");
 		if (o->all || o->npids > 1)
 			return bad("ebprof lat times the calls of one process: give -p PID or a command%s", "");
+	}
+	if (o->mode == MODE_TOP) {
+		if (o->cmd)
+			return bad("ebprof top shows running processes: give -p PID or -a, not a command%s", "");
+		if (o->nevents > 1)
+			return bad("ebprof top samples one event%s", "");
+		if (o->top.window < o->top.delay)
+			return bad("the --window is shorter than the --delay between refreshes%s", "");
+		/* the view by line needs native frames of their line */
+		o->line_frames = true;
 	}
 	targets = (o->npids > 0) + o->all + (o->cmd != NULL);
 	if (targets == 0)

@@ -21,6 +21,7 @@ enum ebprof_mode {
 	MODE_OFF,
 	MODE_WALL,
 	MODE_LAT,
+	MODE_TOP,	/* cpu's sampling, shown live */
 };
 
 struct ebprof_event_spec {
@@ -59,6 +60,7 @@ struct ebprof_opts {
 	bool lines;		/* --lines: line-level report */
 	const char *lines_func;	/* ... of this function only */
 	bool no_lineno;		/* Python frames per function */
+	bool line_frames;	/* native frames of a known line as frames of their own (top) */
 	bool no_python;
 	bool no_debuginfod;
 	int view;		/* --view: enum profile_view, -1: python for a table, else mixed */
@@ -86,6 +88,11 @@ struct ebprof_opts {
 		double interval;	/* -i: seconds, 0: none */
 		bool exact;		/* Python functions by probes on the eval loop */
 	} lat;
+	/* ebprof top's own */
+	struct top_opts {
+		double delay;		/* seconds between refreshes */
+		double window;		/* the rows count the last *window* seconds */
+	} top;
 	/* ebprof off's own */
 	struct off_opts {
 		double min_block_us;	/* switches shorter than this are not counted */

@@ -17,6 +17,7 @@
 #include "render/render.h"
 #include "session.h"
 #include "stat.h"
+#include "top.h"
 #include "util/log.h"
 
 int log_level;
@@ -63,9 +64,9 @@ static int help(int argc, char **argv)
 
 	if (argc > 3 || !text) {
 		if (argc > 3)
-			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, lat, mem or stat\n");
+			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, lat, mem, stat or top\n");
 		else
-			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, lat, mem, stat\n",
+			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, lat, mem, stat, top\n",
 				mode);
 		return EXIT_USAGE;
 	}
@@ -131,6 +132,11 @@ int main(int argc, char **argv)
 		return ret;
 	if (opts.cmd && (ret = session_check_command(opts.cmd, cmd_path, sizeof(cmd_path))))
 		return ret;
+	if (opts.mode == MODE_TOP) {
+		raise_fd_limit();
+		session_install_signals();
+		return top_main(&opts);
+	}
 	if (opts.output) {
 		out = open_output_tmp(opts.output, &out_tmp);
 		if (!out)
@@ -149,7 +155,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = run_mode(&opts, &launch, &prof);
+	ret = run_mode(&opts, &launch, NULL, &prof);
 	if (ret)
 		goto cleanup;
 

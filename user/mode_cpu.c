@@ -575,15 +575,14 @@ static void cpu_stop(struct run *r)
 	close_events(r);
 }
 
-static int cpu_report(struct run *r, double duration, struct profile **out)
+/* what the profile's meta says of the sampling and the mode's losses */
+static void cpu_meta(struct run *r)
 {
 	const struct ebprof_opts *o = r->o;
 	struct profile_meta *m = &r->p->meta;
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int err;
 
-	(void)duration;
 	m->event = o->event.name;
 	m->event2 = o->nevents == 2 ? o->event2.name : NULL;
 	m->weighted = !o->event.timer;
@@ -606,6 +605,32 @@ static int cpu_report(struct run *r, double duration, struct profile **out)
 	}
 	profile__loss(r->p, "counts", LOSS_SAMPLES, run_stat_sum(r, EBPROF_STAT_LOST_COUNTS), NULL, NULL);
 	profile__loss(r->p, "kernel_skipped", LOSS_SAMPLES, m->prog_misses, NULL, NULL);
+}
+
+/* a live front end's period: the samples so far, by a drain */
+static int cpu_flush(struct run *r)
+{
+	int err;
+
+	cpu_meta(r);
+	err = drain(r, r->p);
+	if (!err)
+		err = profile__finish(r->p);
+	if (err) {
+		pr_err("cannot take in the samples: %s\n", strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+static int cpu_report(struct run *r, double duration, struct profile **out)
+{
+	const struct ebprof_opts *o = r->o;
+	struct profile_meta *m = &r->p->meta;
+	int err;
+
+	(void)duration;
+	cpu_meta(r);
 	err = build_profile(r, r->p);
 	if (err) {
 		pr_err("cannot build the profile: %s\n", strerror(-err));
@@ -647,6 +672,7 @@ const struct mode_ops cpu_mode = {
 	.event = cpu_event,
 	.poll_ms = cpu_poll_ms,
 	.tick = cpu_tick,
+	.flush = cpu_flush,
 	.stop = cpu_stop,
 	.report = cpu_report,
 	.destroy = cpu_destroy,

@@ -945,7 +945,7 @@ int stat_main(const struct ebprof_opts *o)
 				goto out;
 			}
 		}
-		err = run_mode(o, &l, &p);
+		err = run_mode(o, &l, NULL, &p);
 		if (l.pid)
 			st = launch_finish(&l);
 		if (err) {

@@ -28,6 +28,28 @@ struct profile *profile__new(void)
 	return p;
 }
 
+struct profile *profile__new_like(const struct profile *old)
+{
+	struct profile *p = profile__new();
+	unsigned int i;
+
+	if (!p)
+		return NULL;
+	p->meta.mode = old->meta.mode;
+	p->meta.event = old->meta.event;
+	memcpy(p->meta.target, old->meta.target, sizeof(p->meta.target));
+	p->meta.by_command = old->meta.by_command;
+	p->meta.per_process = old->meta.per_process;
+	p->meta.nvalues = old->meta.nvalues;
+	memcpy(p->meta.values, old->meta.values, sizeof(p->meta.values));
+	p->meta.nlosses = old->meta.nlosses;
+	for (i = 0; i < old->meta.nlosses; i++) {
+		p->meta.losses[i] = old->meta.losses[i];
+		p->meta.losses[i].n = 0;
+	}
+	return p;
+}
+
 void profile__free(struct profile *p)
 {
 	size_t i, it = 0;

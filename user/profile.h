@@ -148,6 +148,12 @@ struct profile {
 };
 
 struct profile *profile__new(void);
+/*
+ * an empty profile of the same kind as *old*: its mode, event, target,
+ * grouping, values and kinds of loss (at 0), for a run that hands out a
+ * profile per period
+ */
+struct profile *profile__new_like(const struct profile *old);
 void profile__free(struct profile *p);
 /* the build-id (hex) of the file *module* names, for pprof's mappings: 0 or -ENOMEM */
 int profile__set_build_id(struct profile *p, const char *module, const char *build_id);

@@ -37,6 +37,8 @@ static const struct mode_ops *const modes[] = {
 	[MODE_WALL] = &wall_mode,
 	[MODE_LAT] = &lat_mode,
 	[MODE_STAT] = &stat_mode,
+	/* top: cpu's sampling, handed out every second (run_sink) */
+	[MODE_TOP] = &cpu_mode,
 };
 
 /*
@@ -678,8 +680,8 @@ int key_frames(struct run *r, struct profile *p, const struct sample_key *k, str
 	if (have_ps && ps->nr > EBPROF_PY_MAX_FRAMES)
 		ps->nr = EBPROF_PY_MAX_FRAMES;
 	if (have_us || have_ps) {
-		struct stack_names sn = { name_native, name_native_line, name_python, r, r->o->lines,
-					  r->o->no_lineno };
+		struct stack_names sn = { name_native, name_native_line, name_python, r, r->o->lines || r->o->line_frames,
+					  r->o->line_frames, r->o->no_lineno };
 
 		err = stacks_user(&sn, p, k->tgid, k->gen, (k->flags & EBPROF_F_END_MASK) >> EBPROF_F_END_SHIFT,
 				  have_us ? us->ips : NULL, have_us ? us->nr : 0, have_ps ? ps->frames : NULL,
@@ -980,16 +982,86 @@ static int add_targets(struct run *r, struct launch *l)
 	return 0;
 }
 
-int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out)
+/* what the session knows of the run, into *p*'s meta: over *duration* seconds */
+static void run_meta(struct run *r, struct profile *p, double duration)
+{
+	p->meta.duration = duration;
+	p->meta.unwinder = r->dwarf ? "dwarf" : "fp";
+	if (r->pool) {
+		p->meta.table_rows = unwind_pool__used(r->pool);
+		p->meta.table_files = unwind_pool__files(r->pool);
+		p->meta.table_build_s = unwind_pool__build_seconds(r->pool);
+	}
+	if (r->b.obj)
+		read_stats(r, p);
+	if (r->py)
+		p->meta.py_procs = py__walked(r->py);
+}
+
+/* what the run's counters add up to since the last period (they count from its start) */
+static void live_delta(struct run *r, struct profile_meta *m)
+{
+	struct profile_meta *b = &r->live_base, now = *m;
+	unsigned int i, k;
+
+#define SUB(f) (m->f -= b->f < m->f ? b->f : m->f)
+	SUB(samples);
+	SUB(py_samples);
+	SUB(py_no_tstate);
+	SUB(fired);
+	SUB(idle);
+	SUB(prog_runs);
+	SUB(prog_misses);
+	SUB(before_exec);
+#undef SUB
+	for (i = 0; i < m->nlosses; i++)
+		for (k = 0; k < b->nlosses; k++)
+			if (!strcmp(m->losses[i].key, b->losses[k].key))
+				m->losses[i].n -= b->losses[k].n < m->losses[i].n ? b->losses[k].n : m->losses[i].n;
+	*b = now;
+}
+
+/* what the run found over its period from *t0* to *t1*: to the sink */
+static int take_period(struct run *r, const struct run_sink *sink, double t0, double t1, bool last)
+{
+	struct profile *p = r->p, *next = NULL;
+	struct timespec ts;
+	int ret;
+
+	if (!last) {
+		next = profile__new_like(p);
+		if (!next) {
+			pr_err("out of memory\n");
+			return 1;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		next->meta.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	run_meta(r, p, t1 - t0);
+	ret = r->ops->flush(r);
+	if (ret) {
+		profile__free(next);
+		return ret;
+	}
+	live_delta(r, &p->meta);
+	r->p = next;
+	return sink->profile(sink->ctx, p, t0, t1, last);
+}
+
+int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sink *sink, struct profile **out)
 {
 	struct run r = { .o = o, .l = l, .launch_fd = -1, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
-	double start, stop, deadline = 0, last_rescan = 0, next_snapshot = 0;
+	double start, stop, deadline = 0, last_rescan = 0, next_snapshot = 0, next_take = 0, last_take = 0;
 	int err, ret = 1, i;
 
 	libbpf_set_print(libbpf_print);
 	r.ops = (size_t)o->mode < sizeof(modes) / sizeof(modes[0]) ? modes[o->mode] : NULL;
 	if (!r.ops) {
 		pr_err("mode %d has no entry in the mode table\n", o->mode);
+		return 1;
+	}
+	if (sink && !r.ops->flush) {
+		pr_err("ebprof %s hands out no profile per period\n", r.ops->name);
 		return 1;
 	}
 	r.ncpus = libbpf_num_possible_cpus();
@@ -1038,6 +1110,10 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		deadline = start + o->duration;
 	if (r.snapshot_s > 0 && r.ops->snapshot)
 		next_snapshot = start + r.snapshot_s;
+	if (sink) {
+		next_take = start + sink->period_s;
+		last_take = start;
+	}
 	if (l->pid) {
 		if (r.b.obj)
 			*r.b.hold_new_code = 1;
@@ -1063,6 +1139,8 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 			timeout = ms_until(deadline, timeout);
 		if (next_snapshot)
 			timeout = ms_until(next_snapshot, timeout);
+		if (next_take)
+			timeout = ms_until(next_take, timeout);
 		if (r.rb) {
 			err = ring_buffer__poll(r.rb, timeout /* ms */);
 			run_queue(&r);
@@ -1088,6 +1166,28 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 		}
 		if (r.ops->tick(&r))
 			goto cleanup;
+		if (next_take && now >= next_take) {
+			err = take_period(&r, sink, last_take - start, now - start, false);
+			if (err == RUN_SINK_END)
+				break;
+			if (err) {
+				ret = err;
+				goto cleanup;
+			}
+			last_take = now;
+			/* a period missed (the machine stalled) is not made up for */
+			while (next_take <= now)
+				next_take += sink->period_s;
+		}
+		if (sink && sink->tick) {
+			err = sink->tick(sink->ctx);
+			if (err == RUN_SINK_END)
+				break;
+			if (err) {
+				ret = err;
+				goto cleanup;
+			}
+		}
 	}
 	stop = now_sec();
 	release_held(&r);
@@ -1101,18 +1201,13 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out
 	py_reader_stop(&r);
 	if (r.py)
 		py__finish(r.py);
-	r.p->meta.duration = stop - start;
-	r.p->meta.unwinder = r.dwarf ? "dwarf" : "fp";
-	if (r.pool) {
-		r.p->meta.table_rows = unwind_pool__used(r.pool);
-		r.p->meta.table_files = unwind_pool__files(r.pool);
-		r.p->meta.table_build_s = unwind_pool__build_seconds(r.pool);
-	}
-	if (r.b.obj)
-		read_stats(&r, r.p);
-	if (r.py)
-		r.p->meta.py_procs = py__walked(r.py);
 	debuginfod_final();
+	if (sink) {
+		err = take_period(&r, sink, last_take - start, stop - start, true);
+		ret = err == RUN_SINK_END ? 0 : err;
+		goto cleanup;
+	}
+	run_meta(&r, r.p, stop - start);
 	ret = r.ops->report(&r, stop - start, out);
 
 cleanup:

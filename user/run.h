@@ -97,6 +97,13 @@ struct mode_ops {
 	 * found since the last one (stat's -I); *t*: seconds since the start
 	 */
 	void (*snapshot)(struct run *r, double t);
+	/*
+	 * optional, for a live front end (struct run_sink): take in all that
+	 * was found so far into r->p, fill its meta and finish it as report
+	 * does; the session then hands r->p out and gives the mode an empty
+	 * one like it (profile__new_like).  0, or an exit status already said.
+	 */
+	int (*flush)(struct run *r);
 	/* the run is over: no more events come; the last ones are taken in after */
 	void (*stop)(struct run *r);
 	/* what it found, into *out*, over *duration* seconds */
@@ -116,6 +123,26 @@ enum run_stacks {
 	RUN_STACKS_ALL,		/* native (unwind tables) and Python */
 	RUN_STACKS_PYTHON,	/* Python only: no unwind tables, native stack maps of one entry */
 	RUN_STACKS_NONE,	/* none: no Python walker either */
+};
+
+/*
+ * A live front end (ebprof top, ebprof record): instead of one report at
+ * the end, the run hands it a profile of each period of *period_s*
+ * seconds, the last one (shorter) when the run ends.  The front end knows
+ * no mode; the mode needs a flush.
+ */
+#define RUN_SINK_END (-1)
+struct run_sink {
+	double period_s;
+	/*
+	 * a period's profile, finished, from *t0* to *t1* (seconds of the
+	 * run); the sink owns it.  *last*: the run is over.  0 goes on,
+	 * RUN_SINK_END ends the run, > 0 an exit status (already said).
+	 */
+	int (*profile)(void *ctx, struct profile *p, double t0, double t1, bool last);
+	/* optional: each turn of the loop (at least every 100 ms): as profile returns */
+	int (*tick)(void *ctx);
+	void *ctx;
 };
 
 struct run {
@@ -148,14 +175,17 @@ struct run {
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
+	/* a live front end's: the run's counts at the end of the last period (they are cumulative) */
+	struct profile_meta live_base;
 };
 
 /*
  * Run the mode of *o* on its targets until stopped (a command launched
- * in *l*), and build its profile *out*.  Returns 0 or an exit status
+ * in *l*), and build its profile *out*; with a *sink*, hand it a profile
+ * per period instead (*out* is not set).  Returns 0 or an exit status
  * (printed).
  */
-int run_mode(const struct ebprof_opts *o, struct launch *l, struct profile **out);
+int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sink *sink, struct profile **out);
 /* the mode's before_launch, if it has one */
 void run_before_launch(const struct ebprof_opts *o, const char *path);
 /* *p*, the profile of *o*'s mode, in *format*: by the mode's renderer if it has one */

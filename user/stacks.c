@@ -88,6 +88,13 @@ static int native_frame(const struct stack_names *sn, struct profile *p, int tgi
 		if (profile__set_source(p, id, path, sl.fn_line, tgid))
 			return -ENOMEM;
 	}
+	if (sn->line_frames && sl.line > 0) {
+		const char *base = strrchr(sl.fn_file, '/');
+		char text[512];
+
+		snprintf(text, sizeof(text), "%s (%s:%d)", sf->func, base ? base + 1 : sl.fn_file, sl.line);
+		return push(fl, profile__line_frame(p, id, text, sl.line), sl.line);
+	}
 	return push(fl, id, sl.line);
 }
 

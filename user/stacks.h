@@ -44,6 +44,7 @@ struct stack_names {
 	void (*python)(void *ctx, int tgid, const struct py_frame *f, struct py_named *out);
 	void *ctx;
 	bool lines;		/* --lines: native frames with their source */
+	bool line_frames;	/* ... and a frame of their line, as Python frames are (top's view by line) */
 	bool no_lineno;		/* Python frames without their line */
 };
 

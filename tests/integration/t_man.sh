@@ -8,7 +8,7 @@ command -v man >/dev/null || skip "man is not installed (make deps installs man-
 # the letters and digits of a text, in order: the page's line breaks,
 # hyphenation and quoting do not count
 norm() { tr -cd 'A-Za-z0-9'; }
-for m in cpu off wall lat mem stat; do
+for m in cpu off wall lat mem stat top; do
 	page=build/man/ebprof-$m.1
 	[ "$m" = cpu ] && page=build/man/ebprof.1
 	[ -s "$page" ] || fail "$page is missing (make builds it)"
@@ -32,7 +32,7 @@ done
 
 # installed where man looks, and shown by ebprof help
 make -s install DESTDIR="$TMP/inst" PREFIX=/usr >/dev/null || fail "make install"
-for p in ebprof ebprof-cpu ebprof-off ebprof-wall ebprof-lat ebprof-mem ebprof-stat; do
+for p in ebprof ebprof-cpu ebprof-off ebprof-wall ebprof-lat ebprof-mem ebprof-stat ebprof-top; do
 	[ -s "$TMP/inst/usr/share/man/man1/$p.1" ] || fail "make install left out $p.1"
 done
 [ -x "$TMP/inst/usr/bin/ebprof" ] || fail "make install left out the binary"

@@ -33,7 +33,17 @@ static void fake_python(void *ctx, int tgid, const struct py_frame *f, struct py
 	out->line = f->instr;
 }
 
-static const struct stack_names names = { fake_native, NULL, fake_python, NULL, false, false };
+static const struct stack_names names = { .native = fake_native, .python = fake_python };
+
+/* DWARF lines: "leaf" is on line 7 of /src/prog.c (its first line 3); nothing else has one */
+static bool fake_line(void *ctx, const struct sym_frame *sf, struct srcline *out)
+{
+	(void)ctx;
+	if (strcmp(sf->func, "leaf"))
+		return false;
+	*out = (struct srcline){ .line = 7, .fn_file = "/src/prog.c", .fn_line = 3 };
+	return true;
+}
 
 /* the frames of *fl*, innermost first, as "a;b;c" */
 static const char *joined(struct profile *p, const struct frame_list *fl)
@@ -150,6 +160,37 @@ static int lines(void)
 	return T_OK;
 }
 
+/* top's view by line: a native frame of a known line is a frame of that line, of its function */
+static int native_line_frames(void)
+{
+	struct profile *p = profile__new();
+	struct frame_list *fl = calloc(1, sizeof(*fl));
+	const __u64 ips[] = { 0x10, 0x40 };
+	struct stack_names sn = names;
+	const struct frame *f, *fn;
+
+	T_ASSERT(p && fl);
+	sn.native_line = fake_line;
+	sn.lines = sn.line_frames = true;
+	T_ASSERT(!stacks_user(&sn, p, 1, 0, EBPROF_END_COMPLETE, ips, 2, NULL, 0, fl));
+	T_ASSERT_STR(joined(p, fl), "leaf (prog.c:7);main");
+	f = profile__frame_at(p, fl->ids[0]);
+	fn = profile__frame_at(p, f->fn);
+	T_ASSERT(f->line == 7 && fl->lines[0] == 7);
+	T_ASSERT_STR(fn->func, "leaf");
+	T_ASSERT_STR(fn->src, "/src/prog.c");
+	T_ASSERT(fn->src_line == 3);
+	/* --lines alone: the function's frame, its line beside it */
+	sn.line_frames = false;
+	fl->n = 0;
+	T_ASSERT(!stacks_user(&sn, p, 1, 0, EBPROF_END_COMPLETE, ips, 2, NULL, 0, fl));
+	T_ASSERT_STR(joined(p, fl), "leaf;main");
+	T_ASSERT(fl->lines[0] == 7);
+	free(fl);
+	profile__free(p);
+	return T_OK;
+}
+
 /* what a tracepoint's kernel stack starts with is BPF's, not the target's */
 static int tracing_frames(void)
 {
@@ -163,4 +204,4 @@ static int tracing_frames(void)
 	return T_OK;
 }
 
-T_MAIN("stacks", T(merged_in_place), T(stopped_short), T(quality), T(lines), T(tracing_frames))
+T_MAIN("stacks", T(merged_in_place), T(stopped_short), T(quality), T(lines), T(native_line_frames), T(tracing_frames))
