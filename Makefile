@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE
-PKGS := libbpf libelf libdw zlib libprotobuf-c libdebuginfod ncursesw
+PKGS := libbpf libelf libdw zlib libprotobuf-c libdebuginfod ncursesw libcurl
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -31,7 +31,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c user/lat_report.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
 	user/uprobes.c user/mode_lat.c \
-	user/mode_stat.c user/debuginfod.c user/top.c
+	user/mode_stat.c user/debuginfod.c user/top.c user/record.c
 # pprof's messages, generated from proto/profile.proto by protoc-c
 PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS)) $(PROTO_OBJ)
@@ -70,7 +70,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make gcc g++ clang llvm libclang-rt-14-dev pkg-config \
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler libdebuginfod-dev \
-		libncurses-dev tmux binutils python3 procps util-linux nodejs golang-go help2man man-db \
+		libncurses-dev libcurl4-gnutls-dev tmux binutils python3 procps util-linux nodejs golang-go help2man man-db \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 		redis-server redis-tools stress-ng debuginfod \
 		>/dev/null
@@ -282,7 +282,7 @@ soak-tests:
 
 # man pages from each mode's --help (help2man), so that they cannot drift
 # from it; ebprof-cpu(1) is ebprof(1)
-MAN_MODES := off wall lat mem stat top
+MAN_MODES := off wall lat mem stat top record
 MAN_PAGES := $(BUILD)/man/ebprof.1 $(BUILD)/man/ebprof-cpu.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1)
 man_name_ := sample where processes spend their CPU time, with kernel, native and Python stacks
 man_name_off := where threads wait: time off the CPU, by stack
@@ -291,13 +291,14 @@ man_name_lat := how long each call of a function takes: counts, percentiles, his
 man_name_mem := allocations, leaks and RSS growth, by stack
 man_name_stat := count what a command or processes do, as time and perf stat do
 man_name_top := a live view of where processes spend their CPU time
+man_name_record := continuous profiling: a pprof per interval, to files or Pyroscope
 man: $(MAN_PAGES)
 
 $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/see-also.h2m: | $(OUTPUT)
-	$(Q)printf '[SEE ALSO]\nebprof(1), ebprof-off(1), ebprof-wall(1), ebprof-lat(1), ebprof-mem(1), ebprof-stat(1), ebprof-top(1); the docs/ directory of the source tree for examples and how it works.\n' >$@
+	$(Q)printf '[SEE ALSO]\nebprof(1), ebprof-off(1), ebprof-wall(1), ebprof-lat(1), ebprof-mem(1), ebprof-stat(1), ebprof-top(1), ebprof-record(1); the docs/ directory of the source tree for examples and how it works.\n' >$@
 
 man_mode = $(patsubst ebprof-%,%,$(patsubst ebprof,,$(basename $(notdir $@))))
 $(BUILD)/man/ebprof.1 $(MAN_MODES:%=$(BUILD)/man/ebprof-%.1): $(BUILD)/ebprof $(OUTPUT)/see-also.h2m tools/gen-man.sh | $(BUILD)/man
@@ -317,6 +318,9 @@ install: $(BUILD)/ebprof man
 	install -D -m 0755 $(BUILD)/ebprof $(DESTDIR)$(PREFIX)/bin/ebprof
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/ebprof|$(PREFIX)/bin/ebprof|' tools/ebprof-record.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/ebprof-record.service
 
 clean:
 	rm -rf $(OUTPUT) $(BUILD)

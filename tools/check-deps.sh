@@ -22,6 +22,7 @@ need_pc zlib zlib1g-dev
 need_pc libprotobuf-c libprotobuf-c-dev
 need_pc libdebuginfod libdebuginfod-dev
 need_pc ncursesw libncurses-dev
+need_pc libcurl libcurl4-gnutls-dev
 need_cmd protoc-c protobuf-c-compiler
 need_cmd help2man help2man
 exit $missing

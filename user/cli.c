@@ -80,6 +80,7 @@ static const char usage[] =
 "  ebprof wall   where wall-clock time goes: on and off the CPU, by stack\n"
 "  ebprof lat    how long each call of a function takes: counts, percentiles\n"
 "  ebprof top    a live view of the hottest functions, refreshed every second\n"
+"  ebprof record a pprof per interval, to files or to Pyroscope, continuously\n"
 "  ebprof help [MODE]  the mode's manual page (its --help when none is installed)\n"
 "\n"
 "Examples:\n"
@@ -291,6 +292,53 @@ static const char top_usage[] =
 "  sudo ebprof top -a\n"
 "  sudo ebprof top -p $(pgrep -d, postgres) -F 499\n";
 
+static const char record_usage[] =
+"Usage: ebprof record (-p PID[,PID...] | -a) (--out DIR | --push URL) [OPTIONS]\n"
+"\n"
+"Profile continuously: a pprof profile (gzipped profile.proto) of each interval,\n"
+"written into a directory that keeps within a disk budget, and/or sent to a\n"
+"Grafana Pyroscope (its /ingest API), as a service does on every host of a\n"
+"fleet.  The same sampling as ebprof cpu; each profile's samples carry the\n"
+"process's command and pid as labels.  SIGTERM (or Ctrl-C, or -d) ends the\n"
+"current interval early and writes and sends it; SIGHUP opens --log again.\n"
+"\n"
+"Targets:\n"
+"  -p, --pid PID[,PID...]  these processes and all their threads\n"
+"  -a, --all               every process on the machine (ebprof's own left out)\n"
+"\n"
+"Where the profiles go:\n"
+"      --out DIR           write each into DIR (made if missing) as\n"
+"                          ebprof-cpu-YYYYMMDDTHHMMSSZ.pb.gz, never through a\n"
+"                          symbolic link\n"
+"      --max-disk MB       the oldest files in DIR go when they take more than MB\n"
+"                          (default 100)\n"
+"      --push URL          send each to the Pyroscope at URL (http://host:4040):\n"
+"                          POST URL/ingest?name=APP.cpu{host=...,service=APP,...}\n"
+"                          &from&until&sampleRate&spyName=ebprof&format=pprof,\n"
+"                          the profile a multipart form's 'profile' part;\n"
+"                          retried with backoff (1 s doubling to 60 s) by a\n"
+"                          thread of its own, so that sampling never waits\n"
+"      --app NAME          the application (service) name (default ebprof)\n"
+"      --label KEY=VALUE   another label of the series (up to 16)\n"
+"      --max-unsent N      profiles kept while the backend does not answer; past\n"
+"                          N the oldest is dropped, counted and said (default 60)\n"
+"\n"
+"Options:\n"
+"      --interval SECONDS  what each profile covers (default 60)\n"
+"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+"  -e, --event EVENT[/PERIOD]  sample on EVENT instead of cpu-clock\n"
+"  -d, --duration SECONDS  stop after SECONDS (default: until SIGTERM or Ctrl-C)\n"
+"      --log FILE          messages to FILE (appended; opened again on SIGHUP, for\n"
+"                          logrotate) instead of standard error\n"
+"      --no-kernel, --include-self, --map-size N, --unwind-rows N, --fp,\n"
+"      --no-python, --no-debuginfod: as ebprof cpu's\n"
+"  -v, --verbose           a line for each profile written and sent\n"
+"      --debug, -h, --help\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof record -a --out /var/lib/ebprof --interval 60\n"
+"  sudo ebprof record -a --push http://pyroscope:4040 --app web --label env=prod\n";
+
 static const char lat_usage[] =
 "Usage: ebprof lat FUNC[,FUNC...] (-p PID | [--] COMMAND [ARG...]) [OPTIONS]\n"
 "\n"
@@ -380,6 +428,13 @@ enum {
 	OPT_WAKERS,
 	OPT_DELAY,
 	OPT_WINDOW,
+	OPT_OUT,
+	OPT_MAX_DISK,
+	OPT_PUSH,
+	OPT_APP,
+	OPT_LABEL,
+	OPT_MAX_UNSENT,
+	OPT_LOG,
 };
 
 static const struct option long_opts[] = {
@@ -418,6 +473,13 @@ static const struct option long_opts[] = {
 	{ "wakers", no_argument, NULL, OPT_WAKERS },
 	{ "delay", required_argument, NULL, OPT_DELAY },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "max-disk", required_argument, NULL, OPT_MAX_DISK },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "app", required_argument, NULL, OPT_APP },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "max-unsent", required_argument, NULL, OPT_MAX_UNSENT },
+	{ "log", required_argument, NULL, OPT_LOG },
 	{ "repeat", required_argument, NULL, 'r' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -437,6 +499,7 @@ static const struct option long_opts[] = {
 #define M_WALL (1u << MODE_WALL)
 #define M_LAT (1u << MODE_LAT)
 #define M_TOP (1u << MODE_TOP)
+#define M_REC (1u << MODE_RECORD)
 /* the modes that write a report (not top) */
 #define M_ALL (M_CPU | M_STAT | M_MEM | M_OFF | M_WALL | M_LAT)
 
@@ -452,6 +515,7 @@ static const struct {
 	{ "wall", MODE_WALL, wall_usage },
 	{ "lat", MODE_LAT, lat_usage },
 	{ "top", MODE_TOP, top_usage },
+	{ "record", MODE_RECORD, record_usage },
 };
 
 static const struct {
@@ -460,32 +524,32 @@ static const struct {
 	unsigned int modes;	/* the modes that take it (ebprof mem's -a: a message of its own) */
 	const char *hint;	/* for the others */
 } opt_modes[] = {
-	{ 'p', "-p", M_ALL | M_TOP, NULL },
-	{ 'a', "-a", M_ALL | M_TOP, NULL },
-	{ 'd', "-d", M_ALL | M_TOP, NULL },
+	{ 'p', "-p", M_ALL | M_TOP | M_REC, NULL },
+	{ 'a', "-a", M_ALL | M_TOP | M_REC, NULL },
+	{ 'd', "-d", M_ALL | M_TOP | M_REC, NULL },
 	{ 'o', "-o", M_ALL, NULL },
-	{ 'v', "-v", M_ALL | M_TOP, NULL },
-	{ 'h', "-h", M_ALL | M_TOP, NULL },
-	{ 'V', "-V", M_ALL | M_TOP, NULL },
-	{ OPT_DEBUG, "--debug", M_ALL | M_TOP, NULL },
-	{ 'F', "-F", M_CPU | M_WALL | M_LAT | M_TOP, NULL },
-	{ 'e', "-e", M_CPU | M_STAT | M_TOP, NULL },
+	{ 'v', "-v", M_ALL | M_TOP | M_REC, NULL },
+	{ 'h', "-h", M_ALL | M_TOP | M_REC, NULL },
+	{ 'V', "-V", M_ALL | M_TOP | M_REC, NULL },
+	{ OPT_DEBUG, "--debug", M_ALL | M_TOP | M_REC, NULL },
+	{ 'F', "-F", M_CPU | M_WALL | M_LAT | M_TOP | M_REC, NULL },
+	{ 'e', "-e", M_CPU | M_STAT | M_TOP | M_REC, NULL },
 	{ OPT_PER_THREAD, "--per-thread", M_CPU | M_STAT | M_OFF | M_WALL, NULL },
 	{ OPT_PER_PID, "--per-pid", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
-	{ OPT_INCLUDE_SELF, "--include-self", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_INCLUDE_SELF, "--include-self", M_CPU | M_OFF | M_WALL | M_TOP | M_REC, NULL },
 	{ 'f', "-f", M_ALL, NULL },
 	{ 'n', "-n", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP, NULL },
-	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_MAP_SIZE, "--map-size", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP | M_REC, NULL },
+	{ OPT_UNWIND_ROWS, "--unwind-rows", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP | M_REC, NULL },
 	{ OPT_NO_LINENO, "--no-lineno", M_CPU | M_MEM | M_OFF | M_WALL, NULL },
-	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP, NULL },
+	{ OPT_NO_PYTHON, "--no-python", M_CPU | M_MEM | M_OFF | M_WALL | M_LAT | M_TOP | M_REC, NULL },
 	{ OPT_VIEW, "--view", M_CPU | M_OFF | M_WALL, NULL },
-	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP, NULL },
-	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
-	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL | M_TOP, NULL },
+	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP | M_REC, NULL },
+	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL | M_TOP | M_REC, NULL },
+	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL | M_TOP | M_REC, NULL },
 	{ OPT_LINES, "--lines", M_CPU, NULL },
 	{ 'r', "-r", M_STAT, NULL },
-	{ 'I', "-I", M_STAT, "ebprof lat takes -i SECONDS" },
+	{ 'I', "-I", M_STAT | M_REC, "ebprof lat takes -i SECONDS" },
 	{ 'i', "-i", M_LAT, NULL },
 	{ OPT_PER_CALL, "--per-call", M_LAT, NULL },
 	{ OPT_JSON, "--json", M_ALL, NULL },
@@ -500,6 +564,13 @@ static const struct {
 	{ OPT_WAKERS, "--wakers", M_OFF, "who woke a thread is ebprof off's" },
 	{ OPT_DELAY, "--delay", M_TOP, NULL },
 	{ OPT_WINDOW, "--window", M_TOP, NULL },
+	{ OPT_OUT, "--out", M_REC, NULL },
+	{ OPT_MAX_DISK, "--max-disk", M_REC, NULL },
+	{ OPT_PUSH, "--push", M_REC, NULL },
+	{ OPT_APP, "--app", M_REC, NULL },
+	{ OPT_LABEL, "--label", M_REC, NULL },
+	{ OPT_MAX_UNSENT, "--max-unsent", M_REC, NULL },
+	{ OPT_LOG, "--log", M_REC, NULL },
 };
 
 /* the mode being parsed: errors point at its help */
@@ -702,6 +773,10 @@ static void defaults(struct ebprof_opts *o)
 	o->view = -1;
 	o->top.delay = 1;
 	o->top.window = 10;
+	o->record.interval = 60;
+	o->record.max_disk_mb = 100;
+	o->record.app = "ebprof";
+	o->record.max_unsent = 60;
 	cli_parse_event("cpu-clock", &o->event);
 	o->nevents = 1;
 }
@@ -842,6 +917,16 @@ again:
 			o->stat.repeat = (int)v;
 			break;
 		case 'I':
+			if (o->mode == MODE_RECORD) {
+				char *end;
+
+				errno = 0;
+				o->record.interval = strtod(optarg, &end);
+				if (errno || end == optarg || *end || !(o->record.interval >= 1) ||
+				    o->record.interval > 86400)
+					return bad("invalid interval '%s': give 1 to 86400 seconds", optarg);
+				break;
+			}
 			if (parse_long(optarg, 10, 3600 * 1000, &v))
 				return bad("invalid interval '%s': give 10 ms or more", optarg);
 			o->stat.interval_ms = (unsigned int)v;
@@ -903,6 +988,51 @@ again:
 			break;
 		case OPT_WAKERS:
 			o->off.wakers = true;
+			break;
+		case OPT_OUT:
+		case OPT_LOG:
+			if (!*optarg)
+				return bad("empty file name%s", "");
+			if (c == OPT_OUT)
+				o->record.out = optarg;
+			else
+				o->record.log = optarg;
+			break;
+		case OPT_MAX_DISK: {
+			char *end;
+
+			o->record.max_disk_mb = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->record.max_disk_mb > 0) || o->record.max_disk_mb > 1e7)
+				return bad("invalid --max-disk '%s': give megabytes (0.5: 512 KiB)", optarg);
+			break;
+		}
+		case OPT_PUSH:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return bad("invalid --push URL '%s': give http://HOST:PORT or https://...", optarg);
+			o->record.push = optarg;
+			break;
+		case OPT_APP:
+			if (!*optarg || optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])
+				return bad("invalid --app '%s': letters, digits, '_', '.' and '-' only", optarg);
+			o->record.app = optarg;
+			break;
+		case OPT_LABEL: {
+			const char *eq = strchr(optarg, '=');
+			size_t klen = eq ? (size_t)(eq - optarg) : 0;
+			static const char key_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+			if (!eq || !klen || strspn(optarg, key_chars) != klen || (optarg[0] >= '0' && optarg[0] <= '9') ||
+			    !eq[1] || strpbrk(eq + 1, ",{}=\"\\ "))
+				return bad("invalid --label '%s': give KEY=VALUE, the key letters, digits and '_', the value without , { } = \" or spaces", optarg);
+			if (o->record.nlabels == RECORD_MAX_LABELS)
+				return bad("too many labels: at most %s", "16");
+			o->record.labels[o->record.nlabels++] = optarg;
+			break;
+		}
+		case OPT_MAX_UNSENT:
+			if (parse_long(optarg, 1, 100000, &v))
+				return bad("invalid --max-unsent '%s': give 1 to 100000", optarg);
+			o->record.max_unsent = (unsigned int)v;
 			break;
 		case OPT_DELAY:
 		case OPT_WINDOW: {
@@ -1054,6 +1184,14 @@ again:
 			return bad("the --window is shorter than the --delay between refreshes%s", "");
 		/* the view by line needs native frames of their line */
 		o->line_frames = true;
+	}
+	if (o->mode == MODE_RECORD) {
+		if (o->cmd)
+			return bad("ebprof record profiles running processes: give -p PID or -a, not a command%s", "");
+		if (o->nevents > 1)
+			return bad("ebprof record samples one event%s", "");
+		if (!o->record.out && !o->record.push)
+			return bad("say where the profiles go: --out DIR, --push URL or both%s", "");
 	}
 	targets = (o->npids > 0) + o->all + (o->cmd != NULL);
 	if (targets == 0)

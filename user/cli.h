@@ -22,7 +22,10 @@ enum ebprof_mode {
 	MODE_WALL,
 	MODE_LAT,
 	MODE_TOP,	/* cpu's sampling, shown live */
+	MODE_RECORD,	/* cpu's sampling, a pprof per interval: files, a backend */
 };
+
+#define RECORD_MAX_LABELS 16
 
 struct ebprof_event_spec {
 	const char *name;	/* perf's name: "cpu-clock" */
@@ -93,6 +96,18 @@ struct ebprof_opts {
 		double delay;		/* seconds between refreshes */
 		double window;		/* the rows count the last *window* seconds */
 	} top;
+	/* ebprof record's own */
+	struct record_opts {
+		double interval;	/* seconds a profile covers */
+		const char *out;	/* a directory for the files, or NULL */
+		double max_disk_mb;	/* what the files in it may take */
+		const char *push;	/* a Pyroscope's base URL, or NULL */
+		const char *app;	/* its application (service) name */
+		const char *labels[RECORD_MAX_LABELS];	/* "k=v" */
+		int nlabels;
+		unsigned int max_unsent;	/* intervals kept while the backend is down */
+		const char *log;	/* messages to this file (reopened on SIGHUP), or NULL */
+	} record;
 	/* ebprof off's own */
 	struct off_opts {
 		double min_block_us;	/* switches shorter than this are not counted */

@@ -17,6 +17,7 @@
 #include "render/render.h"
 #include "session.h"
 #include "stat.h"
+#include "record.h"
 #include "top.h"
 #include "util/log.h"
 
@@ -64,9 +65,9 @@ static int help(int argc, char **argv)
 
 	if (argc > 3 || !text) {
 		if (argc > 3)
-			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, lat, mem, stat or top\n");
+			fprintf(stderr, "ebprof: ebprof help takes one MODE: cpu, off, wall, lat, mem, stat, top or record\n");
 		else
-			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, lat, mem, stat, top\n",
+			fprintf(stderr, "ebprof: '%s' is not a mode: ebprof help [MODE], MODE one of cpu, off, wall, lat, mem, stat, top, record\n",
 				mode);
 		return EXIT_USAGE;
 	}
@@ -132,10 +133,10 @@ int main(int argc, char **argv)
 		return ret;
 	if (opts.cmd && (ret = session_check_command(opts.cmd, cmd_path, sizeof(cmd_path))))
 		return ret;
-	if (opts.mode == MODE_TOP) {
+	if (opts.mode == MODE_TOP || opts.mode == MODE_RECORD) {
 		raise_fd_limit();
 		session_install_signals();
-		return top_main(&opts);
+		return opts.mode == MODE_TOP ? top_main(&opts) : record_main(&opts);
 	}
 	if (opts.output) {
 		out = open_output_tmp(opts.output, &out_tmp);

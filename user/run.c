@@ -37,8 +37,9 @@ static const struct mode_ops *const modes[] = {
 	[MODE_WALL] = &wall_mode,
 	[MODE_LAT] = &lat_mode,
 	[MODE_STAT] = &stat_mode,
-	/* top: cpu's sampling, handed out every second (run_sink) */
+	/* top and record: cpu's sampling, handed out every period (run_sink) */
 	[MODE_TOP] = &cpu_mode,
+	[MODE_RECORD] = &cpu_mode,
 };
 
 /*

@@ -8,7 +8,7 @@ command -v man >/dev/null || skip "man is not installed (make deps installs man-
 # the letters and digits of a text, in order: the page's line breaks,
 # hyphenation and quoting do not count
 norm() { tr -cd 'A-Za-z0-9'; }
-for m in cpu off wall lat mem stat top; do
+for m in cpu off wall lat mem stat top record; do
 	page=build/man/ebprof-$m.1
 	[ "$m" = cpu ] && page=build/man/ebprof.1
 	[ -s "$page" ] || fail "$page is missing (make builds it)"
@@ -32,10 +32,11 @@ done
 
 # installed where man looks, and shown by ebprof help
 make -s install DESTDIR="$TMP/inst" PREFIX=/usr >/dev/null || fail "make install"
-for p in ebprof ebprof-cpu ebprof-off ebprof-wall ebprof-lat ebprof-mem ebprof-stat ebprof-top; do
+for p in ebprof ebprof-cpu ebprof-off ebprof-wall ebprof-lat ebprof-mem ebprof-stat ebprof-top ebprof-record; do
 	[ -s "$TMP/inst/usr/share/man/man1/$p.1" ] || fail "make install left out $p.1"
 done
 [ -x "$TMP/inst/usr/bin/ebprof" ] || fail "make install left out the binary"
+[ -s "$TMP/inst/usr/lib/systemd/system/ebprof-record.service" ] || fail "make install left out the systemd unit"
 MANPATH=$TMP/inst/usr/share/man MANWIDTH=80 "$EBPROF" help stat >"$TMP/h" 2>&1 || fail "ebprof help stat: $(cat "$TMP/h")"
 norm <"$TMP/h" | grep -q "NAMEebprofstatcountwhat" || fail "ebprof help stat did not show ebprof-stat(1): $(head -5 "$TMP/h")"
 MANPATH=$TMP/inst/usr/share/man MANWIDTH=80 "$EBPROF" help cpu 2>&1 | grep -q "^NAME" || fail "ebprof help cpu: no page"
@@ -44,5 +45,5 @@ MANPATH=$TMP/none "$EBPROF" help mem >"$TMP/h" 2>&1 || fail "ebprof help mem wit
 "$EBPROF" mem --help | cmp -s - "$TMP/h" || fail "ebprof help mem without a page is not its --help"
 "$EBPROF" help stats >/dev/null 2>"$TMP/e"; rc=$?
 [ $rc = 2 ] && [ "$(wc -l <"$TMP/e")" = 1 ] || fail "ebprof help stats: exit $rc, $(cat "$TMP/e")"
-info "make install: the binary and 7 pages; ebprof help shows them (and --help without them)"
+info "make install: the binary, 9 pages and the systemd unit; ebprof help shows them (and --help without them)"
 exit 0

@@ -134,7 +134,7 @@ static char *help_of(const char *m)
  */
 static int modes_take_their_options(void)
 {
-	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat" };
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat", "top", "record" };
 	static const char *opts[][2] = {
 		{ "--freq", "99" }, { "--duration", "1" }, { "--event", "task-clock" }, { "--output", "x" },
 		{ "--format", "json" }, { "--rows", "3" }, { "--per-thread", NULL }, { "--map-size", "4096" },
@@ -152,7 +152,7 @@ static int modes_take_their_options(void)
 
 		T_ASSERT(help != NULL);
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-			char *argv[9] = { "ebprof", (char *)modes[m] };
+			char *argv[12] = { "ebprof", (char *)modes[m] };
 			int argc = 2, r;
 			struct ebprof_opts o;
 
@@ -164,8 +164,16 @@ static int modes_take_their_options(void)
 				argv[argc++] = (char *)opts[i][1];
 			if (!strcmp(opts[i][0], "--min-age"))
 				argv[argc++] = "--leaks";	/* its age */
-			argv[argc++] = "--";
-			argv[argc++] = "true";
+			if (!strcmp(modes[m], "top") || !strcmp(modes[m], "record")) {
+				argv[argc++] = "-a";	/* running processes only */
+				if (!strcmp(modes[m], "record")) {
+					argv[argc++] = "--out";	/* somewhere to go */
+					argv[argc++] = "d";
+				}
+			} else {
+				argv[argc++] = "--";
+				argv[argc++] = "true";
+			}
 			stderr = fopen("/dev/null", "w");
 			r = cli_parse(argc, argv, &o);
 			fclose(stderr);
@@ -305,9 +313,50 @@ static int lat_functions(void)
 	return T_OK;
 }
 
+/* top and record: running processes only, their own options, what a report's are not */
+static int live_modes(void)
+{
+	struct ebprof_opts o;
+	char *e;
+
+	T_ASSERT(PARSE(&o, "top", "-a", "--delay", "0.5", "--window", "30", "-F", "499") == 0);
+	T_ASSERT(o.mode == MODE_TOP && o.all && o.top.delay == 0.5 && o.top.window == 30 && o.freq == 499);
+	T_ASSERT(o.line_frames);
+	T_ASSERT(PARSE(&o, "top", "-p", "1") == 0 && o.top.delay == 1 && o.top.window == 10);
+	T_ASSERT(ERR(&o, &e, "top", "--", "true") < 0 && strstr(e, "give -p PID or -a, not a command"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "top", "-a", "-o", "x.svg") < 0 && strstr(e, "-o is not an option of ebprof top"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "top", "-a", "--delay", "5", "--window", "2") < 0 && strstr(e, "shorter than the --delay"));
+	free(e);
+	T_ASSERT(PARSE(&o, "record", "-a", "--out", "/tmp/x", "--push", "http://h:4040", "--interval", "10",
+		       "--label", "env=prod", "--label", "dc=x1", "--app", "web.1", "--max-unsent", "5", "--max-disk", "0.5") == 0);
+	T_ASSERT(o.mode == MODE_RECORD && o.record.interval == 10 && o.record.nlabels == 2 && o.record.max_unsent == 5);
+	T_ASSERT_STR(o.record.labels[1], "dc=x1");
+	T_ASSERT_STR(o.record.app, "web.1");
+	T_ASSERT(o.record.max_disk_mb == 0.5);
+	T_ASSERT(PARSE(&o, "record", "-p", "1", "--out", "d") == 0 && o.record.interval == 60 && !o.record.push);
+	T_ASSERT_STR(o.record.app, "ebprof");
+	T_ASSERT(ERR(&o, &e, "record", "-a") < 0 && strstr(e, "--out DIR, --push URL or both"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "record", "-a", "--push", "ftp://h") < 0 && strstr(e, "invalid --push URL"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "record", "-a", "--out", "d", "--label", "env") < 0 && strstr(e, "invalid --label 'env'"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "record", "-a", "--out", "d", "--label", "a=b}") < 0 && strstr(e, "invalid --label"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "record", "-a", "--out", "d", "--app", "a b") < 0 && strstr(e, "invalid --app"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "record", "-a", "--out", "d", "--interval", "0.5") < 0 && strstr(e, "invalid interval"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "--out", "d", "-a") < 0 && strstr(e, "--out is not an option of ebprof cpu"));
+	free(e);
+	return T_OK;
+}
+
 static int mode_usage(void)
 {
-	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat" };
+	static const char *modes[] = { "cpu", "stat", "mem", "off", "wall", "lat", "top", "record" };
 
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		char *h = help_of(modes[m]);
@@ -320,4 +369,4 @@ static int mode_usage(void)
 }
 
 T_MAIN("cli", T(defaults), T(full_line), T(command), T(events), T(bad_input), T(help_and_version),
-       T(modes_take_their_options), T(errors_say_what), T(formats_alike), T(lat_functions), T(mode_usage))
+       T(modes_take_their_options), T(errors_say_what), T(formats_alike), T(lat_functions), T(live_modes), T(mode_usage))
