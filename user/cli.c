@@ -612,6 +612,20 @@ static int parse_long(const char *arg, long min, long max, long *out)
 	return 0;
 }
 
+/* a number of *min* to *max* (finite): 0 or -EINVAL */
+static int parse_double(const char *arg, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= min) || !(v <= max))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int cli_parse_pids(const char *arg, struct ebprof_opts *o)
 {
 	const char *p = arg;
@@ -918,12 +932,7 @@ again:
 			break;
 		case 'I':
 			if (o->mode == MODE_RECORD) {
-				char *end;
-
-				errno = 0;
-				o->record.interval = strtod(optarg, &end);
-				if (errno || end == optarg || *end || !(o->record.interval >= 1) ||
-				    o->record.interval > 86400)
+				if (parse_double(optarg, 1, 86400, &o->record.interval))
 					return bad("invalid interval '%s': give 1 to 86400 seconds", optarg);
 				break;
 			}
@@ -998,14 +1007,10 @@ again:
 			else
 				o->record.log = optarg;
 			break;
-		case OPT_MAX_DISK: {
-			char *end;
-
-			o->record.max_disk_mb = strtod(optarg, &end);
-			if (end == optarg || *end || !(o->record.max_disk_mb > 0) || o->record.max_disk_mb > 1e7)
+		case OPT_MAX_DISK:
+			if (parse_double(optarg, 1e-6, 1e7, &o->record.max_disk_mb))
 				return bad("invalid --max-disk '%s': give megabytes (0.5: 512 KiB)", optarg);
 			break;
-		}
 		case OPT_PUSH:
 			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
 				return bad("invalid --push URL '%s': give http://HOST:PORT or https://...", optarg);
@@ -1035,20 +1040,10 @@ again:
 			o->record.max_unsent = (unsigned int)v;
 			break;
 		case OPT_DELAY:
-		case OPT_WINDOW: {
-			char *end;
-			double d;
-
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(d >= 0.1) || d > 3600)
+		case OPT_WINDOW:
+			if (parse_double(optarg, 0.1, 3600, c == OPT_DELAY ? &o->top.delay : &o->top.window))
 				return bad("invalid number of seconds '%s': give 0.1 to 3600", optarg);
-			if (c == OPT_DELAY)
-				o->top.delay = d;
-			else
-				o->top.window = d;
 			break;
-		}
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))
 				return bad("invalid block count '%s': give 1024 to 67108864", optarg);

@@ -79,17 +79,11 @@ void profile__free(struct profile *p)
 
 static const char *intern(struct profile *p, const char *s)
 {
-	size_t len = strlen(s);
-	char *v = strmap__get(p->strings, s, len);
+	int added;
+	const char *v = strmap__intern(p->strings, s, &added);
 
-	if (v)
-		return v;
-	v = strdup(s);
-	p->text_bytes += malloc_bytes(v);
-	if (!v || strmap__set(p->strings, s, len, v)) {
-		free(v);
-		return NULL;
-	}
+	if (added)
+		p->text_bytes += malloc_bytes(v);
 	return v;
 }
 

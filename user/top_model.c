@@ -65,17 +65,7 @@ void top_model_free(struct top_model *m)
 
 static const char *intern(struct top_model *m, const char *s)
 {
-	size_t len = strlen(s);
-	char *v = strmap__get(m->strings, s, len);
-
-	if (v)
-		return v;
-	v = strdup(s);
-	if (!v || strmap__set(m->strings, v, len, v)) {
-		free(v);
-		return NULL;
-	}
-	return v;
+	return strmap__intern(m->strings, s, NULL);
 }
 
 /* the id of the frame of these names, made when new: >= 0 or -ENOMEM */

@@ -62,4 +62,29 @@ static int test_wrap(void)
 	return T_OK;
 }
 
-T_MAIN("strmap", T(test_set_get_del), T(test_wrap))
+/* a set of strings: one copy each, said when new */
+static int intern(void)
+{
+	struct strmap *m = strmap__new();
+	char buf[8] = "abc";
+	const char *a, *b;
+	size_t it = 0;
+	void *v;
+	int added;
+
+	T_ASSERT(m);
+	a = strmap__intern(m, buf, &added);
+	T_ASSERT(a && a != buf && added && !strcmp(a, "abc"));
+	buf[0] = 'x';	/* the copy is the map's, not the caller's */
+	T_ASSERT(!strcmp(a, "abc"));
+	b = strmap__intern(m, "abc", &added);
+	T_ASSERT(b == a && !added);
+	T_ASSERT(strmap__intern(m, "xbc", NULL) != a);
+	T_ASSERT(strmap__size(m) == 2);
+	while ((v = strmap__next(m, &it, NULL, NULL)))
+		free(v);
+	strmap__free(m);
+	return T_OK;
+}
+
+T_MAIN("strmap", T(intern), T(test_set_get_del), T(test_wrap))

@@ -120,17 +120,9 @@ void symbolizer__free(struct symbolizer *s)
 
 const char *symbolizer__intern(struct symbolizer *s, const char *str)
 {
-	size_t len = strlen(str);
-	char *v = strmap__get(s->strings, str, len);
+	const char *v = strmap__intern(s->strings, str, NULL);
 
-	if (v)
-		return v;
-	v = strdup(str);
-	if (!v || strmap__set(s->strings, str, len, v)) {
-		free(v);
-		return "[out of memory]";
-	}
-	return v;
+	return v ? v : "[out of memory]";
 }
 
 /* our own vdso: the kernel maps the same image into every process */

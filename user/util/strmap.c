@@ -183,3 +183,22 @@ void *strmap__next(const struct strmap *m, size_t *it, const void **key, size_t 
 	}
 	return NULL;
 }
+
+const char *strmap__intern(struct strmap *m, const char *s, int *added)
+{
+	size_t len = strlen(s);
+	char *v = strmap__get(m, s, len);
+
+	if (added)
+		*added = 0;
+	if (v)
+		return v;
+	v = strdup(s);
+	if (!v || strmap__set(m, s, len, v)) {
+		free(v);
+		return NULL;
+	}
+	if (added)
+		*added = 1;
+	return v;
+}

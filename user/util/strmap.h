@@ -25,6 +25,13 @@ size_t strmap__bytes(const struct strmap *m);
 /* iterate: *it* starts at 0; returns the value or NULL at the end */
 void *strmap__next(const struct strmap *m, size_t *it, const void **key, size_t *len);
 
+/*
+ * a set of strings: the copy *m* holds of *s* (made and stored under
+ * itself when new: *added* says so, NULL if it need not), or NULL when
+ * out of memory.  The owner frees the copies, the map's values.
+ */
+const char *strmap__intern(struct strmap *m, const char *s, int *added);
+
 uint64_t hash_bytes(const void *p, size_t len);
 
 /* what the allocator holds for block *p* (its header included), 0 for NULL */
