@@ -159,7 +159,15 @@ wait_for 'kernel off'
 sleep 0.5
 screen | sed -n '5,$p' | awk '$4 == "[kernel]" { bad = 1 } END { exit !bad }' &&
 	fail "kernel off, yet a kernel function's row"
+tm send-keys -t top q
+closed 0
+# the target exits: the view closes and says why
+start "$T/cpu_split" 2
+open_top -p "$WPID"
+wait_for "^ebprof: pid $WPID \(cpu_split\) exited: ebprof top ends with it"
+closed 0
 # SIGTERM: the view closes, the terminal as it was, nothing left loaded
+open_top -a
 kill -TERM "$(pgrep -x ebprof)"
 closed 0
 exit 0
