@@ -236,6 +236,7 @@ struct ebprof_event {
 	__u32 gen;
 	__u32 held;		/* the target is stopped until user space sends SIGCONT */
 	__u32 pad;
+	__u64 ts;		/* when, by CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	char comm[EBPROF_COMM_LEN];
 };
 

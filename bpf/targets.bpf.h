@@ -79,6 +79,7 @@ static __always_inline bool emit_held(__u32 type, __u32 tgid, __u32 ppid, __u32 
 	e->gen = gen;
 	e->held = hold;
 	e->pad = 0;
+	e->ts = bpf_ktime_get_ns();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/*
 	 * Only with the event that makes user space continue it, and before

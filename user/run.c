@@ -27,6 +27,7 @@
 #include "debuginfod.h"
 #include "util/grow.h"
 #include "util/log.h"
+#include "util/strmap.h"
 #include "util/bisect.h"
 
 /* the mode table: a mode is one line here */
@@ -313,11 +314,25 @@ void run_walk_blocked(struct run *r, int tgid, const struct unwind_regs *regs, _
  * re-read the mappings of *tgid* and update its unwind tables (*inherited*:
  * a forked child that has its parent's, the BPF side's copy of its tables)
  */
+/* CLOCK_MONOTONIC in ns, the clock of the events' ts */
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void refresh(struct run *r, int tgid, unsigned int gen, bool inherited)
 {
 	if (!inherited) {
+		__u64 t = mono_ns();
+
 		if (symbolizer__snapshot(r->sym, tgid, gen))
 			return;
+		/* what the maps held at *t* is known: mappings made before need no read */
+		if (r->read_at)
+			strmap__set(r->read_at, &tgid, sizeof(tgid), (void *)(uintptr_t)t);
 		unwind_update(r, tgid);
 	}
 	if (r->py)
@@ -347,6 +362,18 @@ static void process_event(struct run *r, const struct ebprof_event *e)
 	case EBPROF_EV_MMAP_EXEC:
 		if (e->type == EBPROF_EV_EXEC && r->py)
 			py__forget(r->py, e->tgid);
+		/*
+		 * A mapping made before the last read of the process's maps is
+		 * in it: a loader mapping five libraries while the read after
+		 * the exec ran costs one read, not six.
+		 */
+		if (e->type == EBPROF_EV_MMAP_EXEC && r->read_at &&
+		    e->ts < (uintptr_t)strmap__get(r->read_at, &e->tgid, sizeof(e->tgid))) {
+			if (e->held)
+				kill(e->tgid, SIGCONT);
+			r->reads_saved++;
+			break;
+		}
 		refresh(r, e->tgid, e->gen, false);
 		pr_debug("%s %u gen %u%s\n", e->type == EBPROF_EV_EXEC ? "exec" : "mmap", e->tgid, e->gen,
 			 e->held ? ", held" : "");
@@ -360,6 +387,8 @@ static void process_event(struct run *r, const struct ebprof_event *e)
 		pr_debug("unwind tables for %u\n", e->tgid);
 		break;
 	case EBPROF_EV_EXIT:
+		if (r->read_at)
+			strmap__del(r->read_at, &e->tgid, sizeof(e->tgid));
 		/* not looked at again: its code objects stay for the report */
 		if (r->py)
 			py__forget(r->py, e->tgid);
@@ -1069,6 +1098,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sin
 	for (i = 0; i < MAX_PIDS; i++)
 		r.pidfds[i] = -1;
 	r.sym = symbolizer__new();
+	r.read_at = strmap__new();
 	r.p = profile__new();
 	/* -a and several pids: a row per command (300 cc1 of a build are one), unless --per-pid */
 	if (r.p)
@@ -1223,6 +1253,9 @@ cleanup:
 	free(r.queue);
 	debuginfod_stop();
 	symbolizer__free(r.sym);
+	strmap__free(r.read_at);
+	if (r.reads_saved)
+		pr_info("mappings: %lu reads of /proc/PID/maps saved (the mapping was in the last read)\n", r.reads_saved);
 	if (r.pool)
 		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),
 			unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool));

@@ -60,6 +60,7 @@ struct session_bpf {
 
 struct run;
 struct render_opts;
+struct strmap;
 struct perf_event_attr;
 
 /*
@@ -175,6 +176,8 @@ struct run {
 	bool pool_full_warned;
 	bool pids_gone[MAX_PIDS];
 	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
+	struct strmap *read_at;	/* tgid -> when its maps were last read (mono ns) */
+	unsigned long reads_saved;	/* mmap events the last read had covered */
 	/* a live front end's: the run's counts at the end of the last period (they are cumulative) */
 	struct profile_meta live_base;
 };

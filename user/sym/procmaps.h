@@ -23,6 +23,13 @@ int procmaps_parse_line(const char *line, struct map_entry *e);
  * address, with its length in *n*: 0 or -errno
  */
 int procmaps_parse(FILE *f, struct map_entry **out, size_t *n);
+/*
+ * the executable mappings of process *pid*, as procmaps_parse() gives
+ * them: by PROCMAP_QUERY where the kernel has it (6.11), else from the
+ * text (*text*: from the text anyway).  0, -ESRCH (none: a zombie, a
+ * kernel thread) or -errno.
+ */
+int procmaps_read_how(int pid, struct map_entry **out, size_t *n, bool text);
 int procmaps_read(int pid, struct map_entry **out, size_t *n);
 
 #endif

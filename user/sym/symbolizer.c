@@ -29,6 +29,7 @@ struct proc {
 	char root[64];		/* /proc/PID/root while it lives */
 	int nspid;
 	uid_t uid;
+	bool ids_read;		/* nspid and uid from /proc/PID/status */
 	struct perfmap *perfmap;
 	bool perfmap_tried;
 };
@@ -184,6 +185,7 @@ static void proc_read_ids(struct proc *p)
 	FILE *f;
 
 	p->nspid = p->tgid;
+	p->ids_read = true;
 	snprintf(path, sizeof(path), "/proc/%d/status", p->tgid);
 	f = fopen(path, "re");
 	if (!f)
@@ -237,8 +239,8 @@ int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen)
 	}
 	p->tgid = tgid;
 	p->gen = gen;
+	p->nspid = tgid;
 	snprintf(p->root, sizeof(p->root), "/proc/%d/root", tgid);
-	proc_read_ids(p);
 	for (i = 0; i < n; i++) {
 		struct map_entry *e = &ents[i];
 		struct mapping *m = &p->maps[p->nmaps++];
@@ -256,6 +258,12 @@ int symbolizer__snapshot(struct symbolizer *s, int tgid, unsigned int gen)
 				s->on_file(m->dso, tgid, gen, s->on_file_ctx);
 		} else {
 			m->name = e->path[0] ? symbolizer__intern(s, e->path) : "[anon]";
+			/*
+			 * code in no file (a JIT's): named by the perf map of the
+			 * process's uid and own pid, read now, while it lives
+			 */
+			if (strcmp(e->path, "[vsyscall]") && !p->ids_read)
+				proc_read_ids(p);
 		}
 	}
 	free(ents);
@@ -393,6 +401,8 @@ static struct perfmap *proc_perfmap(struct proc *p)
 	if (p->perfmap_tried)
 		return p->perfmap;
 	p->perfmap_tried = true;
+	if (!p->ids_read)
+		proc_read_ids(p);
 	/* the target's own /tmp while it lives, ours once it is gone */
 	snprintf(root, sizeof(root), "%s", p->root);
 	if (stat(root, &st))
