@@ -152,7 +152,63 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /* how the walkers go through mapping *sm*: its rows in the pool, else frame pointers */
-static void unwind_map_of(struct run *r, const struct sym_mapping *sm, struct unwind_map *m)
+/* the first rows of the tables some process's walks may use now */
+struct rows_in_use {
+	struct strmap *firsts;
+};
+
+static bool rows_in_use(uint32_t first, void *ctx)
+{
+	return strmap__get(((struct rows_in_use *)ctx)->firsts, &first, sizeof(first)) != NULL;
+}
+
+static void mark_in_use(struct strmap *firsts, const struct unwind_map *maps, __u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < n && i < EBPROF_UNWIND_MAPS; i++)
+		if (maps[i].flags & EBPROF_MAP_TABLE)
+			strmap__set(firsts, &maps[i].first, sizeof(maps[i].first), (void *)1);
+}
+
+/*
+ * The pool is full: the tables no process in the BPF map points at (and
+ * none of *building*'s, which is not there yet) go, at most once a
+ * second.  Files gone: how many.
+ */
+static size_t collect_rows(struct run *r, const struct unwind_proc *building)
+{
+	struct rows_in_use u = { strmap__new() };
+	int fd = bpf_map__fd(r->b.unwind_procs);
+	struct unwind_proc *up = malloc(sizeof(*up));
+	__u32 key, next, *prev = NULL;
+	size_t n = 0;
+
+	if (!u.firsts || !up || now_sec() - r->last_collect < 1.0) {
+		strmap__free(u.firsts);
+		free(up);
+		return 0;
+	}
+	r->last_collect = now_sec();
+	if (building)
+		mark_in_use(u.firsts, building->maps, building->nmaps);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, up))
+			mark_in_use(u.firsts, up->maps, up->nmaps);
+	}
+	n = unwind_pool__collect(r->pool, rows_in_use, &u);
+	pr_debug("unwind pool full: %zu files no process uses gave their rows back (%zu tables in use)\n", n,
+		 strmap__size(u.firsts));
+	strmap__free(u.firsts);
+	free(up);
+	return n;
+}
+
+/* *sm*'s rows for the walker in *m*; *building*: the tables of the process being written, or NULL */
+static void unwind_map_of(struct run *r, const struct sym_mapping *sm, struct unwind_map *m,
+			  const struct unwind_proc *building)
 {
 	uint64_t bias;
 	int err;
@@ -164,11 +220,16 @@ static void unwind_map_of(struct run *r, const struct sym_mapping *sm, struct un
 	if (!sm->dso)
 		return;
 	err = unwind_pool__get(r->pool, sm->dso, &m->first, &m->nrows);
+	/* full: room from the tables of processes gone, and again */
+	if (err == -ENOSPC && collect_rows(r, building))
+		err = unwind_pool__get(r->pool, sm->dso, &m->first, &m->nrows);
+	if (err == -ENOSPC)
+		pr_debug("no room for the unwind table of %s\n", dso__name(sm->dso));
 	if (!err && dso__map_bias(sm->dso, m->start, sm->pgoff, true, &bias)) {
 		m->bias = bias;
 		m->flags = EBPROF_MAP_TABLE;
 	} else if (err == -ENOSPC && !r->pool_full_warned) {
-		pr_warn("the unwind table pool is full (%zu rows): some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
+		pr_warn("the unwind table pool is full (%zu rows) with the tables of running processes: some code is walked by frame pointers; rerun with a larger --unwind-rows\n",
 			unwind_pool__used(r->pool));
 		r->pool_full_warned = true;
 	}
@@ -197,7 +258,7 @@ static void unwind_update(struct run *r, int tgid)
 	/* what tells the BPF side that a walk it keeps was made with other tables */
 	up->version = ++r->unwind_version ? r->unwind_version : ++r->unwind_version;
 	for (i = 0; i < n && up->nmaps < EBPROF_UNWIND_MAPS; i++)
-		unwind_map_of(r, &maps[i], &up->maps[up->nmaps++]);
+		unwind_map_of(r, &maps[i], &up->maps[up->nmaps++], up);
 	if (bpf_map_update_elem(bpf_map__fd(r->b.unwind_procs), &key, up, BPF_ANY))
 		pr_debug("cannot store unwind tables of %d: %s\n", tgid, strerror(errno));
 	free(up);
@@ -229,7 +290,7 @@ static int remote_map(void *ctx, uint64_t addr, struct unwind_map *m)
 					  .flags = EBPROF_MAP_FP };
 		return 0;
 	}
-	unwind_map_of(w->r, &w->maps[lo - 1], m);
+	unwind_map_of(w->r, &w->maps[lo - 1], m, NULL);
 	return 0;
 }
 
@@ -1257,8 +1318,9 @@ cleanup:
 	if (r.reads_saved)
 		pr_info("mappings: %lu reads of /proc/PID/maps saved (the mapping was in the last read)\n", r.reads_saved);
 	if (r.pool)
-		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms\n", unwind_pool__used(r.pool),
-			unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool));
+		pr_info("unwind tables: %zu rows of %zu files, built in %.1f ms; %zu files' rows given back\n",
+			unwind_pool__used(r.pool), unwind_pool__files(r.pool), 1000 * unwind_pool__build_seconds(r.pool),
+			unwind_pool__evicted(r.pool));
 	unwind_pool__free(r.pool);
 	profile__free(r.p);
 	for (i = 0; i < MAX_PIDS; i++)

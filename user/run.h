@@ -174,6 +174,7 @@ struct run {
 	struct ebprof_event *queue;	/* events waiting for run_queue() */
 	size_t nqueue, queue_cap;
 	bool pool_full_warned;
+	double last_collect;	/* when the pool last gave rows back */
 	bool pids_gone[MAX_PIDS];
 	int pidfds[MAX_PIDS];	/* -p targets: readable once exited, whoever has the pid by then */
 	struct strmap *read_at;	/* tgid -> when its maps were last read (mono ns) */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include "unwind.h"
 #include "sym/elf.h"
+#include "util/grow.h"
 #include "util/strmap.h"
 
 #define REG_RBX 3
@@ -651,12 +652,23 @@ fp:
 struct pool_entry {
 	uint32_t first, nrows;
 	int err;
+	unsigned int collects;	/* -ENOSPC: the pool's collects then (a collect since: try again) */
+};
+
+/* a free range of rows */
+struct hole {
+	uint32_t first, n;
 };
 
 struct unwind_pool {
 	unwind_write_fn write;
 	void *ctx;
 	size_t cap, used, files;
+	size_t top;		/* rows above it were never handed out */
+	struct hole *holes;	/* below top, by first */
+	size_t nholes, holes_cap;
+	unsigned int collects;
+	size_t evicted;
 	double seconds;
 	struct strmap *by_dso;	/* struct dso * -> pool_entry */
 };
@@ -688,6 +700,7 @@ void unwind_pool__free(struct unwind_pool *p)
 	while ((v = strmap__next(p->by_dso, &it, NULL, NULL)))
 		free(v);
 	strmap__free(p->by_dso);
+	free(p->holes);
 	free(p);
 }
 
@@ -699,14 +712,74 @@ static double mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* *n* rows: the first hole they fit in, else above top; -ENOSPC */
+static int pool_alloc(struct unwind_pool *p, size_t n, uint32_t *first)
+{
+	size_t i;
+
+	for (i = 0; i < p->nholes; i++) {
+		if (p->holes[i].n < n)
+			continue;
+		*first = p->holes[i].first;
+		p->holes[i].first += n;
+		p->holes[i].n -= n;
+		if (!p->holes[i].n)
+			memmove(&p->holes[i], &p->holes[i + 1], (--p->nholes - i) * sizeof(*p->holes));
+		return 0;
+	}
+	if (p->top + n > p->cap)
+		return -ENOSPC;
+	*first = p->top;
+	p->top += n;
+	return 0;
+}
+
+/* rows [first, first + n) free again: a hole, merged with its neighbours */
+static int pool_release(struct unwind_pool *p, uint32_t first, uint32_t n)
+{
+	size_t i = 0;
+
+	while (i < p->nholes && p->holes[i].first < first)
+		i++;
+	if (i > 0 && p->holes[i - 1].first + p->holes[i - 1].n == first) {
+		p->holes[i - 1].n += n;
+		if (i < p->nholes && first + n == p->holes[i].first) {
+			p->holes[i - 1].n += p->holes[i].n;
+			memmove(&p->holes[i], &p->holes[i + 1], (--p->nholes - i) * sizeof(*p->holes));
+		}
+	} else if (i < p->nholes && first + n == p->holes[i].first) {
+		p->holes[i].first = first;
+		p->holes[i].n += n;
+	} else {
+		if (GROW(p->holes, p->nholes, p->holes_cap, 16))
+			return -ENOMEM;
+		memmove(&p->holes[i + 1], &p->holes[i], (p->nholes - i) * sizeof(*p->holes));
+		p->holes[i] = (struct hole){ first, n };
+		p->nholes++;
+	}
+	/* the hole at the top is the top */
+	if (p->nholes && p->holes[p->nholes - 1].first + p->holes[p->nholes - 1].n == p->top) {
+		p->top = p->holes[p->nholes - 1].first;
+		p->nholes--;
+	}
+	return 0;
+}
+
 int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint32_t *nrows)
 {
 	struct pool_entry *e = strmap__get(p->by_dso, &d, sizeof(d));
 	struct unwind_row *rows = NULL;
+	uint32_t at = 0;
 	double t0;
 	size_t n = 0;
 	Elf *elf;
 
+	/* too big before: again if rows were freed since */
+	if (e && e->err == -ENOSPC && e->collects != p->collects) {
+		strmap__del(p->by_dso, &d, sizeof(d));
+		free(e);
+		e = NULL;
+	}
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e || strmap__set(p->by_dso, &d, sizeof(d), e)) {
@@ -718,22 +791,64 @@ int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint
 		e->err = elf ? unwind_build_elf(elf, &rows, &n, NULL) : -ENOENT;
 		if (elf)
 			elf_end(elf);
-		if (!e->err && p->used + n > p->cap)
-			e->err = -ENOSPC;
 		if (!e->err)
-			e->err = p->write(p->ctx, p->used, rows, n);
+			e->err = pool_alloc(p, n, &at);
 		if (!e->err) {
-			e->first = p->used;
+			e->err = p->write(p->ctx, at, rows, n);
+			if (e->err)
+				pool_release(p, at, n);
+		}
+		if (!e->err) {
+			e->first = at;
 			e->nrows = n;
 			p->used += n;
 			p->files++;
 		}
+		e->collects = p->collects;
 		free(rows);
 		p->seconds += mono() - t0;
 	}
 	*first = e->first;
 	*nrows = e->nrows;
 	return e->err;
+}
+
+size_t unwind_pool__collect(struct unwind_pool *p, bool (*in_use)(uint32_t first, void *ctx), void *ctx)
+{
+	size_t it = 0, n = 0;
+	const void *key;
+	size_t klen;
+	struct pool_entry *e;
+	struct dso *gone[64];
+	size_t ngone = 0, i;
+
+	/* a batch at a time: the map cannot change under its walk */
+	do {
+		ngone = 0;
+		it = 0;
+		while (ngone < 64 && (e = strmap__next(p->by_dso, &it, &key, &klen))) {
+			if (e->err || !e->nrows || in_use(e->first, ctx))
+				continue;
+			memcpy(&gone[ngone++], key, sizeof(gone[0]));
+		}
+		for (i = 0; i < ngone; i++) {
+			e = strmap__del(p->by_dso, &gone[i], sizeof(gone[i]));
+			if (e && !pool_release(p, e->first, e->nrows)) {
+				p->used -= e->nrows;
+				p->files--;
+				n++;
+			}
+			free(e);
+		}
+	} while (ngone == 64);
+	p->collects++;
+	p->evicted += n;
+	return n;
+}
+
+size_t unwind_pool__evicted(const struct unwind_pool *p)
+{
+	return p->evicted;
 }
 
 size_t unwind_pool__used(const struct unwind_pool *p)

@@ -17,6 +17,7 @@
 #define __EBPROF_UNWIND_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -71,6 +72,15 @@ void unwind_pool__free(struct unwind_pool *p);
  * no unwind information), -ENOSPC (the pool is full) or another -errno
  */
 int unwind_pool__get(struct unwind_pool *p, struct dso *d, uint32_t *first, uint32_t *nrows);
+/*
+ * the pool full: the rows of every file whose first row *in_use* does not
+ * name (no process's tables point at it) are free again, for the files
+ * that need room; a file refused for room is tried again after.  How many
+ * files went.
+ */
+size_t unwind_pool__collect(struct unwind_pool *p, bool (*in_use)(uint32_t first, void *ctx), void *ctx);
+/* files whose rows went so, over the run */
+size_t unwind_pool__evicted(const struct unwind_pool *p);
 size_t unwind_pool__used(const struct unwind_pool *p);
 size_t unwind_pool__files(const struct unwind_pool *p);
 double unwind_pool__build_seconds(const struct unwind_pool *p);

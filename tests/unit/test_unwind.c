@@ -287,6 +287,64 @@ static int pool_shares_files(void)
 	return T_OK;
 }
 
+static bool first_in(uint32_t first, void *ctx)
+{
+	const uint32_t *set = ctx;
+
+	for (; *set != UINT32_MAX; set++)
+		if (*set == first)
+			return true;
+	return false;
+}
+
+/* a full pool gives back the rows of files no process uses, and only those */
+static int pool_collects(void)
+{
+	struct unwind_row *mem = calloc(1 << 20, sizeof(*mem));
+	struct dso *d[3];
+	struct unwind_pool *p;
+	uint32_t f[3], n[3], keep[3], rows;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int fd = open(".output/tests/sym_fixture", O_RDONLY);
+
+		d[i] = dso__new_fd(fd, ".output/tests/sym_fixture", "");
+		T_ASSERT(d[i]);
+	}
+	/* room for two files of n rows and a little */
+	p = unwind_pool__new(1 << 20, write_mem, mem);
+	T_ASSERT(p && !unwind_pool__get(p, d[0], &f[0], &rows));
+	unwind_pool__free(p);
+	p = unwind_pool__new(2 * rows + 3, write_mem, mem);
+	T_ASSERT(!unwind_pool__get(p, d[0], &f[0], &n[0]) && f[0] == 0);
+	T_ASSERT(!unwind_pool__get(p, d[1], &f[1], &n[1]) && f[1] == n[0]);
+	T_ASSERT(unwind_pool__get(p, d[2], &f[2], &n[2]) == -ENOSPC);
+	/* d[1] in use: d[0] goes, d[2] takes its rows */
+	keep[0] = f[1], keep[1] = UINT32_MAX;
+	T_ASSERT(unwind_pool__collect(p, first_in, keep) == 1);
+	T_ASSERT(unwind_pool__files(p) == 1 && unwind_pool__used(p) == n[1] && unwind_pool__evicted(p) == 1);
+	T_ASSERT(!unwind_pool__get(p, d[2], &f[2], &n[2]) && f[2] == 0);
+	/* both in use: nothing goes, d[0] has no room (and is not built again until a collect) */
+	keep[0] = f[1], keep[1] = f[2], keep[2] = UINT32_MAX;
+	T_ASSERT(unwind_pool__collect(p, first_in, keep) == 0);
+	T_ASSERT(unwind_pool__get(p, d[0], &f[0], &n[0]) == -ENOSPC);
+	T_ASSERT(unwind_pool__get(p, d[0], &f[0], &n[0]) == -ENOSPC);
+	T_ASSERT(unwind_pool__files(p) == 2 && unwind_pool__used(p) == 2 * rows);
+	/* none in use: the holes merge back into one free pool */
+	keep[0] = UINT32_MAX;
+	T_ASSERT(unwind_pool__collect(p, first_in, keep) == 2);
+	T_ASSERT(unwind_pool__files(p) == 0 && unwind_pool__used(p) == 0);
+	T_ASSERT(!unwind_pool__get(p, d[1], &f[1], &n[1]) && f[1] == 0);
+	T_ASSERT(!unwind_pool__get(p, d[0], &f[0], &n[0]) && f[0] == rows && n[0] == rows);
+	T_ASSERT(mem[f[0] + n[0] - 1].kind == EBPROF_ROW_GAP);
+	unwind_pool__free(p);
+	for (i = 0; i < 3; i++)
+		dso__free(d[i]);
+	free(mem);
+	return T_OK;
+}
+
 /*
  * unwind_walk() (user space's walk of a thread that is not running) on a
  * made-up process: one mapping, four functions, a stack whose frames are
@@ -407,5 +465,5 @@ static int walk_garbage_stack(void)
 	return T_OK;
 }
 
-T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(ldso_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi),
+T_MAIN("unwind", T(fixture_matches_readelf), T(libc_matches_readelf), T(ldso_matches_readelf), T(gaps_are_rows), T(entry_is_outermost), T(no_cfi), T(pool_collects),
        T(pool_shares_files), T(walk_known_stack), T(walk_garbage_stack))
