@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "procmaps.h"
+#include "util/grow.h"
 
 /*
  * PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): the executable
@@ -84,16 +85,9 @@ int procmaps_parse(FILE *f, struct map_entry **out, size_t *n)
 	while (fgets(line, sizeof(line), f)) {
 		if (procmaps_parse_line(line, &e) || !e.exec)
 			continue;
-		if (cnt == cap) {
-			struct map_entry *nv;
-
-			cap = cap ? cap * 2 : 32;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (GROW(v, cnt, cap, 32)) {
+			free(v);
+			return -ENOMEM;
 		}
 		v[cnt++] = e;
 	}
@@ -133,16 +127,9 @@ static int query_maps(int fd, struct map_entry **out, size_t *n)
 			return -EINVAL;
 		}
 		addr = q.vma_end;
-		if (cnt == cap) {
-			struct map_entry *nv;
-
-			cap = cap ? cap * 2 : 32;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (GROW(v, cnt, cap, 32)) {
+			free(v);
+			return -ENOMEM;
 		}
 		e = &v[cnt++];
 		memset(e, 0, sizeof(*e));
