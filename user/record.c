@@ -271,6 +271,7 @@ static int post(struct record *rec, CURL *c, const struct blob *b, long timeout_
 
 	while (blen && base[blen - 1] == '/')
 		blen--;
+	curl_easy_reset(c);
 	name = curl_easy_escape(c, rec->name, 0);
 	if (!name) {
 		snprintf(why, len, "out of memory");
@@ -287,7 +288,6 @@ static int post(struct record *rec, CURL *c, const struct blob *b, long timeout_
 	curl_mime_filename(part, "profile.pb.gz");
 	curl_mime_type(part, "application/octet-stream");
 	curl_mime_data(part, b->data, b->len);
-	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ebprof/" EBPROF_VERSION);
