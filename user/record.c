@@ -371,7 +371,7 @@ static void *sender(void *arg)
 	return NULL;
 }
 
-static int on_profile(void *ctx, struct profile *p, double t0, double t1, bool last)
+static int on_profile(void *ctx, struct profile *p, double t0, double t1, enum run_end end)
 {
 	struct record *rec = ctx;
 	struct render_opts ro = {};
@@ -394,7 +394,7 @@ static int on_profile(void *ctx, struct profile *p, double t0, double t1, bool l
 		err = -errno;
 	if (log_level)
 		say("profile of %.1f s: %llu samples%s\n", p->meta.duration, (unsigned long long)p->totals[0],
-		    last ? " (the last)" : "");
+		    end != RUN_END_NONE ? " (the last)" : "");
 	profile__free(p);
 	if (err) {
 		say("cannot encode the profile: %s\n", strerror(-err));
@@ -492,8 +492,8 @@ out:
 			    o->record.out ? "; they are in the directory" : "");
 	}
 	if (o->record.push || o->record.out)
-		say("stopped: %lu profiles written, %lu removed for --max-disk; %lu sent, %lu dropped, %zu not sent\n",
-		    rec.written, rec.rotated, rec.pushed, rec.dropped, rec.nqueue);
+		say("stopped: %lu profiles written, %lu removed for --max-disk; %lu sent, %lu dropped, %zu not sent"
+		    " (%lu tries failed)\n", rec.written, rec.rotated, rec.pushed, rec.dropped, rec.nqueue, rec.failures);
 	for (i = 0; i < rec.nqueue; i++)
 		free(rec.queue[i].data);
 	free(rec.queue);

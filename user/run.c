@@ -178,18 +178,22 @@ static void mark_in_use(struct strmap *firsts, const struct unwind_map *maps, __
  */
 static size_t collect_rows(struct run *r, const struct unwind_proc *building)
 {
-	struct rows_in_use u = { strmap__new() };
 	int fd = bpf_map__fd(r->b.unwind_procs);
-	struct unwind_proc *up = malloc(sizeof(*up));
+	struct rows_in_use u;
+	struct unwind_proc *up;
 	__u32 key, next, *prev = NULL;
 	size_t n = 0;
 
-	if (!u.firsts || !up || now_sec() - r->last_collect < 1.0) {
+	if (now_sec() - r->last_collect < 1.0)
+		return 0;
+	r->last_collect = now_sec();
+	u.firsts = strmap__new();
+	up = malloc(sizeof(*up));
+	if (!u.firsts || !up) {
 		strmap__free(u.firsts);
 		free(up);
 		return 0;
 	}
-	r->last_collect = now_sec();
 	if (building)
 		mark_in_use(u.firsts, building->maps, building->nmaps);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -1113,13 +1117,13 @@ static void live_delta(struct run *r, struct profile_meta *m)
 }
 
 /* what the run found over its period from *t0* to *t1*: to the sink */
-static int take_period(struct run *r, const struct run_sink *sink, double t0, double t1, bool last)
+static int take_period(struct run *r, const struct run_sink *sink, double t0, double t1, enum run_end end)
 {
 	struct profile *p = r->p, *next = NULL;
 	struct timespec ts;
 	int ret;
 
-	if (!last) {
+	if (end == RUN_END_NONE) {
 		next = profile__new_like(p);
 		if (!next) {
 			pr_err("out of memory\n");
@@ -1136,13 +1140,14 @@ static int take_period(struct run *r, const struct run_sink *sink, double t0, do
 	}
 	live_delta(r, &p->meta);
 	r->p = next;
-	return sink->profile(sink->ctx, p, t0, t1, last);
+	return sink->profile(sink->ctx, p, t0, t1, end);
 }
 
 int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sink *sink, struct profile **out)
 {
 	struct run r = { .o = o, .l = l, .launch_fd = -1, .py_rb_lock = PTHREAD_MUTEX_INITIALIZER };
 	double start, stop, deadline = 0, last_rescan = 0, next_snapshot = 0, next_take = 0, last_take = 0;
+	enum run_end end = RUN_END_SIGNAL;	/* unless the loop says otherwise */
 	int err, ret = 1, i;
 
 	libbpf_set_print(libbpf_print);
@@ -1238,16 +1243,21 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sin
 			run_queue(&r);
 			if (err < 0 && err != -EINTR) {
 				pr_err("polling the ring buffer failed: %s\n", strerror(-err));
+				end = RUN_END_ERROR;
 				break;
 			}
 		} else {
 			wait_targets(&r, timeout);
 		}
 		now = now_sec();
-		if (deadline && now >= deadline)
+		if (deadline && now >= deadline) {
+			end = RUN_END_DEADLINE;
 			break;
-		if (targets_gone(&r, l))
+		}
+		if (targets_gone(&r, l)) {
+			end = RUN_END_TARGETS;
 			break;
+		}
 		if (next_snapshot && now >= next_snapshot) {
 			r.ops->snapshot(&r, now - start);
 			next_snapshot += r.snapshot_s;
@@ -1259,9 +1269,11 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sin
 		if (r.ops->tick(&r))
 			goto cleanup;
 		if (next_take && now >= next_take) {
-			err = take_period(&r, sink, last_take - start, now - start, false);
-			if (err == RUN_SINK_END)
+			err = take_period(&r, sink, last_take - start, now - start, RUN_END_NONE);
+			if (err == RUN_SINK_END) {
+				end = RUN_END_SINK;
 				break;
+			}
 			if (err) {
 				ret = err;
 				goto cleanup;
@@ -1273,8 +1285,10 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sin
 		}
 		if (sink && sink->tick) {
 			err = sink->tick(sink->ctx);
-			if (err == RUN_SINK_END)
+			if (err == RUN_SINK_END) {
+				end = RUN_END_SINK;
 				break;
+			}
 			if (err) {
 				ret = err;
 				goto cleanup;
@@ -1295,7 +1309,7 @@ int run_mode(const struct ebprof_opts *o, struct launch *l, const struct run_sin
 		py__finish(r.py);
 	debuginfod_final();
 	if (sink) {
-		err = take_period(&r, sink, last_take - start, stop - start, true);
+		err = take_period(&r, sink, last_take - start, stop - start, end);
 		ret = err == RUN_SINK_END ? 0 : err;
 		goto cleanup;
 	}

@@ -133,14 +133,26 @@ enum run_stacks {
  * no mode; the mode needs a flush.
  */
 #define RUN_SINK_END (-1)
+
+/* why a run ended, as the last period's profile is handed out */
+enum run_end {
+	RUN_END_NONE,		/* not the last period */
+	RUN_END_SIGNAL,		/* Ctrl-C, SIGTERM */
+	RUN_END_DEADLINE,	/* -d */
+	RUN_END_TARGETS,	/* the targets exited */
+	RUN_END_SINK,		/* the front end asked (top's q) */
+	RUN_END_ERROR,		/* said already */
+};
+
 struct run_sink {
 	double period_s;
 	/*
 	 * a period's profile, finished, from *t0* to *t1* (seconds of the
-	 * run); the sink owns it.  *last*: the run is over.  0 goes on,
-	 * RUN_SINK_END ends the run, > 0 an exit status (already said).
+	 * run); the sink owns it.  *end*: RUN_END_NONE, or why the run is
+	 * over (the last period).  0 goes on, RUN_SINK_END ends the run, > 0
+	 * an exit status (already said).
 	 */
-	int (*profile)(void *ctx, struct profile *p, double t0, double t1, bool last);
+	int (*profile)(void *ctx, struct profile *p, double t0, double t1, enum run_end end);
 	/* optional: each turn of the loop (at least every 100 ms): as profile returns */
 	int (*tick)(void *ctx);
 	void *ctx;

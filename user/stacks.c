@@ -26,22 +26,27 @@ static int push(struct frame_list *fl, int id, int line)
 	return 0;
 }
 
+/* the frame of *line* of function frame *fn*, shown "name (file.py:12)" */
+static int push_line(struct profile *p, int fn, const char *name, const char *file, int line, struct frame_list *fl)
+{
+	const char *base = strrchr(file, '/');
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s (%s:%d)", name, base ? base + 1 : file, line);
+	return push(fl, profile__line_frame(p, fn, text, line), line);
+}
+
 static int py_frame(const struct stack_names *sn, struct profile *p, int tgid, const struct py_frame *f,
 		    struct frame_list *fl)
 {
 	struct py_named c = {};
-	const char *base;
-	char text[512];
 	int fn;
 
 	sn->python(sn->ctx, tgid, f, &c);
 	fn = profile__py_func(p, c.name, c.file, c.first, tgid);
 	if (fn < 0 || !c.line || sn->no_lineno)
 		return push(fl, fn, c.line);
-	base = strrchr(c.file, '/');
-	base = base ? base + 1 : c.file;
-	snprintf(text, sizeof(text), "%s (%s:%d)", c.name, base, c.line);
-	return push(fl, profile__line_frame(p, fn, text, c.line), c.line);
+	return push_line(p, fn, c.name, c.file, c.line, fl);
 }
 
 /*
@@ -88,13 +93,8 @@ static int native_frame(const struct stack_names *sn, struct profile *p, int tgi
 		if (profile__set_source(p, id, path, sl.fn_line, tgid))
 			return -ENOMEM;
 	}
-	if (sn->line_frames && sl.line > 0) {
-		const char *base = strrchr(sl.fn_file, '/');
-		char text[512];
-
-		snprintf(text, sizeof(text), "%s (%s:%d)", sf->func, base ? base + 1 : sl.fn_file, sl.line);
-		return push(fl, profile__line_frame(p, id, text, sl.line), sl.line);
-	}
+	if (sn->line_frames && sl.line > 0)
+		return push_line(p, id, sf->func, sl.fn_file, sl.line, fl);
 	return push(fl, id, sl.line);
 }
 

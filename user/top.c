@@ -30,7 +30,7 @@ struct top {
 	const char *event;
 	double last_cpu;	/* ebprof's own CPU seconds at the last period */
 	bool curses, help;
-	bool quit;		/* q was pressed */
+	enum run_end end;	/* why the run ended */
 	bool editing;		/* typing the filter */
 	char edit[64];
 	int sel, first;		/* the highlighted row, the first row shown */
@@ -264,13 +264,14 @@ static double own_cpu(void)
 	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static int on_profile(void *ctx, struct profile *p, double t0, double t1, bool last)
+static int on_profile(void *ctx, struct profile *p, double t0, double t1, enum run_end end)
 {
 	struct top *t = ctx;
 	double cpu = own_cpu();
 	int err;
 
-	if (last) {
+	if (end != RUN_END_NONE) {
+		t->end = end;
 		profile__free(p);
 		return 0;
 	}
@@ -296,10 +297,8 @@ static int on_tick(void *ctx)
 	int c;
 
 	while ((c = getch()) != ERR) {
-		if (!key(t, c)) {
-			t->quit = true;
+		if (!key(t, c))
 			return RUN_SINK_END;
-		}
 		changed = true;
 	}
 	if (changed)
@@ -346,7 +345,6 @@ int top_main(const struct ebprof_opts *o)
 	struct top t = { .o = o, .err_fd = -1, .saved_stderr = -1 };
 	struct run_sink sink = { o->top.delay, on_profile, on_tick, &t };
 	struct launch l = { .go_fd = -1, .err_fd = -1 };
-	double start;
 	int ret;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -378,13 +376,11 @@ int top_main(const struct ebprof_opts *o)
 	curs_set(0);
 	snprintf(t.target, sizeof(t.target), "%s", o->all ? "all processes" : "the processes given");
 	update(&t);
-	start = now_sec();
 	ret = run_mode(o, &l, &sink, NULL);
 	endwin();
 	t.curses = false;
 	release_stderr(&t);
-	/* the view did not end by a key, a signal or -d: the targets did */
-	if (!ret && !t.quit && !exiting && !(o->duration > 0 && now_sec() - start >= o->duration - 0.1))
+	if (!ret && t.end == RUN_END_TARGETS)
 		fprintf(stderr, "ebprof: %s exited: ebprof top ends with %s\n", t.target,
 			o->npids > 1 ? "them" : "it");
 	top_model_free(&t.m);
