@@ -94,12 +94,14 @@ struct mem_rate {
 	double user;		/* its time in user mode (the traps run in the kernel); < 0: unknown */
 	double base_user, base_sys;	/* before the probes went on; base_user < 0: unknown */
 	double tick;		/* what a reading of user and system time can be off by */
+	double ktick;		/* the kernel's tick: user and system time are split by sampling at it */
 };
 /*
  * The most its own work can have been: the least of its CPU time less
  * the traps' cost at the low end of their calibration, and its time in
- * user mode over the share of user mode before the probes (each widened
- * by two ticks).  cpu over it is a floor of the slowdown.
+ * user mode over the share of user mode before the probes (each taken at
+ * the far end of its sampling error, and widened by two ticks of a
+ * reading).  cpu over it is a floor of the slowdown.
  */
 double mem_work_most(const struct mem_rate *m);
 int mem_render_json(const struct mem_report *m, FILE *out);

@@ -1074,25 +1074,27 @@ static int mem_poll_ms(struct run *r)
 	return MR(r)->probes_on ? 1 : 10;
 }
 
-#define MEM_RATE_WINDOW 1.0	/* seconds traced the rate is measured over */
+#define MEM_RATE_WINDOW 2.0	/* seconds traced the rate is measured over */
 
 /*
  * --exact traps every call: on a busy server that can slow it a
- * hundredfold.  Measured over the first second traced (or less, at the
- * end), said in one line when it is over 10 %.  The slowdown said is a
+ * hundredfold.  Measured over the first two seconds traced (or less, at
+ * the end), said in one line when it is over 10 %.  The slowdown said is a
  * floor: the target's CPU time over the most its own work can be, the
  * least of two bounds.  One is its CPU time less the traps' cost, taken
  * at the low end of its calibration.  The other, for -p: its time in user
  * mode while traced (the traps run in the kernel), over the share of user
  * mode in its time before the probes went on (it did its own work in the
- * kernel too), each widened by the two clock ticks a reading of
+ * kernel too), each at the far end of its sampling error (the kernel's
+ * tick splits them) and widened by the two clock ticks a reading of
  * /proc/PID/stat can be off.
  */
 static void mem_exact_rate(struct run *r, bool final)
 {
 	struct mem_run *mr = MR(r);
 	double cost[3] = { mr->entry_cost, mr->ret_cost, mr->free_cost }, now = now_sec(), spent = 0, cpu, work, most;
-	double user = 0, sys, tick = 1.0 / sysconf(_SC_CLK_TCK);
+	double user = 0, sys, tick = 1.0 / sysconf(_SC_CLK_TCK), ktick = 0;
+	struct timespec res;
 	uint64_t sum[EBPROF_MEM_COUNTERS], calls = 0;
 	int k;
 
@@ -1136,6 +1138,11 @@ static void mem_exact_rate(struct run *r, bool final)
 	{
 		struct mem_rate m = { .cpu = cpu, .spent = spent, .user = user - mr->rate_user0, .tick = tick,
 				      .base_user = mr->base_user - mr->base_user0, .base_sys = mr->base_sys - mr->base_sys0 };
+
+		/* the coarse clocks move once a tick: their resolution is 1/HZ */
+		if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res))
+			ktick = res.tv_sec + res.tv_nsec / 1e9;
+		m.ktick = ktick > 0 && ktick <= 0.01 ? ktick : 0.01;
 
 		if (!mr->base_ok)
 			m.base_user = m.user = -1;

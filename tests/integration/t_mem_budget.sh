@@ -11,7 +11,7 @@ A=$T/alloc_work
 # rounds cut at the window's ends)
 start "$A" loop 30
 sleep 0.5
-$EBPROF mem --exact -p "$WPID" -d 2 -f json -o "$TMP/p.json" 2>"$TMP/err" || fail "mem -p: $(cat "$TMP/err")"
+$EBPROF mem --exact -p "$WPID" -d 3 -f json -o "$TMP/p.json" 2>"$TMP/err" || fail "mem -p: $(cat "$TMP/err")"
 python3 - "$TMP/p.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]
@@ -27,14 +27,17 @@ assert abs(g - 0.75 * (g + h)) <= 752 and g + h == t["allocs"]
 assert t["bytes_allocated"] == 64 * t["allocs"] and t["bytes_outstanding"] <= 64
 PY
 # ... and said what tracing each call costs it, in one line, within its
-# first second traced: a malloc/free pair costs ~13 ns of its own work and
-# ~13-20 us of traps, so it runs hundreds of times slower; ebprof's floor
-# (its time in user mode while traced, measured to the ticks) must say at
-# least 10x (it says 20-33x here)
+# first two seconds traced: a malloc/free pair costs ~13 ns of its own work
+# and ~13-20 us of traps, so it runs ~1000x slower.  ebprof's floor rests
+# on its time in user mode while traced, which the kernel's tick samples
+# (HZ 250: 500 ticks in 2 s): a user share of ~2 % (1.5-3 % seen) reads at
+# most 4.5 % at 4 sigma, whose 4-sigma Wilson bound is 9.9 %, + 2 ticks of
+# /proc/PID/stat over a share of >= 95 % before: 1 / 0.115 = 8.7x.  So it
+# must say at least 5x (it says 10-14x here)
 w=$(grep -c -- "--exact: pid $WPID makes [0-9]* allocator calls a second" "$TMP/err")
 x=$(sed -n "s/.*it runs \(at least \|over \)\([0-9.]*\)x slower.*/\2/p" "$TMP/err")
 info "-p --exact said: $(grep -- '--exact: pid' "$TMP/err")"
-[ "$w" = 1 ] && at_least "${x:-0}" 10 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
+[ "$w" = 1 ] && at_least "${x:-0}" 5 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
 # the same with a uprobe per function (kernels before 6.6 have no uprobe.multi)
 EBPROF_NO_UPROBE_MULTI=1 $EBPROF mem --exact -p "$WPID" -d 1 -f json -o "$TMP/p1.json" 2>"$TMP/err" || fail "mem -p, uprobes: $(cat "$TMP/err")"
 python3 - "$TMP/p1.json" <<'PY' || exit 1
