@@ -27,7 +27,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/sym/demangle.c user/sym/rust_v0.c user/sym/symbolizer.c user/unwind.c \
 	user/render/common.c user/render/table.c user/render/folded.c \
 	user/render/json.c user/render/flamegraph.c user/render/lines.c user/pyframes.c user/stat_report.c user/mem_report.c \
-	user/top_model.c \
+	user/top_model.c user/pyalloc.c \
 	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c user/lat_report.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
 	user/uprobes.c user/mode_lat.c \

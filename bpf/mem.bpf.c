@@ -25,6 +25,11 @@ enum mem_kind {
 	MEM_REALLOC,		/* ptr, size */
 	MEM_REALLOCARRAY,	/* ptr, n, size */
 	MEM_MEMALIGN_PTR,	/* void **ptr, alignment, size: posix_memalign */
+	/* CPython's allocator table's functions: a ctx first (PyMemAllocatorEx) */
+	MEM_CTX_SIZE1,		/* ctx, size */
+	MEM_CTX_CALLOC,		/* ctx, n, size */
+	MEM_CTX_REALLOC,	/* ctx, ptr, size */
+	MEM_CTX_FREE,		/* ctx, ptr: a free (an attach cookie only) */
 };
 
 struct mem_inflight {
@@ -154,6 +159,18 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 		in.memptr = PT_REGS_PARM1(ctx);
 		in.size = PT_REGS_PARM3(ctx);
 		break;
+	case MEM_CTX_SIZE1:
+		in.size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_CTX_CALLOC:
+		in.size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
+		break;
+	case MEM_CTX_REALLOC:
+		in.old = PT_REGS_PARM2(ctx);
+		in.size = PT_REGS_PARM3(ctx);
+		break;
+	default:
+		break;
 	}
 	mem_stacks(ctx, &in.key, tgid, tid);
 	bpf_map_update_elem(&mem_inflight, &tid, &in, BPF_ANY);
@@ -207,7 +224,7 @@ static __always_inline int mem_exit(struct pt_regs *ctx)
 		if (addr != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)in->memptr))
 			addr = 0;
 	}
-	if ((in->kind == MEM_REALLOC || in->kind == MEM_REALLOCARRAY) && in->old) {
+	if ((in->kind == MEM_REALLOC || in->kind == MEM_REALLOCARRAY || in->kind == MEM_CTX_REALLOC) && in->old) {
 		/* the old block is gone unless realloc failed: a free, as valgrind counts it */
 		if (addr || !in->size) {
 			mem_release(in->old, true);
@@ -268,12 +285,15 @@ int eb_mem_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 SEC("uprobe")
 int eb_mem_cal(struct pt_regs *ctx) { return 0; }
 
-static __always_inline int mem_free_call(struct pt_regs *ctx)
+static __always_inline int mem_free_call(struct pt_regs *ctx, __u64 addr)
 {
 	struct mem_inflight *cur;
 	__u32 tid;
 
 	if (!mem_target() || !mem_trap(EBPROF_MEM_HITS_FREE))
+		return 0;
+	/* free(NULL) frees nothing: not a free (nor is it one to valgrind) */
+	if (!addr)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	/* free inside an allocator (realloc's, PyObject_Free's): the outer call's */
@@ -281,27 +301,32 @@ static __always_inline int mem_free_call(struct pt_regs *ctx)
 	if (cur && PT_REGS_SP(ctx) < cur->sp)
 		return 0;
 	mem_count(EBPROF_MEM_FREES, 1);
-	mem_release(PT_REGS_PARM1(ctx), true);
+	mem_release(addr, true);
 	return 0;
 }
 
 SEC("uprobe")
-int eb_mem_free(struct pt_regs *ctx) { return mem_free_call(ctx); }
+int eb_mem_free(struct pt_regs *ctx) { return mem_free_call(ctx, PT_REGS_PARM1(ctx)); }
 
 /*
  * The same as one uprobe.multi link per file (kernel 6.6): the attach
  * cookie says what the function is (enum mem_kind; 0: a free).  Such a
  * link goes in one close, where separate uprobes go one grace period
- * (~50 ms here) each: what lets the budgeted mode switch quickly.
+ * (~50 ms here) each: what lets the budgeted mode switch quickly.  The
+ * kinds with a ctx come here on older kernels too, a uprobe each with its
+ * cookie (5.15).
  */
 SEC("uprobe")
 int eb_mem_m_entry(struct pt_regs *ctx)
 {
 	__u64 kind = bpf_get_attach_cookie(ctx);
 
-	if (kind >= MEM_SIZE1 && kind <= MEM_MEMALIGN_PTR)
+	if (kind >= MEM_SIZE1 && kind <= MEM_CTX_REALLOC)
 		return mem_enter(ctx, kind);
-	return mem_free_call(ctx);
+	/* two reads, not one through a computed offset (the verifier's rule for ctx) */
+	if (kind == MEM_CTX_FREE)
+		return mem_free_call(ctx, PT_REGS_PARM2(ctx));
+	return mem_free_call(ctx, PT_REGS_PARM1(ctx));
 }
 
 SEC("uprobe")

@@ -48,6 +48,17 @@ struct mem_report {
 	 */
 	uint64_t unseen_frees;
 	bool check_frees;
+	/*
+	 * -p, every call: the frees after the first moments (MEM_LATE_S), and
+	 * of those the ones of blocks never seen allocated.  Most of them
+	 * unseen: an allocator the probes miss, or a process freeing what it
+	 * made long before (said as either)
+	 */
+	uint64_t late_frees, late_unseen;
+	bool check_late;
+	/* a CPython whose object allocator is inlined where -p cannot probe it: its module, the call sites */
+	char py_inlined[64];
+	uint64_t py_inlined_sites;
 	uint64_t lost_ustacks, lost_pystacks;	/* allocations counted without their native, Python stack */
 	long rss_now_kib, rss_peak_kib;	/* -1: unknown */
 	bool leaks;
@@ -56,6 +67,7 @@ struct mem_report {
 	double probe_x;		/* the probes' cost over the target's work while they were on; -1: no work */
 	double uncertainty;	/* of the estimates, relative */
 	bool floor_only;	/* probe_x is so high that the estimates are floors */
+	bool few_windows;	/* ... or the windows too few to scale by: counts as seen */
 	int windows;		/* times the probes went on */
 	int nprobes;		/* functions probed */
 };
@@ -64,6 +76,10 @@ struct mem_report {
 void mem_report__free(void *m);
 /* are the counts incomplete: frees of blocks never seen allocated where there should be none? */
 bool mem_report__incomplete(const struct mem_report *m);
+#define MEM_MIN_WINDOWS 10	/* windows the default mode scales its counts from, at the least */
+/* -p: most frees after the first moments were of blocks never seen allocated? */
+bool mem_report__late_unseen(const struct mem_report *m);
+#define MEM_LATE_S 2.0	/* seconds of -p after which a free of an unseen block is news */
 /* the mode's renderer: the table and JSON of its report, else the generic ones of its profile */
 int mem_render(const struct profile *p, int format, const struct render_opts *o, FILE *out);
 /*

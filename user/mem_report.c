@@ -113,7 +113,7 @@ void mem_report__estimate(struct mem_report *m, bool exact, int windows, double 
 	double all = work_on + work_off;
 
 	m->exact = exact;
-	m->floor_only = false;
+	m->floor_only = m->few_windows = false;
 	m->uncertainty = 0;
 	m->share = 1;
 	m->scale = 1;
@@ -123,6 +123,17 @@ void mem_report__estimate(struct mem_report *m, bool exact, int windows, double 
 	m->probe_x = work_on > 0 ? cost / work_on : -1;
 	if (m->exact)
 		return;
+	if (windows < MEM_MIN_WINDOWS) {
+		/*
+		 * A window or two of a short run may fall in its start-up or in
+		 * its busiest part: scaled, they could say anything.  What they
+		 * saw is all that is known.
+		 */
+		m->floor_only = true;
+		m->few_windows = true;
+		m->share = all > 0 ? work_on / all : 0;
+		return;
+	}
 	if (work_on > 0 && cost <= MEM_MAX_X * work_on) {
 		m->share = work_on / all;
 		m->scale = all / work_on;
@@ -150,6 +161,9 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 			m->overhead_pct, m->nprobes);
 	else if (m->exact)
 		fprintf(out, "exact (--exact): every allocator call traced (%d functions)\n", m->nprobes);
+	else if (m->few_windows)
+		fprintf(out, "sampled: the probes saw %.1f %% of the target's CPU time in %d windows, too few to scale by:\n"
+			"# counts are FLOORS (what they saw); --exact counts\n", 100 * est, m->windows);
 	else if (m->floor_only)
 		fprintf(out, "sampled: the probes saw %.1f %% of the target's CPU time; counts are FLOORS (x%.1f)\n"
 			"# the probes cost the target more than %.0fx its own work between calls (an allocation storm):\n"
@@ -172,6 +186,16 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 			"# the program allocates where the probes do not see it (an allocator inlined into its callers, as\n"
 			"# link-time optimisation does to CPython's PyObject_Malloc); allocations and bytes are floors\n",
 			m->unseen_frees, m->frees);
+	else if (mem_report__late_unseen(m))
+		fprintf(out, "# warning: counts may be INCOMPLETE: %" PRIu64 " of the %" PRIu64 " frees after the first %.0f s were of blocks\n"
+			"# never seen allocated: the program allocates where the probes do not see it (an allocator inlined\n"
+			"# into its callers), or it is freeing what it made before the attach; launched, ebprof sees it all\n",
+			m->late_unseen, m->late_frees, MEM_LATE_S);
+	if (m->py_inlined_sites)
+		fprintf(out, "# %s inlines CPython's object allocator into %" PRIu64 " call sites (an optimised build): with -p its\n"
+			"# small objects are not counted, only what reaches libc (larger objects, buffers) and the page faults\n"
+			"# and RSS below; launched (ebprof mem -- python3 ...) every allocation is (PYTHONMALLOC=malloc)\n",
+			m->py_inlined, m->py_inlined_sites);
 	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
 		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
@@ -263,6 +287,16 @@ bool mem_report__incomplete(const struct mem_report *m)
 	return m->check_frees && m->unseen_frees > 100 && m->unseen_frees * 100 > m->frees;
 }
 
+bool mem_report__late_unseen(const struct mem_report *m)
+{
+	/*
+	 * A process whose every allocation is seen frees blocks from before
+	 * the attach at a rate that falls as they go; most of its frees, a
+	 * thousand and more, still of unseen blocks, is a pattern
+	 */
+	return m->check_late && m->late_unseen > 1000 && m->late_unseen * 2 > m->late_frees;
+}
+
 int mem_render_json(const struct mem_report *m, FILE *out)
 {
 	size_t i;
@@ -295,7 +329,8 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 ", \"user_stacks\": %" PRIu64
 		", \"python_stacks\": %" PRIu64 "},\n", m->lost_blocks, m->lost_stacks, m->lost_ustacks, m->lost_pystacks);
 	fprintf(out, "  \"unseen_frees\": %" PRIu64 ",\n  \"incomplete\": %s,\n", m->unseen_frees,
-		mem_report__incomplete(m) ? "true" : "false");
+		mem_report__incomplete(m) || mem_report__late_unseen(m) ? "true" : "false");
+	fprintf(out, "  \"python_allocator_inlined\": %" PRIu64 ",\n", m->py_inlined_sites);
 	fputs("  \"size_histogram\": [", out);
 	for (k = 0; k < 64; k++) {
 		if (!m->hist[k])

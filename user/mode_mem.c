@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -25,8 +27,10 @@
 #include "run.h"
 #include "mem.skel.h"
 #include "mem.h"
+#include "pyalloc.h"
 #include "session.h"
 #include "uprobes.h"
+#include <gelf.h>
 #include "sym/elf.h"
 #include "sym/symbolizer.h"
 #include "util/grow.h"
@@ -56,6 +60,14 @@ struct mem_run {
 	struct mem_bpf *skel;
 	int pid;			/* the target */
 	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
+	bool scan_live;			/* the files scanned are mapped by the running target */
+	/* a CPython whose object allocator is inlined (a PGO build): not probed; its module, the sites */
+	char py_inlined[64];
+	uint64_t py_inlined_sites;
+	/* -p, --exact: the counters MEM_LATE_S after the probes went on */
+	double probes_t0;
+	uint64_t late_frees0, late_unseen0;
+	bool late_taken;
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
 	struct mem_file *files;		/* ... by file: their probes are contiguous */
@@ -113,6 +125,15 @@ static const struct {
 	{ "PyMem_Realloc", 4 }, { "PyMem_Free", 0 },
 };
 
+/*
+ * The kinds of CPython's allocator table's functions (a ctx first), as
+ * bpf/mem.bpf.c numbers them; they run eb_mem_m_entry, by cookie
+ */
+enum { KIND_CTX_SIZE1 = 7, KIND_CTX_CALLOC, KIND_CTX_REALLOC, KIND_CTX_FREE };
+static const char *const table_names[PYALLOC_SLOTS] = {
+	NULL, "PyObject_Malloc (table)", "PyObject_Calloc (table)", "PyObject_Realloc (table)", "PyObject_Free (table)",
+};
+
 static bool is_allocator(const char *func)
 {
 	size_t i;
@@ -139,6 +160,8 @@ static struct bpf_program *mem_prog(struct run *r, int kind)
 	case 4: return k->progs.eb_mem_realloc;
 	case 5: return k->progs.eb_mem_reallocn;
 	case 6: return k->progs.eb_mem_memalign;
+	case KIND_CTX_SIZE1: case KIND_CTX_CALLOC: case KIND_CTX_REALLOC: case KIND_CTX_FREE:
+		return k->progs.eb_mem_m_entry;
 	default: return k->progs.eb_mem_free;
 	}
 }
@@ -149,7 +172,7 @@ static int probe_attach(struct run *r, struct mem_probe *p, int pid)
 	if (p->entry)
 		return 0;
 	return uprobe_attach_pair(p->prog, p->ret ? MR(r)->skel->progs.eb_mem_ret : NULL, pid, p->path, p->offset,
-				  p->func, 0, &p->entry, &p->exit);
+				  p->func, p->kind, &p->entry, &p->exit);
 }
 
 static void probe_detach(struct mem_probe *p)
@@ -162,8 +185,9 @@ static void probe_detach(struct mem_probe *p)
 /* how busy an allocator usually is: 0 the busiest */
 static int busyness(const char *func)
 {
-	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free", "realloc",
-					     "PyObject_Realloc", "calloc", "PyMem_Malloc", "PyMem_Free" };
+	static const char *const order[] = { "malloc", "free", "PyObject_Malloc", "PyObject_Free",
+					     "PyObject_Malloc (table)", "PyObject_Free (table)", "realloc",
+					     "PyObject_Realloc", "PyObject_Realloc (table)", "calloc", "PyMem_Malloc", "PyMem_Free" };
 	size_t i;
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
@@ -395,6 +419,8 @@ static void mem_probes_on(struct run *r)
 	__atomic_store_n(&MR(r)->skel->bss->mem_on, 1, __ATOMIC_RELEASE);
 	MR(r)->probes_on = true;
 	MR(r)->on_since = now_sec();
+	if (!MR(r)->probes_t0)
+		MR(r)->probes_t0 = MR(r)->on_since;
 	MR(r)->budget.windows++;
 	pr_debug("mem: %zu probes on in %.1f ms\n", MR(r)->nprobes, 1000 * (MR(r)->on_since - t0));
 }
@@ -538,12 +564,158 @@ static void mem_detach_wait(struct run *r)
 }
 
 /* the allocators *d* defines, probed through *path* (attached now if the probes are on) */
+/* the target's memory at *d*'s file address *at*, through the bias of its mapping */
+struct py_look {
+	int pid;
+	uint64_t bias;
+};
+
+static int py_read(void *ctx, uint64_t at, uint64_t *val)
+{
+	const struct py_look *l = ctx;
+	struct iovec local = { val, sizeof(*val) }, remote = { (void *)(uintptr_t)(at + l->bias), sizeof(*val) };
+
+	if (process_vm_readv(l->pid, &local, 1, &remote, 1, 0) != sizeof(*val))
+		return 0;
+	*val -= l->bias;
+	return 1;
+}
+
+/* the table a pair of wrappers (PyObject_Malloc and _Free, PyMem_...) reads, as a file address */
+static bool py_wrappers_table(struct dso *d, const char *malloc_fn, const char *free_fn, struct py_look *l,
+			      uint64_t *table)
+{
+	struct pyalloc_load ml[64], fl[64];
+	uint8_t mc[96], fc[96];
+	uint64_t mv, ms, fv, fs;
+	ssize_t mn, fn;
+
+	if (!dso__symbol(d, malloc_fn, &mv, &ms) || !dso__symbol(d, free_fn, &fv, &fs))
+		return false;
+	mn = dso__read(d, mv, mc, ms && ms < sizeof(mc) ? ms : sizeof(mc));
+	fn = dso__read(d, fv, fc, fs && fs < sizeof(fc) ? fs : sizeof(fc));
+	if (mn <= 0 || fn <= 0)
+		return false;
+	return pyalloc_table(ml, pyalloc_loads(mc, mn, mv, ml, 64), fl, pyalloc_loads(fc, fn, fv, fl, 64), py_read, l,
+			     table);
+}
+
+/* the call sites of *d* that inline *fn* behind a guard */
+static uint64_t py_guards(struct dso *d, uint64_t fn)
+{
+	Elf *elf = dso__elf(d);
+	Elf_Scn *scn = NULL;
+	uint64_t n = 0;
+	GElf_Shdr sh;
+
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data && data->d_buf && data->d_size <= sh.sh_size)
+			n += pyalloc_guards(data->d_buf, data->d_size, sh.sh_addr, fn);
+	}
+	if (elf)
+		elf_end(elf);
+	return n;
+}
+
+/*
+ * The interpreter asks which allocator it runs (_PyMem_PymallocEnabled,
+ * _PyMem_GetCurrentAllocatorName): a compare or two in any build (1-2 in
+ * pyenv's 3.8-3.13).  A build that inlines the allocator has one at every
+ * hot allocation (242 in Debian's 3.11).
+ */
+#define PY_INLINED_MIN 16
+
+/*
+ * Where a running CPython's allocations can be seen.  PyObject_Malloc
+ * and the others call through a table (_PyObject, or _PyRuntime's in
+ * 3.12+): its functions get every call, where link-time optimisation may
+ * have inlined the wrappers; found from the wrappers' code and the table
+ * read in the target.  A build with profile-guided optimisation (Debian's,
+ * Ubuntu's, Fedora's) also inlines the table's functions into their hot
+ * callers, behind a compare of the pointer: those allocations no probe
+ * sees, and the Python allocators are better not probed at all than seen
+ * in part (frees without their allocations).  Returns 1 with the
+ * functions' file addresses in *fns* (0: none), 0 to probe the wrappers
+ * (a command not started, a table not found), -1 for none.
+ */
+static int py_allocators(struct run *r, struct dso *d, uint64_t *fns)
+{
+	struct mem_run *mr = MR(r);
+	const struct sym_mapping *maps;
+	struct py_look l = { .pid = mr->pid };
+	uint64_t table, slots[PYALLOC_SLOTS], off, sites;
+	size_t n, i;
+	int k;
+
+	if (mr->py_via_malloc || !mr->scan_live || !dso__symbol(d, "PyObject_Malloc", &table, &off))
+		return 0;
+	n = symbolizer__mappings(r->sym, mr->pid, &maps);
+	for (i = 0; i < n && !(maps[i].dso == d && dso__map_bias(d, maps[i].start, maps[i].pgoff, true, &l.bias)); i++)
+		;
+	if (i == n || !py_wrappers_table(d, "PyObject_Malloc", "PyObject_Free", &l, &table))
+		return 0;
+	for (k = 0; k < PYALLOC_SLOTS; k++)
+		if (!py_read(&l, table + 8 * k, &slots[k]))
+			return 0;
+	memset(fns, 0, PYALLOC_SLOTS * sizeof(*fns));
+	for (k = PYALLOC_MALLOC; k < PYALLOC_SLOTS; k++) {
+		/* a hook in another file (a profiler's): the wrappers are all there is to go by */
+		if (!dso__vaddr_to_offset(d, slots[k], &off) || !off)
+			return 0;
+		fns[k] = slots[k];
+	}
+	sites = py_guards(d, fns[PYALLOC_MALLOC]) + py_guards(d, fns[PYALLOC_FREE]);
+	pr_debug("mem: %s: CPython's allocator table at 0x%" PRIx64 " (malloc 0x%" PRIx64 ", free 0x%" PRIx64
+		 "), %" PRIu64 " inlined call sites\n", dso__name(d), table, fns[PYALLOC_MALLOC], fns[PYALLOC_FREE], sites);
+	if (sites < PY_INLINED_MIN)
+		return 1;
+	if (!mr->py_inlined_sites) {
+		snprintf(mr->py_inlined, sizeof(mr->py_inlined), "%s", dso__name(d));
+		pr_warn("%s (pid %d) inlines CPython's object allocator into %" PRIu64 " call sites (an optimised build): -p cannot see its small objects, so the Python allocators are not probed; counted: what reaches libc's malloc, page faults, RSS. Launched (ebprof mem -- python3 ...), every allocation is seen\n",
+			dso__name(d), mr->pid, sites);
+	}
+	mr->py_inlined_sites += sites;
+	return -1;
+}
+
+static struct mem_probe *add_probe(struct run *r, struct dso *d, const char *path, const char *func, uint64_t vaddr,
+				   int kind)
+{
+	struct mem_run *mr = MR(r);
+	struct mem_probe *p;
+
+	if (GROW(mr->probes, mr->nprobes, mr->probes_cap, 32))
+		return NULL;
+	p = &mr->probes[mr->nprobes++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->func = func;
+	if (!dso__vaddr_to_offset(d, vaddr, &p->offset))
+		p->offset = 0;
+	p->prog = mem_prog(r, kind);
+	p->kind = kind;
+	p->ret = kind != 0 && kind != KIND_CTX_FREE;
+	pr_debug("allocator %s in %s\n", p->func, p->path);
+	if (mr->probes_on && !mr->multi)
+		probe_attach(r, p, mr->pid);
+	return p;
+}
+
 static void scan_file(void *ctx, struct dso *d, const char *path)
 {
+	static const int table_kinds[PYALLOC_SLOTS] = { 0, KIND_CTX_SIZE1, KIND_CTX_CALLOC, KIND_CTX_REALLOC,
+							 KIND_CTX_FREE };
 	struct run *r = ctx;
 	struct mem_run *mr = MR(r);
+	uint64_t fns[PYALLOC_SLOTS];
 	struct mem_file *f;
 	size_t a;
+	int py, k;
 
 	if (GROW(mr->files, mr->nfiles, mr->files_cap, 8))
 		return;
@@ -551,30 +723,33 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 	f->first = mr->nprobes;
 	f->n = 0;
 	f->entry_fd = f->ret_fd = -1;
+	py = py_allocators(r, d, fns);
 	for (a = 0; a < sizeof(allocators) / sizeof(allocators[0]); a++) {
 		uint64_t v, size = 0;
-		struct mem_probe *p;
 
 		if (!dso__symbol(d, allocators[a].name, &v, &size) || !size)
 			continue;
-		/* CPython's allocators forward to malloc: probed there, once */
-		if (mr->py_via_malloc && !strncmp(allocators[a].name, "Py", 2))
+		/*
+		 * CPython's allocators forward to malloc: probed there, once;
+		 * or the table's functions are, or none can be seen
+		 */
+		if ((mr->py_via_malloc || py) && !strncmp(allocators[a].name, "Py", 2))
 			continue;
-		if (GROW(mr->probes, mr->nprobes, mr->probes_cap, 32))
+		if (!add_probe(r, d, path, allocators[a].name, v, allocators[a].kind))
 			return;
-		p = &mr->probes[mr->nprobes++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->path, sizeof(p->path), "%s", path);
-		p->func = allocators[a].name;
-		if (!dso__vaddr_to_offset(d, v, &p->offset))
-			p->offset = 0;
-		p->prog = mem_prog(r, allocators[a].kind);
-		p->kind = allocators[a].kind;
-		p->ret = allocators[a].kind != 0;
 		f->n++;
-		pr_debug("allocator %s in %s\n", p->func, p->path);
-		if (mr->probes_on && !mr->multi)
-			probe_attach(r, p, mr->pid);
+	}
+	for (k = PYALLOC_MALLOC; py > 0 && k < PYALLOC_SLOTS; k++) {
+		int j;
+
+		/* one probe a function (the calloc of a table may be its malloc's) */
+		for (j = PYALLOC_MALLOC; j < k && fns[j] != fns[k]; j++)
+			;
+		if (j < k)
+			continue;
+		if (!add_probe(r, d, path, table_names[k], fns[k], table_kinds[k]))
+			return;
+		f->n++;
 	}
 	if (!f->n)
 		return;
@@ -586,8 +761,11 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 /* the allocators in files *tgid* maps that were not looked at yet */
 static void mem_scan(struct run *r, int tgid)
 {
-	if (tgid == MR(r)->pid)
-		uprobe_files__mapped(&MR(r)->uf, r->sym, tgid);
+	if (tgid != MR(r)->pid)
+		return;
+	MR(r)->scan_live = true;
+	uprobe_files__mapped(&MR(r)->uf, r->sym, tgid);
+	MR(r)->scan_live = false;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -805,9 +983,17 @@ static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, co
 	n = key_frames(r, m->prof, &sk, s);
 	if (n < 0)
 		return -1;
-	/* the probed function itself is not where the allocation comes from */
-	if (n > 1 && is_allocator(profile__frame_at(m->prof, fids[n - 1])->func))
-		n--;
+	/*
+	 * The probed function itself is not where the allocation comes from:
+	 * at its entry it is the innermost native frame (a function of
+	 * CPython's allocator table may have no name in a stripped build)
+	 */
+	if (n > 1) {
+		const struct frame *leaf = profile__frame_at(m->prof, fids[n - 1]);
+
+		if (is_allocator(leaf->func) || (!leaf->python && !leaf->kernel))
+			n--;
+	}
 	site = &m->sites[m->nsites];
 	memset(site, 0, sizeof(*site));
 	site->tgid = k->tgid;
@@ -869,6 +1055,11 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		m->rss_peak_kib = m->rss_now_kib;
 	m->lost_blocks = c[EBPROF_MEM_LOST_BLOCKS];
 	m->unseen_frees = c[EBPROF_MEM_UNSEEN_FREES] * scale;
+	m->check_late = MR(r)->late_taken;
+	m->late_frees = c[EBPROF_MEM_FREES] - MR(r)->late_frees0;
+	m->late_unseen = c[EBPROF_MEM_UNSEEN_FREES] - MR(r)->late_unseen0;
+	snprintf(m->py_inlined, sizeof(m->py_inlined), "%s", MR(r)->py_inlined);
+	m->py_inlined_sites = MR(r)->py_inlined_sites;
 	/* a command traced from its start, every call: every block freed was seen allocated */
 	m->check_frees = l->pid && m->exact;
 	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
@@ -1169,6 +1360,16 @@ static int mem_tick(struct run *r)
 	}
 	mem_exact_rate(r, false);
 	mem_budget(r);
+	/* -p, every call: the frees from here on should be of blocks seen allocated, mostly */
+	if (r->o->mem.exact && !(r->l && r->l->pid) && !MR(r)->late_taken && MR(r)->probes_t0 &&
+	    now - MR(r)->probes_t0 >= MEM_LATE_S) {
+		uint64_t sum[EBPROF_MEM_COUNTERS];
+
+		mem_counters_all(r, sum);
+		MR(r)->late_frees0 = sum[EBPROF_MEM_FREES];
+		MR(r)->late_unseen0 = sum[EBPROF_MEM_UNSEEN_FREES];
+		MR(r)->late_taken = true;
+	}
 	return 0;
 }
 
