@@ -72,7 +72,7 @@ deps:
 		libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler libdebuginfod-dev \
 		libncurses-dev libcurl4-gnutls-dev tmux binutils python3 procps util-linux nodejs golang-go help2man man-db \
 		gdb rustc linux-perf valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
-		redis-server redis-tools stress-ng debuginfod \
+		redis-server redis-tools stress-ng debuginfod python3-memory-profiler python3-line-profiler \
 		>/dev/null
 	@# the tests' npm packages, at the versions tests/npm/package-lock.json pins
 	npm ci --prefix tests/npm --no-audit --no-fund --silent

@@ -381,6 +381,9 @@ enum ebprof_mem_counter {
 	EBPROF_MEM_NESTED,	/* entries inside another allocator call */
 	EBPROF_MEM_RET_OTHER,	/* returns not of the call recorded */
 	EBPROF_MEM_UNSEEN_FREES,	/* frees (and reallocs) of blocks not seen allocated */
+	EBPROF_MEM_FINAL_FREES,	/* frees once its CPython began to finalize: not counted */
+	EBPROF_MEM_FINAL_ALLOCS,	/* ... allocations (a realloc: one of each) */
+	EBPROF_MEM_FINAL_BYTES,
 	/* traps, for what the probes cost: all of them, and those while not counting (in this order) */
 	EBPROF_MEM_HITS_ENTRY,
 	EBPROF_MEM_HITS_RET,

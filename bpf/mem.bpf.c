@@ -16,6 +16,11 @@
 const volatile __u32 targ_mem_tgid = 0;
 /* set by user space while all the allocator probes are attached: a window is counted whole */
 __u32 mem_on = 0;
+/*
+ * set when the target's CPython begins to finalize (Py_FinalizeEx): what
+ * it frees from then on is its teardown, and what it held is the answer
+ */
+__u32 mem_final = 0;
 
 /* what an allocator entry asks for */
 enum mem_kind {
@@ -120,6 +125,29 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	key->flags &= ~EBPROF_F_NEW_STACK;
 }
 
+/* an allocator call of the teardown: one allocation of what size, and a free of a block resized */
+static __always_inline void mem_final_call(struct pt_regs *ctx, enum mem_kind kind)
+{
+	__u64 size = 0, old = 0;
+
+	switch (kind) {
+	case MEM_SIZE1: size = PT_REGS_PARM1(ctx); break;
+	case MEM_CALLOC: size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx); break;
+	case MEM_SIZE2: size = PT_REGS_PARM2(ctx); break;
+	case MEM_REALLOC: old = PT_REGS_PARM1(ctx); size = PT_REGS_PARM2(ctx); break;
+	case MEM_REALLOCARRAY: old = PT_REGS_PARM1(ctx); size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx); break;
+	case MEM_MEMALIGN_PTR: size = PT_REGS_PARM3(ctx); break;
+	case MEM_CTX_SIZE1: size = PT_REGS_PARM2(ctx); break;
+	case MEM_CTX_CALLOC: size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx); break;
+	case MEM_CTX_REALLOC: old = PT_REGS_PARM2(ctx); size = PT_REGS_PARM3(ctx); break;
+	default: break;
+	}
+	mem_count(EBPROF_MEM_FINAL_ALLOCS, 1);
+	mem_count(EBPROF_MEM_FINAL_BYTES, size);
+	if (old)
+		mem_count(EBPROF_MEM_FINAL_FREES, 1);
+}
+
 static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 {
 	__u64 id = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx);
@@ -129,6 +157,12 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 	if (tgid != targ_mem_tgid || !mem_trap(EBPROF_MEM_HITS_ENTRY))
 		return 0;
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
+	/* the interpreter's teardown: counted apart, its blocks not tracked (what it held stays) */
+	if (mem_final) {
+		if (!(cur && sp < cur->sp))
+			mem_final_call(ctx, kind);
+		return 0;
+	}
 	/* deeper on the stack than a call in flight: an allocator inside an allocator */
 	if (cur && sp < cur->sp) {
 		mem_count(EBPROF_MEM_NESTED, 1);
@@ -295,6 +329,10 @@ static __always_inline int mem_free_call(struct pt_regs *ctx, __u64 addr)
 	/* free(NULL) frees nothing: not a free (nor is it one to valgrind) */
 	if (!addr)
 		return 0;
+	if (mem_final) {
+		mem_count(EBPROF_MEM_FINAL_FREES, 1);
+		return 0;
+	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	/* free inside an allocator (realloc's, PyObject_Free's): the outer call's */
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
@@ -331,6 +369,14 @@ int eb_mem_m_entry(struct pt_regs *ctx)
 
 SEC("uprobe")
 int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
+
+SEC("uprobe")
+int eb_mem_finalize(struct pt_regs *ctx)
+{
+	if (mem_target())
+		mem_final = 1;
+	return 0;
+}
 
 /* which stacks fault in new pages (RSS growth), and which map memory */
 struct {

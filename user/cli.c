@@ -225,6 +225,10 @@ static const char mem_usage[] =
 "                          estimates (floors when calls come faster than that);\n"
 "                          a target whose calls fit is counted exactly\n"
 "      --leaks             report blocks still held after --min-age SECONDS (5)\n"
+"      --lines[=FUNC,...]  after the report, per source line of the top functions\n"
+"                          (Python, or native with DWARF; or of FUNC,...): bytes\n"
+"                          allocated, still held, allocations and pages touched\n"
+"                          while the line ran (memory_profiler's view)\n"
 "      --count             weigh stacks by allocations instead of bytes\n"
 "      --max-blocks N      live blocks tracked (default 1048576)\n"
 "  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
@@ -549,7 +553,7 @@ static const struct {
 	{ OPT_NO_DEBUGINFOD, "--no-debuginfod", M_CPU | M_MEM | M_OFF | M_WALL | M_TOP | M_REC, NULL },
 	{ OPT_NO_KERNEL, "--no-kernel", M_CPU | M_OFF | M_WALL | M_TOP | M_REC, NULL },
 	{ OPT_FP, "--fp", M_CPU | M_OFF | M_WALL | M_TOP | M_REC, NULL },
-	{ OPT_LINES, "--lines", M_CPU, NULL },
+	{ OPT_LINES, "--lines", M_CPU | M_MEM, NULL },
 	{ 'r', "-r", M_STAT, NULL },
 	{ 'I', "-I", M_STAT | M_REC, "ebprof lat takes -i SECONDS" },
 	{ 'i', "-i", M_LAT, NULL },
@@ -1182,6 +1186,9 @@ again:
 		/* the view by line needs native frames of their line */
 		o->line_frames = true;
 	}
+	/* mem --lines: native frames of a known line too, as Python's are */
+	if (o->mode == MODE_MEM && o->lines)
+		o->line_frames = true;
 	if (o->mode == MODE_RECORD) {
 		if (o->cmd)
 			return bad("ebprof record profiles running processes: give -p PID or -a, not a command%s", "");

@@ -193,7 +193,8 @@ int main(int argc, char **argv)
 		/* after a table, in it; else on the terminal */
 		FILE *lout = opts.format == FORMAT_TABLE ? out : out == stdout ? stderr : stdout;
 
-		err = render_lines(prof, opts.lines_func, 5, lout);
+		err = prof->ext_lines ? prof->ext_lines(prof, opts.lines_func, 5, lout)
+				      : render_lines(prof, opts.lines_func, 5, lout);
 		fflush(lout);
 		if (err == -ENOENT) {
 			if (opts.lines_func)

@@ -56,6 +56,9 @@ struct mem_report {
 	 */
 	uint64_t late_frees, late_unseen;
 	bool check_late;
+	/* its CPython began to finalize: the frees after that not counted (its teardown) */
+	bool finalized;
+	uint64_t final_frees, final_allocs, final_bytes;
 	/* a CPython whose object allocator is inlined where -p cannot probe it: its module, the call sites */
 	char py_inlined[64];
 	uint64_t py_inlined_sites;
@@ -89,6 +92,13 @@ int mem_render(const struct profile *p, int format, const struct render_opts *o,
  */
 void mem_report__estimate(struct mem_report *m, bool exact, int windows, double work_on, double work_off, double cost);
 int mem_render_table(const struct mem_report *m, int rows, FILE *out);
+/*
+ * --lines: per source line of the top functions (or of FUNC,...), what the
+ * allocations made while it ran allocated, still hold, how many, and the
+ * pages they first touched (a profile's ext_lines).  -ENOENT: no function
+ * with line information
+ */
+int mem_render_lines(const struct profile *p, const char *func, int top, FILE *out);
 /* mem_budget.c: the arithmetic of the default mode's budget and of --exact's cost */
 #define MEM_MIN_ON 0.001	/* seconds a window stays on at the least */
 /* how long the next window stays on at the least, given what the last one cost over its CPU time */

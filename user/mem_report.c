@@ -8,6 +8,7 @@
 #include <string.h>
 #include "mem.h"
 #include "render/render.h"
+#include "util/grow.h"
 #include "util/json.h"
 
 void mem_report__free(void *report)
@@ -196,9 +197,13 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 			"# small objects are not counted, only what reaches libc (larger objects, buffers) and the page faults\n"
 			"# and RSS below; launched (ebprof mem -- python3 ...) every allocation is (PYTHONMALLOC=malloc)\n",
 			m->py_inlined, m->py_inlined_sites);
-	fprintf(out, "# outstanding at the end: %" PRIu64 " blocks, %s%s\n", m->blocks_outstanding,
+	fprintf(out, "# outstanding %s: %" PRIu64 " blocks, %s%s\n",
+		m->finalized ? "when the interpreter began to finalize" : "at the end", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
 		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
+	if (m->finalized)
+		fprintf(out, "# (its teardown after that not counted: %" PRIu64 " frees, %" PRIu64 " allocations of %s)\n",
+			m->final_frees, m->final_allocs, human(m->final_bytes, b, sizeof(b)));
 	fprintf(out, "# RSS now %s, peak %s; %" PRIu64 " pages faulted in, %s mapped (mmap, brk)\n",
 		m->rss_now_kib >= 0 ? human(m->rss_now_kib * 1024, a, sizeof(a)) : "?",
 		m->rss_peak_kib >= 0 ? human(m->rss_peak_kib * 1024, b, sizeof(b)) : "?", m->faults,
@@ -331,6 +336,8 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	fprintf(out, "  \"unseen_frees\": %" PRIu64 ",\n  \"incomplete\": %s,\n", m->unseen_frees,
 		mem_report__incomplete(m) || mem_report__late_unseen(m) ? "true" : "false");
 	fprintf(out, "  \"python_allocator_inlined\": %" PRIu64 ",\n", m->py_inlined_sites);
+	fprintf(out, "  \"finalized\": %s,\n  \"at_finalize\": {\"frees\": %" PRIu64 ", \"allocs\": %" PRIu64
+		", \"bytes\": %" PRIu64 "},\n", m->finalized ? "true" : "false", m->final_frees, m->final_allocs, m->final_bytes);
 	fputs("  \"size_histogram\": [", out);
 	for (k = 0; k < 64; k++) {
 		if (!m->hist[k])
@@ -369,4 +376,151 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	}
 	fputs(m->nsites ? "\n  ]\n}\n" : "]\n}\n", out);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* a function's line, and what the allocations made while it ran did */
+struct mem_line {
+	uint32_t fn;
+	int line;
+	uint64_t bytes, allocs, held, pages;
+};
+
+struct mem_fn {
+	uint32_t fn;
+	uint64_t bytes, allocs, held, pages;
+	int first, last;
+};
+
+static int cmp_mem_fn(const void *a, const void *b)
+{
+	const struct mem_fn *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->pages != y->pages)
+		return x->pages > y->pages ? -1 : 1;
+	return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+static void mem_line_report(const struct mem_report *m, const struct mem_fn *fs, const struct mem_line *ls, size_t nls,
+			    FILE *out)
+{
+	const struct frame *f = profile__frame_at(m->prof, fs->fn);
+	struct render_src s = {};
+	int first, last, l;
+	bool have_src = render_src_span(f, fs->first, fs->last, &s, &first, &last);
+	char a[32], b[32], c[32];
+	size_t i;
+
+	fprintf(out, "\nFile: %s\n", f->src ? f->src : f->module);
+	fprintf(out, "Function: %s at line %d\n", f->func, first);
+	fprintf(out, "Total: %s allocated in %" PRIu64 " allocations, %s still held at the end, %" PRIu64
+		" pages first touched; peak RSS %s%s\n", human(fs->bytes, a, sizeof(a)), fs->allocs,
+		human(fs->held, b, sizeof(b)), fs->pages,
+		m->rss_peak_kib >= 0 ? human(m->rss_peak_kib * 1024, c, sizeof(c)) : "?",
+		m->exact ? "" : " (sampled: each line's share of what was seen; the totals above are estimates)");
+	if (!have_src)
+		fprintf(out, "(source not found: %s)\n", f->src ? f->src : "no file name");
+	fprintf(out, "\n%6s %11s %11s %9s %7s  %s\n", "Line #", "Allocated", "Held", "Allocs", "Pages", "Line Contents");
+	fprintf(out, "=======================================================================\n");
+	for (l = first; l <= last; l++) {
+		const char *text = have_src ? render_src_line(&s, l) : NULL;
+		const struct mem_line *h = NULL;
+
+		for (i = 0; i < nls && !h; i++)
+			if (ls[i].fn == fs->fn && ls[i].line == l)
+				h = &ls[i];
+		if (!h && !text)
+			continue;
+		if (h)
+			fprintf(out, "%6d %11s %11s %9" PRIu64 " %7" PRIu64 "  %s\n", l, human(h->bytes, a, sizeof(a)),
+				human(h->held, b, sizeof(b)), h->allocs, h->pages, text ? text : "");
+		else
+			fprintf(out, "%6d %11s %11s %9s %7s  %s\n", l, "", "", "", "", text);
+	}
+	render_src_free(&s);
+}
+
+int mem_render_lines(const struct profile *p, const char *func, int top, FILE *out)
+{
+	const struct mem_report *m = p->ext;
+	struct mem_line *ls = NULL;
+	struct mem_fn *fs = NULL;
+	size_t nls = 0, lcap = 0, nfs = 0, fcap = 0, i, k;
+	bool python = false;
+	int shown = 0, err = 0;
+
+	for (i = 0; i < m->nsites && !err; i++) {
+		const struct mem_site *st = &m->sites[i];
+		uint32_t seen[64];
+		int nseen = 0, j;
+
+		/* innermost first: a function counts once a stack, on the line it was at */
+		for (j = (int)st->nframes - 1; j >= 0; j--) {
+			const struct frame *f = profile__frame_at(p, st->frames[j]);
+			int q;
+
+			if (!f->line || f->kernel)
+				continue;
+			for (q = 0; q < nseen && seen[q] != f->fn; q++)
+				;
+			if (q < nseen)
+				continue;
+			if (nseen < 64)
+				seen[nseen++] = f->fn;
+			for (k = 0; k < nls && !(ls[k].fn == f->fn && ls[k].line == f->line); k++)
+				;
+			if (k == nls) {
+				if (GROW(ls, nls, lcap, 64)) {
+					err = -ENOMEM;
+					break;
+				}
+				memset(&ls[nls], 0, sizeof(ls[nls]));
+				ls[nls].fn = f->fn;
+				ls[nls++].line = f->line;
+			}
+			ls[k].bytes += st->bytes;
+			ls[k].allocs += st->allocs;
+			ls[k].held += st->out_bytes;
+			ls[k].pages += st->faults;
+		}
+	}
+	for (k = 0; k < nls && !err; k++) {
+		for (i = 0; i < nfs && fs[i].fn != ls[k].fn; i++)
+			;
+		if (i == nfs) {
+			if (GROW(fs, nfs, fcap, 32)) {
+				err = -ENOMEM;
+				break;
+			}
+			memset(&fs[nfs], 0, sizeof(fs[nfs]));
+			fs[nfs++].fn = ls[k].fn;
+		}
+		fs[i].bytes += ls[k].bytes;
+		fs[i].allocs += ls[k].allocs;
+		fs[i].held += ls[k].held;
+		fs[i].pages += ls[k].pages;
+		if (!fs[i].first || ls[k].line < fs[i].first)
+			fs[i].first = ls[k].line;
+		if (ls[k].line > fs[i].last)
+			fs[i].last = ls[k].line;
+	}
+	if (!err) {
+		qsort(fs, nfs, sizeof(*fs), cmp_mem_fn);
+		/* Python code, when there is some: the interpreter's C is not what its users look for */
+		for (k = 0; k < nfs; k++)
+			if (profile__frame_at(p, fs[k].fn)->python)
+				python = true;
+		for (k = 0; k < nfs; k++) {
+			const struct frame *f = profile__frame_at(p, fs[k].fn);
+
+			if (func ? !render_frame_matches(f, func) : (shown >= top || (python && !f->python)))
+				continue;
+			mem_line_report(m, &fs[k], ls, nls, out);
+			shown++;
+		}
+	}
+	free(ls);
+	free(fs);
+	return err ? err : shown ? 0 : -ENOENT;
 }

@@ -68,6 +68,7 @@ struct mem_run {
 	double probes_t0;
 	uint64_t late_frees0, late_unseen0;
 	bool late_taken;
+	struct bpf_link *final_link;	/* on its CPython's Py_FinalizeEx */
 	struct mem_probe *probes;	/* allocator functions found in the target */
 	size_t nprobes, probes_cap;
 	struct mem_file *files;		/* ... by file: their probes are contiguous */
@@ -712,7 +713,7 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 							 KIND_CTX_FREE };
 	struct run *r = ctx;
 	struct mem_run *mr = MR(r);
-	uint64_t fns[PYALLOC_SLOTS];
+	uint64_t fns[PYALLOC_SLOTS], fin, fsize;
 	struct mem_file *f;
 	size_t a;
 	int py, k;
@@ -738,6 +739,15 @@ static void scan_file(void *ctx, struct dso *d, const char *path)
 		if (!add_probe(r, d, path, allocators[a].name, v, allocators[a].kind))
 			return;
 		f->n++;
+	}
+	/* what a CPython holds is what it held when it began to finalize: its teardown frees it all */
+	if (!mr->final_link && dso__symbol(d, "Py_FinalizeEx", &fin, &fsize) && fsize &&
+	    dso__vaddr_to_offset(d, fin, &fin)) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+
+		mr->final_link = bpf_program__attach_uprobe_opts(mr->skel->progs.eb_mem_finalize, mr->pid, path, fin, &uo);
+		if (!mr->final_link)
+			pr_debug("cannot probe Py_FinalizeEx in %s: %s\n", path, strerror(errno));
 	}
 	for (k = PYALLOC_MALLOC; py > 0 && k < PYALLOC_SLOTS; k++) {
 		int j;
@@ -935,6 +945,8 @@ static void mem_programs(struct run *r)
 		bpf_program__set_autoload(progs[i], !multi);
 	for (i = n_uprobe; i < n; i++)
 		bpf_program__set_autoload(progs[i], multi);
+	/* the functions of CPython's allocator table (a ctx first) go through it by cookie, either way */
+	bpf_program__set_autoload(k->progs.eb_mem_m_entry, true);
 	MR(r)->multi = multi;
 	if (multi) {
 		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_entry, EBPROF_TRACE_UPROBE_MULTI);
@@ -1060,6 +1072,10 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	m->late_unseen = c[EBPROF_MEM_UNSEEN_FREES] - MR(r)->late_unseen0;
 	snprintf(m->py_inlined, sizeof(m->py_inlined), "%s", MR(r)->py_inlined);
 	m->py_inlined_sites = MR(r)->py_inlined_sites;
+	m->final_frees = c[EBPROF_MEM_FINAL_FREES] * scale;
+	m->final_allocs = c[EBPROF_MEM_FINAL_ALLOCS] * scale;
+	m->final_bytes = c[EBPROF_MEM_FINAL_BYTES] * scale;
+	m->finalized = MR(r)->skel->bss->mem_final;
 	/* a command traced from its start, every call: every block freed was seen allocated */
 	m->check_frees = l->pid && m->exact;
 	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
@@ -1393,6 +1409,7 @@ static void mem_destroy(struct run *r)
 		mem_probes_off(r);
 		mem_detach_wait(r);
 	}
+	bpf_link__destroy(mr->final_link);
 	free(mr->probes);
 	free(mr->files);
 	uprobe_files__free(&mr->uf);
@@ -1427,6 +1444,7 @@ static int mem_report(struct run *r, double duration, struct profile **out)
 	m->prof = p;
 	p->ext = m;
 	p->ext_free = mem_report__free;
+	p->ext_lines = mem_render_lines;
 	err = mem_build_report(r, r->l, m, duration);
 	if (err) {
 		pr_err("cannot build the memory report: %s\n", strerror(-err));

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct strmap;
 
@@ -142,6 +143,8 @@ struct profile {
 	/* a mode's own results beside the stacks (mem's sites and totals), freed with the profile */
 	void *ext;
 	void (*ext_free)(void *ext);
+	/* the --lines report of a mode with its own (ebprof mem's); NULL: render_lines() */
+	int (*ext_lines)(const struct profile *p, const char *func, int top, FILE *out);
 	size_t text_bytes;	/* the interned strings */
 	uint64_t *key;		/* a stack's index key, built here (stack_key) */
 	size_t key_cap;

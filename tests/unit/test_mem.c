@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <unistd.h>
 #include "t.h"
 #include "mem.h"
 #include "render/render.h"
@@ -330,5 +332,85 @@ static int exact_floor(void)
 	return T_OK;
 }
 
+/* mem_render_lines()'s text, or NULL when it fails */
+static char *lines_of(const struct mem_report *m, const char *func)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err;
+
+	if (!f)
+		return NULL;
+	err = mem_render_lines(m->prof, func, 5, f);
+	fclose(f);
+	if (err) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * --lines: a function's lines with what the allocations made while each
+ * ran did; a stack counts once a function (recursion), on its innermost
+ * line; the callers' lines carry their callees' allocations
+ */
+static int lines_report(void)
+{
+	static const char src[] = "def work():\n    a = [0] * 10\n    b = helper()\n    return a, b\n\n"
+				  "def helper():\n    return bytes(100)\n";
+	char path[] = "/tmp/ebprof-test-lines-XXXXXX", *t;
+	struct mem_report *m = calloc(1, sizeof(*m));
+	int fd = mkstemp(path), work, helper, w2, w3, h7;
+	uint32_t s1[1], s2[3];
+
+	T_ASSERT(fd >= 0 && write(fd, src, sizeof(src) - 1) == (ssize_t)sizeof(src) - 1);
+	close(fd);
+	m->prof = profile__new();
+	m->prof->ext = m;
+	m->prof->ext_free = mem_report__free;
+	m->exact = true;
+	m->rss_peak_kib = 2048;
+	work = profile__py_func(m->prof, "work", path, 1, 0);
+	helper = profile__py_func(m->prof, "helper", path, 6, 0);
+	w2 = profile__line_frame(m->prof, work, "work (x.py:2)", 2);
+	w3 = profile__line_frame(m->prof, work, "work (x.py:3)", 3);
+	h7 = profile__line_frame(m->prof, helper, "helper (x.py:7)", 7);
+	T_ASSERT(work >= 0 && helper >= 0 && w2 >= 0 && w3 >= 0 && h7 >= 0);
+	s1[0] = w2;
+	s2[0] = w3, s2[1] = h7, s2[2] = h7;	/* helper twice: counted once */
+	m->sites = calloc(2, sizeof(*m->sites));
+	m->nsites = 2;
+	m->sites[0].frames = malloc(sizeof(s1));
+	memcpy(m->sites[0].frames, s1, sizeof(s1));
+	m->sites[0].nframes = 1;
+	m->sites[0].allocs = 1, m->sites[0].bytes = 136, m->sites[0].out_bytes = 136;
+	m->sites[1].frames = malloc(sizeof(s2));
+	memcpy(m->sites[1].frames, s2, sizeof(s2));
+	m->sites[1].nframes = 3;
+	m->sites[1].allocs = 2, m->sites[1].bytes = 266, m->sites[1].faults = 3;
+	profile__finish(m->prof);
+	t = lines_of(m, NULL);
+	T_ASSERT(t);
+	/* work first (402 bytes, its own and helper's), then helper (266) */
+	T_ASSERT(strstr(t, "Function: work") && strstr(t, "Function: helper"));
+	T_ASSERT(strstr(t, "Function: work") < strstr(t, "Function: helper"));
+	T_ASSERT(strstr(t, "Total: 402 B allocated in 3 allocations, 136 B still held at the end, 3 pages first touched; peak RSS 2.0 MiB\n"));
+	T_ASSERT(strstr(t, "     2       136 B       136 B         1       0      a = [0] * 10\n"));
+	T_ASSERT(strstr(t, "     3       266 B         0 B         2       3      b = helper()\n"));
+	T_ASSERT(strstr(t, "     4                                                return a, b\n"));
+	T_ASSERT(strstr(t, "     7       266 B         0 B         2       3      return bytes(100)\n"));
+	free(t);
+	/* one function by name; none: -ENOENT */
+	t = lines_of(m, "helper");
+	T_ASSERT(t && !strstr(t, "Function: work") && strstr(t, "Function: helper"));
+	free(t);
+	T_ASSERT(!lines_of(m, "nothere"));
+	unlink(path);
+	profile__free(m->prof);
+	return T_OK;
+}
+
 T_MAIN("mem", T(json), T(table), T(generic_formats), T(default_mode_words), T(estimate), T(table_estimates), T(window_length), T(budget_on_off),
-       T(exact_floor))
+       T(exact_floor), T(lines_report))

@@ -13,12 +13,7 @@
 
 #define MAX_SHOWN_LINES 400
 
-struct src {
-	char **lines;		/* lines[0] is line 1 */
-	int n;
-};
-
-static void src_free(struct src *s)
+void render_src_free(struct render_src *s)
 {
 	int i;
 
@@ -29,7 +24,7 @@ static void src_free(struct src *s)
 	s->n = 0;
 }
 
-static int src_load_path(struct src *s, const char *path)
+static int src_load_path(struct render_src *s, const char *path)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -58,7 +53,7 @@ static int src_load_path(struct src *s, const char *path)
 }
 
 /* the source as the process saw it: through its root and cwd, then ours */
-static int src_load(struct src *s, const char *path, int tgid)
+int render_src_load(struct render_src *s, const char *path, int tgid)
 {
 	char buf[4096];
 
@@ -70,7 +65,7 @@ static int src_load(struct src *s, const char *path, int tgid)
 	return src_load_path(s, path);
 }
 
-static const char *src_line(const struct src *s, int line)
+const char *render_src_line(const struct render_src *s, int line)
 {
 	return line >= 1 && line <= s->n ? s->lines[line - 1] : NULL;
 }
@@ -85,30 +80,41 @@ static int indent_of(const char *l)
 }
 
 /* the last line of the function that starts at *first* */
-static int body_end(const struct src *s, int first, int last_hit, bool python)
+static int body_end(const struct render_src *s, int first, int last_hit, bool python)
 {
 	int l, def_indent;
 
-	if (!src_line(s, first))
+	if (!render_src_line(s, first))
 		return last_hit;
 	if (python) {
 		/* the body: what is indented deeper than the def (or decorator) */
-		def_indent = indent_of(src_line(s, first));
-		for (l = (first > last_hit ? first : last_hit) + 1; src_line(s, l); l++) {
-			int in = indent_of(src_line(s, l));
+		def_indent = indent_of(render_src_line(s, first));
+		for (l = (first > last_hit ? first : last_hit) + 1; render_src_line(s, l); l++) {
+			int in = indent_of(render_src_line(s, l));
 
 			if (in >= 0 && in <= def_indent)
 				break;
 		}
 		l--;
-		while (l > last_hit && indent_of(src_line(s, l)) < 0)
+		while (l > last_hit && indent_of(render_src_line(s, l)) < 0)
 			l--;
 		return l;
 	}
-	for (l = last_hit; src_line(s, l) && l < last_hit + MAX_SHOWN_LINES; l++)
-		if (src_line(s, l)[0] == '}')
+	for (l = last_hit; render_src_line(s, l) && l < last_hit + MAX_SHOWN_LINES; l++)
+		if (render_src_line(s, l)[0] == '}')
 			return l;
 	return last_hit;
+}
+
+bool render_src_span(const struct frame *f, int first_hit, int last_hit, struct render_src *s, int *first, int *last)
+{
+	bool have = f->src && !render_src_load(s, f->src, f->src_tgid);
+
+	*first = f->src_line > 0 && f->src_line <= first_hit ? f->src_line : first_hit;
+	*last = have ? body_end(s, *first, last_hit, f->python) : last_hit;
+	if (*last - *first > MAX_SHOWN_LINES)
+		*first = first_hit;
+	return have;
 }
 
 /* "name (file.py)" matches "name", its last dotted part, or the whole */
@@ -129,7 +135,7 @@ static bool matches_one(const struct frame *f, const char *want)
 }
 
 /* FUNC[,FUNC...] */
-static bool matches(const struct frame *f, const char *list)
+bool render_frame_matches(const struct frame *f, const char *list)
 {
 	char buf[512], *save = NULL, *tok;
 
@@ -162,15 +168,11 @@ static void report(const struct profile *p, const struct fn_stat *fs, FILE *out)
 {
 	const struct frame *f = profile__frame_at(p, fs->fn);
 	double all = p->totals[0] ? (double)p->totals[0] : 1.0, tot = fs->total ? (double)fs->total : 1.0;
-	struct src s = {};
-	bool have_src = f->src && !src_load(&s, f->src, f->src_tgid);
-	int first = f->src_line > 0 && f->src_line <= fs->first ? f->src_line : fs->first;
-	int last, l;
+	struct render_src s = {};
+	int first, last, l;
+	bool have_src = render_src_span(f, fs->first, fs->last, &s, &first, &last);
 	size_t i;
 
-	last = have_src ? body_end(&s, first, fs->last, f->python) : fs->last;
-	if (last - first > MAX_SHOWN_LINES)
-		first = fs->first;
 	fprintf(out, "\nFile: %s\n", f->src ? f->src : f->module);
 	fprintf(out, "Function: %s at line %d\n", f->func, first);
 	fprintf(out, "Total: %" PRIu64 " samples (%.1f %% of all)", fs->total, 100.0 * fs->total / all);
@@ -183,7 +185,7 @@ static void report(const struct profile *p, const struct fn_stat *fs, FILE *out)
 	fprintf(out, "==============================================================\n");
 	for (l = first; l <= last; l++) {
 		uint64_t n = 0;
-		const char *text = have_src ? src_line(&s, l) : NULL;
+		const char *text = have_src ? render_src_line(&s, l) : NULL;
 
 		for (i = 0; i < p->nhits; i++)
 			if (p->hits[i].fn == fs->fn && p->hits[i].line == l)
@@ -195,7 +197,7 @@ static void report(const struct profile *p, const struct fn_stat *fs, FILE *out)
 		else
 			fprintf(out, "%6d %9s %7s  %s\n", l, "", "", text);
 	}
-	src_free(&s);
+	render_src_free(&s);
 }
 
 int render_lines(const struct profile *p, const char *func, int top, FILE *out)
@@ -247,7 +249,7 @@ int render_lines(const struct profile *p, const char *func, int top, FILE *out)
 
 		if (!fs[k].last)
 			continue;
-		if (func ? !matches(f, func) : (!fs[k].inner || shown >= top || (python && !f->python)))
+		if (func ? !render_frame_matches(f, func) : (!fs[k].inner || shown >= top || (python && !f->python)))
 			continue;
 		report(p, &fs[k], out);
 		shown++;

@@ -41,6 +41,22 @@ enum render_format render_format_for_path(const char *path);
  * those named *func*: 0, or -ENOENT when there was none to show
  */
 int render_lines(const struct profile *p, const char *func, int top, FILE *out);
+/* a source file for line reports, as process *tgid* sees it (through its root and cwd, then ours) */
+struct render_src {
+	char **lines;		/* lines[0] is line 1 */
+	int n;
+};
+int render_src_load(struct render_src *s, const char *path, int tgid);
+const char *render_src_line(const struct render_src *s, int line);
+void render_src_free(struct render_src *s);
+/*
+ * The lines to show of function frame *f* with lines *first_hit*..*last_hit*
+ * in a report: from its def (or first hit) to its body's end, its source
+ * loaded into *s* when found (true)
+ */
+bool render_src_span(const struct frame *f, int first_hit, int last_hit, struct render_src *s, int *first, int *last);
+/* is *f* one of FUNC[,FUNC...] ("name", its last dotted part, or the whole) */
+bool render_frame_matches(const struct frame *f, const char *list);
 
 /* -e A,B: the name of B/A per function ("IPC", "MISS%", ...) and its scale */
 const char *render_ratio(const struct profile_meta *m, double *scale);
