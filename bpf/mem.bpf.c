@@ -125,27 +125,44 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	key->flags &= ~EBPROF_F_NEW_STACK;
 }
 
-/* an allocator call of the teardown: one allocation of what size, and a free of a block resized */
-static __always_inline void mem_final_call(struct pt_regs *ctx, enum mem_kind kind)
+/* what an allocator call asks for, by its kind: *in*'s size, old block and pointer's place */
+static __always_inline void mem_args(struct pt_regs *ctx, enum mem_kind kind, struct mem_inflight *in)
 {
-	__u64 size = 0, old = 0;
-
 	switch (kind) {
-	case MEM_SIZE1: size = PT_REGS_PARM1(ctx); break;
-	case MEM_CALLOC: size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx); break;
-	case MEM_SIZE2: size = PT_REGS_PARM2(ctx); break;
-	case MEM_REALLOC: old = PT_REGS_PARM1(ctx); size = PT_REGS_PARM2(ctx); break;
-	case MEM_REALLOCARRAY: old = PT_REGS_PARM1(ctx); size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx); break;
-	case MEM_MEMALIGN_PTR: size = PT_REGS_PARM3(ctx); break;
-	case MEM_CTX_SIZE1: size = PT_REGS_PARM2(ctx); break;
-	case MEM_CTX_CALLOC: size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx); break;
-	case MEM_CTX_REALLOC: old = PT_REGS_PARM2(ctx); size = PT_REGS_PARM3(ctx); break;
-	default: break;
+	case MEM_SIZE1:
+		in->size = PT_REGS_PARM1(ctx);
+		break;
+	case MEM_CALLOC:
+		in->size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx);
+		break;
+	case MEM_SIZE2:
+		in->size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_REALLOC:
+		in->old = PT_REGS_PARM1(ctx);
+		in->size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_REALLOCARRAY:
+		in->old = PT_REGS_PARM1(ctx);
+		in->size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
+		break;
+	case MEM_MEMALIGN_PTR:
+		in->memptr = PT_REGS_PARM1(ctx);
+		in->size = PT_REGS_PARM3(ctx);
+		break;
+	case MEM_CTX_SIZE1:
+		in->size = PT_REGS_PARM2(ctx);
+		break;
+	case MEM_CTX_CALLOC:
+		in->size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
+		break;
+	case MEM_CTX_REALLOC:
+		in->old = PT_REGS_PARM2(ctx);
+		in->size = PT_REGS_PARM3(ctx);
+		break;
+	default:
+		break;
 	}
-	mem_count(EBPROF_MEM_FINAL_ALLOCS, 1);
-	mem_count(EBPROF_MEM_FINAL_BYTES, size);
-	if (old)
-		mem_count(EBPROF_MEM_FINAL_FREES, 1);
 }
 
 static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
@@ -159,8 +176,14 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 	cur = bpf_map_lookup_elem(&mem_inflight, &tid);
 	/* the interpreter's teardown: counted apart, its blocks not tracked (what it held stays) */
 	if (mem_final) {
-		if (!(cur && sp < cur->sp))
-			mem_final_call(ctx, kind);
+		if (!(cur && sp < cur->sp)) {
+			mem_args(ctx, kind, &in);
+			mem_count(EBPROF_MEM_FINAL_ALLOCS, 1);
+			mem_count(EBPROF_MEM_FINAL_BYTES, in.size);
+			/* a realloc: a free of the block it resizes too */
+			if (in.old)
+				mem_count(EBPROF_MEM_FINAL_FREES, 1);
+		}
 		return 0;
 	}
 	/* deeper on the stack than a call in flight: an allocator inside an allocator */
@@ -171,41 +194,7 @@ static __always_inline int mem_enter(struct pt_regs *ctx, enum mem_kind kind)
 	mem_count(EBPROF_MEM_ENTRIES, 1);
 	in.sp = sp;
 	in.kind = kind;
-	switch (kind) {
-	case MEM_SIZE1:
-		in.size = PT_REGS_PARM1(ctx);
-		break;
-	case MEM_CALLOC:
-		in.size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx);
-		break;
-	case MEM_SIZE2:
-		in.size = PT_REGS_PARM2(ctx);
-		break;
-	case MEM_REALLOC:
-		in.old = PT_REGS_PARM1(ctx);
-		in.size = PT_REGS_PARM2(ctx);
-		break;
-	case MEM_REALLOCARRAY:
-		in.old = PT_REGS_PARM1(ctx);
-		in.size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
-		break;
-	case MEM_MEMALIGN_PTR:
-		in.memptr = PT_REGS_PARM1(ctx);
-		in.size = PT_REGS_PARM3(ctx);
-		break;
-	case MEM_CTX_SIZE1:
-		in.size = PT_REGS_PARM2(ctx);
-		break;
-	case MEM_CTX_CALLOC:
-		in.size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
-		break;
-	case MEM_CTX_REALLOC:
-		in.old = PT_REGS_PARM2(ctx);
-		in.size = PT_REGS_PARM3(ctx);
-		break;
-	default:
-		break;
-	}
+	mem_args(ctx, kind, &in);
 	mem_stacks(ctx, &in.key, tgid, tid);
 	bpf_map_update_elem(&mem_inflight, &tid, &in, BPF_ANY);
 	return 0;
