@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -28,6 +27,7 @@
 #include "mem.skel.h"
 #include "mem.h"
 #include "pyalloc.h"
+#include "python.h"
 #include "session.h"
 #include "uprobes.h"
 #include <gelf.h>
@@ -134,21 +134,6 @@ enum { KIND_CTX_SIZE1 = 7, KIND_CTX_CALLOC, KIND_CTX_REALLOC, KIND_CTX_FREE };
 static const char *const table_names[PYALLOC_SLOTS] = {
 	NULL, "PyObject_Malloc (table)", "PyObject_Calloc (table)", "PyObject_Realloc (table)", "PyObject_Free (table)",
 };
-
-static bool is_allocator(const char *func)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
-		if (!strcmp(func, allocators[i].name))
-			return true;
-	/* glibc's own names for them */
-	return !strcmp(func, "__libc_malloc") || !strcmp(func, "__libc_calloc") ||
-	       !strcmp(func, "__libc_realloc") || !strcmp(func, "__libc_free") ||
-	       !strcmp(func, "__libc_memalign") || !strcmp(func, "__posix_memalign") ||
-	       !strcmp(func, "__libc_valloc") || !strcmp(func, "__libc_pvalloc") ||
-	       !strcmp(func, "cfree") || !strcmp(func, "__reallocarray");
-}
 
 static struct bpf_program *mem_prog(struct run *r, int kind)
 {
@@ -574,9 +559,8 @@ struct py_look {
 static int py_read(void *ctx, uint64_t at, uint64_t *val)
 {
 	const struct py_look *l = ctx;
-	struct iovec local = { val, sizeof(*val) }, remote = { (void *)(uintptr_t)(at + l->bias), sizeof(*val) };
 
-	if (process_vm_readv(l->pid, &local, 1, &remote, 1, 0) != sizeof(*val))
+	if (py__read_mem(l->pid, at + l->bias, val, sizeof(*val)))
 		return 0;
 	*val -= l->bias;
 	return 1;
@@ -1003,7 +987,7 @@ static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, co
 	if (n > 1) {
 		const struct frame *leaf = profile__frame_at(m->prof, fids[n - 1]);
 
-		if (is_allocator(leaf->func) || (!leaf->python && !leaf->kernel))
+		if (!leaf->python && !leaf->kernel)
 			n--;
 	}
 	site = &m->sites[m->nsites];

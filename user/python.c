@@ -134,6 +134,11 @@ static int rd(int tgid, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(tgid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
+int py__read_mem(int tgid, uint64_t addr, void *buf, size_t len)
+{
+	return rd(tgid, addr, buf, len);
+}
+
 static uint64_t rd_u64(int tgid, uint64_t addr, bool *ok)
 {
 	uint64_t v = 0;

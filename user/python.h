@@ -60,4 +60,7 @@ const struct py_code *py__code(struct pyreg *r, int tgid, uint64_t code, uint32_
 /* the line *instr* is on in *c*: > 0, or 0 if unknown */
 int py__line(const struct py_code *c, uint32_t instr);
 
+/* *len* bytes of process *tgid*'s memory at *addr*: 0, or -EFAULT when not all came */
+int py__read_mem(int tgid, uint64_t addr, void *buf, size_t len);
+
 #endif
