@@ -5,7 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tmux >/dev/null || fail "tmux is missing (make deps installs it)"
-SOCK="$TMP/tmux.sock"
+# a server of its own for each view: "kill-server" returns before the old
+# server has gone, and a session made on its socket meanwhile dies with it
+NTM=0
+SOCK="$TMP/tmux.$NTM.sock"
 tm() { tmux -S "$SOCK" "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup; }
 trap cleanup_tmux EXIT
@@ -19,6 +22,8 @@ wait_for() {
 # the view in a 100x30 terminal, its exit status and stty settings kept
 open_top() {
 	tm kill-server 2>/dev/null
+	NTM=$((NTM + 1))
+	SOCK="$TMP/tmux.$NTM.sock"
 	rm -f "$TMP/status" "$TMP/stty.before" "$TMP/stty.after"
 	tm new-session -d -s top -x 100 -y 30 \
 		"stty -g >$TMP/stty.before; $EBPROF top $*; echo \$? >$TMP/status; stty -g >$TMP/stty.after; sleep 600"
