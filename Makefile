@@ -31,7 +31,7 @@ PURE_SRCS := user/cli.c user/profile.c user/util/strmap.c \
 	user/stacks.c user/mem_budget.c user/render/pprof.c user/render/speedscope.c user/lat_report.c
 BPF_USER_SRCS := user/main.c user/session.c user/run.c user/mode_cpu.c user/mode_mem.c user/mode_off.c user/python.c \
 	user/uprobes.c user/mode_lat.c \
-	user/mode_stat.c user/debuginfod.c user/top.c user/record.c
+	user/mode_stat.c user/debuginfod.c user/top.c user/record.c user/mem_preload.c
 # pprof's messages, generated from proto/profile.proto by protoc-c
 PROTO_OBJ := $(OUTPUT)/obj/profile.pb-c.o
 PURE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS)) $(PROTO_OBJ)
@@ -132,7 +132,19 @@ $(OUTPUT)/obj/%.o: user/%.c $(HDRS) $(BPF_SKELS) $(OUTPUT)/profile.pb-c.h | $(OU
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-$(BUILD)/ebprof: $(PURE_OBJS) $(BPF_USER_OBJS) | $(BUILD)
+# ebprof mem's interposer, preloaded into a launched command: a library of
+# its own (no ebprof code, no libm), carried in the binary
+EBMEM_SO := $(OUTPUT)/libebprof-mem.so
+$(EBMEM_SO): user/preload/ebmem.c user/memshm.h | $(OUTPUT)
+	$(call msg,CC-SO,$@)
+	$(Q)$(CC) -O2 -fPIC -shared -fvisibility=hidden -fno-builtin -ftls-model=initial-exec \
+		-Wall -Wextra -Werror -D_GNU_SOURCE -Wl,-soname,libebprof-mem.so -Wl,-z,now -s $< -o $@
+
+$(OUTPUT)/obj/ebmem_blob.o: user/preload/blob.S $(EBMEM_SO) | $(OUTPUT)/obj
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c -DEBMEM_SO='"$(EBMEM_SO)"' $< -o $@
+
+$(BUILD)/ebprof: $(PURE_OBJS) $(BPF_USER_OBJS) $(OUTPUT)/obj/ebmem_blob.o | $(BUILD)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -353,15 +353,30 @@ struct mem_key {
 	__u64 pystack_hash;
 };
 
+/*
+ * A sampled block (a launched command's interposer, user/memshm.h) also
+ * carries its weights: what it stands for in bytes and in blocks
+ * (EBMEM_COUNT_ONE a block), the bytes' variance term, and the mean
+ * sampling interval it was drawn at
+ */
+struct mem_weights {
+	__u64 bytes, count;
+	__u64 var_bytes, mean;
+};
+
 struct mem_block {
 	__u64 size;
 	__u64 ts;		/* allocated at (ns, CLOCK_MONOTONIC) */
 	struct mem_key key;
+	struct mem_weights w;
 };
 
+/* per stack; sampled: weighted sums (allocs and frees in EBMEM_COUNT_ONE units), and the samples and variances */
 struct mem_stats {
 	__u64 allocs, bytes;
 	__u64 frees, bytes_freed;	/* of the blocks these allocations made */
+	__u64 samples;
+	__u64 var_bytes, mean_max;	/* the longest mean interval a sample was drawn at */
 };
 
 struct mem_rss {

@@ -359,6 +359,93 @@ int eb_mem_m_entry(struct pt_regs *ctx)
 SEC("uprobe")
 int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
+/*
+ * A launched command's interposer (user/preload/ebmem.c) counts every
+ * call itself and calls a marker for a sampled allocation:
+ * ebprof_mem_sampled(block, size, weights...), and for the free of a
+ * sampled block: ebprof_mem_sampled_free(block).  The stacks are taken
+ * here, at the marker's entry (the interposer's own frames are dropped in
+ * user space).
+ */
+/* a sampled block being made (off the programs' stack, which the stack walk fills), and a zero to start a site */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mem_block);
+} mem_smp_scratch SEC(".maps");
+
+struct mem_stats mem_stats_zero = {};
+
+SEC("uprobe")
+int eb_mem_smp_alloc(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), addr = PT_REGS_PARM1(ctx);
+	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
+	struct mem_block *blk;
+	struct mem_stats *st;
+	struct mem_key key = {};
+
+	if (tgid != targ_mem_tgid)
+		return 0;
+	mem_count(EBPROF_MEM_HITS_ENTRY, 1);
+	mem_stacks(ctx, &key, tgid, tid);
+	blk = bpf_map_lookup_elem(&mem_smp_scratch, &zero);
+	if (!blk)
+		return 0;
+	blk->key = key;
+	blk->size = PT_REGS_PARM2(ctx);
+	blk->ts = bpf_ktime_get_ns();
+	blk->w.bytes = PT_REGS_PARM3(ctx);
+	blk->w.count = PT_REGS_PARM4(ctx);
+	blk->w.var_bytes = PT_REGS_PARM5(ctx);
+	blk->w.mean = ctx->r9;	/* the sixth argument (x86-64) */
+	st = bpf_map_lookup_elem(&mem_stats, &key);
+	if (!st) {
+		bpf_map_update_elem(&mem_stats, &key, &mem_stats_zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&mem_stats, &key);
+	}
+	if (st) {
+		__sync_fetch_and_add(&st->allocs, blk->w.count);
+		__sync_fetch_and_add(&st->bytes, blk->w.bytes);
+		__sync_fetch_and_add(&st->samples, 1);
+		__sync_fetch_and_add(&st->var_bytes, blk->w.var_bytes);
+		if (blk->w.mean > st->mean_max)
+			st->mean_max = blk->w.mean;
+	} else {
+		mem_count(EBPROF_MEM_LOST_STACKS, 1);
+	}
+	if (bpf_map_update_elem(&mem_blocks, &addr, blk, BPF_ANY))
+		mem_count(EBPROF_MEM_LOST_BLOCKS, 1);
+	mem_count(EBPROF_MEM_ALLOCS, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int eb_mem_smp_free(struct pt_regs *ctx)
+{
+	__u64 addr = PT_REGS_PARM1(ctx);
+	struct mem_block *b;
+	struct mem_stats *st;
+
+	if (!mem_target())
+		return 0;
+	mem_count(EBPROF_MEM_HITS_FREE, 1);
+	mem_count(EBPROF_MEM_FREES, 1);
+	b = bpf_map_lookup_elem(&mem_blocks, &addr);
+	if (!b) {
+		mem_count(EBPROF_MEM_UNSEEN_FREES, 1);
+		return 0;
+	}
+	st = bpf_map_lookup_elem(&mem_stats, &b->key);
+	if (st) {
+		__sync_fetch_and_add(&st->frees, b->w.count);
+		__sync_fetch_and_add(&st->bytes_freed, b->w.bytes);
+	}
+	bpf_map_delete_elem(&mem_blocks, &addr);
+	return 0;
+}
+
 SEC("uprobe")
 int eb_mem_finalize(struct pt_regs *ctx)
 {

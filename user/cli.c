@@ -208,18 +208,30 @@ TIME_OUTPUT
 "  sudo ebprof wall -o wall.svg -- python3 app.py\n";
 
 static const char mem_usage[] =
-"Usage: ebprof mem (-p PID | [--] COMMAND [ARG...]) [--exact | --overhead PCT] [OPTIONS]\n"
+"Usage: ebprof mem (-p PID | [--] COMMAND [ARG...]) [--exact | --overhead PCT |\n"
+"                  --sample-bytes N] [OPTIONS]\n"
 "\n"
-"Which code allocates memory, what it keeps, and what grows RSS: uprobes on\n"
-"the allocator functions the process maps (libc's malloc family, jemalloc,\n"
-"tcmalloc, mimalloc, one linked in, CPython's PyObject_/PyMem_ allocators),\n"
-"page faults and mmap/brk, with full native and Python stacks.\n"
+"Which code allocates memory, what it keeps, and what grows RSS, with full\n"
+"native and Python stacks; page faults and mmap/brk by stack too.\n"
+"\n"
+"A COMMAND runs with ebprof's interposer preloaded: it counts every\n"
+"allocation and free (exact totals, at a few ns a call) and samples the bytes\n"
+"allocated for stacks, whose figures are estimates with bounds.  With -p (and\n"
+"--exact, --overhead or --no-preload) uprobes on the allocator functions the\n"
+"process maps: libc's malloc family, jemalloc, tcmalloc, mimalloc, one linked\n"
+"in, CPython's PyObject_/PyMem_ allocators.\n"
 "\n"
 "Options:\n"
 "  -p, --pid PID           trace this process from now on\n"
-"  -- COMMAND [ARG...]     run COMMAND and trace it from its first allocation\n"
-"      --exact             trace every allocator call (each costs 7-20 us here)\n"
-"      --overhead PCT      otherwise keep the probes' cost under PCT % of the\n"
+"  -- COMMAND [ARG...]     run COMMAND and count it from its first allocation\n"
+"      --sample-bytes N    a COMMAND's stacks: one sample every N bytes allocated\n"
+"                          on average (K, M suffixes); by default every allocation\n"
+"                          while they are few, at most 1000 samples a second\n"
+"                          after the first 1000 (each costs ~20 us)\n"
+"      --no-preload        a COMMAND too by uprobes, as -p\n"
+"      --exact             trace every allocator call by uprobes (each costs\n"
+"                          7-20 us here)\n"
+"      --overhead PCT      otherwise keep the uprobes' cost under PCT % of the\n"
 "                          target's own CPU time (default 5): they go on and off,\n"
 "                          counts are scaled by the target's work and labelled as\n"
 "                          estimates (floors when calls come faster than that);\n"
@@ -428,6 +440,8 @@ enum {
 	OPT_MIN_AGE,
 	OPT_COUNT,
 	OPT_MAX_BLOCKS,
+	OPT_SAMPLE_BYTES,
+	OPT_NO_PRELOAD,
 	OPT_MIN_BLOCK,
 	OPT_STATE,
 	OPT_PER_CALL,
@@ -473,6 +487,8 @@ static const struct option long_opts[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "max-blocks", required_argument, NULL, OPT_MAX_BLOCKS },
+	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+	{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "state", no_argument, NULL, OPT_STATE },
 	{ "per-call", no_argument, NULL, OPT_PER_CALL },
@@ -565,6 +581,8 @@ static const struct {
 	{ OPT_MIN_AGE, "--min-age", M_MEM, NULL },
 	{ OPT_COUNT, "--count", M_MEM, NULL },
 	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
+	{ OPT_SAMPLE_BYTES, "--sample-bytes", M_MEM, NULL },
+	{ OPT_NO_PRELOAD, "--no-preload", M_MEM, NULL },
 	{ OPT_MIN_BLOCK, "--min-block", M_OFF | M_WALL, NULL },
 	{ OPT_STATE, "--state", M_OFF | M_WALL, NULL },
 	{ OPT_WAKERS, "--wakers", M_OFF, "who woke a thread is ebprof off's" },
@@ -1050,6 +1068,22 @@ again:
 			if (parse_double(optarg, 0.1, 3600, c == OPT_DELAY ? &o->top.delay : &o->top.window))
 				return bad("invalid number of seconds '%s': give 0.1 to 3600", optarg);
 			break;
+		case OPT_SAMPLE_BYTES: {
+			char *end;
+			double b = strtod(optarg, &end);
+
+			if (end != optarg && (*end == 'k' || *end == 'K'))
+				b *= 1024, end++;
+			else if (end != optarg && (*end == 'm' || *end == 'M'))
+				b *= 1 << 20, end++;
+			if (end == optarg || *end || !(b >= 1 && b <= (double)(1ULL << 40)))
+				return bad("invalid --sample-bytes '%s': give 1 to 1T bytes (K and M suffixes)", optarg);
+			o->mem.sample_bytes = (uint64_t)b;
+			break;
+		}
+		case OPT_NO_PRELOAD:
+			o->mem.no_preload = true;
+			break;
 		case OPT_MAX_BLOCKS:
 			if (parse_long(optarg, 1024, 1 << 26, &v))
 				return bad("invalid block count '%s': give 1024 to 67108864", optarg);
@@ -1214,6 +1248,10 @@ again:
 			return bad("give --exact or --overhead, not both%s", "");
 		if (o->mem.min_age >= 0 && !o->mem.leaks)
 			return bad("--min-age is the age of --leaks: give --leaks too%s", "");
+		/* --exact and --overhead choose the probes on the allocators */
+		if (o->mem.sample_bytes && (!o->cmd || o->mem.exact || o->mem.overhead > 0 || o->mem.no_preload))
+			return bad("--sample-bytes is for a command launched with the interposer: not with -p, --exact, --overhead or --no-preload%s", "");
+		o->mem.preload = o->cmd && !o->mem.exact && !(o->mem.overhead > 0) && !o->mem.no_preload;
 	}
 	if (o->mem.overhead <= 0)
 		o->mem.overhead = 5;

@@ -82,6 +82,9 @@ struct ebprof_opts {
 		double min_age;		/* seconds */
 		bool count;		/* weigh stacks by allocations, not bytes */
 		unsigned int max_blocks;
+		uint64_t sample_bytes;	/* the interposer's mean sampling interval; 0: its default */
+		bool no_preload;	/* a command too by the probes on the allocators */
+		bool preload;		/* a command with the interposer (none of --exact, --overhead, --no-preload) */
 	} mem;
 	/* ebprof lat's own */
 	struct lat_opts {

@@ -24,6 +24,10 @@ struct mem_site {
 	uint64_t leak_blocks, leak_bytes;	/* ... older than --min-age */
 	double oldest_s;
 	uint64_t faults, mapped;	/* pages faulted in, bytes mapped */
+	/* interposed: the samples behind the estimates, and their variances */
+	uint64_t samples;
+	double var_bytes, var_allocs, var_out_bytes, var_out_blocks;
+	uint64_t mean_max;	/* the longest mean interval of its samples */
 };
 
 struct mem_report {
@@ -73,12 +77,28 @@ struct mem_report {
 	bool few_windows;	/* ... or the windows too few to scale by: counts as seen */
 	int windows;		/* times the probes went on */
 	int nprobes;		/* functions probed */
+	/*
+	 * A launched command's interposer counted every call (the totals are
+	 * exact) and sampled the bytes allocated, on average one sample each
+	 * *sample_bytes*: the sites' figures are estimates, with variances
+	 */
+	bool interposed;
+	uint64_t sample_bytes, samples;
+	bool sample_adaptive;	/* sample_bytes the least interval: it grew to sample_max while samples came fast */
+	uint64_t sample_max;
+	uint64_t peak_heap;	/* the most bytes held at once */
+	bool peak_exact;	/* one thread allocated: else a floor */
+	unsigned int threads;	/* the most that allocated at once */
+	uint64_t foreign_frees;	/* of blocks from before the interposer was loaded */
+	uint64_t failed;	/* allocations that returned NULL */
+	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
 };
 
 /* frees *m* (a profile's ext_free): not its profile */
 void mem_report__free(void *m);
 /* are the counts incomplete: frees of blocks never seen allocated where there should be none? */
 bool mem_report__incomplete(const struct mem_report *m);
+#define MEM_BOUND_SIGMAS 4	/* an estimate's bound: standard deviations */
 #define MEM_MIN_WINDOWS 10	/* windows the default mode scales its counts from, at the least */
 /* -p: most frees after the first moments were of blocks never seen allocated? */
 bool mem_report__late_unseen(const struct mem_report *m);

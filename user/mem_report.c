@@ -4,9 +4,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mem.h"
+#include "memshm.h"
 #include "render/render.h"
 #include "util/grow.h"
 #include "util/json.h"
@@ -147,6 +149,12 @@ void mem_report__estimate(struct mem_report *m, bool exact, int windows, double 
 	}
 }
 
+/* an estimate's bound from its variance: MEM_BOUND_SIGMAS standard deviations */
+static uint64_t bound(double var)
+{
+	return var > 0 ? (uint64_t)llround(MEM_BOUND_SIGMAS * sqrt(var)) : 0;
+}
+
 int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 {
 	char a[32], b[32], c[32];
@@ -157,7 +165,16 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (rows <= 0)
 		rows = 1 << 30;
 	fprintf(out, "# ebprof mem: %s, %.2f s, ", m->target, m->duration);
-	if (m->exact && m->overhead_pct > 0)
+	if (m->interposed && m->sample_adaptive)
+		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (every allocation while\n"
+			"# they came slower than %d a second, else one per up to %s allocated on average):\n"
+			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
+			m->samples, EBMEM_MAX_RATE, human(m->sample_max, a, sizeof(a)), MEM_BOUND_SIGMAS);
+	else if (m->interposed)
+		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (one per %s allocated on average):\n"
+			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
+			m->samples, human(m->sample_bytes, a, sizeof(a)), MEM_BOUND_SIGMAS);
+	else if (m->exact && m->overhead_pct > 0)
 		fprintf(out, "exact: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
 			m->overhead_pct, m->nprobes);
 	else if (m->exact)
@@ -201,6 +218,18 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		m->finalized ? "when the interpreter began to finalize" : "at the end", m->blocks_outstanding,
 		human(m->bytes_outstanding, a, sizeof(a)),
 		m->exact ? "" : " (blocks allocated while the probes were on and not seen freed: frees while they were off are not seen)");
+	if (m->interposed) {
+		fprintf(out, "# peak heap %s%s\n", human(m->peak_heap, a, sizeof(a)),
+			m->peak_exact ? "" : " or more (several threads allocated: each looks at the total as it grows)");
+		if (m->foreign_frees)
+			fprintf(out, "# %" PRIu64 " frees of blocks from before the interposer was loaded (not counted as frees)\n",
+				m->foreign_frees);
+		if (m->failed)
+			fprintf(out, "# %" PRIu64 " allocations failed (returned NULL)\n", m->failed);
+	}
+	if (m->not_loaded)
+		fprintf(out, "# the command ran without ebprof's interposer (it cleared LD_PRELOAD, or ran a static program): its\n"
+			"# allocator functions were probed instead, from a second into the run\n");
 	if (m->finalized)
 		fprintf(out, "# (its teardown after that not counted: %" PRIu64 " frees, %" PRIu64 " allocations of %s)\n",
 			m->final_frees, m->final_allocs, human(m->final_bytes, b, sizeof(b)));
@@ -230,9 +259,22 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	for (i = 0, shown = 0; i < n && shown < rows && shown < 10; i++, shown++) {
 		const struct mem_site *s = &m->sites[idx[i]];
 
-		fprintf(out, "\n  %s in %" PRIu64 " allocations, %s freed, %s in %" PRIu64 " blocks outstanding\n",
-			human(s->bytes, a, sizeof(a)), s->allocs, human(s->bytes_freed, b, sizeof(b)),
-			human(s->out_bytes, c, sizeof(c)), s->out_blocks);
+		if (m->interposed) {
+			char d[32], e[32];
+
+			fprintf(out, "\n  ~%s (+- %s) in ~%" PRIu64 " (+- %" PRIu64 ") allocations, %" PRIu64 " samples; ~%s freed",
+				human(s->bytes, a, sizeof(a)), human(bound(s->var_bytes), d, sizeof(d)), s->allocs,
+				bound(s->var_allocs), s->samples, human(s->bytes_freed, b, sizeof(b)));
+			if (s->out_bytes)
+				fprintf(out, "; ~%s (+- %s) in ~%" PRIu64 " (+- %" PRIu64 ") blocks outstanding",
+					human(s->out_bytes, c, sizeof(c)), human(bound(s->var_out_bytes), e, sizeof(e)),
+					s->out_blocks, bound(s->var_out_blocks));
+			fputc('\n', out);
+		} else {
+			fprintf(out, "\n  %s in %" PRIu64 " allocations, %s freed, %s in %" PRIu64 " blocks outstanding\n",
+				human(s->bytes, a, sizeof(a)), s->allocs, human(s->bytes_freed, b, sizeof(b)),
+				human(s->out_bytes, c, sizeof(c)), s->out_blocks);
+		}
 		print_stack(m, s, out);
 	}
 	free(idx);
@@ -277,8 +319,12 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		for (i = 0; i < n && (int)i < rows; i++) {
 			const struct mem_site *s = &m->sites[idx[i]];
 
-			fprintf(out, "\n  %" PRIu64 " bytes in %" PRIu64 " blocks, the oldest %.1f s old\n", s->leak_bytes,
-				s->leak_blocks, s->oldest_s);
+			if (m->interposed)
+				fprintf(out, "\n  ~%" PRIu64 " (+- %" PRIu64 ") bytes in ~%" PRIu64 " blocks, the oldest sampled %.1f s old\n",
+					s->leak_bytes, bound(s->var_out_bytes), s->leak_blocks, s->oldest_s);
+			else
+				fprintf(out, "\n  %" PRIu64 " bytes in %" PRIu64 " blocks, the oldest %.1f s old\n", s->leak_bytes,
+					s->leak_blocks, s->oldest_s);
 			print_stack(m, s, out);
 		}
 		free(idx);
@@ -311,8 +357,16 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	fputs("{\n  \"version\": 1,\n  \"mode\": \"mem\",\n  \"target\": ", out);
 	json_str(out, m->target);
 	fprintf(out, ",\n  \"duration_s\": %.3f,\n  \"requested\": \"%s\",\n  \"exact\": %s,\n  \"sampled_share\": %.4f,\n  \"scale\": %.4f,\n",
-		m->duration, m->overhead_pct > 0 ? "overhead" : "exact", m->exact ? "true" : "false",
-		m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
+		m->duration, m->interposed ? "interposer" : m->overhead_pct > 0 ? "overhead" : "exact",
+		m->exact ? "true" : "false", m->exact ? 1.0 : m->share, m->exact ? 1.0 : m->scale);
+	if (m->interposed)
+		fprintf(out, "  \"interposer\": {\"samples\": %" PRIu64 ", \"sample_bytes\": %" PRIu64 ", \"adaptive\": %s, \"sample_bytes_max\": %" PRIu64
+			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
+			", \"failed\": %" PRIu64 "},\n", m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
+			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
+			m->failed);
+	if (m->not_loaded)
+		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)
 		fprintf(out, "  \"estimate\": {\"floor_only\": %s, \"uncertainty\": %.4f, \"windows\": %d, \"probe_cost_s\": %.4f, \"work_s\": %.4f, \"cost_per_work\": %.4f},\n",
 			m->floor_only ? "true" : "false", m->floor_only ? 0.0 : m->uncertainty, m->windows, m->cost_s,
@@ -358,6 +412,12 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 		if (m->leaks)
 			fprintf(out, ", \"leaked_bytes\": %" PRIu64 ", \"leaked_blocks\": %" PRIu64 ", \"oldest_s\": %.3f",
 				s->leak_bytes, s->leak_blocks, s->oldest_s);
+		/* estimates: the samples and each figure's bound (bound_sigmas standard deviations) */
+		if (m->interposed)
+			fprintf(out, ", \"samples\": %" PRIu64 ", \"bounds\": {\"allocs\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64
+				", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64 "}",
+				s->samples, bound(s->var_allocs), bound(s->var_bytes), bound(s->var_out_bytes),
+				bound(s->var_out_blocks));
 		fputs(", \"frames\": [", out);
 		for (j = 0; j < s->nframes; j++) {
 			const struct frame *f = profile__frame_at(m->prof, s->frames[j]);
@@ -418,7 +478,8 @@ static void mem_line_report(const struct mem_report *m, const struct mem_fn *fs,
 		" pages first touched; peak RSS %s%s\n", human(fs->bytes, a, sizeof(a)), fs->allocs,
 		human(fs->held, b, sizeof(b)), fs->pages,
 		m->rss_peak_kib >= 0 ? human(m->rss_peak_kib * 1024, c, sizeof(c)) : "?",
-		m->exact ? "" : " (sampled: each line's share of what was seen; the totals above are estimates)");
+		m->interposed ? " (estimates from the samples: each line's share of what they stand for)"
+		: m->exact ? "" : " (sampled: each line's share of what was seen; the totals above are estimates)");
 	if (!have_src)
 		fprintf(out, "(source not found: %s)\n", f->src ? f->src : "no file name");
 	fprintf(out, "\n%6s %11s %11s %9s %7s  %s\n", "Line #", "Allocated", "Held", "Allocs", "Pages", "Line Contents");

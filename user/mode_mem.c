@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "run.h"
 #include "mem.skel.h"
 #include "mem.h"
+#include "mem_preload.h"
 #include "pyalloc.h"
 #include "python.h"
 #include "session.h"
@@ -59,6 +61,13 @@ struct mem_budget {
 struct mem_run {
 	struct mem_bpf *skel;
 	int pid;			/* the target */
+	/* a command with the interposer (mem_preload.c): it counts, the markers' probes take stacks */
+	bool preload;
+	bool not_loaded;		/* ... which the command ran without: the probes instead */
+	dev_t exe_dev;			/* the program it runs, to see an exec */
+	ino_t exe_ino;
+	double exec_at;			/* when it was seen to run another (0: not since) */
+	struct bpf_link *marker_links[2];
 	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
 	bool scan_live;			/* the files scanned are mapped by the running target */
 	/* a CPython whose object allocator is inlined (a PGO build): not probed; its module, the sites */
@@ -96,6 +105,13 @@ struct mem_run {
 };
 
 #define MR(r) ((struct mem_run *)(r)->mode)
+
+/*
+ * The interposer for a launched command (the default, mem_preload.c):
+ * its files exist from before the fork to the end of the run, and go on
+ * any exit (mem_destroy, or at exit where the run never began)
+ */
+static struct mem_preload preload;
 
 /* an allocator function found in a file the target maps */
 struct mem_probe {
@@ -871,7 +887,7 @@ static void mem_budget(struct run *r)
 	struct mem_budget *b = &MR(r)->budget;
 	double now, cost, work;
 
-	if (r->o->mem.exact)
+	if (r->o->mem.exact || MR(r)->preload)
 		return;
 	mem_books(r, false);
 	now = now_sec();
@@ -931,6 +947,9 @@ static void mem_programs(struct run *r)
 		bpf_program__set_autoload(progs[i], multi);
 	/* the functions of CPython's allocator table (a ctx first) go through it by cookie, either way */
 	bpf_program__set_autoload(k->progs.eb_mem_m_entry, true);
+	/* the interposer's markers */
+	bpf_program__set_autoload(k->progs.eb_mem_smp_alloc, MR(r)->preload);
+	bpf_program__set_autoload(k->progs.eb_mem_smp_free, MR(r)->preload);
 	MR(r)->multi = multi;
 	if (multi) {
 		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_entry, EBPROF_TRACE_UPROBE_MULTI);
@@ -984,7 +1003,11 @@ static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, co
 	 * at its entry it is the innermost native frame (a function of
 	 * CPython's allocator table may have no name in a stripped build)
 	 */
-	if (n > 1) {
+	if (MR(r)->preload) {
+		/* the interposer's own frames (the marker, its malloc) */
+		while (n > 1 && !strcmp(profile__frame_at(m->prof, fids[n - 1])->module, "libebprof-mem.so"))
+			n--;
+	} else if (n > 1) {
 		const struct frame *leaf = profile__frame_at(m->prof, fids[n - 1]);
 
 		if (!leaf->python && !leaf->kernel)
@@ -1011,6 +1034,67 @@ static void mem_estimate(struct run *r, struct mem_report *m)
 			     b->cost_on + b->cost_off);
 }
 
+/* the interposer's counts: every call, exact */
+static void preload_totals(struct run *r, struct mem_report *m)
+{
+	struct ebmem_counts c;
+	int k;
+
+	mem_preload_totals(&preload, &c);
+	m->interposed = true;
+	m->exact = true;
+	m->check_frees = false;
+	m->allocs = c.allocs;
+	m->frees = c.frees;
+	m->bytes = c.bytes;
+	m->bytes_freed = c.bytes_freed;
+	m->blocks_outstanding = c.allocs - c.frees;
+	m->bytes_outstanding = c.bytes - c.bytes_freed;
+	for (k = 0; k < 64; k++)
+		m->hist[k] = c.hist[k];
+	m->sample_bytes = preload.shm->sample_bytes;
+	m->sample_adaptive = preload.shm->adaptive;
+	m->sample_max = preload.shm->mean_max;
+	m->samples = c.samples;
+	m->peak_heap = preload.shm->peak;
+	m->threads = preload.shm->max_live;
+	m->peak_exact = m->threads <= 1;
+	m->foreign_frees = c.foreign;
+	m->failed = c.failed;
+	pr_debug("mem: interposer: %lu samples, %lu sampled frees; BPF saw %lu and %lu; %lu frees of unseen sampled blocks\n",
+		 (unsigned long)c.samples, (unsigned long)c.sampled_frees,
+		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS), (unsigned long)mem_counter(r, EBPROF_MEM_FREES),
+		 (unsigned long)mem_counter(r, EBPROF_MEM_UNSEEN_FREES));
+}
+
+/*
+ * An estimate's variance from its samples (Horvitz-Thompson's) is itself
+ * a sample: where the interval grew long, blocks stand for many and are
+ * seldom sampled, so a site's estimate and its variance are mostly low
+ * together.  The variance of a site of B bytes sampled at means up to P
+ * is at most B * P (a block of s bytes adds s^2 (1 - p) / p <= s P), and
+ * of its N blocks of s bytes on average, about N P / s: the larger is what
+ * a bound is made of.  P: twice the longest mean of the site's samples
+ * (the interval at most doubles a sample), at most the run's.
+ */
+static void preload_bounds(struct mem_report *m)
+{
+	double run_max = m->sample_adaptive ? (double)m->sample_max : (double)m->sample_bytes;
+	size_t i;
+
+	for (i = 0; i < m->nsites; i++) {
+		struct mem_site *s = &m->sites[i];
+		double mean = s->allocs ? (double)s->bytes / s->allocs : 1, omean;
+		double pmax = fmin(2.0 * s->mean_max, run_max);
+
+		s->var_bytes = fmax(s->var_bytes, (double)s->bytes * pmax);
+		s->var_allocs = fmax(s->var_allocs, (double)s->allocs * pmax / fmax(mean, 1));
+		omean = s->out_blocks ? (double)s->out_bytes / s->out_blocks : mean;
+		s->var_out_bytes = fmax(s->var_out_bytes, (double)s->out_bytes * pmax);
+		s->var_out_blocks = fmax(s->var_out_blocks, (double)s->out_blocks * pmax / fmax(omean, 1));
+	}
+}
+
 static int mem_build_report(struct run *r, struct launch *l, struct mem_report *m, double duration)
 {
 	int sfd = bpf_map__fd(MR(r)->skel->maps.mem_stats), rfd = bpf_map__fd(MR(r)->skel->maps.mem_rss);
@@ -1024,6 +1108,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	size_t i;
 	int err = -ENOMEM, k;
 	char comm[32];
+	bool ip = MR(r)->preload;
 
 	if (!ks || !ids)
 		goto out;
@@ -1060,6 +1145,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	m->final_allocs = c[EBPROF_MEM_FINAL_ALLOCS] * scale;
 	m->final_bytes = c[EBPROF_MEM_FINAL_BYTES] * scale;
 	m->finalized = MR(r)->skel->bss->mem_final;
+	m->not_loaded = MR(r)->not_loaded;
 	/* a command traced from its start, every call: every block freed was seen allocated */
 	m->check_frees = l->pid && m->exact;
 	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
@@ -1070,9 +1156,12 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	for (k = 0; k < 64; k++)
 		m->hist[k] = c[EBPROF_MEM_HIST + k] * scale;
 
+	if (ip)
+		preload_totals(r, m);
 	prev = NULL;
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct mem_stats st;
+		struct mem_site *site;
 		long si;
 
 		key = next;
@@ -1082,10 +1171,23 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		si = mem_site(r, m, ids, &key, ks);
 		if (si < 0)
 			goto out;
-		m->sites[si].allocs += st.allocs * scale;
-		m->sites[si].bytes += st.bytes * scale;
-		m->sites[si].frees += st.frees * scale;
-		m->sites[si].bytes_freed += st.bytes_freed * scale;
+		site = &m->sites[si];
+		if (ip) {
+			/* the samples' weights: estimates, the counts in EBMEM_COUNT_ONE, their variances in 256ths */
+			site->allocs += llround(st.allocs / EBMEM_COUNT_ONE);
+			site->bytes += st.bytes;
+			site->frees += llround(st.frees / EBMEM_COUNT_ONE);
+			site->bytes_freed += st.bytes_freed;
+			site->samples += st.samples;
+			site->var_bytes += st.var_bytes;
+			if (st.mean_max > site->mean_max)
+				site->mean_max = st.mean_max;
+			continue;
+		}
+		site->allocs += st.allocs * scale;
+		site->bytes += st.bytes * scale;
+		site->frees += st.frees * scale;
+		site->bytes_freed += st.bytes_freed * scale;
 		m->bytes_freed += st.bytes_freed * scale;
 	}
 	prev = NULL;
@@ -1111,6 +1213,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		struct mem_block b;
 		long si;
 		double age;
+		uint64_t nb, bb;
 
 		bkey = bnext;
 		bprev = &bkey;
@@ -1119,18 +1222,29 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		si = mem_site(r, m, ids, &b.key, ks);
 		if (si < 0)
 			goto out;
-		m->sites[si].out_blocks++;
-		m->sites[si].out_bytes += b.size;
-		m->blocks_outstanding++;
-		m->bytes_outstanding += b.size;
+		if (ip) {
+			/* a sampled block: what it stands for */
+			nb = llround(b.w.count / EBMEM_COUNT_ONE);
+			bb = b.w.bytes;
+			m->sites[si].var_out_bytes += b.w.var_bytes;
+		} else {
+			nb = 1;
+			bb = b.size;
+			m->blocks_outstanding++;
+			m->bytes_outstanding += b.size;
+		}
+		m->sites[si].out_blocks += nb;
+		m->sites[si].out_bytes += bb;
 		age = (now_ns - (double)b.ts) / 1e9;
 		if (age >= m->min_age) {
-			m->sites[si].leak_blocks++;
-			m->sites[si].leak_bytes += b.size;
+			m->sites[si].leak_blocks += nb;
+			m->sites[si].leak_bytes += bb;
 			if (age > m->sites[si].oldest_s)
 				m->sites[si].oldest_s = age;
 		}
 	}
+	if (ip)
+		preload_bounds(m);
 	/*
 	 * The sites as stacks with pprof's heap values: weighted for folded
 	 * and SVG by bytes (or allocations, --count), the first value
@@ -1206,6 +1320,10 @@ static int mem_configure(struct run *r)
 		return EXIT_NOFEATURE;
 	}
 	mr->pid = pid;
+	if (preload.shm && r->l && r->l->pid && r->o->mem.preload) {
+		mem_preload_target(&preload, pid);
+		mr->preload = true;
+	}
 	/* a command gets ebprof's environment at its exec; /proc shows what ebprof started with */
 	if (r->l && r->l->pid)
 		mr->py_via_malloc = getenv("PYTHONMALLOC") && !strcmp(getenv("PYTHONMALLOC"), "malloc");
@@ -1217,11 +1335,11 @@ static int mem_configure(struct run *r)
 	return 0;
 }
 
-static int mem_start(struct run *r)
+/* the probes on the allocator functions: from the start, or once a command runs without the interposer */
+static int probes_start(struct run *r, char **cmd)
 {
 	struct mem_run *mr = MR(r);
 	int pid = mr->pid, err;
-	char **cmd = r->l->pid ? r->o->cmd : NULL;
 
 	mem_calibrate(r);
 	/* a command is not started yet: its one task, and those it starts */
@@ -1246,21 +1364,75 @@ static int mem_start(struct run *r)
 	return 0;
 }
 
+/* the interposer's markers probed (every process that maps it; the programs keep to the target) */
+static int preload_start(struct run *r)
+{
+	static const char *const fns[2] = { EBMEM_SAMPLE_FN, EBMEM_FREE_FN };
+	struct mem_run *mr = MR(r);
+	struct bpf_program *progs[2] = { mr->skel->progs.eb_mem_smp_alloc, mr->skel->progs.eb_mem_smp_free };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = fns[i]);
+
+		mr->marker_links[i] = bpf_program__attach_uprobe_opts(progs[i], -1, preload.lib, 0, &uo);
+		if (!mr->marker_links[i]) {
+			pr_err("cannot probe ebprof's allocation counter (%s in %s): %s\n", fns[i], preload.lib,
+			       strerror(errno));
+			return 1;
+		}
+	}
+	mr->probes_t0 = now_sec();
+	return 0;
+}
+
+static int mem_start(struct run *r)
+{
+	if (MR(r)->preload)
+		return preload_start(r);
+	return probes_start(r, r->l->pid ? r->o->cmd : NULL);
+}
+
+/* a command that runs without the interposer after all: the probes instead, from now on */
+static void preload_fallback(struct run *r)
+{
+	struct mem_run *mr = MR(r);
+	int i;
+
+	pr_warn("pid %d runs without ebprof's allocation counter (it cleared LD_PRELOAD, or runs a static program): its allocator functions are probed from now on, within --overhead\n",
+		mr->pid);
+	for (i = 0; i < 2; i++) {
+		bpf_link__destroy(mr->marker_links[i]);
+		mr->marker_links[i] = NULL;
+	}
+	mr->preload = false;
+	mr->not_loaded = true;
+	mem_preload_cleanup(&preload);
+	probes_start(r, NULL);
+}
+
 static void mem_announce(struct run *r, double attach_ms)
 {
-	pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
-		MR(r)->pid, MR(r)->nprobes, r->o->mem.exact ? "every call" : "within the overhead budget", attach_ms);
+	if (MR(r)->preload)
+		pr_info("tracing the allocations of pid %d (every call counted by ebprof's interposer, stacks sampled %s), attached in %.1f ms; Ctrl-C to stop\n",
+			MR(r)->pid, r->o->mem.sample_bytes ? "by bytes allocated (--sample-bytes)" : "at up to 1000 a second a thread",
+			attach_ms);
+	else
+		pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",
+			MR(r)->pid, MR(r)->nprobes, r->o->mem.exact ? "every call" : "within the overhead budget", attach_ms);
 }
 
 static void mem_new_code(struct run *r, int tgid)
 {
+	if (MR(r)->preload)
+		return;
 	mem_scan(r, tgid);
 }
 
 /* the budget is looked at every ms while the probes are on, every 10 ms while off */
 static int mem_poll_ms(struct run *r)
 {
-	if (r->o->mem.exact)
+	if (r->o->mem.exact || MR(r)->preload)
 		return 100;
 	return MR(r)->probes_on ? 1 : 10;
 }
@@ -1349,6 +1521,59 @@ static void mem_exact_rate(struct run *r, bool final)
 			mr->pid, calls / (now - mr->rate_t0), 100 * (1 - most / cpu), cpu / most);
 }
 
+/* does pid *pid* map a file named *name*? */
+static bool maps_file(int pid, const char *name)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, name) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * The interposer counts from the command's first allocation: not loaded a
+ * second into the run, it is not there (a static program, LD_PRELOAD
+ * cleared before).  The command may also run another program in its
+ * place (exec) without it (env -u LD_PRELOAD ...): a change of program
+ * is looked at once its loader has had its moment.  Either way, the
+ * probes from then on.
+ */
+static void preload_check(struct run *r, double now)
+{
+	struct mem_run *mr = MR(r);
+	char path[64];
+	struct stat st;
+
+	if (!mem_preload_loaded(&preload)) {
+		if (now - mr->probes_t0 > 1.0)
+			preload_fallback(r);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", mr->pid);
+	if (stat(path, &st))
+		return;
+	if (!mr->exe_ino || (st.st_dev == mr->exe_dev && st.st_ino == mr->exe_ino)) {
+		mr->exe_dev = st.st_dev;
+		mr->exe_ino = st.st_ino;
+		mr->exec_at = 0;
+		return;
+	}
+	if (!mr->exec_at) {
+		mr->exec_at = now;
+	} else if (now - mr->exec_at > 0.3) {
+		if (!maps_file(mr->pid, "/libebprof-mem.so"))
+			preload_fallback(r);
+		mr->exe_ino = 0;
+	}
+}
+
 static int mem_tick(struct run *r)
 {
 	double now = now_sec();
@@ -1358,6 +1583,8 @@ static int mem_tick(struct run *r)
 		mem_poll_rss(r);
 		MR(r)->rss_polled = now;
 	}
+	if (MR(r)->preload)
+		preload_check(r, now);
 	mem_exact_rate(r, false);
 	mem_budget(r);
 	/* -p, every call: the frees from here on should be of blocks seen allocated, mostly */
@@ -1377,7 +1604,7 @@ static void mem_stop(struct run *r)
 {
 	mem_poll_rss(r);
 	mem_exact_rate(r, true);
-	if (!r->o->mem.exact)
+	if (!r->o->mem.exact && !MR(r)->preload)
 		mem_books(r, true);
 	mem_probes_off(r);
 	mem_detach_wait(r);
@@ -1394,6 +1621,9 @@ static void mem_destroy(struct run *r)
 		mem_detach_wait(r);
 	}
 	bpf_link__destroy(mr->final_link);
+	bpf_link__destroy(mr->marker_links[0]);
+	bpf_link__destroy(mr->marker_links[1]);
+	mem_preload_cleanup(&preload);
 	free(mr->probes);
 	free(mr->files);
 	uprobe_files__free(&mr->uf);
@@ -1449,12 +1679,11 @@ static int mem_report(struct run *r, double duration, struct profile **out)
  * pymalloc's arenas (a little slower; the counts are what the program
  * asks for).
  */
-static void mem_before_launch(const struct ebprof_opts *o, const char *path)
+static void py_before_launch(const char *path)
 {
 	struct dso *d;
 	int fd;
 
-	(void)o;
 	if (getenv("PYTHONMALLOC"))
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1468,6 +1697,34 @@ static void mem_before_launch(const struct ebprof_opts *o, const char *path)
 			path);
 	}
 	dso__free(d);
+}
+
+static void preload_at_exit(void)
+{
+	mem_preload_cleanup(&preload);
+}
+
+static void mem_before_launch(const struct ebprof_opts *o, const char *path)
+{
+	const char *why;
+	int err;
+
+	py_before_launch(path);
+	if (!o->mem.preload)
+		return;
+	why = mem_preload_refusal(path);
+	if (why) {
+		pr_warn("%s cannot run with ebprof's allocation counter (%s): its allocator functions are probed instead, within --overhead\n",
+			path, why);
+		return;
+	}
+	err = mem_preload_setup(&preload, o->mem.sample_bytes ? o->mem.sample_bytes : 1, !o->mem.sample_bytes);
+	if (err) {
+		pr_warn("cannot set up ebprof's allocation counter in /tmp: %s: the allocator functions are probed instead, within --overhead\n",
+			strerror(-err));
+		return;
+	}
+	atexit(preload_at_exit);
 }
 
 const struct mode_ops mem_mode = {

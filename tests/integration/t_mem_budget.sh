@@ -97,13 +97,14 @@ PY
 	wait "$WPID" 2>/dev/null
 done
 
-# the default mode on 10 s of allocations with work between them (18
+# the budgeted mode (the default of -p; with --no-preload, of a command) on
+# 10 s of allocations with work between them (18
 # rounds of 4000 malloc(64), each block worked on for ~140 us, where the
 # probes of a malloc and its free cost ~11 us): the totals within the
 # uncertainty ebprof prints of 4000 x 18, gp's 3 of every 4 ahead of hp's.
 # The calls are evenly spread over the work, so the windows' sampling error
 # is small; what the bound covers is the books' (trap costs, CPU time).
-$EBPROF mem -f json -o "$TMP/paced.json" -- "$A" paced 18 160000 >/dev/null 2>"$TMP/err" || fail "default mode: $(cat "$TMP/err")"
+$EBPROF mem --no-preload -f json -o "$TMP/paced.json" -- "$A" paced 18 160000 >/dev/null 2>"$TMP/err" || fail "default mode: $(cat "$TMP/err")"
 python3 - "$TMP/paced.json" 18 <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]; e = p["estimate"]; n = 4000 * int(sys.argv[2])
@@ -142,7 +143,7 @@ print("  storm: floor %d of %d allocations made; g %.1f %% in %d windows (75 +- 
 assert p["estimate"]["floor_only"] and t["allocs"] <= n and w >= 40
 assert abs(100 * g / (g + h) - 75) <= tol
 PY
-grep -q "counts are FLOORS" <("$EBPROF" mem -- "$A" loop 1 2>/dev/null) || fail "the table does not say the counts are floors"
+grep -q "counts are FLOORS" <("$EBPROF" mem --no-preload -- "$A" loop 1 2>/dev/null) || fail "the table does not say the counts are floors"
 
 # calls that fit the budget are counted exactly
 $EBPROF mem --overhead 10 -f json -o "$TMP/fit.json" -- "$A" paced 1 800000 >/dev/null 2>&1 || fail "fit"

@@ -41,9 +41,13 @@ assert abs(rows[13][3] - 10000033 / 4096) <= 0.05 * 2442, rows[13]
 assert 14 not in rows or rows[14][2] == 0
 assert re.search(r"Total: .* allocated in \d+ allocations, .* still held at the end, \d+ pages first touched; peak RSS [\d.]+ MiB", sec)
 PY
-# the default mode: each line's share of what was seen, said so
-$EBPROF mem --lines=work -o "$TMP/dlines.txt" -- $PY $W $N $M >/dev/null 2>"$TMP/err" || fail "mem --lines, default: $(cat "$TMP/err")"
-grep -q "(sampled: each line's share of what was seen" "$TMP/dlines.txt" || fail "the default mode's line report does not say it is sampled"
+# the default modes: each line's share of what was seen (the probes'
+# budget), or of what the samples stand for (the interposer), said so
+$EBPROF mem --no-preload --lines=work -o "$TMP/dlines.txt" -- $PY $W $N $M >/dev/null 2>"$TMP/err" || fail "mem --lines, default: $(cat "$TMP/err")"
+grep -q "(sampled: each line's share of what was seen" "$TMP/dlines.txt" || fail "the budgeted mode's line report does not say it is sampled"
+$EBPROF mem --lines=work -o "$TMP/ilines.txt" -- $PY $W $N $M >/dev/null 2>"$TMP/err" || fail "mem --lines, interposer: $(cat "$TMP/err")"
+grep -q "(estimates from the samples: each line's share of what they stand for)" "$TMP/ilines.txt" ||
+	fail "the interposer's line report does not say it is estimated: $(cat "$TMP/ilines.txt")"
 # native code, by its DWARF lines: g() makes 3000 malloc(64) on one line
 # a round (tests/workloads/alloc_work.c), freed on the next
 L=$(grep -n "keep = malloc(64);" tests/workloads/alloc_work.c | head -1 | cut -d: -f1)

@@ -142,7 +142,8 @@ static int modes_take_their_options(void)
 		{ "--fp", NULL }, { "--lines", NULL }, { "--repeat", "2" }, { "--interval", "100" }, { "--json", NULL },
 		{ "--exact", NULL }, { "--overhead", "5" }, { "--leaks", NULL }, { "--min-age", "1" }, { "--count", NULL },
 		{ "--max-blocks", "4096" }, { "--verbose", NULL }, { "--debug", NULL }, { "--min-block", "10" },
-		{ "--state", NULL }, { "--view", "python" }, { "--no-debuginfod", NULL },
+		{ "--state", NULL }, { "--view", "python" }, { "--no-debuginfod", NULL }, { "--sample-bytes", "4K" },
+		{ "--no-preload", NULL },
 	};
 	FILE *saved = stderr;
 	int refused = 0;
@@ -246,6 +247,25 @@ static int errors_say_what(void)
 	free(e);
 	T_ASSERT(ERR(&o, &e, "mem", "--min-age", "5", "--", "true") < 0);
 	T_ASSERT_STR(e, "ebprof: --min-age is the age of --leaks: give --leaks too (see 'ebprof mem --help')\n");
+	free(e);
+	/* a command gets the interposer unless a uprobe mode is asked for; --sample-bytes is its */
+	T_ASSERT(PARSE(&o, "mem", "--", "true") == 0 && o.mem.preload);
+	T_ASSERT(PARSE(&o, "mem", "--sample-bytes", "64K", "--", "true") == 0 && o.mem.preload &&
+		 o.mem.sample_bytes == 65536);
+	T_ASSERT(PARSE(&o, "mem", "--sample-bytes", "2M", "--", "true") == 0 && o.mem.sample_bytes == 2 << 20);
+	T_ASSERT(PARSE(&o, "mem", "--exact", "--", "true") == 0 && !o.mem.preload);
+	T_ASSERT(PARSE(&o, "mem", "--overhead", "5", "--", "true") == 0 && !o.mem.preload);
+	T_ASSERT(PARSE(&o, "mem", "--no-preload", "--", "true") == 0 && !o.mem.preload);
+	T_ASSERT(PARSE(&o, "mem", "-p", "1") == 0 && !o.mem.preload);
+	T_ASSERT(ERR(&o, &e, "mem", "--sample-bytes", "64K", "--exact", "--", "true") < 0 &&
+		 strstr(e, "--sample-bytes is for a command launched with the interposer"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "mem", "--sample-bytes", "64K", "-p", "1") < 0 &&
+		 strstr(e, "--sample-bytes is for a command launched with the interposer"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "mem", "--sample-bytes", "0", "--", "true") < 0 && strstr(e, "invalid --sample-bytes"));
+	free(e);
+	T_ASSERT(ERR(&o, &e, "mem", "--sample-bytes", "4X", "--", "true") < 0 && strstr(e, "invalid --sample-bytes"));
 	free(e);
 	T_ASSERT(ERR(&o, &e, "stat", "-f", "svg", "--", "true") < 0 && strstr(e, "ebprof stat writes a table or json"));
 	free(e);

@@ -12,6 +12,10 @@
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
  *                            frees them on SIGUSR1, then sleeps 2 s
  *   alloc_work bench -r R    R rounds of 1000 malloc(32)/free pairs
+ *   alloc_work storm PAIRS   PAIRS malloc/free pairs of 16-520 bytes (a fixed
+ *                            pseudo-random sequence), back to back: storm_a()
+ *                            makes 3 of every 4, storm_b() 1; prints the bytes
+ *                            each asked for, and the time the pairs took
  *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
  *   alloc_work paced -r R [K]  hp() (1000), each block filled and worked on
  *                            for K steps (160000) before its free: 4000 R
@@ -102,6 +106,43 @@ noinline void bench_round(void)
 	}
 }
 
+static unsigned long storm_seed = 12345;
+
+/* the next size of the storm: 16-520 bytes */
+static inline size_t storm_size(void)
+{
+	storm_seed = storm_seed * 6364136223846793005UL + 1442695040888963407UL;
+	return 16 + (storm_seed >> 33) % 505;
+}
+
+noinline size_t storm_a(int n)
+{
+	size_t total = 0, s;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s = storm_size();
+		keep = malloc(s);
+		free(keep);
+		total += s;
+	}
+	return total;
+}
+
+noinline size_t storm_b(int n)
+{
+	size_t total = 0, s;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s = storm_size();
+		keep = malloc(s);
+		free(keep);
+		total += s;
+	}
+	return total;
+}
+
 static long steps = 1000;
 static volatile unsigned long sink;
 
@@ -186,6 +227,19 @@ int main(int argc, char **argv)
 				fprintf(stderr, "round %.4f %ld\n", now(), i);
 		}
 		printf("work_s %.6f rounds %ld\n", now() - t0, r);
+	} else if (!strcmp(mode, "storm")) {
+		long pairs = argc > 2 ? atol(argv[2]) : 2000000, i;
+		size_t a = 0, b = 0;
+		double t0;
+
+		maybe_wait_for_go();
+		t0 = now();
+		/* in runs of 300 and 100: the sizes of both drawn from one sequence */
+		for (i = 0; i + 400 <= pairs; i += 400) {
+			a += storm_a(300);
+			b += storm_b(100);
+		}
+		printf("work_s %.6f pairs %ld storm_a_bytes %zu storm_b_bytes %zu\n", now() - t0, i, a, b);
 	} else if (!strcmp(mode, "bench")) {
 		long r = argc > 3 ? atol(argv[3]) : 1000, i;
 		double t0;

@@ -1,0 +1,133 @@
+#!/bin/bash
+# ebprof mem on a launched command, its default: every call counted by
+# ebprof's interposer (user/preload/ebmem.c), stacks by sampling the bytes
+# allocated.  Totals against valgrind's and what the workload knows it did;
+# estimates by stack against the truth, within the bounds ebprof prints;
+# where the interposer cannot go (static, setuid, LD_PRELOAD cleared), one
+# line and the probes instead; a fork's child not counted; nothing left.
+. "$(dirname "$0")/lib.sh"
+need_root
+A=$T/alloc_work
+
+# the totals and what is still held at the exit, as valgrind counts them
+# (--run-libc-freeres=no: valgrind otherwise frees libc's own buffers at
+# the exit, which the program never does); the 700 blocks of 96 bytes and
+# their array leak_f() keeps, counted exactly and put to leak_f by stacks
+# complete to _start
+$EBPROF mem --leaks --min-age 0 -f json -o "$TMP/basic.json" -- "$A" basic 700 96 >/dev/null 2>"$TMP/err" ||
+	fail "ebprof mem: $(cat "$TMP/err")"
+if command -v valgrind >/dev/null; then
+	valgrind --run-libc-freeres=no "$A" basic 700 96 >/dev/null 2>"$TMP/vg"
+	vg=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/\1 \2 \3/p' "$TMP/vg" | tr -d ,)
+	vgu=$(sed -n 's/.*in use at exit: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p' "$TMP/vg" | tr -d ,)
+else
+	info "valgrind is not installed: the totals against the program's own"
+	vg="4707 4006 330576" vgu="72800 701"
+fi
+python3 - "$TMP/basic.json" "$vg" "$vgu" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]; ip = p["interposer"]; k = ip["bound_sigmas"]
+va, vf, vb = (int(x) for x in sys.argv[2].split()); ub, un = (int(x) for x in sys.argv[3].split())
+print("  basic: %d allocs, %d frees, %d bytes; %d bytes in %d blocks held at the exit (valgrind: %d, %d, %d; %d in %d)"
+      % (t["allocs"], t["frees"], t["bytes_allocated"], t["bytes_outstanding"], t["blocks_outstanding"], va, vf, vb, ub, un))
+assert p["requested"] == "interposer" and p["exact"], p
+assert (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), (t, va, vf, vb)
+assert (t["bytes_outstanding"], t["blocks_outstanding"]) == (ub, un), t
+# leak_f's: 700 x 96 bytes and its array of 700 pointers, 72 800 bytes in 701 blocks
+leak = [s for s in p["stacks"] if s["frames"][-1]["function"] == "leak_f" and s["bytes_outstanding"]]
+est = sum(s["bytes_outstanding"] for s in leak)
+bnd = sum(s["bounds"]["bytes_outstanding"] ** 2 for s in leak) ** 0.5
+blk = sum(s["blocks_outstanding"] for s in leak)
+print("  leak_f holds ~%d +- %d bytes in ~%d blocks (700 x 96 + 5600 = 72800 in 701), %d samples"
+      % (est, bnd, blk, sum(s["samples"] for s in leak)))
+assert abs(est - 72800) <= bnd, (est, bnd)
+for s in leak:
+    names = [f["function"] for f in s["frames"]]
+    assert names[:5] == ["_start", "__libc_start_main", "__libc_start_call_main", "main", "leak_f"], names
+# the interposer's own frames are not shown
+assert not any(f["module"] == "libebprof-mem.so" for s in p["stacks"] for f in s["frames"]
+               if s["allocs"]), "interposer frames in a stack"
+assert p["interposer"]["peak_exact"] and p["interposer"]["peak_heap"] == 73800, p["interposer"]
+PY
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left loaded"
+ls -d /tmp/ebprof-mem.* 2>/dev/null && fail "the interposer's files were left in /tmp"
+
+# the storm: malloc/free pairs of 16-520 bytes, 3 of every 4 from storm_a,
+# 1 from storm_b, whose bytes the workload prints.  The totals exact; each
+# site's bytes within the bound printed (4 standard deviations of its
+# estimate) of the truth, sampled as by default (at most 1000 samples a
+# second) and every 64 KiB (~8000 samples: bounds within 10 % of storm_a's
+# bytes, 20 % of storm_b's: 4 / sqrt(6000 or 2000))
+storm() {
+	$EBPROF mem "$@" -f json -o "$TMP/storm.json" -- "$A" storm 2000000 >"$TMP/storm.out" 2>"$TMP/err" ||
+		fail "storm: $(cat "$TMP/err")"
+	python3 - "$TMP/storm.json" "$(cat "$TMP/storm.out")" "$*" <<'PY' || exit 1
+import json, re, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]; ip = p["interposer"]
+truth = {k: int(v) for k, v in re.findall(r"(storm_[ab])_bytes (\d+)", sys.argv[2])}
+pairs = int(re.search(r"pairs (\d+)", sys.argv[2]).group(1))
+by = {}
+for s in p["stacks"]:
+    f = s["frames"][-1]["function"] if s["frames"] else ""
+    if f in truth:
+        e, v = by.get(f, (0, 0))
+        by[f] = (e + s["bytes_allocated"], v + s["bounds"]["bytes_allocated"] ** 2)
+print("  storm %s: %d allocs, %d frees; %d samples (mean interval up to %d bytes); %s" % (
+    sys.argv[3] or "(default)", t["allocs"], t["frees"], ip["samples"], ip["sample_bytes_max"],
+    ", ".join("%s %d +- %d (truth %d)" % (f, by[f][0], by[f][1] ** 0.5, truth[f]) for f in sorted(by))))
+# the pairs, and stdout's buffer
+assert t["allocs"] == pairs + 1 and t["frees"] == pairs, t
+assert t["bytes_allocated"] - t["bytes_freed"] == t["bytes_outstanding"] and t["blocks_outstanding"] == 1, t
+assert t["bytes_allocated"] - sum(truth.values()) in (1024, 4096), (t, truth)
+for f in truth:
+    assert abs(by[f][0] - truth[f]) <= by[f][1] ** 0.5, (f, by[f], truth[f])
+if sys.argv[3]:
+    assert by["storm_a"][1] ** 0.5 <= 0.10 * truth["storm_a"] and by["storm_b"][1] ** 0.5 <= 0.20 * truth["storm_b"], by
+PY
+}
+storm
+storm --sample-bytes 64K
+
+# a child forked (no exec) counts nothing: the same script, with the child
+# making 200 000 objects or none, counts the same give or take a few
+for n in 0 200000; do
+	$EBPROF mem -f json -o "$TMP/fork$n.json" -- /usr/bin/python3.11 -c "
+import os
+pid = os.fork()
+if pid == 0:
+    keep = [object() for i in range($n)]
+    os._exit(0)
+os.waitpid(pid, 0)" >/dev/null 2>"$TMP/err" || fail "fork: $(cat "$TMP/err")"
+done
+python3 - "$TMP/fork0.json" "$TMP/fork200000.json" <<'PY' || exit 1
+import json, sys
+a, b = (json.load(open(x))["totals"]["allocs"] for x in sys.argv[1:3])
+print("  a child forked making 0 or 200000 objects: %d and %d allocations counted" % (a, b))
+assert abs(a - b) <= 50, (a, b)
+PY
+
+# where the interposer cannot go: one line, and the probes instead
+cc -O2 -static -Itests/workloads -o "$TMP/alloc_static" tests/workloads/alloc_work.c 2>"$TMP/err" ||
+	fail "cannot build a static program: $(cat "$TMP/err")"
+$EBPROF mem -o "$TMP/static.txt" -- "$TMP/alloc_static" basic 10 100 >/dev/null 2>"$TMP/err" || fail "static: $(cat "$TMP/err")"
+grep -q "cannot run with ebprof's allocation counter (it is statically linked" "$TMP/err" ||
+	fail "a static program: not said: $(cat "$TMP/err")"
+[ "$(grep -c . "$TMP/err")" -le 2 ] || fail "a static program: more than a line: $(cat "$TMP/err")"
+cp "$A" "$TMP/alloc_suid"
+chmod u+s "$TMP/alloc_suid"
+$EBPROF mem -o "$TMP/suid.txt" -- "$TMP/alloc_suid" basic 10 100 >/dev/null 2>"$TMP/err" || fail "setuid: $(cat "$TMP/err")"
+grep -q "cannot run with ebprof's allocation counter (it is setuid" "$TMP/err" || fail "setuid: not said: $(cat "$TMP/err")"
+# LD_PRELOAD taken away before the program it runs: seen at its exec
+$EBPROF mem -f json -o "$TMP/cleared.json" -- env -u LD_PRELOAD "$A" loop 3 >/dev/null 2>"$TMP/err" ||
+	fail "LD_PRELOAD cleared: $(cat "$TMP/err")"
+grep -q "runs without ebprof's allocation counter" "$TMP/err" || fail "LD_PRELOAD cleared: not said: $(cat "$TMP/err")"
+python3 - "$TMP/cleared.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
+g = sum(s["allocs"] for s in p["stacks"] if s["frames"] and s["frames"][-1]["function"] == "g")
+print("  LD_PRELOAD cleared: probes from then on, %d of g's allocations seen" % g)
+assert p.get("interposer_not_loaded") and g > 0, p["totals"]
+PY
+[ "$(ebprof_progs)" = 0 ] || fail "BPF programs left loaded"
+ls -d /tmp/ebprof-mem.* 2>/dev/null && fail "the interposer's files were left in /tmp"
+exit 0

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * memshm.h - what ebprof mem's interposer (user/preload/ebmem.c, preloaded
+ * into a command ebprof launches) counts, in a file both map: every
+ * allocation and free of the process, by thread, with no trap.  Sampled
+ * allocations (a Poisson process over the bytes allocated) and frees of
+ * sampled blocks call a marker function a uprobe watches, where BPF takes
+ * the stacks.
+ */
+#ifndef __EBPROF_MEMSHM_H
+#define __EBPROF_MEMSHM_H
+
+#include <stdint.h>
+
+#define EBMEM_MAGIC 0x45424d454d534831ULL	/* "EBMEMSH1" */
+#define EBMEM_SLOTS 512		/* threads counted at once; more share one slot by atomics */
+
+/* the environment ebprof gives the command */
+#define EBMEM_ENV_SHM "EBPROF_MEM_SHM"		/* the counts' file */
+
+/* the interposer's markers, probed by ebprof */
+#define EBMEM_SAMPLE_FN "ebprof_mem_sampled"
+#define EBMEM_FREE_FN "ebprof_mem_sampled_free"
+
+/* fixed point of the estimated counts passed to the marker */
+#define EBMEM_COUNT_ONE 65536.0
+
+struct ebmem_counts {
+	uint64_t allocs, frees;		/* calls that allocated, freed a block (free(NULL) is not one) */
+	uint64_t bytes, bytes_freed;	/* as asked for */
+	uint64_t samples, sampled_frees;	/* marker calls */
+	uint64_t failed;		/* allocations that returned NULL */
+	uint64_t foreign;		/* frees of blocks it did not allocate (made before it was loaded) */
+	uint64_t hist[64];		/* allocations of 2^i .. 2^(i+1)-1 bytes */
+	uint64_t in_use;		/* a thread owns the slot */
+	uint64_t pad[7];
+};
+
+struct ebmem_shm {
+	uint64_t magic;
+	int32_t pid;			/* the process counted: ebprof writes it before the exec */
+	int32_t loaded_pid;		/* the interposer, once loaded in it */
+	uint64_t sample_bytes;		/* mean interval between samples, in bytes (the least, when adaptive); 0: none */
+	uint32_t adaptive;		/* the interval grows while samples come faster than EBMEM_MAX_RATE a second */
+	uint32_t pad0;
+	uint64_t mean_max;		/* the longest it grew to */
+	uint64_t tat;			/* the rate's books: when the samples taken would all have been allowed (ns) */
+	uint32_t nslots;		/* slots ever handed out */
+	uint32_t live;			/* threads counting now */
+	uint32_t max_live;		/* ... at the most */
+	uint32_t forked;		/* the process forked: the child counts nothing */
+	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
+	uint64_t pad[7];
+	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
+	struct ebmem_counts slots[EBMEM_SLOTS];
+};
+
+/* samples a second the process takes, when adaptive: at most, after a first burst of EBMEM_BURST */
+#define EBMEM_MAX_RATE 1000
+#define EBMEM_BURST 1000
+
+/* bytes a thread's net change goes before it looks at the process's peak, when there are several */
+#define EBMEM_PEAK_SLACK 65536
+
+#endif

@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ebmem.c - ebprof mem's interposer, preloaded into a command ebprof
+ * launches (LD_PRELOAD; ebprof carries it in its binary and writes it to a
+ * private file at run time).
+ *
+ * Every allocation and free is counted by the thread that makes it, in a
+ * file ebprof maps too (user/memshm.h), with no trap: counts that are
+ * exact at a few nanoseconds a call and that stay readable if the command
+ * crashes.  A block carries a 16-byte header before it (the size asked
+ * for, and a tag), so that a free knows what it frees; the tag says
+ * whether the block was sampled.
+ *
+ * Stacks come from sampling the bytes allocated as a Poisson process with
+ * a mean interval of sample_bytes (as tcmalloc, jemalloc and Go do): a
+ * block of s bytes is sampled with p = 1 - exp(-s / P).  A sampled
+ * allocation calls ebprof_mem_sampled() with its weights (s / p bytes,
+ * 1 / p blocks, the bytes' variance term, and P), a free of a sampled block
+ * ebprof_mem_sampled_free(); ebprof's uprobes on the two take the stacks.
+ *
+ * The process counted is the one ebprof started (its pid in the file); in
+ * any other (a child that inherited the environment, one that forked off)
+ * the interposer only keeps the headers straight.  It leaves the
+ * environment as it is: a process that runs another program in its place
+ * (exec, a pyenv shim) is counted in that one too.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "../memshm.h"
+
+#define API __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* the header: the size asked for, then the tag (what free() checks: glibc's chunk size sits there otherwise) */
+#define HDR 16
+#define TAG_MASK 0xffffffffffe00000ULL
+#define TAG 0xeb3e3e3e4d400000ULL
+#define TAG_SAMPLED 0x100000ULL
+#define TAG_OFF 0xfffffULL	/* bytes from the block real malloc gave to the pointer returned */
+
+struct hdr {
+	uint64_t size;
+	uint64_t tag;
+};
+
+enum { ST_UNINIT, ST_INIT, ST_COUNT, ST_PASS, ST_FORKED };
+
+static void *(*real_malloc)(size_t);
+static void (*real_free)(void *);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static size_t (*real_usable)(void *);
+
+static int state;
+static struct ebmem_shm *shm;
+static pthread_key_t slot_key;
+static uint64_t sample_bytes;
+static long page_size = 4096;
+
+struct tls {
+	struct ebmem_counts *fast;	/* its slot while counted plainly (the fast paths); else NULL */
+	struct ebmem_counts *c;		/* its slot; NULL: none yet */
+	bool atomic;			/* the shared slot, by atomics */
+	bool gone;			/* its slot given back (thread exit) */
+	int64_t left;			/* bytes to the next sample */
+	double mean;			/* ... drawn with this mean (what the block that takes it is weighed by) */
+	uint64_t bytes_mark, time_mark;	/* its slot's bytes and the time at its last sample */
+	uint64_t rng;
+	int64_t net_hi;			/* net bytes past which it looks at the peak again */
+};
+static TLS struct tls t;
+
+/* the start-up's allocations, made while the real functions are being looked up */
+static char boot[65536] __attribute__((aligned(16)));
+static size_t boot_used = 16;	/* what is before a block is read by free(): in the array */
+
+static bool in_boot(const void *p)
+{
+	return (const char *)p >= boot && (const char *)p < boot + sizeof(boot);
+}
+
+static void *boot_alloc(size_t n)
+{
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > sizeof(boot) - boot_used)
+		return NULL;
+	p = boot + boot_used;
+	boot_used += n;
+	return p;
+}
+
+/* the markers: a uprobe each; what they take is in their registers */
+API __attribute__((noinline)) void ebprof_mem_sampled(void *p, uint64_t size, uint64_t w_bytes, uint64_t w_count,
+						      uint64_t var_bytes, uint64_t mean)
+{
+	__asm__ volatile("" : : "r"(p), "r"(size), "r"(w_bytes), "r"(w_count), "r"(var_bytes), "r"(mean) : "memory");
+}
+
+API __attribute__((noinline)) void ebprof_mem_sampled_free(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* ln(x), x > 0, and exp(-x) - 1, x >= 0, without libm (to ~1e-12) */
+static double eb_ln(double x)
+{
+	union { double d; uint64_t u; } v = { .d = x };
+	int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+	double m, z, z2, s, term;
+	int k;
+
+	v.u = (v.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+	m = v.d;
+	if (m > 1.41421356237) {
+		m /= 2;
+		e++;
+	}
+	z = (m - 1) / (m + 1);
+	z2 = z * z;
+	s = 0;
+	term = z;
+	for (k = 1; k < 30; k += 2) {
+		s += term / k;
+		term *= z2;
+	}
+	return 2 * s + e * 0.69314718055994530942;
+}
+
+static double eb_expm1_neg(double x)
+{
+	double s = 0, term = 1;
+	int k;
+
+	if (x > 0.5) {
+		/* exp(-x) by halving down and squaring back */
+		int h = 0;
+		double e;
+
+		while (x > 0.5) {
+			x /= 2;
+			h++;
+		}
+		e = 1 + eb_expm1_neg(x);
+		while (h--)
+			e *= e;
+		return e - 1;
+	}
+	for (k = 1; k < 25; k++) {
+		term *= -x / k;
+		s += term;
+	}
+	return s;
+}
+
+static uint64_t rng_next(void)
+{
+	uint64_t x = t.rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t.rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* an exponential draw of mean t.mean */
+static int64_t next_interval(void)
+{
+	double u = ((rng_next() >> 11) + 1) * (1.0 / 9007199254740993.0);
+	double v = -eb_ln(u) * t.mean;
+
+	return v < 1 ? 1 : v > 4e18 ? (int64_t)4e18 : (int64_t)v;
+}
+
+static void give_back(void *arg);
+
+/* this thread's slot: its own, or the shared one past EBMEM_SLOTS */
+static struct ebmem_counts *claim(void)
+{
+	uint32_t i, n;
+
+	if (!t.rng) {
+		t.rng = (uint64_t)(uintptr_t)&t * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid() << 32 ^ 0x5851f42d4c957f2dULL;
+		if (!t.rng)
+			t.rng = 1;
+		t.mean = (double)sample_bytes;
+		t.left = sample_bytes ? next_interval() : INT64_MAX;
+	}
+	if (t.gone)
+		goto shared;
+	n = __atomic_load_n(&shm->nslots, __ATOMIC_RELAXED);
+	for (i = 0; i < EBMEM_SLOTS; i++) {
+		uint64_t zero = 0;
+
+		if (i >= n && __atomic_compare_exchange_n(&shm->nslots, &n, i + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			n = i + 1;
+		if (__atomic_compare_exchange_n(&shm->slots[i].in_use, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			uint32_t live = __atomic_add_fetch(&shm->live, 1, __ATOMIC_RELAXED), m;
+
+			m = __atomic_load_n(&shm->max_live, __ATOMIC_RELAXED);
+			while (live > m &&
+			       !__atomic_compare_exchange_n(&shm->max_live, &m, live, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				;
+			t.c = &shm->slots[i];
+			t.fast = state == ST_COUNT ? t.c : NULL;
+			/* so that it is given back at the thread's exit (may allocate: t.c is set) */
+			pthread_setspecific(slot_key, t.c);
+			return t.c;
+		}
+	}
+shared:
+	t.atomic = true;
+	t.c = &shm->gone;
+	return t.c;
+}
+
+/* a thread ends: its counts go to the shared slot, the slot to the next thread */
+static void give_back(void *arg)
+{
+	struct ebmem_counts *c = arg, *g = &shm->gone;
+	int i;
+
+	if (!c || c == g || state != ST_COUNT)
+		return;
+	__atomic_add_fetch(&g->allocs, c->allocs, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->frees, c->frees, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->bytes, c->bytes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->bytes_freed, c->bytes_freed, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->samples, c->samples, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->sampled_frees, c->sampled_frees, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->failed, c->failed, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->foreign, c->foreign, __ATOMIC_RELAXED);
+	for (i = 0; i < 64; i++)
+		__atomic_add_fetch(&g->hist[i], c->hist[i], __ATOMIC_RELAXED);
+	memset(c, 0, offsetof(struct ebmem_counts, in_use));
+	__atomic_sub_fetch(&shm->live, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
+	t.c = t.fast = NULL;
+	t.gone = true;
+}
+
+static void after_fork(void)
+{
+	/* the child counts nothing; its blocks keep their headers */
+	if (state == ST_COUNT)
+		state = ST_FORKED;
+	t.fast = NULL;
+}
+
+/* the real functions, and whether this process is the one counted */
+static void init(void)
+{
+	const char *path;
+	struct stat st;
+	void *m;
+	int fd;
+
+	state = ST_INIT;
+	real_malloc = dlsym(RTLD_NEXT, "malloc");
+	real_free = dlsym(RTLD_NEXT, "free");
+	real_calloc = dlsym(RTLD_NEXT, "calloc");
+	real_realloc = dlsym(RTLD_NEXT, "realloc");
+	real_memalign = dlsym(RTLD_NEXT, "memalign");
+	real_usable = dlsym(RTLD_NEXT, "malloc_usable_size");
+	if (!real_malloc || !real_free || !real_calloc || !real_realloc || !real_memalign || !real_usable)
+		_exit(127);
+	page_size = sysconf(_SC_PAGESIZE);
+	path = getenv(EBMEM_ENV_SHM);
+	fd = path ? open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0 || fstat(fd, &st) || st.st_size < (off_t)sizeof(*shm)) {
+		if (fd >= 0)
+			close(fd);
+		state = ST_PASS;
+		return;
+	}
+	m = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED || ((struct ebmem_shm *)m)->magic != EBMEM_MAGIC ||
+	    ((struct ebmem_shm *)m)->pid != getpid()) {
+		if (m != MAP_FAILED)
+			munmap(m, sizeof(*shm));
+		state = ST_PASS;
+		return;
+	}
+	shm = m;
+	sample_bytes = shm->sample_bytes;
+	if (pthread_key_create(&slot_key, give_back))
+		_exit(127);
+	pthread_atfork(NULL, NULL, after_fork);
+	shm->loaded_pid = getpid();
+	state = ST_COUNT;
+}
+
+__attribute__((constructor(101))) static void ebmem_init(void)
+{
+	if (state == ST_UNINIT)
+		init();
+}
+
+static inline bool ready(void)
+{
+	if (unlikely(state == ST_UNINIT))
+		init();
+	return state != ST_INIT;
+}
+
+/*
+ * A thread's net bytes (allocated less freed by it) went past the most it
+ * has held: the process's bytes held now, for the peak.  With one thread
+ * that is the peak exactly; with several a thread looks again only past
+ * its last look and EBMEM_PEAK_SLACK, and what the others grow meanwhile
+ * is seen at their own looks: a floor.
+ */
+static __attribute__((noinline)) void look_at_peak(struct ebmem_counts *c, int64_t net)
+{
+	uint64_t sum, p;
+	uint32_t i, n;
+
+	if (shm->live == 1 && shm->max_live == 1) {
+		t.net_hi = net;
+		sum = shm->gone.bytes - shm->gone.bytes_freed + net;
+	} else {
+		t.net_hi = net + EBMEM_PEAK_SLACK;
+		n = __atomic_load_n(&shm->nslots, __ATOMIC_RELAXED);
+		sum = shm->gone.bytes - shm->gone.bytes_freed;
+		for (i = 0; i < n && i < EBMEM_SLOTS; i++)
+			sum += shm->slots[i].bytes - shm->slots[i].bytes_freed;
+	}
+	(void)c;
+	p = __atomic_load_n(&shm->peak, __ATOMIC_RELAXED);
+	while ((int64_t)sum > (int64_t)p &&
+	       !__atomic_compare_exchange_n(&shm->peak, &p, sum, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * Adaptive (the default): the process samples at most EBMEM_MAX_RATE a
+ * second (each sample traps, ~10 us), after a first burst of EBMEM_BURST
+ * (a generic cell rate algorithm's books in the shared file).  A thread
+ * whose sample goes over that takes the interval its own rate of bytes
+ * since its last sample asks for (that rate over its share of
+ * EBMEM_MAX_RATE), if longer, up to twice the last; one whose sample finds more than half the
+ * burst allowed takes it if shorter, down to sample_bytes (1 byte: every
+ * allocation, while they are few).  A block's weights use the mean of the
+ * draw that was running when it was made, which was known before it was:
+ * the estimates stay unbiased.
+ */
+#define EBMEM_MAX_MEAN 4e12
+
+static void adapt(struct ebmem_counts *c)
+{
+	const uint64_t gap = 1000000000ULL / EBMEM_MAX_RATE, burst = EBMEM_BURST * gap;
+	struct timespec ts;
+	uint64_t now, tat, base, m, bytes = c->bytes;
+	uint32_t live = shm->live;
+	double want;
+
+	if (!shm->adaptive)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	/* bytes a sample at this thread's rate since its last, for its share of the rate */
+	want = t.time_mark && now > t.time_mark
+		       ? (double)(bytes - t.bytes_mark) * gap * (live ? live : 1) / (double)(now - t.time_mark)
+		       : t.mean;
+	want = want < (double)sample_bytes ? (double)sample_bytes : want > EBMEM_MAX_MEAN ? EBMEM_MAX_MEAN : want;
+	t.bytes_mark = bytes;
+	t.time_mark = now;
+	tat = __atomic_load_n(&shm->tat, __ATOMIC_RELAXED);
+	do {
+		base = tat > now ? tat : now;
+		if (base - now > burst) {
+			/* over the rate: at most twice as long, so that a burst is not weighed by one sample */
+			if (want > t.mean)
+				t.mean = want < 2 * t.mean ? want : 2 * t.mean;
+			m = __atomic_load_n(&shm->mean_max, __ATOMIC_RELAXED);
+			while ((uint64_t)t.mean > m &&
+			       !__atomic_compare_exchange_n(&shm->mean_max, &m, (uint64_t)t.mean, false, __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
+				;
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&shm->tat, &tat, base + gap, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	if (base < now + burst / 2 && want < t.mean)
+		t.mean = want;
+}
+
+static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, uint64_t n)
+{
+	double mean = t.mean, x = (double)n / mean, q = -eb_expm1_neg(x), wb, wc;
+
+	/* the next point after the block: memoryless, a fresh draw (at the mean from now on) */
+	adapt(c);
+	t.left = next_interval();
+	if (q <= 0)
+		return;
+	wb = n / q;
+	wc = 1 / q;
+	((struct hdr *)p - 1)->tag |= TAG_SAMPLED;
+	ebprof_mem_sampled(p, n, (uint64_t)(wb + 0.5), (uint64_t)(wc * EBMEM_COUNT_ONE + 0.5),
+			   (uint64_t)(wb * wb * (1 - q) + 0.5), (uint64_t)(mean + 0.5));
+}
+
+/* a block *b* of the real allocator, *off* bytes below the pointer given out, holding *n* asked for */
+static inline void *counted(void *b, size_t off, uint64_t n)
+{
+	struct ebmem_counts *c;
+	char *p;
+
+	if (unlikely(!b)) {
+		if (state == ST_COUNT && (c = t.c ? t.c : claim()))
+			__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	p = (char *)b + off;
+	((struct hdr *)p - 1)->size = n;
+	((struct hdr *)p - 1)->tag = TAG | off;
+	if (unlikely(state != ST_COUNT))
+		return p;
+	c = t.c;
+	if (unlikely(!c))
+		c = claim();
+	if (unlikely(t.atomic)) {
+		__atomic_add_fetch(&c->allocs, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&c->bytes, n, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&c->hist[63 - __builtin_clzll(n | 1)], 1, __ATOMIC_RELAXED);
+	} else {
+		c->allocs++;
+		c->bytes += n;
+		c->hist[63 - __builtin_clzll(n | 1)]++;
+		if ((int64_t)(c->bytes - c->bytes_freed) > t.net_hi)
+			look_at_peak(c, c->bytes - c->bytes_freed);
+	}
+	if (unlikely((t.left -= (int64_t)n) < 0)) {
+		if (t.atomic)
+			__atomic_add_fetch(&c->samples, 1, __ATOMIC_RELAXED);
+		else
+			c->samples++;
+		sample(c, p, n);
+	}
+	return p;
+}
+
+/* a block given back: the real allocator's pointer, NULL when not one of ours */
+static inline void *uncounted(void *p)
+{
+	struct hdr *h = (struct hdr *)p - 1;
+	struct ebmem_counts *c;
+	uint64_t tag = h->tag, n = h->size;
+
+	if (unlikely((tag & TAG_MASK) != TAG))
+		return NULL;
+	h->tag = 0;
+	if (unlikely(state != ST_COUNT))
+		return (char *)p - (tag & TAG_OFF);
+	c = t.c;
+	if (unlikely(!c))
+		c = claim();
+	if (unlikely(t.atomic)) {
+		__atomic_add_fetch(&c->frees, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&c->bytes_freed, n, __ATOMIC_RELAXED);
+	} else {
+		c->frees++;
+		c->bytes_freed += n;
+	}
+	if (unlikely(tag & TAG_SAMPLED)) {
+		if (t.atomic)
+			__atomic_add_fetch(&c->sampled_frees, 1, __ATOMIC_RELAXED);
+		else
+			c->sampled_frees++;
+		ebprof_mem_sampled_free(p);
+	}
+	return (char *)p - (tag & TAG_OFF);
+}
+
+static void foreign_free(void *p)
+{
+	struct ebmem_counts *c;
+
+	if (in_boot(p))
+		return;
+	if (state == ST_COUNT && (c = t.c ? t.c : claim()))
+		__atomic_add_fetch(&c->foreign, 1, __ATOMIC_RELAXED);
+	real_free(p);
+}
+
+static __attribute__((noinline)) void *malloc_slow(size_t n)
+{
+	if (unlikely(!ready()))
+		return boot_alloc(n);
+	if (unlikely(state == ST_PASS))
+		return real_malloc(n);
+	if (unlikely(n > SIZE_MAX - HDR)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return counted(real_malloc(n + HDR), HDR, n);
+}
+
+/* a thread counted plainly, a block of its: the common case, inline */
+API void *malloc(size_t n)
+{
+	struct ebmem_counts *c = t.fast;
+	struct hdr *h;
+	int64_t net;
+
+	if (likely(c && n < ((size_t)1 << 48))) {
+		h = real_malloc(n + HDR);
+		if (likely(h)) {
+			h->size = n;
+			h->tag = TAG | HDR;
+			c->allocs++;
+			c->bytes += n;
+			c->hist[63 - __builtin_clzll(n | 1)]++;
+			net = c->bytes - c->bytes_freed;
+			if (unlikely(net > t.net_hi))
+				look_at_peak(c, net);
+			if (unlikely((t.left -= (int64_t)n) < 0)) {
+				c->samples++;
+				sample(c, h + 1, n);
+			}
+			return h + 1;
+		}
+	}
+	return malloc_slow(n);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	void *b;
+
+	if (!p)
+		return;
+	if (unlikely(!ready()) || in_boot(p))
+		return;
+	if (unlikely(state == ST_PASS)) {
+		real_free(p);
+		return;
+	}
+	b = uncounted(p);
+	if (likely(b))
+		real_free(b);
+	else
+		foreign_free(p);
+}
+
+API void free(void *p)
+{
+	struct ebmem_counts *c = t.fast;
+	struct hdr *h = (struct hdr *)p - 1;
+
+	if (likely(c && p && h->tag == (TAG | HDR))) {
+		h->tag = 0;
+		c->frees++;
+		c->bytes_freed += h->size;
+		real_free(h);
+		return;
+	}
+	free_slow(p);
+}
+
+API void *calloc(size_t n, size_t s)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, s, &total) || total > SIZE_MAX - HDR) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(!ready())) {
+		void *p = boot_alloc(total);
+
+		if (p)
+			memset(p, 0, total);
+		return p;
+	}
+	if (unlikely(state == ST_PASS))
+		return real_calloc(n, s);
+	return counted(real_calloc(1, total + HDR), HDR, total);
+}
+
+/* an aligned block: *align* (a power of two, >= 16) bytes before it hold the header */
+static void *aligned(size_t align, size_t n)
+{
+	if (align <= HDR)
+		return malloc(n);
+	if (unlikely(!ready()))
+		return NULL;
+	if (unlikely(state == ST_PASS))
+		return real_memalign(align, n);
+	if (n > SIZE_MAX - align || align > TAG_OFF) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return counted(real_memalign(align, n + align), align, n);
+}
+
+API void *realloc(void *p, size_t n)
+{
+	struct hdr *h;
+	void *b, *q;
+	uint64_t old;
+
+	if (!p)
+		return malloc(n);
+	if (unlikely(!ready()) || in_boot(p)) {
+		q = malloc(n);
+		if (q && in_boot(p))
+			memcpy(q, p, n < (size_t)(boot + sizeof(boot) - (char *)p) ? n : (size_t)(boot + sizeof(boot) - (char *)p));
+		return q;
+	}
+	if (unlikely(state == ST_PASS))
+		return real_realloc(p, n);
+	h = (struct hdr *)p - 1;
+	if ((h->tag & TAG_MASK) != TAG) {
+		/* a block from before it was loaded: moved into one of its own */
+		size_t have = real_usable(p);
+
+		if (!n) {
+			foreign_free(p);
+			return NULL;
+		}
+		q = malloc(n);
+		if (q) {
+			memcpy(q, p, have < n ? have : n);
+			foreign_free(p);
+		}
+		return q;
+	}
+	if (!n) {
+		free(p);
+		return NULL;
+	}
+	if (n > SIZE_MAX - HDR) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	old = h->size;
+	if ((h->tag & TAG_OFF) != HDR) {
+		/* aligned: a new plain block, the old one freed */
+		q = malloc(n);
+		if (q) {
+			memcpy(q, p, old < n ? old : n);
+			free(p);
+		}
+		return q;
+	}
+	/* a free of the old block and an allocation of the new, as valgrind counts them */
+	b = uncounted(p);
+	q = real_realloc(b, n + HDR);
+	if (!q) {
+		/* the old block stays: counted again as it was */
+		counted(b, HDR, old);
+		return NULL;
+	}
+	return counted(q, HDR, n);
+}
+
+API void *reallocarray(void *p, size_t n, size_t s)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, s, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+API void *memalign(size_t align, size_t n)
+{
+	if (align & (align - 1)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(align, n);
+}
+
+API void *aligned_alloc(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+API int posix_memalign(void **out, size_t align, size_t n)
+{
+	void *p;
+	int saved = errno;
+
+	if (align % sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	p = aligned(align, n);
+	if (!p) {
+		int err = errno ? errno : ENOMEM;
+
+		errno = saved;
+		return err;
+	}
+	*out = p;
+	errno = saved;
+	return 0;
+}
+
+API void *valloc(size_t n)
+{
+	return aligned(page_size, n);
+}
+
+API void *pvalloc(size_t n)
+{
+	size_t r = (n + page_size - 1) & ~(size_t)(page_size - 1);
+
+	return aligned(page_size, r ? r : (size_t)page_size);
+}
+
+API size_t malloc_usable_size(void *p)
+{
+	struct hdr *h;
+
+	if (!p || !ready() || in_boot(p))
+		return 0;
+	if (state == ST_PASS)
+		return real_usable(p);
+	h = (struct hdr *)p - 1;
+	if ((h->tag & TAG_MASK) != TAG)
+		return real_usable(p);
+	return real_usable((char *)p - (h->tag & TAG_OFF)) - (h->tag & TAG_OFF);
+}
