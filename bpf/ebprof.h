@@ -362,6 +362,7 @@ struct mem_key {
 struct mem_weights {
 	__u64 bytes, count;
 	__u64 var_bytes, mean;
+	__u64 id;		/* its sample id (EBMEM_ID_MASK) */
 };
 
 struct mem_block {

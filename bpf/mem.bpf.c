@@ -360,19 +360,75 @@ SEC("uprobe")
 int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
 /*
- * A launched command's interposer (user/preload/ebmem.c) counts every
- * call itself and calls a marker for a sampled allocation:
- * ebprof_mem_sampled(block, size, weights...), and for the free of a
- * sampled block: ebprof_mem_sampled_free(block).  The stacks are taken
- * here, at the marker's entry (the interposer's own frames are dropped in
- * user space).
+ * A launched command's interposer (user/preload/ebmem.c, user/memshm.h)
+ * counts every call itself and calls a marker for a sampled allocation,
+ * ebprof_mem_sampled(const struct ebmem_sample *): its block, weights, and
+ * the frees of sampled blocks its thread holds (address and sample id),
+ * told first.  When a thread holds too many, ebprof_mem_sampled_free(
+ * blocks, n) tells them.  The stacks are taken at the marker's entry (the
+ * interposer's own frames are dropped in user space).
  */
-/* a sampled block being made (off the programs' stack, which the stack walk fills), and a zero to start a site */
+#define EBMEM_PEND 32
+#define EBMEM_ID_SHIFT 48
+
+struct ebmem_sample {
+	__u64 block, size, w_bytes, w_count, var_bytes, mean, pend, id;
+};
+
+/* a sampled block, what a free is told with: its stack's stats take it back */
+static __always_inline void smp_release(struct mem_block *b)
+{
+	struct mem_stats *st = bpf_map_lookup_elem(&mem_stats, &b->key);
+
+	if (st) {
+		__sync_fetch_and_add(&st->frees, b->w.count);
+		__sync_fetch_and_add(&st->bytes_freed, b->w.bytes);
+	}
+}
+
+struct smp_frees {
+	__u64 n;
+	__u64 blocks[EBMEM_PEND];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct mem_block);
+	__type(value, struct smp_frees);
+} mem_smp_frees SEC(".maps");
+
+/* the frees told: *f*'s blocks that are still the ones sampled (same id) go */
+static __always_inline void smp_free_all(struct smp_frees *f)
+{
+	__u32 i;
+
+	for (i = 0; i < EBMEM_PEND && i < f->n; i++) {
+		__u64 e = f->blocks[i], addr = e & ((1ULL << EBMEM_ID_SHIFT) - 1);
+		struct mem_block *b = bpf_map_lookup_elem(&mem_blocks, &addr);
+
+		mem_count(EBPROF_MEM_FREES, 1);
+		if (!b || b->w.id != e >> EBMEM_ID_SHIFT) {
+			/* told already: another thread's sample at its address came first */
+			mem_count(EBPROF_MEM_UNSEEN_FREES, 1);
+			continue;
+		}
+		smp_release(b);
+		bpf_map_delete_elem(&mem_blocks, &addr);
+	}
+}
+
+/* a sampled block being made (off the programs' stack, which the stack walk fills), and a zero to start a site */
+struct smp_scratch {
+	struct mem_block blk;
+	struct ebmem_sample smp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct smp_scratch);
 } mem_smp_scratch SEC(".maps");
 
 struct mem_stats mem_stats_zero = {};
@@ -380,26 +436,43 @@ struct mem_stats mem_stats_zero = {};
 SEC("uprobe")
 int eb_mem_smp_alloc(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), addr = PT_REGS_PARM1(ctx);
+	__u64 id = bpf_get_current_pid_tgid(), addr;
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
-	struct mem_block *blk;
+	struct smp_scratch *sc;
+	struct ebmem_sample *smp;
+	struct smp_frees *f;
+	struct mem_block *blk, *old;
 	struct mem_stats *st;
 	struct mem_key key = {};
 
 	if (tgid != targ_mem_tgid)
 		return 0;
 	mem_count(EBPROF_MEM_HITS_ENTRY, 1);
-	mem_stacks(ctx, &key, tgid, tid);
-	blk = bpf_map_lookup_elem(&mem_smp_scratch, &zero);
-	if (!blk)
+	sc = bpf_map_lookup_elem(&mem_smp_scratch, &zero);
+	if (!sc)
 		return 0;
+	smp = &sc->smp;
+	if (bpf_probe_read_user(smp, sizeof(*smp), (void *)PT_REGS_PARM1(ctx)))
+		return 0;
+	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
+	if (f && smp->pend && !bpf_probe_read_user(f, sizeof(*f), (void *)smp->pend))
+		smp_free_all(f);
+	mem_stacks(ctx, &key, tgid, tid);
+	/* the walk may have used the scratch of another program on this CPU: looked up again */
+	sc = bpf_map_lookup_elem(&mem_smp_scratch, &zero);
+	if (!sc)
+		return 0;
+	smp = &sc->smp;
+	blk = &sc->blk;
+	addr = smp->block;
 	blk->key = key;
-	blk->size = PT_REGS_PARM2(ctx);
+	blk->size = smp->size;
 	blk->ts = bpf_ktime_get_ns();
-	blk->w.bytes = PT_REGS_PARM3(ctx);
-	blk->w.count = PT_REGS_PARM4(ctx);
-	blk->w.var_bytes = PT_REGS_PARM5(ctx);
-	blk->w.mean = ctx->r9;	/* the sixth argument (x86-64) */
+	blk->w.bytes = smp->w_bytes;
+	blk->w.count = smp->w_count;
+	blk->w.var_bytes = smp->var_bytes;
+	blk->w.mean = smp->mean;
+	blk->w.id = smp->id;
 	st = bpf_map_lookup_elem(&mem_stats, &key);
 	if (!st) {
 		bpf_map_update_elem(&mem_stats, &key, &mem_stats_zero, BPF_NOEXIST);
@@ -415,6 +488,10 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 	} else {
 		mem_count(EBPROF_MEM_LOST_STACKS, 1);
 	}
+	/* a block still at its address was freed, by a thread that has not told it yet: gone now */
+	old = bpf_map_lookup_elem(&mem_blocks, &addr);
+	if (old)
+		smp_release(old);
 	if (bpf_map_update_elem(&mem_blocks, &addr, blk, BPF_ANY))
 		mem_count(EBPROF_MEM_LOST_BLOCKS, 1);
 	mem_count(EBPROF_MEM_ALLOCS, 1);
@@ -424,25 +501,20 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 SEC("uprobe")
 int eb_mem_smp_free(struct pt_regs *ctx)
 {
-	__u64 addr = PT_REGS_PARM1(ctx);
-	struct mem_block *b;
-	struct mem_stats *st;
+	__u64 n = PT_REGS_PARM2(ctx);
+	struct smp_frees *f;
+	__u32 zero = 0;
 
 	if (!mem_target())
 		return 0;
 	mem_count(EBPROF_MEM_HITS_FREE, 1);
-	mem_count(EBPROF_MEM_FREES, 1);
-	b = bpf_map_lookup_elem(&mem_blocks, &addr);
-	if (!b) {
-		mem_count(EBPROF_MEM_UNSEEN_FREES, 1);
+	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
+	if (!f || !n || n > EBMEM_PEND)
 		return 0;
-	}
-	st = bpf_map_lookup_elem(&mem_stats, &b->key);
-	if (st) {
-		__sync_fetch_and_add(&st->frees, b->w.count);
-		__sync_fetch_and_add(&st->bytes_freed, b->w.bytes);
-	}
-	bpf_map_delete_elem(&mem_blocks, &addr);
+	if (bpf_probe_read_user(f->blocks, n * sizeof(__u64), (void *)PT_REGS_PARM1(ctx)))
+		return 0;
+	f->n = n;
+	smp_free_all(f);
 	return 0;
 }
 

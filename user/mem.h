@@ -92,6 +92,8 @@ struct mem_report {
 	uint64_t foreign_frees;	/* of blocks from before the interposer was loaded */
 	uint64_t failed;	/* allocations that returned NULL */
 	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
+	/* the exact totals less the stacks' estimates of them, and those estimates' variance */
+	double unattributed, unattributed_out, var_sum, var_out_sum;
 };
 
 /* frees *m* (a profile's ext_free): not its profile */

@@ -175,6 +175,25 @@ void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum)
 		add(sum, &mp->shm->slots[i]);
 }
 
+void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id), void *ctx)
+{
+	uint32_t i, n, k;
+
+	if (!mp->shm)
+		return;
+	n = __atomic_load_n(&mp->shm->nslots, __ATOMIC_RELAXED);
+	for (i = 0; i < n && i < EBMEM_SLOTS; i++) {
+		const struct ebmem_counts *c = &mp->shm->slots[i];
+		uint64_t np = __atomic_load_n(&c->npend, __ATOMIC_RELAXED);
+
+		for (k = 0; k < np && k < EBMEM_PEND; k++) {
+			uint64_t e = __atomic_load_n(&c->pend[k], __ATOMIC_RELAXED);
+
+			fn(ctx, e & ((1ULL << EBMEM_ID_SHIFT) - 1), e >> EBMEM_ID_SHIFT);
+		}
+	}
+}
+
 void mem_preload_cleanup(struct mem_preload *mp)
 {
 	const char *cur = getenv("LD_PRELOAD");

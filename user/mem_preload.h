@@ -33,6 +33,12 @@ void mem_preload_target(struct mem_preload *mp, int pid);
 bool mem_preload_loaded(const struct mem_preload *mp);
 /* the counts of every thread, summed */
 void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum);
+/*
+ * the frees of sampled blocks its threads still hold (not told to a
+ * marker): *fn* on each (address, sample id); at the end, once the
+ * markers' probes are gone
+ */
+void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id), void *ctx);
 /* the files removed, the environment as it was */
 void mem_preload_cleanup(struct mem_preload *mp);
 

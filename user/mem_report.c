@@ -149,6 +149,15 @@ void mem_report__estimate(struct mem_report *m, bool exact, int windows, double 
 	}
 }
 
+/*
+ * the exact total less the stacks' estimates of it (*left*) is news when
+ * beyond their noise and over 5 % of *total*
+ */
+static bool unattributed_shown(double left, double var, uint64_t total)
+{
+	return fabs(left) > MEM_BOUND_SIGMAS * sqrt(var) && fabs(left) > 0.05 * (double)total;
+}
+
 /* an estimate's bound from its variance: MEM_BOUND_SIGMAS standard deviations */
 static uint64_t bound(double var)
 {
@@ -227,6 +236,15 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		if (m->failed)
 			fprintf(out, "# %" PRIu64 " allocations failed (returned NULL)\n", m->failed);
 	}
+	if (m->interposed && unattributed_shown(m->unattributed, m->var_sum, m->bytes))
+		fprintf(out, "# the stacks' estimates leave out %s of the %s allocated: stacks that allocated while the interval\n"
+			"# was long (up to %s) were seldom sampled; --sample-bytes N samples more\n",
+			human((uint64_t)fabs(m->unattributed), a, sizeof(a)), human(m->bytes, b, sizeof(b)),
+			human(m->sample_adaptive ? m->sample_max : m->sample_bytes, c, sizeof(c)));
+	if (m->interposed && unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding))
+		fprintf(out, "# the stacks' estimates leave out %s of the %s held at the end (the blocks of stacks seldom\n"
+			"# sampled); --sample-bytes N samples more\n",
+			human((uint64_t)fabs(m->unattributed_out), a, sizeof(a)), human(m->bytes_outstanding, b, sizeof(b)));
 	if (m->not_loaded)
 		fprintf(out, "# the command ran without ebprof's interposer (it cleared LD_PRELOAD, or ran a static program): its\n"
 			"# allocator functions were probed instead, from a second into the run\n");
@@ -362,9 +380,10 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	if (m->interposed)
 		fprintf(out, "  \"interposer\": {\"samples\": %" PRIu64 ", \"sample_bytes\": %" PRIu64 ", \"adaptive\": %s, \"sample_bytes_max\": %" PRIu64
 			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
-			", \"failed\": %" PRIu64 "},\n", m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
+			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f},\n",
+			m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
 			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
-			m->failed);
+			m->failed, m->unattributed, m->unattributed_out);
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)

@@ -14,11 +14,16 @@
 
 #define EBMEM_MAGIC 0x45424d454d534831ULL	/* "EBMEMSH1" */
 #define EBMEM_SLOTS 512		/* threads counted at once; more share one slot by atomics */
+#define EBMEM_PEND 32		/* frees of sampled blocks a thread holds for its next sample */
 
 /* the environment ebprof gives the command */
 #define EBMEM_ENV_SHM "EBPROF_MEM_SHM"		/* the counts' file */
 
-/* the interposer's markers, probed by ebprof */
+/*
+ * the interposer's markers, probed by ebprof: ebprof_mem_sampled(const
+ * struct ebmem_sample *), ebprof_mem_sampled_free(const uint64_t *blocks,
+ * uint64_t n) (n <= EBMEM_PEND)
+ */
 #define EBMEM_SAMPLE_FN "ebprof_mem_sampled"
 #define EBMEM_FREE_FN "ebprof_mem_sampled_free"
 
@@ -33,8 +38,32 @@ struct ebmem_counts {
 	uint64_t foreign;		/* frees of blocks it did not allocate (made before it was loaded) */
 	uint64_t hist[64];		/* allocations of 2^i .. 2^(i+1)-1 bytes */
 	uint64_t in_use;		/* a thread owns the slot */
-	uint64_t pad[7];
+	/*
+	 * frees of sampled blocks not told yet: the thread's next sample takes
+	 * them along (no trap of their own), ebprof the rest at the end
+	 */
+	uint64_t npend;
+	uint64_t pend[EBMEM_PEND];
+	uint64_t pad[6];
 };
+
+/* what a sampled allocation tells the marker, by a pointer to it (on the caller's stack) */
+struct ebmem_sample {
+	uint64_t block, size;
+	uint64_t w_bytes, w_count;	/* what it stands for: bytes, blocks in EBMEM_COUNT_ONE */
+	uint64_t var_bytes;		/* the bytes' variance term */
+	uint64_t mean;			/* the mean interval of the draw that took it */
+	uint64_t pend;			/* where its thread's frees not told yet are (npend, then pend[]); 0: none */
+	uint64_t id;			/* its sample id: a free told names the block by address and id */
+};
+
+/*
+ * A free told: the block's address, and its sample id above it (the id
+ * tells a block from the next one sampled at its address, which another
+ * thread may make before the free is told)
+ */
+#define EBMEM_ID_SHIFT 48
+#define EBMEM_ID_MASK 0x7ffULL
 
 struct ebmem_shm {
 	uint64_t magic;
@@ -45,12 +74,13 @@ struct ebmem_shm {
 	uint32_t pad0;
 	uint64_t mean_max;		/* the longest it grew to */
 	uint64_t tat;			/* the rate's books: when the samples taken would all have been allowed (ns) */
+	uint64_t next_id;		/* samples taken: their ids */
 	uint32_t nslots;		/* slots ever handed out */
 	uint32_t live;			/* threads counting now */
 	uint32_t max_live;		/* ... at the most */
 	uint32_t forked;		/* the process forked: the child counts nothing */
 	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
-	uint64_t pad[7];
+	uint64_t pad[6];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };

@@ -1075,13 +1075,19 @@ static void preload_totals(struct run *r, struct mem_report *m)
  * is at most B * P (a block of s bytes adds s^2 (1 - p) / p <= s P), and
  * of its N blocks of s bytes on average, about N P / s: the larger is what
  * a bound is made of.  P: twice the longest mean of the site's samples
- * (the interval at most doubles a sample), at most the run's.
+ * (the interval at most doubles a sample), at most the run's.  A site
+ * that went on allocating after its last sample at far longer intervals
+ * is beyond any bound from its samples: the exact totals tell, by what
+ * the estimates leave out of them (said when over their noise).
  */
 static void preload_bounds(struct mem_report *m)
 {
 	double run_max = m->sample_adaptive ? (double)m->sample_max : (double)m->sample_bytes;
 	size_t i;
 
+	/* what the stacks' estimates add up to, against the exact totals */
+	m->unattributed = (double)m->bytes;
+	m->unattributed_out = (double)m->bytes_outstanding;
 	for (i = 0; i < m->nsites; i++) {
 		struct mem_site *s = &m->sites[i];
 		double mean = s->allocs ? (double)s->bytes / s->allocs : 1, omean;
@@ -1092,6 +1098,10 @@ static void preload_bounds(struct mem_report *m)
 		omean = s->out_blocks ? (double)s->out_bytes / s->out_blocks : mean;
 		s->var_out_bytes = fmax(s->var_out_bytes, (double)s->out_bytes * pmax);
 		s->var_out_blocks = fmax(s->var_out_blocks, (double)s->out_blocks * pmax / fmax(omean, 1));
+		m->unattributed -= s->bytes;
+		m->unattributed_out -= s->out_bytes;
+		m->var_sum += s->var_bytes;
+		m->var_out_sum += s->var_out_bytes;
 	}
 }
 
@@ -1600,8 +1610,33 @@ static int mem_tick(struct run *r)
 	return 0;
 }
 
+/* a free its thread still held: the block goes, its stack's stats take it back (as BPF's smp_free_all) */
+static void preload_free_told(void *ctx, uint64_t block, uint64_t id)
+{
+	struct run *r = ctx;
+	int bfd = bpf_map__fd(MR(r)->skel->maps.mem_blocks), sfd = bpf_map__fd(MR(r)->skel->maps.mem_stats);
+	struct mem_block b;
+	struct mem_stats st;
+
+	if (bpf_map_lookup_elem(bfd, &block, &b) || b.w.id != id)
+		return;
+	if (!bpf_map_lookup_elem(sfd, &b.key, &st)) {
+		st.frees += b.w.count;
+		st.bytes_freed += b.w.bytes;
+		bpf_map_update_elem(sfd, &b.key, &st, BPF_EXIST);
+	}
+	bpf_map_delete_elem(bfd, &block);
+}
+
 static void mem_stop(struct run *r)
 {
+	if (MR(r)->preload) {
+		/* the markers' programs gone first: what is left is read alone */
+		bpf_link__destroy(MR(r)->marker_links[0]);
+		bpf_link__destroy(MR(r)->marker_links[1]);
+		MR(r)->marker_links[0] = MR(r)->marker_links[1] = NULL;
+		mem_preload_pending(&preload, preload_free_told, r);
+	}
 	mem_poll_rss(r);
 	mem_exact_rate(r, true);
 	if (!r->o->mem.exact && !MR(r)->preload)

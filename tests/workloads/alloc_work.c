@@ -16,12 +16,16 @@
  *                            pseudo-random sequence), back to back: storm_a()
  *                            makes 3 of every 4, storm_b() 1; prints the bytes
  *                            each asked for, and the time the pairs took
+ *   alloc_work threads T N   T threads each malloc N blocks of 100-149 bytes
+ *                            (thread_alloc()); the main thread frees them all
+ *                            but every 1000th (held at the exit)
  *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
  *   alloc_work paced -r R [K]  hp() (1000), each block filled and worked on
  *                            for K steps (160000) before its free: 4000 R
  *                            allocations, 256000 R bytes, in a time set by K
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "workload.h"
@@ -143,6 +147,18 @@ noinline size_t storm_b(int n)
 	return total;
 }
 
+static void **tblocks;
+static int tn;
+
+noinline void *thread_alloc(void *arg)
+{
+	long i = (long)arg, j;
+
+	for (j = 0; j < tn; j++)
+		tblocks[i * tn + j] = malloc(100 + j % 50);
+	return NULL;
+}
+
 static long steps = 1000;
 static volatile unsigned long sink;
 
@@ -240,6 +256,25 @@ int main(int argc, char **argv)
 			b += storm_b(100);
 		}
 		printf("work_s %.6f pairs %ld storm_a_bytes %zu storm_b_bytes %zu\n", now() - t0, i, a, b);
+	} else if (!strcmp(mode, "threads")) {
+		int nt = argc > 2 ? atoi(argv[2]) : 4;
+		long i, j;
+		pthread_t th[64];
+
+		tn = argc > 3 ? atoi(argv[3]) : 100000;
+		if (nt < 1 || nt > 64 || tn < 1)
+			return 2;
+		tblocks = calloc((size_t)nt * tn, sizeof(*tblocks));
+		maybe_wait_for_go();
+		for (i = 0; i < nt; i++)
+			pthread_create(&th[i], NULL, thread_alloc, (void *)i);
+		for (i = 0; i < nt; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0; i < nt; i++)
+			for (j = 0; j < tn; j++)
+				if (j % 1000)
+					free(tblocks[i * tn + j]);
+		free(tblocks);
 	} else if (!strcmp(mode, "bench")) {
 		long r = argc > 3 ? atol(argv[3]) : 1000, i;
 		double t0;

@@ -15,8 +15,11 @@
  * a mean interval of sample_bytes (as tcmalloc, jemalloc and Go do): a
  * block of s bytes is sampled with p = 1 - exp(-s / P).  A sampled
  * allocation calls ebprof_mem_sampled() with its weights (s / p bytes,
- * 1 / p blocks, the bytes' variance term, and P), a free of a sampled block
- * ebprof_mem_sampled_free(); ebprof's uprobes on the two take the stacks.
+ * 1 / p blocks, the bytes' variance term, and P), where ebprof's uprobe
+ * takes the stacks.  The frees of sampled blocks go along with the
+ * thread's next sample (held in its slot, where ebprof finds what is left
+ * at the end), or, when a thread holds EBMEM_PEND, by a marker of their
+ * own, ebprof_mem_sampled_free(): a sample costs one trap, not two.
  *
  * The process counted is the one ebprof started (its pid in the file); in
  * any other (a child that inherited the environment, one that forked off)
@@ -46,8 +49,9 @@
 
 /* the header: the size asked for, then the tag (what free() checks: glibc's chunk size sits there otherwise) */
 #define HDR 16
-#define TAG_MASK 0xffffffffffe00000ULL
-#define TAG 0xeb3e3e3e4d400000ULL
+#define TAG_MASK 0xffffffff00000000ULL
+#define TAG 0xeb3e3e3e00000000ULL
+#define TAG_ID_SHIFT 21		/* a sampled block's sample id (EBMEM_ID_BITS) */
 #define TAG_SAMPLED 0x100000ULL
 #define TAG_OFF 0xfffffULL	/* bytes from the block real malloc gave to the pointer returned */
 
@@ -105,16 +109,15 @@ static void *boot_alloc(size_t n)
 	return p;
 }
 
-/* the markers: a uprobe each; what they take is in their registers */
-API __attribute__((noinline)) void ebprof_mem_sampled(void *p, uint64_t size, uint64_t w_bytes, uint64_t w_count,
-						      uint64_t var_bytes, uint64_t mean)
+/* the markers: a uprobe each (user/memshm.h) */
+API __attribute__((noinline)) void ebprof_mem_sampled(const struct ebmem_sample *s)
 {
-	__asm__ volatile("" : : "r"(p), "r"(size), "r"(w_bytes), "r"(w_count), "r"(var_bytes), "r"(mean) : "memory");
+	__asm__ volatile("" : : "r"(s) : "memory");
 }
 
-API __attribute__((noinline)) void ebprof_mem_sampled_free(void *p)
+API __attribute__((noinline)) void ebprof_mem_sampled_free(const uint64_t *blocks, uint64_t n)
 {
-	__asm__ volatile("" : : "r"(p) : "memory");
+	__asm__ volatile("" : : "r"(blocks), "r"(n) : "memory");
 }
 
 /* ln(x), x > 0, and exp(-x) - 1, x >= 0, without libm (to ~1e-12) */
@@ -238,6 +241,8 @@ static void give_back(void *arg)
 
 	if (!c || c == g || state != ST_COUNT)
 		return;
+	if (c->npend)
+		ebprof_mem_sampled_free(c->pend, c->npend);
 	__atomic_add_fetch(&g->allocs, c->allocs, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->frees, c->frees, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->bytes, c->bytes, __ATOMIC_RELAXED);
@@ -404,6 +409,7 @@ static void adapt(struct ebmem_counts *c)
 static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, uint64_t n)
 {
 	double mean = t.mean, x = (double)n / mean, q = -eb_expm1_neg(x), wb, wc;
+	struct ebmem_sample smp;
 
 	/* the next point after the block: memoryless, a fresh draw (at the mean from now on) */
 	adapt(c);
@@ -412,9 +418,19 @@ static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, ui
 		return;
 	wb = n / q;
 	wc = 1 / q;
-	((struct hdr *)p - 1)->tag |= TAG_SAMPLED;
-	ebprof_mem_sampled(p, n, (uint64_t)(wb + 0.5), (uint64_t)(wc * EBMEM_COUNT_ONE + 0.5),
-			   (uint64_t)(wb * wb * (1 - q) + 0.5), (uint64_t)(mean + 0.5));
+	smp.id = __atomic_fetch_add(&shm->next_id, 1, __ATOMIC_RELAXED) & EBMEM_ID_MASK;
+	((struct hdr *)p - 1)->tag |= TAG_SAMPLED | smp.id << TAG_ID_SHIFT;
+	smp.block = (uint64_t)(uintptr_t)p;
+	smp.size = n;
+	smp.w_bytes = (uint64_t)(wb + 0.5);
+	smp.w_count = (uint64_t)(wc * EBMEM_COUNT_ONE + 0.5);
+	smp.var_bytes = (uint64_t)(wb * wb * (1 - q) + 0.5);
+	smp.mean = (uint64_t)(mean + 0.5);
+	/* the frees it holds go along, told before the block (which may be at one's address) */
+	smp.pend = t.atomic ? 0 : (uint64_t)(uintptr_t)&c->npend;
+	ebprof_mem_sampled(&smp);
+	if (!t.atomic)
+		c->npend = 0;
 }
 
 /* a block *b* of the real allocator, *off* bytes below the pointer given out, holding *n* asked for */
@@ -480,11 +496,20 @@ static inline void *uncounted(void *p)
 		c->bytes_freed += n;
 	}
 	if (unlikely(tag & TAG_SAMPLED)) {
-		if (t.atomic)
+		uint64_t b = (uint64_t)(uintptr_t)p | ((tag >> TAG_ID_SHIFT) & EBMEM_ID_MASK) << EBMEM_ID_SHIFT;
+
+		/* held for the thread's next sample; told now when there is no room (or no slot of its own) */
+		if (t.atomic) {
 			__atomic_add_fetch(&c->sampled_frees, 1, __ATOMIC_RELAXED);
-		else
+			ebprof_mem_sampled_free(&b, 1);
+		} else {
 			c->sampled_frees++;
-		ebprof_mem_sampled_free(p);
+			if (c->npend == EBMEM_PEND) {
+				ebprof_mem_sampled_free(c->pend, c->npend);
+				c->npend = 0;
+			}
+			c->pend[c->npend++] = b;
+		}
 	}
 	return (char *)p - (tag & TAG_OFF);
 }
