@@ -81,7 +81,7 @@ deps:
 # the peers make bench compares with
 bench-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time austin libbpf-tools >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf bpftrace time austin libbpf-tools heaptrack >/dev/null
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 EBPROF=$PWD/build/ebprof
 T=$PWD/.output/tools
 REPS=${REPS:-10}	# the intervals need 10 or more
-SECTIONS=${SECTIONS:-1 2 3 4 5 6 7 8 9}	# e.g. SECTIONS=5 make bench: only ebprof mem's
+SECTIONS=${SECTIONS:-1 2 3 4 5 6 7 8 9 10}	# e.g. SECTIONS=5 make bench: only ebprof mem's
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 TMP=$(mktemp -d /tmp/ebprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -42,9 +42,18 @@ calibrate() {
 # one measurement: config -> "work_seconds profiler_cpu_seconds"
 measure() {
 	local cfg=$1 wpid ppid=0 t0 t1 work work_steady=
-	WAIT_FOR_SIGUSR1=1 $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" &
+	# the profilers that start the command (held: "ready PID" says which it is)
+	case $cfg in
+	ebprof-mem-launch) WAIT_FOR_SIGUSR1=1 $EBPROF mem -o "$TMP/m.txt" -- $(wcmd "$WORKLOAD") -r "$ROUNDS" \
+			>"$TMP/w.out" 2>"$TMP/p.err" & ppid=$! ;;
+	heaptrack) WAIT_FOR_SIGUSR1=1 heaptrack -o "$TMP/ht" $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" 2>&1 &
+		ppid=$! ;;
+	python-malloc) PYTHONMALLOC=malloc WAIT_FOR_SIGUSR1=1 $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" & ;;
+	*) WAIT_FOR_SIGUSR1=1 $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" & ;;
+	esac
 	wpid=$!
 	until grep -q ready "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
+	[ $ppid -ne 0 ] && wpid=$(awk '/^ready/ { print $2; exit }' "$TMP/w.out")
 	case $cfg in
 	none) ;;
 	ebprof-native-*) $EBPROF --no-python -p "$wpid" -F "${cfg#ebprof-native-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
@@ -78,7 +87,8 @@ measure() {
 		until grep -q warm "$TMP/w.out" 2>/dev/null || ! kill -0 $wpid 2>/dev/null; do sleep 0.01; done
 		t0=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
 	fi
-	wait $wpid
+	while kill -0 "$wpid" 2>/dev/null && ! grep -q '^work_s' "$TMP/w.out"; do sleep 0.01; done
+	wait $wpid 2>/dev/null
 	t1=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
 	work=$(awk '/^work_s/ { print $2 }' "$TMP/w.out")
 	if [ $ppid -ne 0 ]; then
@@ -256,6 +266,33 @@ configs=(none ebprof-mem-exact)
 run_table "ebprof mem --exact: cost per call, against the bare probes" "${configs[@]}"
 per_call mem $((2000 * ROUNDS)) "${configs[@]:1}"
 awk '/exact/ { e = $2 } /bare/ { b = $2 } END { if (b > 0) printf "mem_exact_vs_bare_probes %.2f x\n", e / b }' "$TMP/percall"
+fi
+
+# 10. ebprof mem on a launched command: its interposer counts every call and
+# samples stacks (the default), beside heaptrack (LD_PRELOAD, every call
+# with its stack) and the memleak-style bpftrace script (uprobes, every
+# call): an allocation storm (malloc/free pairs of 16-520 bytes, ~12 ns a
+# pair bare), and a Python script allocating in a loop
+if want 10; then
+have_heaptrack=$(command -v heaptrack >/dev/null && echo 1)
+WORKLOAD="alloc_work storm"
+ROUNDS=$(calibrate "alloc_work storm" 2000)
+# (heaptrack takes ~25x as long: beside it, the short storm below)
+run_table "ebprof mem -- COMMAND (the interposer), allocation storm" none ebprof-mem-launch
+# every call traced (heaptrack, uprobes): a storm a hundredth as long
+ROUNDS=$((ROUNDS / 100))
+configs=(none ebprof-mem-launch)
+[ -n "$have_heaptrack" ] && configs+=(heaptrack)
+[ -n "$have_bpftrace" ] && configs+=(bpftrace-memleak)
+run_table "ebprof mem -- COMMAND beside uprobes on every call, a short storm" "${configs[@]}"
+WORKLOAD=py_allocbench.py
+WPY=/usr/bin/python3.11
+ROUNDS=$(calibrate py_allocbench.py 20)
+# python-malloc: no profiler, PYTHONMALLOC=malloc as ebprof mem runs it
+configs=(none python-malloc ebprof-mem-launch)
+[ -n "$have_heaptrack" ] && configs+=(heaptrack)
+run_table "ebprof mem -- python3.11 (the interposer; PYTHONMALLOC=malloc), allocating in a loop" "${configs[@]}"
+WPY=
 fi
 
 have_bcc=$(command -v offcputime >/dev/null && command -v funclatency >/dev/null && echo 1)

@@ -12,6 +12,7 @@
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
  *                            frees them on SIGUSR1, then sleeps 2 s
  *   alloc_work bench -r R    R rounds of 1000 malloc(32)/free pairs
+ *   alloc_work storm -r R    (make bench) the same, 1000 R pairs
  *   alloc_work storm PAIRS   PAIRS malloc/free pairs of 16-520 bytes (a fixed
  *                            pseudo-random sequence), back to back: storm_a()
  *                            makes 3 of every 4, storm_b() 1; prints the bytes
@@ -244,7 +245,7 @@ int main(int argc, char **argv)
 		}
 		printf("work_s %.6f rounds %ld\n", now() - t0, r);
 	} else if (!strcmp(mode, "storm")) {
-		long pairs = argc > 2 ? atol(argv[2]) : 2000000, i;
+		long pairs = argc > 3 && !strcmp(argv[2], "-r") ? 1000 * atol(argv[3]) : argc > 2 ? atol(argv[2]) : 2000000, i;
 		size_t a = 0, b = 0;
 		double t0;
 
