@@ -42,7 +42,9 @@ calibrate() {
 # one measurement: config -> "work_seconds profiler_cpu_seconds"
 measure() {
 	local cfg=$1 wpid ppid=0 t0 t1 work work_steady=
-	# the profilers that start the command (held: "ready PID" says which it is)
+	# the profilers that start the command (held: "ready PID" says which it is;
+	# the last run's file gone first, or its line could be read before the new one)
+	rm -f "$TMP/w.out"
 	case $cfg in
 	ebprof-mem-launch) WAIT_FOR_SIGUSR1=1 $EBPROF mem -o "$TMP/m.txt" -- $(wcmd "$WORKLOAD") -r "$ROUNDS" \
 			>"$TMP/w.out" 2>"$TMP/p.err" & ppid=$! ;;
@@ -52,8 +54,8 @@ measure() {
 	*) WAIT_FOR_SIGUSR1=1 $(wcmd "$WORKLOAD") -r "$ROUNDS" >"$TMP/w.out" & ;;
 	esac
 	wpid=$!
-	until grep -q ready "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
-	[ $ppid -ne 0 ] && wpid=$(awk '/^ready/ { print $2; exit }' "$TMP/w.out")
+	until grep -Eq '^ready [0-9]+$' "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
+	[ $ppid -ne 0 ] && wpid=$(awk '/^ready [0-9]+$/ { print $2; exit }' "$TMP/w.out")
 	case $cfg in
 	none) ;;
 	ebprof-native-*) $EBPROF --no-python -p "$wpid" -F "${cfg#ebprof-native-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
@@ -293,6 +295,31 @@ configs=(none python-malloc ebprof-mem-launch)
 [ -n "$have_heaptrack" ] && configs+=(heaptrack)
 run_table "ebprof mem -- python3.11 (the interposer; PYTHONMALLOC=malloc), allocating in a loop" "${configs[@]}"
 WPY=
+# redis-server launched bare and under ebprof mem, redis-benchmark's
+# requests a second (SET and GET, 50 clients, pipelines of 16), REPS/2
+# interleaved rounds: the medians, and ebprof's share of bare
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+	redis_rps() {
+		"$@" --port 6399 --save '' --appendonly no >/dev/null 2>&1 &
+		local p=$!
+		for _ in $(seq 100); do redis-cli -p 6399 ping >/dev/null 2>&1 && break; sleep 0.05; done
+		redis-benchmark -p 6399 -q -n 400000 -c 50 -P 16 -t set,get --csv 2>/dev/null |
+			awk -F'"' '$2 == "SET" || $2 == "GET" { printf "%s %s ", $2, $4 }'
+		echo
+		redis-cli -p 6399 shutdown nosave >/dev/null 2>&1
+		wait $p 2>/dev/null
+	}
+	for rep in $(seq $(((REPS + 1) / 2))); do
+		echo "bare $(redis_rps redis-server)"
+		echo "ebprof $(redis_rps "$EBPROF" mem -o "$TMP/redis.txt" -- redis-server)"
+	done >"$TMP/redis.rps"
+	printf '\nredis-server under redis-benchmark (SET, GET; -c 50 -P 16), requests/s, medians of %d\n' $(((REPS + 1) / 2))
+	for op in SET GET; do
+		b=$(awk -v op=$op '$1 == "bare" { for (i = 2; i < NF; i += 2) if ($i == op) print $(i + 1) }' "$TMP/redis.rps" | median)
+		e=$(awk -v op=$op '$1 == "ebprof" { for (i = 2; i < NF; i += 2) if ($i == op) print $(i + 1) }' "$TMP/redis.rps" | median)
+		awk -v op=$op -v b="$b" -v e="$e" 'BEGIN { printf "%s: bare %.0f, ebprof mem %.0f: %.1f %% of bare\nredis_%s_share %.1f %%\n", op, b, e, 100 * e / b, op, 100 * e / b }'
+	done
+fi
 fi
 
 have_bcc=$(command -v offcputime >/dev/null && command -v funclatency >/dev/null && echo 1)
