@@ -380,10 +380,13 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	if (m->interposed)
 		fprintf(out, "  \"interposer\": {\"samples\": %" PRIu64 ", \"sample_bytes\": %" PRIu64 ", \"adaptive\": %s, \"sample_bytes_max\": %" PRIu64
 			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
-			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f},\n",
+			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f"
+			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s},\n",
 			m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
 			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
-			m->failed, m->unattributed, m->unattributed_out);
+			m->failed, m->unattributed, m->unattributed_out,
+			unattributed_shown(m->unattributed, m->var_sum, m->bytes) ? "true" : "false",
+			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false");
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)
