@@ -1004,9 +1004,13 @@ static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, co
 	 * CPython's allocator table may have no name in a stripped build)
 	 */
 	if (MR(r)->preload) {
-		/* the interposer's own frames (the marker, its malloc) */
-		while (n > 1 && !strcmp(profile__frame_at(m->prof, fids[n - 1])->module, "libebprof-mem.so"))
-			n--;
+		/* the interposer's own frames (the marker, its malloc; under libc's malloc where it faults pages in) */
+		int i, k = 0;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(profile__frame_at(m->prof, fids[i])->module, "libebprof-mem.so"))
+				fids[k++] = fids[i];
+		n = k ? k : n;
 	} else if (n > 1) {
 		const struct frame *leaf = profile__frame_at(m->prof, fids[n - 1]);
 
