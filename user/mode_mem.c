@@ -34,6 +34,7 @@
 #include "uprobes.h"
 #include <gelf.h>
 #include "sym/elf.h"
+#include "sym/procmaps.h"
 #include "sym/symbolizer.h"
 #include "util/grow.h"
 #include "util/log.h"
@@ -1535,19 +1536,18 @@ static void mem_exact_rate(struct run *r, bool final)
 			mr->pid, calls / (now - mr->rate_t0), 100 * (1 - most / cpu), cpu / most);
 }
 
-/* does pid *pid* map a file named *name*? */
-static bool maps_file(int pid, const char *name)
+/* does pid *pid* map the interposer's library?  (true when its maps cannot be read: no news) */
+static bool maps_preload(int pid)
 {
-	char path[64], line[512];
+	struct map_entry *e = NULL;
 	bool found = false;
-	FILE *f;
+	size_t n = 0, i;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, name) != NULL;
-	if (f)
-		fclose(f);
+	if (procmaps_read(pid, &e, &n))
+		return true;
+	for (i = 0; i < n && !found; i++)
+		found = !strcmp(e[i].path, preload.lib);
+	free(e);
 	return found;
 }
 
@@ -1582,7 +1582,7 @@ static void preload_check(struct run *r, double now)
 	if (!mr->exec_at) {
 		mr->exec_at = now;
 	} else if (now - mr->exec_at > 0.3) {
-		if (!maps_file(mr->pid, "/libebprof-mem.so"))
+		if (!maps_preload(mr->pid))
 			preload_fallback(r);
 		mr->exe_ino = 0;
 	}

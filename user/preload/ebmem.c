@@ -433,6 +433,30 @@ static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, ui
 		c->npend = 0;
 }
 
+/* a count of slot *c*: by atomics in the slot threads share (*atomic*), plainly in a thread's own */
+#define COUNT(atomic, c, f, v) \
+	((atomic) ? (void)__atomic_add_fetch(&(c)->f, (v), __ATOMIC_RELAXED) : (void)((c)->f += (v)))
+
+/*
+ * an allocation of *n* bytes at *p*: its counts, the peak, and a sample
+ * when one falls in it (malloc's fast path: *atomic* a constant false)
+ */
+static inline __attribute__((always_inline)) void count_alloc(struct ebmem_counts *c, void *p, uint64_t n, bool atomic)
+{
+	int64_t net;
+
+	COUNT(atomic, c, allocs, 1);
+	COUNT(atomic, c, bytes, n);
+	COUNT(atomic, c, hist[63 - __builtin_clzll(n | 1)], 1);
+	net = c->bytes - c->bytes_freed;
+	if (unlikely(net > t.net_hi) && !atomic)
+		look_at_peak(c, net);
+	if (unlikely((t.left -= (int64_t)n) < 0)) {
+		COUNT(atomic, c, samples, 1);
+		sample(c, p, n);
+	}
+}
+
 /* a block *b* of the real allocator, *off* bytes below the pointer given out, holding *n* asked for */
 static inline void *counted(void *b, size_t off, uint64_t n)
 {
@@ -452,24 +476,7 @@ static inline void *counted(void *b, size_t off, uint64_t n)
 	c = t.c;
 	if (unlikely(!c))
 		c = claim();
-	if (unlikely(t.atomic)) {
-		__atomic_add_fetch(&c->allocs, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&c->bytes, n, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&c->hist[63 - __builtin_clzll(n | 1)], 1, __ATOMIC_RELAXED);
-	} else {
-		c->allocs++;
-		c->bytes += n;
-		c->hist[63 - __builtin_clzll(n | 1)]++;
-		if ((int64_t)(c->bytes - c->bytes_freed) > t.net_hi)
-			look_at_peak(c, c->bytes - c->bytes_freed);
-	}
-	if (unlikely((t.left -= (int64_t)n) < 0)) {
-		if (t.atomic)
-			__atomic_add_fetch(&c->samples, 1, __ATOMIC_RELAXED);
-		else
-			c->samples++;
-		sample(c, p, n);
-	}
+	count_alloc(c, p, n, t.atomic);
 	return p;
 }
 
@@ -488,22 +495,16 @@ static inline void *uncounted(void *p)
 	c = t.c;
 	if (unlikely(!c))
 		c = claim();
-	if (unlikely(t.atomic)) {
-		__atomic_add_fetch(&c->frees, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&c->bytes_freed, n, __ATOMIC_RELAXED);
-	} else {
-		c->frees++;
-		c->bytes_freed += n;
-	}
+	COUNT(t.atomic, c, frees, 1);
+	COUNT(t.atomic, c, bytes_freed, n);
 	if (unlikely(tag & TAG_SAMPLED)) {
 		uint64_t b = (uint64_t)(uintptr_t)p | ((tag >> TAG_ID_SHIFT) & EBMEM_ID_MASK) << EBMEM_ID_SHIFT;
 
 		/* held for the thread's next sample; told now when there is no room (or no slot of its own) */
+		COUNT(t.atomic, c, sampled_frees, 1);
 		if (t.atomic) {
-			__atomic_add_fetch(&c->sampled_frees, 1, __ATOMIC_RELAXED);
 			ebprof_mem_sampled_free(&b, 1);
 		} else {
-			c->sampled_frees++;
 			if (c->npend == EBMEM_PEND) {
 				ebprof_mem_sampled_free(c->pend, c->npend);
 				c->npend = 0;
@@ -543,23 +544,13 @@ API void *malloc(size_t n)
 {
 	struct ebmem_counts *c = t.fast;
 	struct hdr *h;
-	int64_t net;
 
 	if (likely(c && n < ((size_t)1 << 48))) {
 		h = real_malloc(n + HDR);
 		if (likely(h)) {
 			h->size = n;
 			h->tag = TAG | HDR;
-			c->allocs++;
-			c->bytes += n;
-			c->hist[63 - __builtin_clzll(n | 1)]++;
-			net = c->bytes - c->bytes_freed;
-			if (unlikely(net > t.net_hi))
-				look_at_peak(c, net);
-			if (unlikely((t.left -= (int64_t)n) < 0)) {
-				c->samples++;
-				sample(c, h + 1, n);
-			}
+			count_alloc(c, h + 1, n, false);
 			return h + 1;
 		}
 	}
