@@ -290,10 +290,11 @@ run_table "ebprof mem -- COMMAND beside uprobes on every call, a short storm" "$
 WORKLOAD=py_allocbench.py
 WPY=/usr/bin/python3.11
 ROUNDS=$(calibrate py_allocbench.py 20)
-# python-malloc: no profiler, PYTHONMALLOC=malloc as ebprof mem runs it
-configs=(none python-malloc ebprof-mem-launch)
+# python-malloc: no profiler, PYTHONMALLOC=malloc (what the uprobe modes,
+# --exact and --overhead, run a launched CPython with)
+configs=(none ebprof-mem-launch python-malloc)
 [ -n "$have_heaptrack" ] && configs+=(heaptrack)
-run_table "ebprof mem -- python3.11 (the interposer; PYTHONMALLOC=malloc), allocating in a loop" "${configs[@]}"
+run_table "ebprof mem -- python3.11 (the interposer wraps pymalloc), allocating in a loop" "${configs[@]}"
 WPY=
 # redis-server launched bare and under ebprof mem, redis-benchmark's
 # requests a second (SET and GET, 50 clients, pipelines of 16), REPS/2

@@ -92,6 +92,7 @@ struct mem_report {
 	uint64_t foreign_frees;	/* of blocks from before the interposer was loaded */
 	uint64_t failed;	/* allocations that returned NULL */
 	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
+	int py;			/* CPython's object allocator: EBMEM_PY_* (user/memshm.h) */
 	/* the exact totals less the stacks' estimates of them, and those estimates' variance */
 	double unattributed, unattributed_out, var_sum, var_out_sum;
 };

@@ -150,7 +150,6 @@ static void add(struct ebmem_counts *s, const struct ebmem_counts *c)
 {
 	int i;
 
-	s->allocs += __atomic_load_n(&c->allocs, __ATOMIC_RELAXED);
 	s->frees += __atomic_load_n(&c->frees, __ATOMIC_RELAXED);
 	s->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
 	s->bytes_freed += __atomic_load_n(&c->bytes_freed, __ATOMIC_RELAXED);
@@ -158,8 +157,12 @@ static void add(struct ebmem_counts *s, const struct ebmem_counts *c)
 	s->sampled_frees += __atomic_load_n(&c->sampled_frees, __ATOMIC_RELAXED);
 	s->failed += __atomic_load_n(&c->failed, __ATOMIC_RELAXED);
 	s->foreign += __atomic_load_n(&c->foreign, __ATOMIC_RELAXED);
-	for (i = 0; i < 64; i++)
-		s->hist[i] += __atomic_load_n(&c->hist[i], __ATOMIC_RELAXED);
+	for (i = 0; i < 64; i++) {
+		uint64_t h = __atomic_load_n(&c->hist[i], __ATOMIC_RELAXED);
+
+		s->hist[i] += h;
+		s->allocs += h;
+	}
 }
 
 void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum)

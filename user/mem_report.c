@@ -221,7 +221,7 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (m->py_inlined_sites)
 		fprintf(out, "# %s inlines CPython's object allocator into %" PRIu64 " call sites (an optimised build): with -p its\n"
 			"# small objects are not counted, only what reaches libc (larger objects, buffers) and the page faults\n"
-			"# and RSS below; launched (ebprof mem -- python3 ...) every allocation is (PYTHONMALLOC=malloc)\n",
+			"# and RSS below; launched (ebprof mem -- python3 ...) every allocation is (ebprof wraps its allocator)\n",
 			m->py_inlined, m->py_inlined_sites);
 	fprintf(out, "# outstanding %s: %" PRIu64 " blocks, %s%s\n",
 		m->finalized ? "when the interpreter began to finalize" : "at the end", m->blocks_outstanding,
@@ -235,6 +235,14 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 				m->foreign_frees);
 		if (m->failed)
 			fprintf(out, "# %" PRIu64 " allocations failed (returned NULL)\n", m->failed);
+		if (m->py == EBMEM_PY_LEFT)
+			fprintf(out, "# warning: counts are INCOMPLETE: CPython ran the object allocator it was told to (PYTHONMALLOC,\n"
+				"# -X dev, PYTHONDEVMODE), which ebprof's counter does not wrap: its objects are not counted, only\n"
+				"# what reaches malloc; unset those (or PYTHONMALLOC=malloc) to count them\n");
+		else if (m->py == EBMEM_PY_OLD)
+			fprintf(out, "# warning: counts are INCOMPLETE: a CPython before 3.8, whose object allocator ebprof's counter\n"
+				"# does not wrap: its objects are not counted, only what reaches malloc (PYTHONMALLOC=malloc counts them,\n"
+				"# in 3.6 and 3.7)\n");
 	}
 	if (m->interposed && unattributed_shown(m->unattributed, m->var_sum, m->bytes))
 		fprintf(out, "# the stacks' estimates leave out %s of the %s allocated: stacks that allocated while the interval\n"
@@ -381,12 +389,13 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 		fprintf(out, "  \"interposer\": {\"samples\": %" PRIu64 ", \"sample_bytes\": %" PRIu64 ", \"adaptive\": %s, \"sample_bytes_max\": %" PRIu64
 			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
 			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f"
-			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s},\n",
+			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s, \"python_allocator\": %s},\n",
 			m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
 			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
 			m->failed, m->unattributed, m->unattributed_out,
 			unattributed_shown(m->unattributed, m->var_sum, m->bytes) ? "true" : "false",
-			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false");
+			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
+			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null");
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)

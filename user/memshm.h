@@ -31,7 +31,11 @@
 #define EBMEM_COUNT_ONE 65536.0
 
 struct ebmem_counts {
-	uint64_t allocs, frees;		/* calls that allocated, freed a block (free(NULL) is not one) */
+	/*
+	 * calls that allocated (not kept: the sum of hist[], one count less a
+	 * call), freed a block (free(NULL) is not one)
+	 */
+	uint64_t allocs, frees;
 	uint64_t bytes, bytes_freed;	/* as asked for */
 	uint64_t samples, sampled_frees;	/* marker calls */
 	uint64_t failed;		/* allocations that returned NULL */
@@ -80,10 +84,24 @@ struct ebmem_shm {
 	uint32_t max_live;		/* ... at the most */
 	uint32_t forked;		/* the process forked: the child counts nothing */
 	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
-	uint64_t pad[6];
+	uint32_t py;			/* CPython's object allocator: EBMEM_PY_* */
+	uint32_t pad1;
+	uint64_t pad[5];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };
+
+/*
+ * A CPython 3.8 or later: the interposer wraps its object allocator
+ * (pymalloc, the MEM and OBJ domains) where the interpreter calls it,
+ * pymalloc kept; or it found one it left alone, whose objects it does not
+ * see: the user chose the allocator (PYTHONMALLOC, -X dev), or a CPython
+ * before 3.8 (which sets its allocators again as it starts)
+ */
+#define EBMEM_PY_NONE 0
+#define EBMEM_PY_WRAPPED 1
+#define EBMEM_PY_LEFT 2
+#define EBMEM_PY_OLD 3
 
 /* samples a second the process takes, when adaptive: at most, after a first burst of EBMEM_BURST */
 #define EBMEM_MAX_RATE 1000

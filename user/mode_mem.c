@@ -1066,6 +1066,7 @@ static void preload_totals(struct run *r, struct mem_report *m)
 	m->peak_exact = m->threads <= 1;
 	m->foreign_frees = c.foreign;
 	m->failed = c.failed;
+	m->py = (int)preload.shm->py;
 	pr_debug("mem: interposer: %lu samples, %lu sampled frees; BPF saw %lu and %lu; %lu frees of unseen sampled blocks\n",
 		 (unsigned long)c.samples, (unsigned long)c.sampled_frees,
 		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS), (unsigned long)mem_counter(r, EBPROF_MEM_FREES),
@@ -1709,16 +1710,18 @@ static int mem_report(struct run *r, double duration, struct profile **out)
 }
 
 /*
- * A CPython launched: its object allocator made to call libc's malloc
- * (PYTHONMALLOC=malloc) unless the user chose one.  Builds with link-time
+ * A CPython launched, unless the user chose its allocator (PYTHONMALLOC).
+ * With the interposer, its object allocator is wrapped by it (pymalloc
+ * kept, each block 16 bytes larger: ebmem.c).  With the probes, it is
+ * made to call libc's malloc (PYTHONMALLOC=malloc): builds with link-time
  * optimisation (Debian's, Ubuntu's, Fedora's) inline PyObject_Malloc and
- * pymalloc into their callers, where no probe sees them: through malloc
- * every allocation is seen, once (the Python allocators, which then
- * only forward to it, are not probed).  Objects then come from libc, not
- * pymalloc's arenas (a little slower; the counts are what the program
- * asks for).
+ * pymalloc into their callers, where no probe sees them; through malloc
+ * every allocation is seen, once (the Python allocators, which then only
+ * forward to it, are not probed).  Objects then come from libc, not
+ * pymalloc's arenas (slower; the counts are what the program asks for).
+ * Either changes how the program allocates: said, not only with -v.
  */
-static void py_before_launch(const char *path)
+static void py_before_launch(const char *path, bool preloaded)
 {
 	struct dso *d;
 	int fd;
@@ -1730,10 +1733,16 @@ static void py_before_launch(const char *path)
 		return;
 	d = dso__new_fd(fd, path, "");
 	if (d && dso__mentions(d, "Py_BytesMain")) {
-		setenv("PYTHONMALLOC", "malloc", 1);
-		/* it changes how the program allocates: said, not only with -v */
-		fprintf(stderr, "ebprof: %s is CPython: it runs with PYTHONMALLOC=malloc so that every allocation is seen (objects from libc's malloc, not pymalloc's arenas; set PYTHONMALLOC to choose)\n",
-			path);
+		if (preloaded) {
+			/* PYTHONDEVMODE: its debug hooks in place of the wrapper, which the report says */
+			if (!getenv("PYTHONDEVMODE") || !*getenv("PYTHONDEVMODE"))
+				fprintf(stderr, "ebprof: %s is CPython: ebprof's counter wraps its object allocator (pymalloc kept; each block 16 bytes larger)\n",
+					path);
+		} else {
+			setenv("PYTHONMALLOC", "malloc", 1);
+			fprintf(stderr, "ebprof: %s is CPython: it runs with PYTHONMALLOC=malloc so that every allocation is seen (objects from libc's malloc, not pymalloc's arenas; set PYTHONMALLOC to choose)\n",
+				path);
+		}
 	}
 	dso__free(d);
 }
@@ -1748,22 +1757,26 @@ static void mem_before_launch(const struct ebprof_opts *o, const char *path)
 	const char *why;
 	int err;
 
-	py_before_launch(path);
-	if (!o->mem.preload)
+	if (!o->mem.preload) {
+		py_before_launch(path, false);
 		return;
+	}
 	why = mem_preload_refusal(path);
 	if (why) {
 		pr_warn("%s cannot run with ebprof's allocation counter (%s): its allocator functions are probed instead, within --overhead\n",
 			path, why);
+		py_before_launch(path, false);
 		return;
 	}
 	err = mem_preload_setup(&preload, o->mem.sample_bytes ? o->mem.sample_bytes : 1, !o->mem.sample_bytes);
 	if (err) {
 		pr_warn("cannot set up ebprof's allocation counter in /tmp: %s: the allocator functions are probed instead, within --overhead\n",
 			strerror(-err));
+		py_before_launch(path, false);
 		return;
 	}
 	atexit(preload_at_exit);
+	py_before_launch(path, true);
 }
 
 const struct mode_ops mem_mode = {

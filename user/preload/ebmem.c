@@ -21,6 +21,12 @@
  * at the end), or, when a thread holds EBMEM_PEND, by a marker of their
  * own, ebprof_mem_sampled_free(): a sample costs one trap, not two.
  *
+ * A CPython 3.8 or later has its object allocator (pymalloc, the MEM and
+ * OBJ domains) wrapped the same way, through its own PyMem_SetAllocator()
+ * before the interpreter starts: its objects are counted and sampled
+ * where the interpreter asks for them, pymalloc kept (each block 16 bytes
+ * larger); what pymalloc asks of malloc for itself is not counted twice.
+ *
  * The process counted is the one ebprof started (its pid in the file); in
  * any other (a child that inherited the environment, one that forked off)
  * the interposer only keeps the headers straight.  It leaves the
@@ -70,6 +76,10 @@ static void *(*real_memalign)(size_t, size_t);
 static size_t (*real_usable)(void *);
 
 static int state;
+/* CPython's PyMem_GetAllocator, PyMem_SetAllocator (looked up with the rest: a failed dlsym allocates) */
+static void *py_get, *py_set;
+static bool py_new;		/* 3.8 or later */
+static bool py_any;		/* a CPython, 2.7 on */
 static struct ebmem_shm *shm;
 static pthread_key_t slot_key;
 static uint64_t sample_bytes;
@@ -85,6 +95,7 @@ struct tls {
 	uint64_t bytes_mark, time_mark;	/* its slot's bytes and the time at its last sample */
 	uint64_t rng;
 	int64_t net_hi;			/* net bytes past which it looks at the peak again */
+	bool inpy;			/* in CPython's allocator: what it asks of malloc is passed on as it is */
 };
 static TLS struct tls t;
 
@@ -243,7 +254,6 @@ static void give_back(void *arg)
 		return;
 	if (c->npend)
 		ebprof_mem_sampled_free(c->pend, c->npend);
-	__atomic_add_fetch(&g->allocs, c->allocs, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->frees, c->frees, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->bytes, c->bytes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->bytes_freed, c->bytes_freed, __ATOMIC_RELAXED);
@@ -286,6 +296,10 @@ static void init(void)
 	if (!real_malloc || !real_free || !real_calloc || !real_realloc || !real_memalign || !real_usable)
 		_exit(127);
 	page_size = sysconf(_SC_PAGESIZE);
+	py_get = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
+	py_set = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
+	py_new = py_get && dlsym(RTLD_DEFAULT, "Py_BytesMain");
+	py_any = py_get || dlsym(RTLD_DEFAULT, "PyObject_Malloc");
 	path = getenv(EBMEM_ENV_SHM);
 	fd = path ? open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC) : -1;
 	if (fd < 0 || fstat(fd, &st) || st.st_size < (off_t)sizeof(*shm)) {
@@ -312,10 +326,14 @@ static void init(void)
 	state = ST_COUNT;
 }
 
+static void py_wrap(void);
+
 __attribute__((constructor(101))) static void ebmem_init(void)
 {
 	if (state == ST_UNINIT)
 		init();
+	if (state == ST_COUNT)
+		py_wrap();
 }
 
 static inline bool ready(void)
@@ -445,7 +463,6 @@ static inline __attribute__((always_inline)) void count_alloc(struct ebmem_count
 {
 	int64_t net;
 
-	COUNT(atomic, c, allocs, 1);
 	COUNT(atomic, c, bytes, n);
 	COUNT(atomic, c, hist[63 - __builtin_clzll(n | 1)], 1);
 	net = c->bytes - c->bytes_freed;
@@ -515,14 +532,19 @@ static inline void *uncounted(void *p)
 	return (char *)p - (tag & TAG_OFF);
 }
 
-static void foreign_free(void *p)
+static void count_foreign(void)
 {
 	struct ebmem_counts *c;
 
-	if (in_boot(p))
-		return;
 	if (state == ST_COUNT && (c = t.c ? t.c : claim()))
 		__atomic_add_fetch(&c->foreign, 1, __ATOMIC_RELAXED);
+}
+
+static void foreign_free(void *p)
+{
+	if (in_boot(p))
+		return;
+	count_foreign();
 	real_free(p);
 }
 
@@ -530,7 +552,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (unlikely(!ready()))
 		return boot_alloc(n);
-	if (unlikely(state == ST_PASS))
+	if (unlikely(state == ST_PASS || t.inpy))
 		return real_malloc(n);
 	if (unlikely(n > SIZE_MAX - HDR)) {
 		errno = ENOMEM;
@@ -539,22 +561,46 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 	return counted(real_malloc(n + HDR), HDR, n);
 }
 
-/* a thread counted plainly, a block of its: the common case, inline */
+/* an allocation's rare ends: the peak looked at, a sample */
+static __attribute__((noinline)) void *alloc_rare(struct ebmem_counts *c, void *p, uint64_t n, int64_t net)
+{
+	if (net > t.net_hi)
+		look_at_peak(c, net);
+	if (t.left < 0) {
+		c->samples++;
+		sample(c, p, n);
+	}
+	return p;
+}
+
+/*
+ * a thread counted plainly, a block of its: the common case, inline (what
+ * count_alloc() does, its rare ends out of line: the fewest instructions)
+ */
 API void *malloc(size_t n)
 {
 	struct ebmem_counts *c = t.fast;
 	struct hdr *h;
+	int64_t net, left;
+	size_t m;
 
-	if (likely(c && n < ((size_t)1 << 48))) {
-		h = real_malloc(n + HDR);
-		if (likely(h)) {
-			h->size = n;
-			h->tag = TAG | HDR;
-			count_alloc(c, h + 1, n, false);
-			return h + 1;
-		}
-	}
-	return malloc_slow(n);
+	if (unlikely(!c) || unlikely(__builtin_add_overflow(n, HDR, &m)))
+		return malloc_slow(n);
+	h = real_malloc(m);
+	if (unlikely(!h))
+		return counted(h, HDR, n);
+	/* the same: read again, not kept across the call */
+	c = t.fast;
+	h->size = n;
+	h->tag = TAG | HDR;
+	c->hist[63 - __builtin_clzll(n | 1)]++;
+	net = (c->bytes += n) - c->bytes_freed;
+	left = t.left - (int64_t)n;
+	t.left = left;
+	/* past the peak, or a sample due: one test */
+	if (unlikely((left | (t.net_hi - net)) < 0))
+		return alloc_rare(c, h + 1, n, net);
+	return h + 1;
 }
 
 static __attribute__((noinline)) void free_slow(void *p)
@@ -565,7 +611,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 		return;
 	if (unlikely(!ready()) || in_boot(p))
 		return;
-	if (unlikely(state == ST_PASS)) {
+	if (unlikely(state == ST_PASS || t.inpy)) {
 		real_free(p);
 		return;
 	}
@@ -606,7 +652,7 @@ API void *calloc(size_t n, size_t s)
 			memset(p, 0, total);
 		return p;
 	}
-	if (unlikely(state == ST_PASS))
+	if (unlikely(state == ST_PASS || t.inpy))
 		return real_calloc(n, s);
 	return counted(real_calloc(1, total + HDR), HDR, total);
 }
@@ -618,7 +664,7 @@ static void *aligned(size_t align, size_t n)
 		return malloc(n);
 	if (unlikely(!ready()))
 		return NULL;
-	if (unlikely(state == ST_PASS))
+	if (unlikely(state == ST_PASS || t.inpy))
 		return real_memalign(align, n);
 	if (n > SIZE_MAX - align || align > TAG_OFF) {
 		errno = ENOMEM;
@@ -641,7 +687,7 @@ API void *realloc(void *p, size_t n)
 			memcpy(q, p, n < (size_t)(boot + sizeof(boot) - (char *)p) ? n : (size_t)(boot + sizeof(boot) - (char *)p));
 		return q;
 	}
-	if (unlikely(state == ST_PASS))
+	if (unlikely(state == ST_PASS || t.inpy))
 		return real_realloc(p, n);
 	h = (struct hdr *)p - 1;
 	if ((h->tag & TAG_MASK) != TAG) {
@@ -750,10 +796,203 @@ API size_t malloc_usable_size(void *p)
 
 	if (!p || !ready() || in_boot(p))
 		return 0;
-	if (state == ST_PASS)
+	if (state == ST_PASS || t.inpy)
 		return real_usable(p);
 	h = (struct hdr *)p - 1;
 	if ((h->tag & TAG_MASK) != TAG)
 		return real_usable(p);
 	return real_usable((char *)p - (h->tag & TAG_OFF)) - (h->tag & TAG_OFF);
+}
+
+/*
+ * CPython's allocator domains (PyMemAllocatorEx, 3.5 and later): the MEM
+ * and OBJ domains wrapped, the real ones called with their own context
+ */
+struct py_allocator {
+	void *ctx;
+	void *(*malloc)(void *ctx, size_t n);
+	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+	void *(*realloc)(void *ctx, void *p, size_t n);
+	void (*free)(void *ctx, void *p);
+};
+
+#define PY_DOMAIN_MEM 1
+#define PY_DOMAIN_OBJ 2
+
+static struct py_allocator py_real[3];
+
+/* *call* made in CPython's allocator: what it asks of malloc (pymalloc's large blocks) goes by as it is */
+#define PY_CALL(call)                                      \
+	do {                                               \
+		struct ebmem_counts *fast_ = t.fast;       \
+		t.fast = NULL;                             \
+		t.inpy = true;                             \
+		call;                                      \
+		t.inpy = false;                            \
+		t.fast = fast_;                            \
+	} while (0)
+
+static void *py_malloc(void *ctx, size_t n)
+{
+	struct py_allocator *a = ctx;
+	struct ebmem_counts *c;
+	struct hdr *h;
+
+	if (unlikely(n > SIZE_MAX - HDR))
+		return NULL;
+	PY_CALL(h = a->malloc(a->ctx, n + HDR));
+	c = t.fast;
+	if (likely(c && h)) {
+		h->size = n;
+		h->tag = TAG | HDR;
+		count_alloc(c, h + 1, n, false);
+		return h + 1;
+	}
+	return counted(h, HDR, n);
+}
+
+static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	struct py_allocator *a = ctx;
+	size_t total;
+	void *b;
+
+	if (__builtin_mul_overflow(nelem, elsize, &total) || total > SIZE_MAX - HDR)
+		return NULL;
+	PY_CALL(b = a->calloc(a->ctx, 1, total + HDR));
+	return counted(b, HDR, total);
+}
+
+static void *py_realloc(void *ctx, void *p, size_t n)
+{
+	struct py_allocator *a = ctx;
+	struct hdr *h = (struct hdr *)p - 1;
+	void *b, *q;
+	uint64_t old;
+
+	if (!p)
+		return py_malloc(ctx, n);
+	if (n > SIZE_MAX - HDR)
+		return NULL;
+	if ((h->tag & TAG_MASK) != TAG) {
+		/* a block from before the wrapper: left as it was */
+		PY_CALL(q = a->realloc(a->ctx, p, n));
+		return q;
+	}
+	/* a free of the old block and an allocation of the new, as realloc() */
+	old = h->size;
+	b = uncounted(p);
+	PY_CALL(q = a->realloc(a->ctx, b, n + HDR));
+	if (!q) {
+		counted(b, HDR, old);
+		return NULL;
+	}
+	return counted(q, HDR, n);
+}
+
+static void py_free(void *ctx, void *p)
+{
+	struct py_allocator *a = ctx;
+	struct ebmem_counts *c = t.fast;
+	struct hdr *h = (struct hdr *)p - 1;
+	void *b;
+
+	if (!p)
+		return;
+	if (likely(c && h->tag == (TAG | HDR))) {
+		h->tag = 0;
+		c->frees++;
+		c->bytes_freed += h->size;
+		b = h;
+	} else {
+		b = uncounted(p);
+		if (!b) {
+			count_foreign();
+			b = p;
+		}
+	}
+	PY_CALL(a->free(a->ctx, b));
+}
+
+/*
+ * Did the user choose CPython's allocator (PYTHONMALLOC, or the debug
+ * hooks of -X dev, PYTHONDEVMODE)?  Its start-up then sets the domains
+ * again, over the wrapper.  -E and -I make it ignore the environment.
+ */
+static bool py_chosen(bool *via_malloc)
+{
+	char args[4096], *a, *end;
+	bool env = true, dev = false;
+	const char *v;
+	ssize_t n;
+	int fd;
+
+	*via_malloc = false;
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, args, sizeof(args) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		args[n] = 0;
+		end = args + n;
+		/* the options before the script, -c or -m */
+		for (a = args + strlen(args) + 1; a < end && a[0] == '-' && a[1]; a += strlen(a) + 1) {
+			if (!strcmp(a, "-X") && a + 3 < end && !strcmp(a + 3, "dev"))
+				dev = true;
+			else if (!strcmp(a, "-Xdev"))
+				dev = true;
+			else if (a[1] != 'X' && a[1] != 'W' && a[1] != '-' && (strchr(a, 'E') || strchr(a, 'I')))
+				env = false;
+			if (!strcmp(a, "-c") || !strcmp(a, "-m") || !strcmp(a, "--"))
+				break;
+			if (!strcmp(a, "-X") || !strcmp(a, "-W"))
+				a += strlen(a) + 1;
+		}
+	}
+	if (env) {
+		v = getenv("PYTHONMALLOC");
+		if (v && *v) {
+			/* malloc, malloc_debug: its objects come to malloc() */
+			*via_malloc = !strncmp(v, "malloc", 6);
+			return true;
+		}
+		v = getenv("PYTHONDEVMODE");
+		if (v && *v)
+			dev = true;
+	}
+	return dev;
+}
+
+/* a CPython 3.8 or later (earlier ones set their allocators again at their start): its object allocator wrapped */
+static void py_wrap(void)
+{
+	void (*get)(int, struct py_allocator *), (*set)(int, struct py_allocator *);
+	struct py_allocator w = { NULL, py_malloc, py_calloc, py_realloc, py_free };
+	bool via_malloc;
+	int d;
+
+	get = (void (*)(int, struct py_allocator *))py_get;
+	set = (void (*)(int, struct py_allocator *))py_set;
+	if (!py_any)
+		return;
+	if (!get || !set) {
+		/* 2.7: no PYTHONMALLOC either */
+		shm->py = EBMEM_PY_OLD;
+		return;
+	}
+	if (py_chosen(&via_malloc)) {
+		if (!via_malloc)
+			shm->py = EBMEM_PY_LEFT;
+		return;
+	}
+	if (!py_new) {
+		shm->py = EBMEM_PY_OLD;
+		return;
+	}
+	for (d = PY_DOMAIN_MEM; d <= PY_DOMAIN_OBJ; d++) {
+		get(d, &py_real[d]);
+		w.ctx = &py_real[d];
+		set(d, &w);
+	}
+	shm->py = EBMEM_PY_WRAPPED;
 }
