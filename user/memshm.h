@@ -104,7 +104,7 @@ struct ebmem_shm {
 #define EBMEM_PY_OLD 3
 
 /* samples a second the process takes, when adaptive: at most, after a first burst of EBMEM_BURST */
-#define EBMEM_MAX_RATE 1000
+#define EBMEM_MAX_RATE 500	/* (the figure in cli.c's and mode_mem.c's texts) */
 #define EBMEM_BURST 1000
 
 /* bytes a thread's net change goes before it looks at the process's peak, when there are several */

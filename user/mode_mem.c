@@ -1431,7 +1431,7 @@ static void mem_announce(struct run *r, double attach_ms)
 {
 	if (MR(r)->preload)
 		pr_info("tracing the allocations of pid %d (every call counted by ebprof's interposer, stacks sampled %s), attached in %.1f ms; Ctrl-C to stop\n",
-			MR(r)->pid, r->o->mem.sample_bytes ? "by bytes allocated (--sample-bytes)" : "at up to 1000 a second a thread",
+			MR(r)->pid, r->o->mem.sample_bytes ? "by bytes allocated (--sample-bytes)" : "at up to 500 a second",
 			attach_ms);
 	else
 		pr_info("tracing the allocations of pid %d (%zu allocator functions, %s), attached in %.1f ms; Ctrl-C to stop\n",

@@ -25,7 +25,8 @@
  * OBJ domains) wrapped the same way, through its own PyMem_SetAllocator()
  * before the interpreter starts: its objects are counted and sampled
  * where the interpreter asks for them, pymalloc kept (each block 16 bytes
- * larger); what pymalloc asks of malloc for itself is not counted twice.
+ * larger; those past pymalloc's 512 bytes asked of malloc by the wrapper,
+ * as pymalloc would, so that a block is counted once).
  *
  * The process counted is the one ebprof started (its pid in the file); in
  * any other (a child that inherited the environment, one that forked off)
@@ -57,6 +58,7 @@
 #define HDR 16
 #define TAG_MASK 0xffffffff00000000ULL
 #define TAG 0xeb3e3e3e00000000ULL
+#define TAG_PY 0x100000000ULL	/* with TAG: a block of CPython's object allocator (pymalloc's) */
 #define TAG_ID_SHIFT 21		/* a sampled block's sample id (EBMEM_ID_BITS) */
 #define TAG_SAMPLED 0x100000ULL
 #define TAG_OFF 0xfffffULL	/* bytes from the block real malloc gave to the pointer returned */
@@ -95,7 +97,11 @@ struct tls {
 	uint64_t bytes_mark, time_mark;	/* its slot's bytes and the time at its last sample */
 	uint64_t rng;
 	int64_t net_hi;			/* net bytes past which it looks at the peak again */
-	bool inpy;			/* in CPython's allocator: what it asks of malloc is passed on as it is */
+	/*
+	 * in CPython's allocator: what it asks calloc and realloc for, for
+	 * itself (its address map, its table of arenas), passes uncounted
+	 */
+	bool inpy;
 };
 static TLS struct tls t;
 
@@ -474,8 +480,11 @@ static inline __attribute__((always_inline)) void count_alloc(struct ebmem_count
 	}
 }
 
-/* a block *b* of the real allocator, *off* bytes below the pointer given out, holding *n* asked for */
-static inline void *counted(void *b, size_t off, uint64_t n)
+/*
+ * a block *b* of the real allocator, *off* bytes below the pointer given
+ * out, holding *n* asked for; *tag* TAG (malloc's) or TAG | TAG_PY
+ */
+static inline void *counted_as(void *b, size_t off, uint64_t n, uint64_t tag)
 {
 	struct ebmem_counts *c;
 	char *p;
@@ -487,7 +496,7 @@ static inline void *counted(void *b, size_t off, uint64_t n)
 	}
 	p = (char *)b + off;
 	((struct hdr *)p - 1)->size = n;
-	((struct hdr *)p - 1)->tag = TAG | off;
+	((struct hdr *)p - 1)->tag = tag | off;
 	if (unlikely(state != ST_COUNT))
 		return p;
 	c = t.c;
@@ -497,14 +506,19 @@ static inline void *counted(void *b, size_t off, uint64_t n)
 	return p;
 }
 
-/* a block given back: the real allocator's pointer, NULL when not one of ours */
-static inline void *uncounted(void *p)
+static inline void *counted(void *b, size_t off, uint64_t n)
+{
+	return counted_as(b, off, n, TAG);
+}
+
+/* a block given back: the real allocator's pointer, NULL when not one of *want*'s (TAG, TAG | TAG_PY) */
+static inline void *uncounted_as(void *p, uint64_t want)
 {
 	struct hdr *h = (struct hdr *)p - 1;
 	struct ebmem_counts *c;
 	uint64_t tag = h->tag, n = h->size;
 
-	if (unlikely((tag & TAG_MASK) != TAG))
+	if (unlikely((tag & TAG_MASK) != want))
 		return NULL;
 	h->tag = 0;
 	if (unlikely(state != ST_COUNT))
@@ -532,6 +546,11 @@ static inline void *uncounted(void *p)
 	return (char *)p - (tag & TAG_OFF);
 }
 
+static inline void *uncounted(void *p)
+{
+	return uncounted_as(p, TAG);
+}
+
 static void count_foreign(void)
 {
 	struct ebmem_counts *c;
@@ -552,7 +571,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (unlikely(!ready()))
 		return boot_alloc(n);
-	if (unlikely(state == ST_PASS || t.inpy))
+	if (unlikely(state == ST_PASS))
 		return real_malloc(n);
 	if (unlikely(n > SIZE_MAX - HDR)) {
 		errno = ENOMEM;
@@ -611,7 +630,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 		return;
 	if (unlikely(!ready()) || in_boot(p))
 		return;
-	if (unlikely(state == ST_PASS || t.inpy)) {
+	if (unlikely(state == ST_PASS)) {
 		real_free(p);
 		return;
 	}
@@ -664,7 +683,7 @@ static void *aligned(size_t align, size_t n)
 		return malloc(n);
 	if (unlikely(!ready()))
 		return NULL;
-	if (unlikely(state == ST_PASS || t.inpy))
+	if (unlikely(state == ST_PASS))
 		return real_memalign(align, n);
 	if (n > SIZE_MAX - align || align > TAG_OFF) {
 		errno = ENOMEM;
@@ -679,6 +698,8 @@ API void *realloc(void *p, size_t n)
 	void *b, *q;
 	uint64_t old;
 
+	if (unlikely(t.inpy))
+		return real_realloc(p, n);
 	if (!p)
 		return malloc(n);
 	if (unlikely(!ready()) || in_boot(p)) {
@@ -687,7 +708,7 @@ API void *realloc(void *p, size_t n)
 			memcpy(q, p, n < (size_t)(boot + sizeof(boot) - (char *)p) ? n : (size_t)(boot + sizeof(boot) - (char *)p));
 		return q;
 	}
-	if (unlikely(state == ST_PASS || t.inpy))
+	if (unlikely(state == ST_PASS))
 		return real_realloc(p, n);
 	h = (struct hdr *)p - 1;
 	if ((h->tag & TAG_MASK) != TAG) {
@@ -796,7 +817,7 @@ API size_t malloc_usable_size(void *p)
 
 	if (!p || !ready() || in_boot(p))
 		return 0;
-	if (state == ST_PASS || t.inpy)
+	if (state == ST_PASS)
 		return real_usable(p);
 	h = (struct hdr *)p - 1;
 	if ((h->tag & TAG_MASK) != TAG)
@@ -821,16 +842,13 @@ struct py_allocator {
 
 static struct py_allocator py_real[3];
 
-/* *call* made in CPython's allocator: what it asks of malloc (pymalloc's large blocks) goes by as it is */
-#define PY_CALL(call)                                      \
-	do {                                               \
-		struct ebmem_counts *fast_ = t.fast;       \
-		t.fast = NULL;                             \
-		t.inpy = true;                             \
-		call;                                      \
-		t.inpy = false;                            \
-		t.fast = fast_;                            \
-	} while (0)
+/*
+ * pymalloc's blocks (SMALL_REQUEST_THRESHOLD, 3.8-3.13): larger ones it
+ * asks of PyMem_RawMalloc, i.e. malloc; the wrappers ask malloc for those
+ * themselves, so that pymalloc never calls it for a block of theirs (one
+ * count, one header, a free that goes straight to pymalloc)
+ */
+#define PY_SMALL 512
 
 static void *py_malloc(void *ctx, size_t n)
 {
@@ -838,17 +856,26 @@ static void *py_malloc(void *ctx, size_t n)
 	struct ebmem_counts *c;
 	struct hdr *h;
 
-	if (unlikely(n > SIZE_MAX - HDR))
-		return NULL;
-	PY_CALL(h = a->malloc(a->ctx, n + HDR));
+	int64_t net, left;
+
+	if (unlikely(n > PY_SMALL - HDR))
+		return malloc(n);
+	t.inpy = true;
+	h = a->malloc(a->ctx, n + HDR);
+	t.inpy = false;
 	c = t.fast;
-	if (likely(c && h)) {
-		h->size = n;
-		h->tag = TAG | HDR;
-		count_alloc(c, h + 1, n, false);
-		return h + 1;
-	}
-	return counted(h, HDR, n);
+	if (unlikely(!c || !h))
+		return counted_as(h, HDR, n, TAG | TAG_PY);
+	/* as malloc() */
+	h->size = n;
+	h->tag = TAG | TAG_PY | HDR;
+	c->hist[63 - __builtin_clzll(n | 1)]++;
+	net = (c->bytes += n) - c->bytes_freed;
+	left = t.left - (int64_t)n;
+	t.left = left;
+	if (unlikely((left | (t.net_hi - net)) < 0))
+		return alloc_rare(c, h + 1, n, net);
+	return h + 1;
 }
 
 static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -857,37 +884,35 @@ static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
 	size_t total;
 	void *b;
 
-	if (__builtin_mul_overflow(nelem, elsize, &total) || total > SIZE_MAX - HDR)
+	if (__builtin_mul_overflow(nelem, elsize, &total))
 		return NULL;
-	PY_CALL(b = a->calloc(a->ctx, 1, total + HDR));
-	return counted(b, HDR, total);
+	if (total > PY_SMALL - HDR)
+		return calloc(1, total);
+	t.inpy = true;
+	b = a->calloc(a->ctx, 1, total + HDR);
+	t.inpy = false;
+	return counted_as(b, HDR, total, TAG | TAG_PY);
 }
 
-static void *py_realloc(void *ctx, void *p, size_t n)
+static __attribute__((noinline)) void py_free_slow(struct py_allocator *a, void *p)
 {
-	struct py_allocator *a = ctx;
 	struct hdr *h = (struct hdr *)p - 1;
-	void *b, *q;
-	uint64_t old;
+	void *b;
 
 	if (!p)
-		return py_malloc(ctx, n);
-	if (n > SIZE_MAX - HDR)
-		return NULL;
-	if ((h->tag & TAG_MASK) != TAG) {
-		/* a block from before the wrapper: left as it was */
-		PY_CALL(q = a->realloc(a->ctx, p, n));
-		return q;
+		return;
+	if ((h->tag & TAG_MASK) == TAG) {
+		/* one the wrappers asked malloc for */
+		free(p);
+		return;
 	}
-	/* a free of the old block and an allocation of the new, as realloc() */
-	old = h->size;
-	b = uncounted(p);
-	PY_CALL(q = a->realloc(a->ctx, b, n + HDR));
-	if (!q) {
-		counted(b, HDR, old);
-		return NULL;
+	b = uncounted_as(p, TAG | TAG_PY);
+	if (!b) {
+		/* from before the wrapper */
+		count_foreign();
+		b = p;
 	}
-	return counted(q, HDR, n);
+	a->free(a->ctx, b);
 }
 
 static void py_free(void *ctx, void *p)
@@ -895,23 +920,56 @@ static void py_free(void *ctx, void *p)
 	struct py_allocator *a = ctx;
 	struct ebmem_counts *c = t.fast;
 	struct hdr *h = (struct hdr *)p - 1;
-	void *b;
 
-	if (!p)
-		return;
-	if (likely(c && h->tag == (TAG | HDR))) {
+	if (likely(c && p && h->tag == (TAG | TAG_PY | HDR))) {
 		h->tag = 0;
 		c->frees++;
 		c->bytes_freed += h->size;
-		b = h;
-	} else {
-		b = uncounted(p);
-		if (!b) {
-			count_foreign();
-			b = p;
-		}
+		a->free(a->ctx, h);
+		return;
 	}
-	PY_CALL(a->free(a->ctx, b));
+	py_free_slow(a, p);
+}
+
+static void *py_realloc(void *ctx, void *p, size_t n)
+{
+	struct py_allocator *a = ctx;
+	struct hdr *h = (struct hdr *)p - 1;
+	uint64_t fam, old;
+	void *b, *q;
+
+	if (!p)
+		return py_malloc(ctx, n);
+	fam = h->tag & TAG_MASK;
+	old = h->size;
+	if (fam == (TAG | TAG_PY) && n <= PY_SMALL - HDR) {
+		/* pymalloc's to pymalloc's: a free of the old block and an allocation of the new, as realloc() */
+		b = uncounted_as(p, TAG | TAG_PY);
+		t.inpy = true;
+		q = a->realloc(a->ctx, b, n + HDR);
+		t.inpy = false;
+		if (!q) {
+			counted_as(b, HDR, old, TAG | TAG_PY);
+			return NULL;
+		}
+		return counted_as(q, HDR, n, TAG | TAG_PY);
+	}
+	if (fam == TAG && n > PY_SMALL - HDR)
+		return realloc(p, n);
+	if (fam != TAG && fam != (TAG | TAG_PY)) {
+		/* from before the wrapper: left as it was */
+		t.inpy = true;
+		q = a->realloc(a->ctx, p, n);
+		t.inpy = false;
+		return q;
+	}
+	/* across the threshold: a new block with the old one's bytes */
+	q = py_malloc(ctx, n);
+	if (q) {
+		memcpy(q, p, old < n ? old : n);
+		py_free(ctx, p);
+	}
+	return q;
 }
 
 /*
