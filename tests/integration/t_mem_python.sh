@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 . "$(dirname "$0")/pymem.sh"
-# (3.11-3.13 and valgrind: t_mem_python2.sh; each file within run.sh's 120 s)
+# (3.11 and 3.12: t_mem_python2.sh; 3.13 and valgrind: t_mem_python3.sh;
+# each file within run.sh's 120 s)
 builds debian 3.8 3.9 3.10
 
 # Debian's, attached: pymalloc inlined into 242 call sites, where no probe

@@ -593,25 +593,17 @@ static __attribute__((noinline)) void *alloc_rare(struct ebmem_counts *c, void *
 }
 
 /*
- * a thread counted plainly, a block of its: the common case, inline (what
- * count_alloc() does, its rare ends out of line: the fewest instructions)
+ * a block *h* of *n* bytes of a thread counted plainly (slot *c*): its
+ * header (*tag*), and what count_alloc() does, its rare ends out of line
+ * (the fewest instructions)
  */
-API void *malloc(size_t n)
+static inline __attribute__((always_inline)) void *count_fast(struct ebmem_counts *c, struct hdr *h, uint64_t n,
+							      uint64_t tag)
 {
-	struct ebmem_counts *c = t.fast;
-	struct hdr *h;
 	int64_t net, left;
-	size_t m;
 
-	if (unlikely(!c) || unlikely(__builtin_add_overflow(n, HDR, &m)))
-		return malloc_slow(n);
-	h = real_malloc(m);
-	if (unlikely(!h))
-		return counted(h, HDR, n);
-	/* the same: read again, not kept across the call */
-	c = t.fast;
 	h->size = n;
-	h->tag = TAG | HDR;
+	h->tag = tag;
 	c->hist[63 - __builtin_clzll(n | 1)]++;
 	net = (c->bytes += n) - c->bytes_freed;
 	left = t.left - (int64_t)n;
@@ -620,6 +612,22 @@ API void *malloc(size_t n)
 	if (unlikely((left | (t.net_hi - net)) < 0))
 		return alloc_rare(c, h + 1, n, net);
 	return h + 1;
+}
+
+/* a thread counted plainly, a block of its: the common case, inline */
+API void *malloc(size_t n)
+{
+	struct ebmem_counts *c = t.fast;
+	struct hdr *h;
+	size_t m;
+
+	if (unlikely(!c) || unlikely(__builtin_add_overflow(n, HDR, &m)))
+		return malloc_slow(n);
+	h = real_malloc(m);
+	if (unlikely(!h))
+		return counted(h, HDR, n);
+	/* the same: read again, not kept across the call */
+	return count_fast(t.fast, h, n, TAG | HDR);
 }
 
 static __attribute__((noinline)) void free_slow(void *p)
@@ -856,8 +864,6 @@ static void *py_malloc(void *ctx, size_t n)
 	struct ebmem_counts *c;
 	struct hdr *h;
 
-	int64_t net, left;
-
 	if (unlikely(n > PY_SMALL - HDR))
 		return malloc(n);
 	t.inpy = true;
@@ -866,16 +872,7 @@ static void *py_malloc(void *ctx, size_t n)
 	c = t.fast;
 	if (unlikely(!c || !h))
 		return counted_as(h, HDR, n, TAG | TAG_PY);
-	/* as malloc() */
-	h->size = n;
-	h->tag = TAG | TAG_PY | HDR;
-	c->hist[63 - __builtin_clzll(n | 1)]++;
-	net = (c->bytes += n) - c->bytes_freed;
-	left = t.left - (int64_t)n;
-	t.left = left;
-	if (unlikely((left | (t.net_hi - net)) < 0))
-		return alloc_rare(c, h + 1, n, net);
-	return h + 1;
+	return count_fast(c, h, n, TAG | TAG_PY | HDR);
 }
 
 static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
