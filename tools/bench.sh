@@ -25,6 +25,17 @@ cpu_ns() {
 	done
 	echo $sum
 }
+# ... of a profiler: its process and its children's but the workload's (a
+# profiler that launches the workload: ebprof mem -- CMD, heaptrack's script
+# and its heaptrack_interpret)
+prof_cpu_ns() {
+	local sum c
+	sum=$(cpu_ns "$1")
+	for c in $(pgrep -P "$1"); do
+		[ "$c" = "$2" ] || sum=$((sum + $(prof_cpu_ns "$c" "$2")))
+	done
+	echo "$sum"
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # the workload's command: a tool of ours, or "python3 tests/workloads/py_bench.py"
@@ -57,7 +68,7 @@ measure() {
 	until grep -Eq '^ready [0-9]+$' "$TMP/w.out" 2>/dev/null; do sleep 0.02; done
 	[ $ppid -ne 0 ] && wpid=$(awk '/^ready [0-9]+$/ { print $2; exit }' "$TMP/w.out")
 	case $cfg in
-	none) ;;
+	none | ebprof-mem-launch | heaptrack | python-malloc) ;;	# launched above
 	ebprof-native-*) $EBPROF --no-python -p "$wpid" -F "${cfg#ebprof-native-}" -f folded -o "$TMP/e.folded" 2>/dev/null & ppid=$! ;;
 	ebprof-stat) $EBPROF stat -p "$wpid" -o /dev/null 2>/dev/null & ppid=$! ;;
 	perf-stat) perf stat -p "$wpid" -o /dev/null >/dev/null 2>&1 & ppid=$! ;;
@@ -81,17 +92,19 @@ measure() {
 			>/dev/null 2>&1 & ppid=$! ;;
 	esac
 	sleep 1.5	# attached (bpftrace compiles for ~1 s)
-	t0=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
+	t0=$([ $ppid -ne 0 ] && prof_cpu_ns $ppid $wpid || echo 0)
 	kill -USR1 $wpid
 	# STEADY: the profiler's CPU from the workload's "warm" on (3 s into
 	# its work: what is built once per file is built)
 	if [ -n "${STEADY:-}" ]; then
 		until grep -q warm "$TMP/w.out" 2>/dev/null || ! kill -0 $wpid 2>/dev/null; do sleep 0.01; done
-		t0=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
+		t0=$([ $ppid -ne 0 ] && prof_cpu_ns $ppid $wpid || echo 0)
 	fi
 	while kill -0 "$wpid" 2>/dev/null && ! grep -q '^work_s' "$TMP/w.out"; do sleep 0.01; done
+	# read before the workload's exit: a profiler that launched it (ebprof
+	# mem -- CMD, heaptrack) ends with it, and its CPU with its /proc
+	t1=$([ $ppid -ne 0 ] && prof_cpu_ns $ppid $wpid || echo 0)
 	wait $wpid 2>/dev/null
-	t1=$([ $ppid -ne 0 ] && cpu_ns $ppid || echo 0)
 	work=$(awk '/^work_s/ { print $2 }' "$TMP/w.out")
 	if [ $ppid -ne 0 ]; then
 		kill -INT $ppid 2>/dev/null	# perf and ebprof may have stopped with the target
