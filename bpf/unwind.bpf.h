@@ -56,19 +56,39 @@ struct ucache {
 	__u64 val[UCACHE_SLOTS];	/* and its value */
 };
 
+/*
+ * A walk's state, kept in a map, not on the stack: values the verifier
+ * tracks there (how the walk ended, which registers are still the first
+ * ones, a bisection's bounds) multiply its states at each step of
+ * bpf_loop()'s callbacks, which it goes through until they converge; a
+ * program past its million instructions does not load (kernel 6.18.44).
+ * What it reads from a map it takes as any value: one state a step.
+ */
 struct walk {
-	struct ustack *st;
-	struct unwind_proc *proc;
-	struct ucache *log;	/* NULL, or where the words read are written down */
 	__u32 live;		/* UCACHE_BP, UCACHE_BX: still the registers the walk began with */
+	__u32 n;
 	__u64 ip, sp, bp, bx;
 	__u64 hash;
 	__u64 key;		/* what the bisections look for */
 	__u32 lo, hi;		/* bisection bounds */
-	__u32 n;
 	__u32 end;		/* enum ebprof_walk_end, once ended */
-	bool ret_addr;		/* ip is a return address: look up ip - 1 */
-	bool bx_lost;		/* rbx is not the caller's: a frame saved it out of reach */
+	__u8 ret_addr;		/* ip is a return address: look up ip - 1 */
+	__u8 bx_lost;		/* rbx is not the caller's: a frame saved it out of reach */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walk_scratch SEC(".maps");
+
+/* what the callbacks are given (on the stack: bpf_loop's context must be) */
+struct walk_ctx {
+	struct walk *w;
+	struct ustack *st;
+	struct unwind_proc *proc;
+	struct ucache *log;	/* NULL, or where the words read are written down */
 };
 
 /*
@@ -82,22 +102,24 @@ struct {
 	__type(value, struct uretprobes);
 } uret_scratch SEC(".maps");
 
-static long bisect_maps(__u32 i, struct walk *w)
+static long bisect_maps(__u32 i, struct walk_ctx *x)
 {
+	struct walk *w = x->w;
 	__u32 mid;
 
 	if (w->lo >= w->hi)
 		return 1;
 	mid = (w->lo + (w->hi - w->lo) / 2) & (EBPROF_UNWIND_MAPS - 1);
-	if (w->proc->maps[mid].start <= w->key)
+	if (x->proc->maps[mid].start <= w->key)
 		w->lo = mid + 1;
 	else
 		w->hi = mid;
 	return 0;
 }
 
-static long bisect_rows(__u32 i, struct walk *w)
+static long bisect_rows(__u32 i, struct walk_ctx *x)
 {
+	struct walk *w = x->w;
 	struct unwind_row *row;
 	__u32 mid;
 
@@ -121,9 +143,9 @@ static __always_inline long walk_end(struct walk *w, __u32 why)
 }
 
 /* the walk read *val* at *addr*: written down, or the walk made one not to reuse */
-static __always_inline void walk_log(struct walk *w, __u64 addr, __u64 val)
+static __always_inline void walk_log(struct walk_ctx *x, __u64 addr, __u64 val)
 {
-	struct ucache *c = w->log;
+	struct ucache *c = x->log;
 	__u64 off;
 	__u32 i;
 
@@ -143,18 +165,18 @@ static __always_inline void walk_log(struct walk *w, __u64 addr, __u64 val)
 }
 
 /* the walk uses *reg* (UCACHE_BP, UCACHE_BX): as it began, a reuse needs it the same */
-static __always_inline void walk_uses(struct walk *w, __u32 reg)
+static __always_inline void walk_uses(struct walk_ctx *x, __u32 reg)
 {
-	struct ucache *c = w->log;
+	struct ucache *c = x->log;
 
-	if (c && (w->live & reg))
+	if (c && (x->w->live & reg))
 		c->regs |= reg;
 }
 
 /* the walk read something it does not write down: not to be reused */
-static __always_inline void walk_nolog(struct walk *w)
+static __always_inline void walk_nolog(struct walk_ctx *x)
 {
-	struct ucache *c = w->log;
+	struct ucache *c = x->log;
 
 	if (c)
 		c->valid = 0;
@@ -167,12 +189,13 @@ static __always_inline void walk_nolog(struct walk *w)
  * pointers.  Returning into it, its CFA is 16 bytes up.
  * The caller's registers: 0 to go on, 1 when the walk ended (w->end).
  */
-static __always_inline long step_fp(struct walk *w)
+static __always_inline long step_fp(struct walk_ctx *x)
 {
+	struct walk *w = x->w;
 	__u64 frame[2], ra;
 	__u8 c[5];
 
-	walk_nolog(w);
+	walk_nolog(x);
 	if (w->ret_addr && !bpf_probe_read_user(c, sizeof(c), (void *)w->ip) &&
 	    c[0] == 0x48 && c[1] == 0x83 && c[2] == 0xc4 && c[3] == 0x08 && c[4] == 0xc3) {
 		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(w->sp + 8)))
@@ -194,9 +217,10 @@ static __always_inline long step_fp(struct walk *w)
 	return 0;
 }
 
-static long unwind_step(__u32 i, struct walk *w)
+static long unwind_step(__u32 i, struct walk_ctx *x)
 {
-	struct unwind_proc *proc = w->proc;
+	struct unwind_proc *proc = x->proc;
+	struct walk *w = x->w;
 	struct unwind_row *row;
 	struct unwind_map *m;
 	__u64 key, cfa, ra, sc[4];
@@ -209,13 +233,13 @@ static long unwind_step(__u32 i, struct walk *w)
 		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
 
 		if (u && u->tramp && w->ip == u->tramp) {
-			walk_nolog(w);
+			walk_nolog(x);
 			w->ip = uretprobes_fix(u, w->ip);
 		}
 	}
 	if (w->ip < 0x1000 || w->ip >= USER_TOP)
 		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
-	w->st->ips[n] = w->ip;
+	x->st->ips[n] = w->ip;
 	w->n = n + 1;
 	w->hash = ebprof_hash_step(w->hash, w->ip);
 
@@ -224,7 +248,7 @@ static long unwind_step(__u32 i, struct walk *w)
 	w->key = key;
 	w->lo = 0;
 	w->hi = proc->nmaps < EBPROF_UNWIND_MAPS ? proc->nmaps : EBPROF_UNWIND_MAPS;
-	bpf_loop(10, bisect_maps, w, 0);
+	bpf_loop(10, bisect_maps, x, 0);
 	if (!w->lo)
 		return walk_end(w, EBPROF_END_NO_MAPPING);
 	/* lo <= nmaps <= EBPROF_UNWIND_MAPS, a power of two: the mask is for the verifier */
@@ -234,7 +258,7 @@ static long unwind_step(__u32 i, struct walk *w)
 		return walk_end(w, EBPROF_END_NO_MAPPING);
 	if (!(m->flags & EBPROF_MAP_TABLE)) {
 		if (m->flags & EBPROF_MAP_FP)
-			return step_fp(w);
+			return step_fp(x);
 		return walk_end(w, EBPROF_END_NO_TABLE);
 	}
 	if (key - m->bias > 0xffffffffULL)
@@ -242,7 +266,7 @@ static long unwind_step(__u32 i, struct walk *w)
 	w->key = key - m->bias;
 	w->lo = m->first;
 	w->hi = m->first + m->nrows;
-	bpf_loop(26, bisect_rows, w, 0);
+	bpf_loop(26, bisect_rows, x, 0);
 	/*
 	 * Code no FDE covers in a file that has tables: gcc's crtstuff
 	 * (__do_global_dtors_aux, frame_dummy, built without CFI, each
@@ -250,33 +274,33 @@ static long unwind_step(__u32 i, struct walk *w)
 	 * _init.  Frame pointers, as libdw falls back to.
 	 */
 	if (w->lo == m->first)
-		return step_fp(w);	/* below the first row */
+		return step_fp(x);	/* below the first row */
 	idx = w->lo - 1;
 	row = bpf_map_lookup_elem(&unwind_rows, &idx);
 	if (!row)
 		return walk_end(w, EBPROF_END_TABLE_MISS);
 	if (row->kind == EBPROF_ROW_GAP)
-		return step_fp(w);
+		return step_fp(x);
 
 	switch (row->kind) {
 	case EBPROF_ROW_CFA_RSP:
 		cfa = w->sp + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_CFA_RBP:
-		walk_uses(w, UCACHE_BP);
+		walk_uses(x, UCACHE_BP);
 		cfa = w->bp + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_CFA_RBX:
 		if (w->bx_lost)
 			return walk_end(w, EBPROF_END_TABLE_MISS);
-		walk_uses(w, UCACHE_BX);
+		walk_uses(x, UCACHE_BX);
 		cfa = w->bx + (__u64)row->cfa * 8;
 		break;
 	case EBPROF_ROW_PLT:
 		cfa = w->sp + 8 + ((w->ip & 15) >= row->cfa ? 8 : 0);
 		break;
 	case EBPROF_ROW_SIGNAL:
-		walk_nolog(w);
+		walk_nolog(x);
 		/*
 		 * At __restore_rt, rsp points at the rt_sigframe: its
 		 * ucontext's sigcontext starts 40 bytes in, with rbp at +80,
@@ -302,11 +326,11 @@ static long unwind_step(__u32 i, struct walk *w)
 		return walk_end(w, EBPROF_END_BAD_FRAME);
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
 		return walk_end(w, EBPROF_END_READ_FAULT);
-	walk_log(w, cfa - 8, ra);
+	walk_log(x, cfa - 8, ra);
 	if (row->rbp) {
 		if (bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa - 8 * (__u64)row->rbp)))
 			return walk_end(w, EBPROF_END_READ_FAULT);
-		walk_log(w, cfa - 8 * (__u64)row->rbp, w->bp);
+		walk_log(x, cfa - 8 * (__u64)row->rbp, w->bp);
 		w->live &= ~UCACHE_BP;
 	}
 	if (row->rbx == EBPROF_RBX_LOST) {
@@ -314,9 +338,9 @@ static long unwind_step(__u32 i, struct walk *w)
 	} else if (row->rbx) {
 		if (bpf_probe_read_user(&w->bx, sizeof(w->bx), (void *)(cfa - 8 * (__u64)row->rbx))) {
 			w->bx_lost = true;	/* only a CFA in rbx further up needs it */
-			walk_nolog(w);
+			walk_nolog(x);
 		} else {
-			walk_log(w, cfa - 8 * (__u64)row->rbx, w->bx);
+			walk_log(x, cfa - 8 * (__u64)row->rbx, w->bx);
 			w->live &= ~UCACHE_BX;
 		}
 	}
@@ -333,31 +357,33 @@ static long unwind_step(__u32 i, struct walk *w)
 static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc *proc,
 					   struct user_regs *r, __u64 *hash, struct ucache *log)
 {
-	struct walk w = {};
+	struct walk_ctx x = { .st = st, .proc = proc, .log = log };
+	struct uretprobes *u;
+	struct walk *w;
+	__u32 zero = 0, n;
 
-	w.st = st;
-	w.proc = proc;
-	w.log = log;
-	w.live = UCACHE_BP | UCACHE_BX;
-	w.ip = r->ip;
-	w.sp = r->sp;
-	w.bp = r->bp;
-	w.bx = r->bx;
-	w.hash = EBPROF_HASH_SEED;
-	w.end = EBPROF_END_MAX;
-	{
-		__u32 zero = 0;
-		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
-
-		if (u)
-			uretprobes_init(u);
+	w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w) {
+		st->nr = 0;
+		return EBPROF_END_READ_FAULT;
 	}
-	bpf_loop(EBPROF_MAX_STACK + 1, unwind_step, &w, 0);
-	if (w.end == EBPROF_END_MAX)
-		w.end = EBPROF_END_DEPTH;
-	st->nr = w.n;
-	*hash = w.hash;
-	return w.end;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->live = UCACHE_BP | UCACHE_BX;
+	w->ip = r->ip;
+	w->sp = r->sp;
+	w->bp = r->bp;
+	w->bx = r->bx;
+	w->hash = EBPROF_HASH_SEED;
+	w->end = EBPROF_END_MAX;
+	u = bpf_map_lookup_elem(&uret_scratch, &zero);
+	if (u)
+		uretprobes_init(u);
+	x.w = w;
+	bpf_loop(EBPROF_MAX_STACK + 1, unwind_step, &x, 0);
+	n = w->n;
+	st->nr = n < EBPROF_MAX_STACK ? n : EBPROF_MAX_STACK;
+	*hash = w->hash;
+	return w->end == EBPROF_END_MAX ? EBPROF_END_DEPTH : w->end;
 }
 
 #endif /* __UNWIND_BPF_H */
