@@ -47,7 +47,7 @@ FUZZ_SECONDS ?= 60
 TOOLS := cpu_split threads syscalls pie_main jit forker manystacks cxx_hot symbench \
 	qsort_deep cxx_exc threads_nofp dlopen_late libdl_hot.so sigframe unwindbench rust_hot \
 	sleeper toucher forkmany fault_split pingpong rusage_of insn_loop alloc_work alloc_own py_embed early_alloc \
-	thread_churn offcpu liblatwork.so latwork latcxx
+	thread_churn offcpu liblatwork.so latwork latcxx verifier_cost
 
 ifeq ($(V),1)
 	Q =
@@ -242,6 +242,9 @@ $(OUTPUT)/tools/rust_hot: tests/workloads/rust_hot.rs | $(OUTPUT)/tools
 $(OUTPUT)/tools/cxx_hot: tests/workloads/cxx_hot.cpp | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CXX) $(TOOL_CFLAGS) $< -o $@
+$(OUTPUT)/tools/verifier_cost: tools/verifier_cost.c | $(OUTPUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 $(OUTPUT)/tools/symbench: tools/symbench.c $(OUTPUT)/libpure.a $(HDRS) | $(OUTPUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libpure.a $(LDLIBS) -o $@
