@@ -157,12 +157,8 @@ static void add(struct ebmem_counts *s, const struct ebmem_counts *c)
 	s->sampled_frees += __atomic_load_n(&c->sampled_frees, __ATOMIC_RELAXED);
 	s->failed += __atomic_load_n(&c->failed, __ATOMIC_RELAXED);
 	s->foreign += __atomic_load_n(&c->foreign, __ATOMIC_RELAXED);
-	for (i = 0; i < 64; i++) {
-		uint64_t h = __atomic_load_n(&c->hist[i], __ATOMIC_RELAXED);
-
-		s->hist[i] += h;
-		s->allocs += h;
-	}
+	for (i = 0; i < 64; i++)
+		s->hist[i] += __atomic_load_n(&c->hist[i], __ATOMIC_RELAXED);
 }
 
 void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum)

@@ -32,10 +32,10 @@
 
 struct ebmem_counts {
 	/*
-	 * calls that allocated (not kept: the sum of hist[], one count less a
-	 * call), freed a block (free(NULL) is not one)
+	 * calls that freed a block (free(NULL) is not one); those that
+	 * allocated are the sum of hist[] (one count less a call)
 	 */
-	uint64_t allocs, frees;
+	uint64_t frees;
 	uint64_t bytes, bytes_freed;	/* as asked for */
 	uint64_t samples, sampled_frees;	/* marker calls */
 	uint64_t failed;		/* allocations that returned NULL */
@@ -48,7 +48,7 @@ struct ebmem_counts {
 	 */
 	uint64_t npend;
 	uint64_t pend[EBMEM_PEND];
-	uint64_t pad[6];
+	uint64_t pad[7];
 };
 
 /* what a sampled allocation tells the marker, by a pointer to it (on the caller's stack) */

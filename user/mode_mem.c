@@ -1049,14 +1049,16 @@ static void preload_totals(struct run *r, struct mem_report *m)
 	m->interposed = true;
 	m->exact = true;
 	m->check_frees = false;
-	m->allocs = c.allocs;
+	m->allocs = 0;
+	for (k = 0; k < 64; k++) {
+		m->hist[k] = c.hist[k];
+		m->allocs += c.hist[k];
+	}
 	m->frees = c.frees;
 	m->bytes = c.bytes;
 	m->bytes_freed = c.bytes_freed;
-	m->blocks_outstanding = c.allocs - c.frees;
+	m->blocks_outstanding = m->allocs - c.frees;
 	m->bytes_outstanding = c.bytes - c.bytes_freed;
-	for (k = 0; k < 64; k++)
-		m->hist[k] = c.hist[k];
 	m->sample_bytes = preload.shm->sample_bytes;
 	m->sample_adaptive = preload.shm->adaptive;
 	m->sample_max = preload.shm->mean_max;
