@@ -74,6 +74,7 @@ struct walk {
 	__u32 end;		/* enum ebprof_walk_end, once ended */
 	__u8 ret_addr;		/* ip is a return address: look up ip - 1 */
 	__u8 bx_lost;		/* rbx is not the caller's: a frame saved it out of reach */
+	struct uretprobes uret;	/* the thread's return addresses under uretprobes */
 };
 
 struct {
@@ -90,17 +91,6 @@ struct walk_ctx {
 	struct unwind_proc *proc;
 	struct ucache *log;	/* NULL, or where the words read are written down */
 };
-
-/*
- * The walk's uretprobes are kept in a map, not in struct walk: values the
- * verifier tracks there would multiply its states at each step.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct uretprobes);
-} uret_scratch SEC(".maps");
 
 static long bisect_maps(__u32 i, struct walk_ctx *x)
 {
@@ -228,14 +218,9 @@ static long unwind_step(__u32 i, struct walk_ctx *x)
 
 	if (n >= EBPROF_MAX_STACK)
 		return walk_end(w, EBPROF_END_DEPTH);
-	if (w->ret_addr) {
-		__u32 zero = 0;
-		struct uretprobes *u = bpf_map_lookup_elem(&uret_scratch, &zero);
-
-		if (u && u->tramp && w->ip == u->tramp) {
-			walk_nolog(x);
-			w->ip = uretprobes_fix(u, w->ip);
-		}
+	if (w->ret_addr && w->uret.tramp && w->ip == w->uret.tramp) {
+		walk_nolog(x);
+		w->ip = uretprobes_fix(&w->uret, w->ip);
 	}
 	if (w->ip < 0x1000 || w->ip >= USER_TOP)
 		return walk_end(w, w->ip ? EBPROF_END_BAD_FRAME : EBPROF_END_COMPLETE);
@@ -358,7 +343,6 @@ static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc
 					   struct user_regs *r, __u64 *hash, struct ucache *log)
 {
 	struct walk_ctx x = { .st = st, .proc = proc, .log = log };
-	struct uretprobes *u;
 	struct walk *w;
 	__u32 zero = 0, n;
 
@@ -375,9 +359,7 @@ static __always_inline __u32 unwind_tables(struct ustack *st, struct unwind_proc
 	w->bx = r->bx;
 	w->hash = EBPROF_HASH_SEED;
 	w->end = EBPROF_END_MAX;
-	u = bpf_map_lookup_elem(&uret_scratch, &zero);
-	if (u)
-		uretprobes_init(u);
+	uretprobes_init(&w->uret);
 	x.w = w;
 	bpf_loop(EBPROF_MAX_STACK + 1, unwind_step, &x, 0);
 	n = w->n;
