@@ -28,16 +28,26 @@ assert t["bytes_allocated"] == 64 * t["allocs"] and t["bytes_outstanding"] <= 64
 PY
 # ... and said what tracing each call costs it, in one line, within its
 # first two seconds traced: a malloc/free pair costs ~13 ns of its own work
-# and ~13-20 us of traps, so it runs ~1000x slower.  ebprof's floor rests
-# on its time in user mode while traced, which the kernel's tick samples
-# (HZ 250: 500 ticks in 2 s): a user share of ~2 % (1.5-3 % seen) reads at
-# most 4.5 % at 4 sigma, whose 4-sigma Wilson bound is 9.9 %, + 2 ticks of
-# /proc/PID/stat over a share of >= 95 % before: 1 / 0.115 = 8.7x.  So it
-# must say at least 5x (it says 10-14x here)
+# and ~13-25 us of traps, so it runs ~1000x slower.  ebprof says a floor,
+# the least of two bounds on its own work (user/mem_budget.c):
+# - its CPU time less the traps' calibrated cost, taken 20 % low
+#   (MEM_CAL_NOISE: our thread's traps read 0.94-1.17x the target's here).
+#   With traps >= 99 % of its time the floor is at least
+#   1 / (1 - 0.8 * 0.8 * 0.99) = 2.7x, whatever the calibration read
+#   within its 20 %; 4.0-15x seen.
+# - its user-mode time traced over its user-mode share before.  It gave
+#   10-14x on a kernel whose tick found a storm ~2 % in user mode; on this
+#   one (6.18, a PVM guest) the tick finds it 13-20 % in user mode (18
+#   runs), though its own work is ~0.1 %: the trap path runs with
+#   interrupts off and the tick held off lands on the first user
+#   instruction after it (perf's cpu-clock samples: 73 % at
+#   pvm_irq_enable, 11 % in the [uprobes] page where free's first
+#   instruction is single-stepped), so that bound gives ~2.5x there.
+# So it must say at least 2.7x, in one line.
 w=$(grep -c -- "--exact: pid $WPID makes [0-9]* allocator calls a second" "$TMP/err")
 x=$(sed -n "s/.*it runs \(at least \|over \)\([0-9.]*\)x slower.*/\2/p" "$TMP/err")
 info "-p --exact said: $(grep -- '--exact: pid' "$TMP/err")"
-[ "$w" = 1 ] && at_least "${x:-0}" 5 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
+[ "$w" = 1 ] && at_least "${x:-0}" 2.7 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
 # the same with a uprobe per function (kernels before 6.6 have no uprobe.multi)
 EBPROF_NO_UPROBE_MULTI=1 $EBPROF mem --exact -p "$WPID" -d 1 -f json -o "$TMP/p1.json" 2>"$TMP/err" || fail "mem -p, uprobes: $(cat "$TMP/err")"
 python3 - "$TMP/p1.json" <<'PY' || exit 1
@@ -69,8 +79,14 @@ for t in ts:
 untraced, traced = sorted(per[:2])[0], min(per)
 truth = untraced / traced
 x = float(sys.argv[2])
-print("  -p --exact, ~2 us of work a call: said at least %.1fx; the rounds ran %.1fx slower (%d a second, then %d)" % (x, truth, untraced, traced))
-assert truth / 4 <= x <= truth * (untraced / (untraced - 1)) * ((traced + 1) / traced), (x, truth)
+# the floor is one (it never says more than the rounds ran), and at least
+# what the traps' cost taken 20 % low of a 20 % low reading gives (see
+# the storm above), over the least slowdown the round counts allow
+lo = (untraced - 1) / (traced + 1)
+floor = 1 / (1 - 0.8 * 0.8 * (1 - 1 / lo))
+print("  -p --exact, ~2 us of work a call: said at least %.1fx; the rounds ran %.1fx slower (%d a second, then %d); the floor at least %.1fx"
+      % (x, truth, untraced, traced, floor))
+assert floor <= x <= truth * (untraced / (untraced - 1)) * ((traced + 1) / traced), (x, truth, floor)
 PY
 
 # attach to a process that holds 1000 blocks, which it then frees: frees of
