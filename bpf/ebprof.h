@@ -356,12 +356,11 @@ struct mem_key {
 /*
  * A sampled block (a launched command's interposer, user/memshm.h) also
  * carries its weights: what it stands for in bytes and in blocks
- * (EBMEM_COUNT_ONE a block), the bytes' variance term, and the mean
- * sampling interval it was drawn at
+ * (EBMEM_COUNT_ONE a block) and the bytes' variance term
  */
 struct mem_weights {
 	__u64 bytes, count;
-	__u64 var_bytes, mean;
+	__u64 var_bytes;
 	__u64 id;		/* its sample id (EBMEM_ID_MASK) */
 };
 
@@ -377,7 +376,7 @@ struct mem_stats {
 	__u64 allocs, bytes;
 	__u64 frees, bytes_freed;	/* of the blocks these allocations made */
 	__u64 samples;
-	__u64 var_bytes, mean_max;	/* the longest mean interval a sample was drawn at */
+	__u64 var_bytes;
 };
 
 struct mem_rss {

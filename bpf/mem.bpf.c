@@ -371,8 +371,9 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 #define EBMEM_PEND 32
 #define EBMEM_ID_SHIFT 48
 
+/* user/memshm.h's, field for field */
 struct ebmem_sample {
-	__u64 block, size, w_bytes, w_count, var_bytes, mean, pend, id;
+	__u64 block, size, w_bytes, w_count, var_bytes, pend, id;
 };
 
 /* a sampled block, what a free is told with: its stack's stats take it back */
@@ -471,7 +472,6 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 	blk->w.bytes = smp->w_bytes;
 	blk->w.count = smp->w_count;
 	blk->w.var_bytes = smp->var_bytes;
-	blk->w.mean = smp->mean;
 	blk->w.id = smp->id;
 	st = bpf_map_lookup_elem(&mem_stats, &key);
 	if (!st) {
@@ -483,8 +483,6 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 		__sync_fetch_and_add(&st->bytes, blk->w.bytes);
 		__sync_fetch_and_add(&st->samples, 1);
 		__sync_fetch_and_add(&st->var_bytes, blk->w.var_bytes);
-		if (blk->w.mean > st->mean_max)
-			st->mean_max = blk->w.mean;
 	} else {
 		mem_count(EBPROF_MEM_LOST_STACKS, 1);
 	}

@@ -27,7 +27,6 @@ struct mem_site {
 	/* interposed: the samples behind the estimates, and their variances */
 	uint64_t samples;
 	double var_bytes, var_allocs, var_out_bytes, var_out_blocks;
-	uint64_t mean_max;	/* the longest mean interval of its samples */
 };
 
 struct mem_report {
@@ -153,6 +152,13 @@ struct mem_rate {
  * reading).  cpu over it is a floor of the slowdown.
  */
 double mem_work_most(const struct mem_rate *m);
+/*
+ * The least variance of an interposer's estimate *est* of a site (bytes,
+ * or blocks with *p* over their mean size) sampled at mean intervals up to
+ * *p*, of which the run made *total*: what a bound of MEM_BOUND_SIGMAS
+ * standard deviations needs to cover the truth however few its samples
+ */
+double mem_least_var(double est, double p, double total);
 int mem_render_json(const struct mem_report *m, FILE *out);
 
 #endif

@@ -80,6 +80,32 @@ static double share_bound(double p, double n, double sign)
 	return b < 0 ? 0 : b > 1 ? 1 : b;
 }
 
+/*
+ * An estimate's variance from its samples (Horvitz-Thompson's) is itself
+ * a sample: where the interval grew long, blocks stand for many and are
+ * seldom sampled, so a site's estimate and its variance are mostly low
+ * together, and a site with no sample at the long intervals has a small
+ * estimate and no variance at all.  The variance of a site of B bytes
+ * sampled at means up to P is at most B * P (a block of s bytes adds
+ * s^2 (1 - p) / p <= s P), and P is the longest mean of the run: any site
+ * may have allocated while it was in force (its own samples' means say
+ * only where it was seen).  The bound is that of the B whose estimate
+ * lies within z sigmas of it, |E - B| <= z sqrt(B P), as Wilson's for a
+ * proportion: B up to (z/2 sqrt(P) + sqrt(z^2/4 P + E))^2, a variance of
+ * (z/2 P + sqrt(P (z^2/4 P + E)))^2 for the bound to reach; ~E P for an
+ * estimate of many samples, (z P)^2 for one of none (a site of z^2 P
+ * bytes is sampled none of the time with odds of e^-16).  No site has
+ * more than the exact total, though: a site of a short run sampled at
+ * every call is no more uncertain than what else the run did.
+ */
+double mem_least_var(double est, double p, double total)
+{
+	const double h = MEM_BOUND_SIGMAS / 2.0;
+	double sd = h * p + sqrt(p * (h * h * p + fmax(est, 0))), most = fmax(total - est, 0) / MEM_BOUND_SIGMAS;
+
+	return sd < most ? sd * sd : most * most;
+}
+
 double mem_work_most(const struct mem_rate *m)
 {
 	double most = m->cpu - (1 - MEM_CAL_NOISE) * m->spent;

@@ -51,12 +51,11 @@ struct ebmem_counts {
 	uint64_t pad[7];
 };
 
-/* what a sampled allocation tells the marker, by a pointer to it (on the caller's stack) */
+/* what a sampled allocation tells the marker, by a pointer to it (on the caller's stack; bpf/mem.bpf.c has a copy) */
 struct ebmem_sample {
 	uint64_t block, size;
 	uint64_t w_bytes, w_count;	/* what it stands for: bytes, blocks in EBMEM_COUNT_ONE */
 	uint64_t var_bytes;		/* the bytes' variance term */
-	uint64_t mean;			/* the mean interval of the draw that took it */
 	uint64_t pend;			/* where its thread's frees not told yet are (npend, then pend[]); 0: none */
 	uint64_t id;			/* its sample id: a free told names the block by address and id */
 };

@@ -1075,19 +1075,7 @@ static void preload_totals(struct run *r, struct mem_report *m)
 		 (unsigned long)mem_counter(r, EBPROF_MEM_UNSEEN_FREES));
 }
 
-/*
- * An estimate's variance from its samples (Horvitz-Thompson's) is itself
- * a sample: where the interval grew long, blocks stand for many and are
- * seldom sampled, so a site's estimate and its variance are mostly low
- * together.  The variance of a site of B bytes sampled at means up to P
- * is at most B * P (a block of s bytes adds s^2 (1 - p) / p <= s P), and
- * of its N blocks of s bytes on average, about N P / s: the larger is what
- * a bound is made of.  P: twice the longest mean of the site's samples
- * (the interval at most doubles a sample), at most the run's.  A site
- * that went on allocating after its last sample at far longer intervals
- * is beyond any bound from its samples: the exact totals tell, by what
- * the estimates leave out of them (said when over their noise).
- */
+/* the estimates' bounds: each site's variance at least mem_least_var()'s (mem_budget.c) */
 static void preload_bounds(struct mem_report *m)
 {
 	double run_max = m->sample_adaptive ? (double)m->sample_max : (double)m->sample_bytes;
@@ -1099,13 +1087,13 @@ static void preload_bounds(struct mem_report *m)
 	for (i = 0; i < m->nsites; i++) {
 		struct mem_site *s = &m->sites[i];
 		double mean = s->allocs ? (double)s->bytes / s->allocs : 1, omean;
-		double pmax = fmin(2.0 * s->mean_max, run_max);
 
-		s->var_bytes = fmax(s->var_bytes, (double)s->bytes * pmax);
-		s->var_allocs = fmax(s->var_allocs, (double)s->allocs * pmax / fmax(mean, 1));
 		omean = s->out_blocks ? (double)s->out_bytes / s->out_blocks : mean;
-		s->var_out_bytes = fmax(s->var_out_bytes, (double)s->out_bytes * pmax);
-		s->var_out_blocks = fmax(s->var_out_blocks, (double)s->out_blocks * pmax / fmax(omean, 1));
+		s->var_bytes = fmax(s->var_bytes, mem_least_var((double)s->bytes, run_max, (double)m->bytes));
+		s->var_allocs = fmax(s->var_allocs, mem_least_var((double)s->allocs, run_max / fmax(mean, 1), (double)m->allocs));
+		s->var_out_bytes = fmax(s->var_out_bytes, mem_least_var((double)s->out_bytes, run_max, (double)m->bytes_outstanding));
+		s->var_out_blocks = fmax(s->var_out_blocks, mem_least_var((double)s->out_blocks, run_max / fmax(omean, 1),
+								       (double)m->blocks_outstanding));
 		m->unattributed -= s->bytes;
 		m->unattributed_out -= s->out_bytes;
 		m->var_sum += s->var_bytes;
@@ -1198,8 +1186,6 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			site->bytes_freed += st.bytes_freed;
 			site->samples += st.samples;
 			site->var_bytes += st.var_bytes;
-			if (st.mean_max > site->mean_max)
-				site->mean_max = st.mean_max;
 			continue;
 		}
 		site->allocs += st.allocs * scale;

@@ -449,7 +449,6 @@ static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, ui
 	smp.w_bytes = (uint64_t)(wb + 0.5);
 	smp.w_count = (uint64_t)(wc * EBMEM_COUNT_ONE + 0.5);
 	smp.var_bytes = (uint64_t)(wb * wb * (1 - q) + 0.5);
-	smp.mean = (uint64_t)(mean + 0.5);
 	/* the frees it holds go along, told before the block (which may be at one's address) */
 	smp.pend = t.atomic ? 0 : (uint64_t)(uintptr_t)&c->npend;
 	ebprof_mem_sampled(&smp);
