@@ -375,6 +375,7 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 struct ebmem_sample {
 	__u64 block, size, w_bytes, w_count, var_bytes, pend, id;
 };
+_Static_assert(sizeof(struct ebmem_sample) == 7 * 8, "user/memshm.h's struct ebmem_sample has 7 fields");
 
 /* a sampled block, what a free is told with: its stack's stats take it back */
 static __always_inline void smp_release(struct mem_block *b)

@@ -59,6 +59,7 @@ struct ebmem_sample {
 	uint64_t pend;			/* where its thread's frees not told yet are (npend, then pend[]); 0: none */
 	uint64_t id;			/* its sample id: a free told names the block by address and id */
 };
+_Static_assert(sizeof(struct ebmem_sample) == 7 * 8, "bpf/mem.bpf.c's copy of struct ebmem_sample has 7 fields");
 
 /*
  * A free told: the block's address, and its sample id above it (the id
