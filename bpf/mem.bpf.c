@@ -103,19 +103,13 @@ static __always_inline bool mem_target(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_mem_tgid;
 }
 
-/* the stacks of the current call, into *key* */
-static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key, __u32 tgid, __u32 tid)
+/* the stacks of the current call from user registers *r* (NULL: the task's, in a system call), into *key* */
+static __always_inline void mem_stacks_at(void *ctx, struct user_regs *r, struct mem_key *key, __u32 tgid, __u32 tid)
 {
-	struct user_regs r;
 	__u32 flags;
 
-	r.ip = PT_REGS_IP(ctx);
-	r.sp = PT_REGS_SP(ctx);
-	r.bp = PT_REGS_FP(ctx);
-	r.bx = ctx->bx;
-	r.at_entry = 1;
 	key->tgid = tgid;
-	flags = ustack_record(ctx, &r, tgid, USTACK_TABLES, &key->ustack_hash, 0);
+	flags = ustack_record(ctx, r, tgid, r ? USTACK_TABLES : USTACK_TABLES_REUSE, &key->ustack_hash, 0);
 	if (flags & EBPROF_F_NEED_TABLES)
 		request_tables(tgid);
 	if (flags & EBPROF_F_USER_MISSING)
@@ -123,6 +117,19 @@ static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key,
 	key->flags = flags & ~EBPROF_F_NEED_TABLES;
 	key->pystack_hash = pystack_record(tgid, tid, &key->flags);
 	key->flags &= ~EBPROF_F_NEW_STACK;
+}
+
+/* the stacks of the call a uprobe stopped at its entry, into *key* */
+static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key, __u32 tgid, __u32 tid)
+{
+	struct user_regs r;
+
+	r.ip = PT_REGS_IP(ctx);
+	r.sp = PT_REGS_SP(ctx);
+	r.bp = PT_REGS_FP(ctx);
+	r.bx = ctx->bx;
+	r.at_entry = 1;
+	mem_stacks_at(ctx, &r, key, tgid, tid);
 }
 
 /* what an allocator call asks for, by its kind: *in*'s size, old block and pointer's place */
@@ -365,11 +372,17 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
  * ebprof_mem_sampled(const struct ebmem_sample *): its block, weights, and
  * the frees of sampled blocks its thread holds (address and sample id),
  * told first.  When a thread holds too many, ebprof_mem_sampled_free(
- * blocks, n) tells them.  The stacks are taken at the marker's entry (the
- * interposer's own frames are dropped in user space).
+ * blocks, n) tells them.  The stacks are taken at the marker's entry by a
+ * uprobe, or, where ebprof probes prctl instead (the interposer then calls
+ * prctl(EBMEM_PRCTL_SAMPLE, sample) or prctl(EBMEM_PRCTL_FREE, blocks, n)
+ * in the marker, a system call rather than a trap), from the task's user
+ * registers in that call.  The interposer's own frames are dropped in user
+ * space.
  */
 #define EBMEM_PEND 32
 #define EBMEM_ID_SHIFT 48
+#define EBMEM_PRCTL_SAMPLE 0x45424d53
+#define EBMEM_PRCTL_FREE 0x45424d46
 
 /* user/memshm.h's, field for field */
 struct ebmem_sample {
@@ -435,8 +448,11 @@ struct {
 
 struct mem_stats mem_stats_zero = {};
 
-SEC("uprobe")
-int eb_mem_smp_alloc(struct pt_regs *ctx)
+/*
+ * a sample (*u*: the interposer's struct ebmem_sample), its stacks from
+ * *r* (NULL: the task's user registers, in its prctl)
+ */
+static __always_inline int smp_alloc(void *ctx, struct user_regs *r, __u64 u)
 {
 	__u64 id = bpf_get_current_pid_tgid(), addr;
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
@@ -454,12 +470,12 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 	if (!sc)
 		return 0;
 	smp = &sc->smp;
-	if (bpf_probe_read_user(smp, sizeof(*smp), (void *)PT_REGS_PARM1(ctx)))
+	if (bpf_probe_read_user(smp, sizeof(*smp), (void *)u))
 		return 0;
 	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
 	if (f && smp->pend && !bpf_probe_read_user(f, sizeof(*f), (void *)smp->pend))
 		smp_free_all(f);
-	mem_stacks(ctx, &key, tgid, tid);
+	mem_stacks_at(ctx, r, &key, tgid, tid);
 	/* the walk may have used the scratch of another program on this CPU: looked up again */
 	sc = bpf_map_lookup_elem(&mem_smp_scratch, &zero);
 	if (!sc)
@@ -497,10 +513,9 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("uprobe")
-int eb_mem_smp_free(struct pt_regs *ctx)
+/* frees told: *n* blocks at *u* */
+static __always_inline int smp_free(__u64 u, __u64 n)
 {
-	__u64 n = PT_REGS_PARM2(ctx);
 	struct smp_frees *f;
 	__u32 zero = 0;
 
@@ -510,10 +525,41 @@ int eb_mem_smp_free(struct pt_regs *ctx)
 	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
 	if (!f || !n || n > EBMEM_PEND)
 		return 0;
-	if (bpf_probe_read_user(f->blocks, n * sizeof(__u64), (void *)PT_REGS_PARM1(ctx)))
+	if (bpf_probe_read_user(f->blocks, n * sizeof(__u64), (void *)u))
 		return 0;
 	f->n = n;
 	smp_free_all(f);
+	return 0;
+}
+
+/* the markers' uprobes */
+SEC("uprobe")
+int eb_mem_smp_alloc(struct pt_regs *ctx)
+{
+	struct user_regs r;
+
+	r.ip = PT_REGS_IP(ctx);
+	r.sp = PT_REGS_SP(ctx);
+	r.bp = PT_REGS_FP(ctx);
+	r.bx = ctx->bx;
+	r.at_entry = 1;
+	return smp_alloc(ctx, &r, PT_REGS_PARM1(ctx));
+}
+
+SEC("uprobe")
+int eb_mem_smp_free(struct pt_regs *ctx)
+{
+	return smp_free(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
+}
+
+/* or the markers' prctl (user/memshm.h): a system call, no trap */
+SEC("tp/syscalls/sys_enter_prctl")
+int eb_mem_smp_sys(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[0] == EBMEM_PRCTL_SAMPLE)
+		return smp_alloc(ctx, NULL, ctx->args[1]);
+	if (ctx->args[0] == EBMEM_PRCTL_FREE)
+		return smp_free(ctx->args[1], ctx->args[2]);
 	return 0;
 }
 

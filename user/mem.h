@@ -44,6 +44,7 @@ struct mem_report {
 	uint64_t faults, mapped;
 	uint64_t hist[64];	/* allocations of 2^i .. 2^(i+1) - 1 bytes */
 	uint64_t lost_blocks, lost_stacks;
+	uint64_t lost_samples;	/* the interposer's samples ebprof's program did not see */
 	/*
 	 * frees of blocks never seen allocated; *check_frees*: a command traced
 	 * from its start, every call, where there should be none (-p has
@@ -92,6 +93,7 @@ struct mem_report {
 	uint64_t failed;	/* allocations that returned NULL */
 	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
 	int py;			/* CPython's object allocator: EBMEM_PY_* (user/memshm.h) */
+	bool by_syscall;	/* the interposer's markers told by prctl, not by uprobes */
 	/* the exact totals less the stacks' estimates of them, and those estimates' variance */
 	double unattributed, unattributed_out, var_sum, var_out_sum;
 };

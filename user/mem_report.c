@@ -178,11 +178,11 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (every allocation while\n"
 			"# they came slower than %d a second, else one per up to %s allocated on average):\n"
 			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
-			m->samples, EBMEM_MAX_RATE, human(m->sample_max, a, sizeof(a)), MEM_BOUND_SIGMAS);
+			m->samples - m->lost_samples, EBMEM_MAX_RATE, human(m->sample_max, a, sizeof(a)), MEM_BOUND_SIGMAS);
 	else if (m->interposed)
 		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (one per %s allocated on average):\n"
 			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
-			m->samples, human(m->sample_bytes, a, sizeof(a)), MEM_BOUND_SIGMAS);
+			m->samples - m->lost_samples, human(m->sample_bytes, a, sizeof(a)), MEM_BOUND_SIGMAS);
 	else if (m->exact && m->overhead_pct > 0)
 		fprintf(out, "exact: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
 			m->overhead_pct, m->nprobes);
@@ -269,6 +269,9 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	if (m->lost_stacks)
 		fprintf(out, "# warning: %" PRIu64 " allocations not counted: too many stacks; rerun with a larger --map-size\n",
 			m->lost_stacks);
+	if (m->lost_samples)
+		fprintf(out, "# warning: %" PRIu64 " of the interposer's samples not seen (a seccomp filter on prctl?): the stacks' estimates leave them out; --no-preload traces the calls instead\n",
+			m->lost_samples);
 	if (m->lost_ustacks || m->lost_pystacks)
 		fprintf(out, "# warning: %" PRIu64 " native and %" PRIu64 " Python stacks not stored (their allocations are counted without them): the stack maps are full; rerun with a larger --map-size\n",
 			m->lost_ustacks, m->lost_pystacks);
@@ -389,13 +392,15 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 		fprintf(out, "  \"interposer\": {\"samples\": %" PRIu64 ", \"sample_bytes\": %" PRIu64 ", \"adaptive\": %s, \"sample_bytes_max\": %" PRIu64
 			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
 			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f"
-			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s, \"python_allocator\": %s},\n",
+			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s, \"python_allocator\": %s"
+			", \"markers\": \"%s\"},\n",
 			m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
 			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
 			m->failed, m->unattributed, m->unattributed_out,
 			unattributed_shown(m->unattributed, m->var_sum, m->bytes) ? "true" : "false",
 			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
-			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null");
+			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null",
+			m->by_syscall ? "prctl" : "uprobes");
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)
@@ -417,7 +422,8 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 	else
 		fputs("null", out);
 	fprintf(out, "},\n  \"lost\": {\"blocks\": %" PRIu64 ", \"stacks\": %" PRIu64 ", \"user_stacks\": %" PRIu64
-		", \"python_stacks\": %" PRIu64 "},\n", m->lost_blocks, m->lost_stacks, m->lost_ustacks, m->lost_pystacks);
+		", \"python_stacks\": %" PRIu64 ", \"samples\": %" PRIu64 "},\n", m->lost_blocks, m->lost_stacks, m->lost_ustacks,
+		m->lost_pystacks, m->lost_samples);
 	fprintf(out, "  \"unseen_frees\": %" PRIu64 ",\n  \"incomplete\": %s,\n", m->unseen_frees,
 		mem_report__incomplete(m) || mem_report__late_unseen(m) ? "true" : "false");
 	fprintf(out, "  \"python_allocator_inlined\": %" PRIu64 ",\n", m->py_inlined_sites);

@@ -27,6 +27,15 @@
 #define EBMEM_SAMPLE_FN "ebprof_mem_sampled"
 #define EBMEM_FREE_FN "ebprof_mem_sampled_free"
 
+/*
+ * A marker's call, when ebprof probes the prctl system call instead of the
+ * markers (by_syscall): prctl(EBMEM_PRCTL_SAMPLE, sample) and
+ * prctl(EBMEM_PRCTL_FREE, blocks, n), options no kernel knows (EINVAL).
+ * A system call costs ~1 us here, a uprobe's trap 6-19 us.
+ */
+#define EBMEM_PRCTL_SAMPLE 0x45424d53	/* "EBMS" */
+#define EBMEM_PRCTL_FREE 0x45424d46	/* "EBMF" (bpf/mem.bpf.c has a copy of both) */
+
 /* fixed point of the estimated counts passed to the marker */
 #define EBMEM_COUNT_ONE 65536.0
 
@@ -85,8 +94,9 @@ struct ebmem_shm {
 	uint32_t forked;		/* the process forked: the child counts nothing */
 	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
 	uint32_t py;			/* CPython's object allocator: EBMEM_PY_* */
-	uint32_t pad1;
-	uint64_t pad[5];
+	uint32_t by_syscall;		/* the markers tell by EBMEM_PRCTL_* (ebprof's tracepoint), not by their uprobes */
+	uint64_t exe_dev, exe_ino;	/* the program it was last loaded into (an exec without it runs another) */
+	uint64_t pad[3];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };

@@ -65,9 +65,7 @@ struct mem_run {
 	/* a command with the interposer (mem_preload.c): it counts, the markers' probes take stacks */
 	bool preload;
 	bool not_loaded;		/* ... which the command ran without: the probes instead */
-	dev_t exe_dev;			/* the program it runs, to see an exec */
-	ino_t exe_ino;
-	double exec_at;			/* when it was seen to run another (0: not since) */
+	double exec_at;			/* when it was seen to run a program the interposer was not loaded into (0: not since) */
 	struct bpf_link *marker_links[2];
 	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
 	bool scan_live;			/* the files scanned are mapped by the running target */
@@ -951,6 +949,8 @@ static void mem_programs(struct run *r)
 	/* the interposer's markers */
 	bpf_program__set_autoload(k->progs.eb_mem_smp_alloc, MR(r)->preload);
 	bpf_program__set_autoload(k->progs.eb_mem_smp_free, MR(r)->preload);
+	bpf_program__set_autoload(k->progs.eb_mem_smp_sys, MR(r)->preload);
+	bpf_program__set_autoattach(k->progs.eb_mem_smp_sys, false);
 	MR(r)->multi = multi;
 	if (multi) {
 		bpf_program__set_expected_attach_type(k->progs.eb_mem_m_entry, EBPROF_TRACE_UPROBE_MULTI);
@@ -978,8 +978,8 @@ static void mem_programs(struct run *r)
 
 
 /* the site of *k* in *m*, made on first use: its index, or -1 */
-static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, const struct mem_key *k,
-		     struct key_scratch *s)
+static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, struct strmap *by_frames,
+		     const struct mem_key *k, struct key_scratch *s)
 {
 	struct sample_key sk = {};
 	uint32_t *fids = s->ids;
@@ -1011,12 +1011,33 @@ static long mem_site(struct run *r, struct mem_report *m, struct strmap *ids, co
 		for (i = 0; i < n; i++)
 			if (strcmp(profile__frame_at(m->prof, fids[i])->module, "libebprof-mem.so"))
 				fids[k++] = fids[i];
-		n = k ? k : n;
+		/* nothing else: its own code's pages faulted in as it loads */
+		if (!k && n) {
+			int f = profile__frame(m->prof, "[ebprof's interposer]", "ebprof", false);
+
+			if (f < 0)
+				return -1;
+			fids[k++] = (uint32_t)f;
+		}
+		n = k;
 	} else if (n > 1) {
 		const struct frame *leaf = profile__frame_at(m->prof, fids[n - 1]);
 
 		if (!leaf->python && !leaf->kernel)
 			n--;
+	}
+	/* the interposer's: stacks that differ in its frames dropped (or in how they were walked) but show the same, one site */
+	if (MR(r)->preload) {
+		uint32_t fk[MAX_FRAMES + 2];
+
+		fk[0] = k->tgid;
+		fk[1] = k->flags & (EBPROF_F_USER_TRUNC | EBPROF_F_USER_MISSING);
+		memcpy(fk + 2, fids, n * sizeof(uint32_t));
+		v = strmap__get(by_frames, fk, (n + 2) * sizeof(uint32_t));
+		if (v)
+			return strmap__set(ids, k, sizeof(*k), v) ? -1 : (long)(uintptr_t)v - 1;
+		if (strmap__set(by_frames, fk, (n + 2) * sizeof(uint32_t), (void *)(uintptr_t)(m->nsites + 1)))
+			return -1;
 	}
 	site = &m->sites[m->nsites];
 	memset(site, 0, sizeof(*site));
@@ -1043,6 +1064,7 @@ static void mem_estimate(struct run *r, struct mem_report *m)
 static void preload_totals(struct run *r, struct mem_report *m)
 {
 	struct ebmem_counts c;
+	uint64_t seen;
 	int k;
 
 	mem_preload_totals(&preload, &c);
@@ -1069,6 +1091,9 @@ static void preload_totals(struct run *r, struct mem_report *m)
 	m->foreign_frees = c.foreign;
 	m->failed = c.failed;
 	m->py = (int)preload.shm->py;
+	m->by_syscall = preload.shm->by_syscall;
+	seen = mem_counter(r, EBPROF_MEM_HITS_ENTRY);
+	m->lost_samples = c.samples > seen ? c.samples - seen : 0;
 	pr_debug("mem: interposer: %lu samples, %lu sampled frees; BPF saw %lu and %lu; %lu frees of unseen sampled blocks\n",
 		 (unsigned long)c.samples, (unsigned long)c.sampled_frees,
 		 (unsigned long)mem_counter(r, EBPROF_MEM_ALLOCS), (unsigned long)mem_counter(r, EBPROF_MEM_FREES),
@@ -1106,7 +1131,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	int sfd = bpf_map__fd(MR(r)->skel->maps.mem_stats), rfd = bpf_map__fd(MR(r)->skel->maps.mem_rss);
 	int bfd = bpf_map__fd(MR(r)->skel->maps.mem_blocks);
 	struct key_scratch *ks = malloc(sizeof(*ks));
-	struct strmap *ids = strmap__new();
+	struct strmap *ids = strmap__new(), *by_frames = strmap__new();
 	struct mem_key key, next, *prev;
 	struct timespec now_ts;
 	double scale, now_ns;
@@ -1116,7 +1141,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	char comm[32];
 	bool ip = MR(r)->preload;
 
-	if (!ks || !ids)
+	if (!ks || !ids || !by_frames)
 		goto out;
 	m->duration = duration;
 	mem_estimate(r, m);
@@ -1174,7 +1199,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		prev = &key;
 		if (bpf_map_lookup_elem(sfd, &key, &st))
 			continue;
-		si = mem_site(r, m, ids, &key, ks);
+		si = mem_site(r, m, ids, by_frames, &key, ks);
 		if (si < 0)
 			goto out;
 		site = &m->sites[si];
@@ -1203,7 +1228,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		prev = &key;
 		if (bpf_map_lookup_elem(rfd, &key, &rs))
 			continue;
-		si = mem_site(r, m, ids, &key, ks);
+		si = mem_site(r, m, ids, by_frames, &key, ks);
 		if (si < 0)
 			goto out;
 		m->sites[si].faults += rs.faults;
@@ -1223,7 +1248,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		bprev = &bkey;
 		if (bpf_map_lookup_elem(bfd, &bkey, &b))
 			continue;
-		si = mem_site(r, m, ids, &b.key, ks);
+		si = mem_site(r, m, ids, by_frames, &b.key, ks);
 		if (si < 0)
 			goto out;
 		if (ip) {
@@ -1286,6 +1311,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 out:
 	free(ks);
 	strmap__free(ids);
+	strmap__free(by_frames);
 	return err;
 }
 
@@ -1376,6 +1402,23 @@ static int preload_start(struct run *r)
 	struct bpf_program *progs[2] = { mr->skel->progs.eb_mem_smp_alloc, mr->skel->progs.eb_mem_smp_free };
 	int i;
 
+	/*
+	 * the markers' prctl by its tracepoint (a system call, ~1 us here),
+	 * rather than their uprobes (a trap, 6-19 us); the uprobes tested
+	 * by EBPROF_TEST_MEM_UPROBE_MARKERS
+	 */
+	if (!getenv("EBPROF_TEST_MEM_UPROBE_MARKERS")) {
+		mr->marker_links[0] = bpf_program__attach(mr->skel->progs.eb_mem_smp_sys);
+		if (mr->marker_links[0]) {
+			__atomic_store_n(&preload.shm->by_syscall, 1, __ATOMIC_RELEASE);
+			pr_debug("mem: the markers tell by prctl\n");
+			mr->probes_t0 = now_sec();
+			return 0;
+		}
+		pr_warn("cannot trace the prctl system call (%s): the samples' stacks are taken by uprobes, ~10x the cost each\n",
+			strerror(errno));
+	}
+	pr_debug("mem: the markers' uprobes\n");
 	for (i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = fns[i]);
 
@@ -1544,9 +1587,9 @@ static bool maps_preload(int pid)
  * The interposer counts from the command's first allocation: not loaded a
  * second into the run, it is not there (a static program, LD_PRELOAD
  * cleared before).  The command may also run another program in its
- * place (exec) without it (env -u LD_PRELOAD ...): a change of program
- * is looked at once its loader has had its moment.  Either way, the
- * probes from then on.
+ * place (exec) without it (env -u LD_PRELOAD ...): a program other than
+ * the one it was last loaded into (it says which) is looked at once its
+ * loader has had its moment.  Either way, the probes from then on.
  */
 static void preload_check(struct run *r, double now)
 {
@@ -1562,9 +1605,7 @@ static void preload_check(struct run *r, double now)
 	snprintf(path, sizeof(path), "/proc/%d/exe", mr->pid);
 	if (stat(path, &st))
 		return;
-	if (!mr->exe_ino || (st.st_dev == mr->exe_dev && st.st_ino == mr->exe_ino)) {
-		mr->exe_dev = st.st_dev;
-		mr->exe_ino = st.st_ino;
+	if (st.st_dev == preload.shm->exe_dev && st.st_ino == preload.shm->exe_ino) {
 		mr->exec_at = 0;
 		return;
 	}
@@ -1573,7 +1614,7 @@ static void preload_check(struct run *r, double now)
 	} else if (now - mr->exec_at > 0.3) {
 		if (!maps_preload(mr->pid))
 			preload_fallback(r);
-		mr->exe_ino = 0;
+		mr->exec_at = 0;
 	}
 }
 

@@ -13,9 +13,9 @@ A=$T/alloc_work
 # (--run-libc-freeres=no: valgrind otherwise frees libc's own buffers at
 # the exit, which the program never does); the 700 blocks of 96 bytes and
 # their array leak_f() keeps, counted exactly and put to leak_f by stacks
-# complete to _start
-$EBPROF mem --leaks --min-age 0 -f json -o "$TMP/basic.json" -- "$A" basic 700 96 >/dev/null 2>"$TMP/err" ||
-	fail "ebprof mem: $(cat "$TMP/err")"
+# complete to _start.  The samples are told by a prctl ebprof traces (a
+# system call), or by uprobes on the interposer's markers where it cannot
+# (EBPROF_TEST_MEM_UPROBE_MARKERS makes it so): both the same
 if command -v valgrind >/dev/null; then
 	valgrind --run-libc-freeres=no "$A" basic 700 96 >/dev/null 2>"$TMP/vg"
 	vg=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/\1 \2 \3/p' "$TMP/vg" | tr -d ,)
@@ -24,12 +24,19 @@ else
 	info "valgrind is not installed: the totals against the program's own"
 	vg="4707 4006 330576" vgu="72800 701"
 fi
-python3 - "$TMP/basic.json" "$vg" "$vgu" <<'PY' || exit 1
+for markers in prctl uprobes; do
+[ $markers = uprobes ] && export EBPROF_TEST_MEM_UPROBE_MARKERS=1
+$EBPROF mem --leaks --min-age 0 -f json -o "$TMP/basic.json" -- "$A" basic 700 96 >/dev/null 2>"$TMP/err" ||
+	fail "ebprof mem: $(cat "$TMP/err")"
+unset EBPROF_TEST_MEM_UPROBE_MARKERS
+python3 - "$TMP/basic.json" "$vg" "$vgu" $markers <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]; ip = p["interposer"]; k = ip["bound_sigmas"]
 va, vf, vb = (int(x) for x in sys.argv[2].split()); ub, un = (int(x) for x in sys.argv[3].split())
-print("  basic: %d allocs, %d frees, %d bytes; %d bytes in %d blocks held at the exit (valgrind: %d, %d, %d; %d in %d)"
-      % (t["allocs"], t["frees"], t["bytes_allocated"], t["bytes_outstanding"], t["blocks_outstanding"], va, vf, vb, ub, un))
+assert ip["markers"] == sys.argv[4], (ip["markers"], sys.argv[4])
+assert p["lost"]["samples"] == 0 and sum(s["samples"] for s in p["stacks"]) == ip["samples"], (p["lost"], ip)
+print("  basic, samples told by %s: %d allocs, %d frees, %d bytes; %d bytes in %d blocks held at the exit (valgrind: %d, %d, %d; %d in %d)"
+      % (sys.argv[4], t["allocs"], t["frees"], t["bytes_allocated"], t["bytes_outstanding"], t["blocks_outstanding"], va, vf, vb, ub, un))
 assert p["requested"] == "interposer" and p["exact"], p
 assert (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), (t, va, vf, vb)
 assert (t["bytes_outstanding"], t["blocks_outstanding"]) == (ub, un), t
@@ -47,6 +54,24 @@ for s in leak:
 # the interposer's own frames are not shown, in allocation stacks or in those that faulted pages in
 assert not any(f["module"] == "libebprof-mem.so" for s in p["stacks"] for f in s["frames"]), "interposer frames in a stack"
 assert p["interposer"]["peak_exact"] and p["interposer"]["peak_heap"] == 73800, p["interposer"]
+PY
+done
+# a sandbox whose seccomp filter fails the interposer's prctl options: the
+# samples it takes from then on are not seen, and that is said and
+# counted (each sample either seen or lost); the totals stay exact
+$EBPROF mem -f json -o "$TMP/denied.json" -- "$A" denied 700 96 >/dev/null 2>"$TMP/err" || fail "denied: $(cat "$TMP/err")"
+$EBPROF mem -o "$TMP/denied.txt" -- "$A" denied 700 96 >/dev/null 2>"$TMP/err" || fail "denied: $(cat "$TMP/err")"
+grep -q "^# warning: [0-9]* of the interposer's samples not seen (a seccomp filter on prctl?)" "$TMP/denied.txt" ||
+	fail "denied: samples lost, not said: $(head -12 "$TMP/denied.txt")"
+python3 - "$TMP/denied.json" "$vg" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]; ip = p["interposer"]
+va, vf, vb = (int(x) for x in sys.argv[2].split())
+seen = sum(s["samples"] for s in p["stacks"])
+print("  denied prctl: %d samples, %d seen, %d said lost; %d allocs, %d frees, %d bytes" % (
+    ip["samples"], seen, p["lost"]["samples"], t["allocs"], t["frees"], t["bytes_allocated"]))
+assert (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), (t, va, vf, vb)
+assert p["lost"]["samples"] >= 700 and seen + p["lost"]["samples"] == ip["samples"], (p["lost"], seen, ip)
 PY
 [ "$(ebprof_progs)" = 0 ] || fail "BPF programs left loaded"
 ls -d /tmp/ebprof-mem.* 2>/dev/null && fail "the interposer's files were left in /tmp"

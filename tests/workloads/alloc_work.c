@@ -7,6 +7,10 @@
  *                            h() 1000; misc() one each of calloc, realloc,
  *                            reallocarray, posix_memalign, aligned_alloc,
  *                            memalign, valloc, all freed
+ *   alloc_work denied N S    basic, under a seccomp filter that fails the
+ *                            prctl options of ebprof's interposer (EBM*)
+ *                            with EPERM, as a sandbox that allows only
+ *                            the options it knows would
  *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
  *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
@@ -25,10 +29,16 @@
  *                            for K steps (160000) before its free: 4000 R
  *                            allocations, 256000 R bytes, in a time set by K
  */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include "workload.h"
 
 static void *volatile keep;
@@ -180,10 +190,34 @@ static inline __attribute__((always_inline)) void worked_blocks(int n)
 noinline void gp(void) { worked_blocks(3000); }
 noinline void hp(void) { worked_blocks(1000); }
 
+/* prctl(0x45424dXX, ...) fails with EPERM from now on */
+static void deny_ebm_prctl(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prctl, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xffffff00),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45424d00, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		perror("seccomp");
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "basic";
 
+	if (!strcmp(mode, "denied")) {
+		deny_ebm_prctl();
+		mode = "basic";
+	}
 	if (!strcmp(mode, "basic")) {
 		int n = argc > 2 ? atoi(argv[2]) : 100;
 		size_t s = argc > 3 ? strtoul(argv[3], NULL, 10) : 1000;

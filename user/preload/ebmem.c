@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "../memshm.h"
@@ -126,15 +127,41 @@ static void *boot_alloc(size_t n)
 	return p;
 }
 
-/* the markers: a uprobe each (user/memshm.h) */
+/* prctl(opt, a, b) without errno (a malloc that succeeds leaves it as it was) */
+static long mark_prctl(long opt, const void *a, uint64_t b)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = 0;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_prctl), "D"(opt), "S"(a), "d"(b), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+#else
+	int e = errno;
+	long ret = syscall(SYS_prctl, opt, a, b, 0L, 0L);
+
+	errno = e;
+	return ret;
+#endif
+}
+
+/* the markers: a uprobe each, or a prctl ebprof's kprobe sees (user/memshm.h) */
 API __attribute__((noinline)) void ebprof_mem_sampled(const struct ebmem_sample *s)
 {
 	__asm__ volatile("" : : "r"(s) : "memory");
+	if (shm && shm->by_syscall)
+		mark_prctl(EBMEM_PRCTL_SAMPLE, s, 0);
 }
 
 API __attribute__((noinline)) void ebprof_mem_sampled_free(const uint64_t *blocks, uint64_t n)
 {
 	__asm__ volatile("" : : "r"(blocks), "r"(n) : "memory");
+	if (shm && shm->by_syscall)
+		mark_prctl(EBMEM_PRCTL_FREE, blocks, n);
 }
 
 /* ln(x), x > 0, and exp(-x) - 1, x >= 0, without libm (to ~1e-12) */
@@ -324,6 +351,10 @@ static void init(void)
 		return;
 	}
 	shm = m;
+	if (!stat("/proc/self/exe", &st)) {
+		shm->exe_dev = st.st_dev;
+		shm->exe_ino = st.st_ino;
+	}
 	sample_bytes = shm->sample_bytes;
 	if (pthread_key_create(&slot_key, give_back))
 		_exit(127);
