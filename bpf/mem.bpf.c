@@ -373,16 +373,18 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
  * the frees of sampled blocks its thread holds (address and sample id),
  * told first.  When a thread holds too many, ebprof_mem_sampled_free(
  * blocks, n) tells them.  The stacks are taken at the marker's entry by a
- * uprobe, or, where ebprof probes prctl instead (the interposer then calls
- * prctl(EBMEM_PRCTL_SAMPLE, sample) or prctl(EBMEM_PRCTL_FREE, blocks, n)
- * in the marker, a system call rather than a trap), from the task's user
- * registers in that call.  The interposer's own frames are dropped in user
+ * uprobe, or, where ebprof traces getppid instead (the interposer then
+ * calls getppid() in the marker, a system call rather than a trap, with
+ * EBMEM_MARK_SAMPLE and the sample, or EBMEM_MARK_FREE, the blocks and
+ * their number, then EBMEM_MARK_CHECK, in its argument registers), from
+ * the task's user registers in that call.  The interposer's own frames are dropped in user
  * space.
  */
 #define EBMEM_PEND 32
 #define EBMEM_ID_SHIFT 48
-#define EBMEM_PRCTL_SAMPLE 0x45424d53
-#define EBMEM_PRCTL_FREE 0x45424d46
+#define EBMEM_MARK_SAMPLE 0x45424d53
+#define EBMEM_MARK_FREE 0x45424d46
+#define EBMEM_MARK_CHECK 0x6562707266ULL
 
 /* user/memshm.h's, field for field */
 struct ebmem_sample {
@@ -450,7 +452,7 @@ struct mem_stats mem_stats_zero = {};
 
 /*
  * a sample (*u*: the interposer's struct ebmem_sample), its stacks from
- * *r* (NULL: the task's user registers, in its prctl)
+ * *r* (NULL: the task's user registers, in its getppid)
  */
 static __always_inline int smp_alloc(void *ctx, struct user_regs *r, __u64 u)
 {
@@ -552,14 +554,27 @@ int eb_mem_smp_free(struct pt_regs *ctx)
 	return smp_free(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
 }
 
-/* or the markers' prctl (user/memshm.h): a system call, no trap */
-SEC("tp/syscalls/sys_enter_prctl")
-int eb_mem_smp_sys(struct trace_event_raw_sys_enter *ctx)
+/*
+ * or the markers' getppid (user/memshm.h): a system call, no trap.  Its
+ * tracepoint records no arguments (it has none): they are read from the
+ * task's user registers.
+ */
+SEC("tp/syscalls/sys_enter_getppid")
+int eb_mem_smp_sys(void *ctx)
 {
-	if (ctx->args[0] == EBMEM_PRCTL_SAMPLE)
-		return smp_alloc(ctx, NULL, ctx->args[1]);
-	if (ctx->args[0] == EBMEM_PRCTL_FREE)
-		return smp_free(ctx->args[1], ctx->args[2]);
+	struct pt_regs *regs;
+	__u64 what;
+
+	if (!mem_target())
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (BPF_CORE_READ(regs, r10) != EBMEM_MARK_CHECK)
+		return 0;
+	what = BPF_CORE_READ(regs, di);
+	if (what == EBMEM_MARK_SAMPLE)
+		return smp_alloc(ctx, NULL, BPF_CORE_READ(regs, si));
+	if (what == EBMEM_MARK_FREE)
+		return smp_free(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
 	return 0;
 }
 

@@ -93,7 +93,7 @@ struct mem_report {
 	uint64_t failed;	/* allocations that returned NULL */
 	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
 	int py;			/* CPython's object allocator: EBMEM_PY_* (user/memshm.h) */
-	bool by_syscall;	/* the interposer's markers told by prctl, not by uprobes */
+	bool by_syscall;	/* the interposer's markers told by getppid, not by uprobes */
 	/* the exact totals less the stacks' estimates of them, and those estimates' variance */
 	double unattributed, unattributed_out, var_sum, var_out_sum;
 };

@@ -270,7 +270,7 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		fprintf(out, "# warning: %" PRIu64 " allocations not counted: too many stacks; rerun with a larger --map-size\n",
 			m->lost_stacks);
 	if (m->lost_samples)
-		fprintf(out, "# warning: %" PRIu64 " of the interposer's samples not seen (a seccomp filter on prctl?): the stacks' estimates leave them out; --no-preload traces the calls instead\n",
+		fprintf(out, "# warning: %" PRIu64 " of the interposer's samples not seen (a seccomp filter on getppid?): the stacks' estimates leave them out; --no-preload traces the calls instead\n",
 			m->lost_samples);
 	if (m->lost_ustacks || m->lost_pystacks)
 		fprintf(out, "# warning: %" PRIu64 " native and %" PRIu64 " Python stacks not stored (their allocations are counted without them): the stack maps are full; rerun with a larger --map-size\n",
@@ -400,7 +400,7 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 			unattributed_shown(m->unattributed, m->var_sum, m->bytes) ? "true" : "false",
 			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
 			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null",
-			m->by_syscall ? "prctl" : "uprobes");
+			m->by_syscall ? "getppid" : "uprobes");
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)

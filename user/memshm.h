@@ -28,13 +28,17 @@
 #define EBMEM_FREE_FN "ebprof_mem_sampled_free"
 
 /*
- * A marker's call, when ebprof probes the prctl system call instead of the
- * markers (by_syscall): prctl(EBMEM_PRCTL_SAMPLE, sample) and
- * prctl(EBMEM_PRCTL_FREE, blocks, n), options no kernel knows (EINVAL).
- * A system call costs ~1 us here, a uprobe's trap 6-19 us.
+ * A marker's call, when ebprof traces the getppid system call instead of
+ * probing the markers (by_syscall): getppid() with, in the registers of
+ * its first four arguments (which it has none of), EBMEM_MARK_SAMPLE and
+ * the sample, or EBMEM_MARK_FREE, the blocks and their number; then
+ * EBMEM_MARK_CHECK.  A system call costs ~1 us here, a uprobe's trap
+ * 6-19 us; getppid cannot fail, and sandboxes allow it (systemd's
+ * @default set has it).
  */
-#define EBMEM_PRCTL_SAMPLE 0x45424d53	/* "EBMS" */
-#define EBMEM_PRCTL_FREE 0x45424d46	/* "EBMF" (bpf/mem.bpf.c has a copy of both) */
+#define EBMEM_MARK_SAMPLE 0x45424d53	/* "EBMS" */
+#define EBMEM_MARK_FREE 0x45424d46	/* "EBMF" */
+#define EBMEM_MARK_CHECK 0x6562707266ULL	/* "ebprf" (bpf/mem.bpf.c has a copy of the three) */
 
 /* fixed point of the estimated counts passed to the marker */
 #define EBMEM_COUNT_ONE 65536.0
@@ -94,7 +98,7 @@ struct ebmem_shm {
 	uint32_t forked;		/* the process forked: the child counts nothing */
 	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
 	uint32_t py;			/* CPython's object allocator: EBMEM_PY_* */
-	uint32_t by_syscall;		/* the markers tell by EBMEM_PRCTL_* (ebprof's tracepoint), not by their uprobes */
+	uint32_t by_syscall;		/* the markers tell by getppid (ebprof's tracepoint), not by their uprobes */
 	uint64_t exe_dev, exe_ino;	/* the program it was last loaded into (an exec without it runs another) */
 	uint64_t pad[3];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */

@@ -1403,7 +1403,7 @@ static int preload_start(struct run *r)
 	int i;
 
 	/*
-	 * the markers' prctl by its tracepoint (a system call, ~1 us here),
+	 * the markers' getppid by its tracepoint (a system call, ~1 us here),
 	 * rather than their uprobes (a trap, 6-19 us); the uprobes tested
 	 * by EBPROF_TEST_MEM_UPROBE_MARKERS
 	 */
@@ -1411,11 +1411,11 @@ static int preload_start(struct run *r)
 		mr->marker_links[0] = bpf_program__attach(mr->skel->progs.eb_mem_smp_sys);
 		if (mr->marker_links[0]) {
 			__atomic_store_n(&preload.shm->by_syscall, 1, __ATOMIC_RELEASE);
-			pr_debug("mem: the markers tell by prctl\n");
+			pr_debug("mem: the markers tell by getppid\n");
 			mr->probes_t0 = now_sec();
 			return 0;
 		}
-		pr_warn("cannot trace the prctl system call (%s): the samples' stacks are taken by uprobes, ~10x the cost each\n",
+		pr_warn("cannot trace the getppid system call (%s): the samples' stacks are taken by uprobes, ~10x the cost each\n",
 			strerror(errno));
 	}
 	pr_debug("mem: the markers' uprobes\n");

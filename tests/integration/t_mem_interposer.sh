@@ -13,7 +13,7 @@ A=$T/alloc_work
 # (--run-libc-freeres=no: valgrind otherwise frees libc's own buffers at
 # the exit, which the program never does); the 700 blocks of 96 bytes and
 # their array leak_f() keeps, counted exactly and put to leak_f by stacks
-# complete to _start.  The samples are told by a prctl ebprof traces (a
+# complete to _start.  The samples are told by a getppid ebprof traces (a
 # system call), or by uprobes on the interposer's markers where it cannot
 # (EBPROF_TEST_MEM_UPROBE_MARKERS makes it so): both the same
 if command -v valgrind >/dev/null; then
@@ -24,7 +24,7 @@ else
 	info "valgrind is not installed: the totals against the program's own"
 	vg="4707 4006 330576" vgu="72800 701"
 fi
-for markers in prctl uprobes; do
+for markers in getppid uprobes; do
 [ $markers = uprobes ] && export EBPROF_TEST_MEM_UPROBE_MARKERS=1
 $EBPROF mem --leaks --min-age 0 -f json -o "$TMP/basic.json" -- "$A" basic 700 96 >/dev/null 2>"$TMP/err" ||
 	fail "ebprof mem: $(cat "$TMP/err")"
@@ -56,19 +56,19 @@ assert not any(f["module"] == "libebprof-mem.so" for s in p["stacks"] for f in s
 assert p["interposer"]["peak_exact"] and p["interposer"]["peak_heap"] == 73800, p["interposer"]
 PY
 done
-# a sandbox whose seccomp filter fails the interposer's prctl options: the
+# a sandbox whose seccomp filter fails the interposer's getppid: the
 # samples it takes from then on are not seen, and that is said and
 # counted (each sample either seen or lost); the totals stay exact
 $EBPROF mem -f json -o "$TMP/denied.json" -- "$A" denied 700 96 >/dev/null 2>"$TMP/err" || fail "denied: $(cat "$TMP/err")"
 $EBPROF mem -o "$TMP/denied.txt" -- "$A" denied 700 96 >/dev/null 2>"$TMP/err" || fail "denied: $(cat "$TMP/err")"
-grep -q "^# warning: [0-9]* of the interposer's samples not seen (a seccomp filter on prctl?)" "$TMP/denied.txt" ||
+grep -q "^# warning: [0-9]* of the interposer's samples not seen (a seccomp filter on getppid?)" "$TMP/denied.txt" ||
 	fail "denied: samples lost, not said: $(head -12 "$TMP/denied.txt")"
 python3 - "$TMP/denied.json" "$vg" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); t = p["totals"]; ip = p["interposer"]
 va, vf, vb = (int(x) for x in sys.argv[2].split())
 seen = sum(s["samples"] for s in p["stacks"])
-print("  denied prctl: %d samples, %d seen, %d said lost; %d allocs, %d frees, %d bytes" % (
+print("  getppid denied: %d samples, %d seen, %d said lost; %d allocs, %d frees, %d bytes" % (
     ip["samples"], seen, p["lost"]["samples"], t["allocs"], t["frees"], t["bytes_allocated"]))
 assert (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), (t, va, vf, vb)
 assert p["lost"]["samples"] >= 700 and seen + p["lost"]["samples"] == ip["samples"], (p["lost"], seen, ip)

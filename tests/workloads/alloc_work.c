@@ -7,10 +7,10 @@
  *                            h() 1000; misc() one each of calloc, realloc,
  *                            reallocarray, posix_memalign, aligned_alloc,
  *                            memalign, valloc, all freed
- *   alloc_work denied N S    basic, under a seccomp filter that fails the
- *                            prctl options of ebprof's interposer (EBM*)
- *                            with EPERM, as a sandbox that allows only
- *                            the options it knows would
+ *   alloc_work denied N S    basic, under a seccomp filter that fails
+ *                            getppid with EPERM when its first argument's
+ *                            register holds a marker of ebprof's
+ *                            interposer (EBM*), as a sandbox might
  *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
  *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
@@ -190,12 +190,12 @@ static inline __attribute__((always_inline)) void worked_blocks(int n)
 noinline void gp(void) { worked_blocks(3000); }
 noinline void hp(void) { worked_blocks(1000); }
 
-/* prctl(0x45424dXX, ...) fails with EPERM from now on */
-static void deny_ebm_prctl(void)
+/* getppid() with 0x45424dXX in its first argument's register fails with EPERM from now on */
+static void deny_ebm_mark(void)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prctl, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xffffff00),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45424d00, 1, 0),
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "basic";
 
 	if (!strcmp(mode, "denied")) {
-		deny_ebm_prctl();
+		deny_ebm_mark();
 		mode = "basic";
 	}
 	if (!strcmp(mode, "basic")) {

@@ -127,41 +127,35 @@ static void *boot_alloc(size_t n)
 	return p;
 }
 
-/* prctl(opt, a, b) without errno (a malloc that succeeds leaves it as it was) */
-static long mark_prctl(long opt, const void *a, uint64_t b)
+/* getppid() with *what*, *a*, *b* and EBMEM_MARK_CHECK where its arguments would be (user/memshm.h) */
+static void mark(uint64_t what, const void *a, uint64_t b)
 {
 #if defined(__x86_64__)
 	long ret;
-	register long r10 __asm__("r10") = 0;
-	register long r8 __asm__("r8") = 0;
+	register uint64_t r10 __asm__("r10") = EBMEM_MARK_CHECK;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "0"((long)SYS_prctl), "D"(opt), "S"(a), "d"(b), "r"(r10), "r"(r8)
+			 : "0"((long)SYS_getppid), "D"(what), "S"(a), "d"(b), "r"(r10)
 			 : "rcx", "r11", "memory");
-	return ret;
 #else
-	int e = errno;
-	long ret = syscall(SYS_prctl, opt, a, b, 0L, 0L);
-
-	errno = e;
-	return ret;
+	syscall(SYS_getppid, what, a, b, EBMEM_MARK_CHECK);
 #endif
 }
 
-/* the markers: a uprobe each, or a prctl ebprof's kprobe sees (user/memshm.h) */
+/* the markers: a uprobe each, or a getppid ebprof's tracepoint sees */
 API __attribute__((noinline)) void ebprof_mem_sampled(const struct ebmem_sample *s)
 {
 	__asm__ volatile("" : : "r"(s) : "memory");
 	if (shm && shm->by_syscall)
-		mark_prctl(EBMEM_PRCTL_SAMPLE, s, 0);
+		mark(EBMEM_MARK_SAMPLE, s, 0);
 }
 
 API __attribute__((noinline)) void ebprof_mem_sampled_free(const uint64_t *blocks, uint64_t n)
 {
 	__asm__ volatile("" : : "r"(blocks), "r"(n) : "memory");
 	if (shm && shm->by_syscall)
-		mark_prctl(EBMEM_PRCTL_FREE, blocks, n);
+		mark(EBMEM_MARK_FREE, blocks, n);
 }
 
 /* ln(x), x > 0, and exp(-x) - 1, x >= 0, without libm (to ~1e-12) */
