@@ -187,9 +187,9 @@ static void find_blocked(struct run *r)
 {
 	struct off_mode *m = O(r);
 	struct bpf_link *link;
-	struct off_blocked b;
+	struct off_blocked b, *bs = NULL;
 	struct off_start st;
-	size_t cap = 0, woke = 0, i;
+	size_t cap = 0, bcap = 0, nbs = 0, woke = 0, i;
 	ssize_t got;
 	int fd, sfd = bpf_map__fd(m->skel->maps.off_starts);
 
@@ -204,18 +204,24 @@ static void find_blocked(struct run *r)
 		bpf_link__destroy(link);
 		return;
 	}
+	/*
+	 * All the records first, the walks after: a thread's record is timed
+	 * when the iterator reaches it, and the walks of one read's threads
+	 * (~0.1 ms each) would otherwise make the next read's later
+	 */
 	while ((got = read(fd, &b, sizeof(b))) == sizeof(b)) {
-		struct blocked *e;
-
-		if (GROW(m->blocked, m->nblocked, cap, 64))
+		if (GROW(m->blocked, m->nblocked, cap, 64) || GROW(bs, nbs, bcap, 64))
 			break;
-		e = &m->blocked[m->nblocked++];
-		e->tid = b.tid;
-		e->ts = b.ts;
-		run_walk_blocked(r, b.tgid, &(struct unwind_regs){ b.ip, b.sp, b.bp, b.bx }, b.fs, &e->w);
+		m->blocked[m->nblocked].tid = b.tid;
+		m->blocked[m->nblocked++].ts = b.ts;
+		bs[nbs++] = b;
 	}
 	close(fd);
 	bpf_link__destroy(link);
+	for (i = 0; i < m->nblocked; i++)
+		run_walk_blocked(r, bs[i].tgid, &(struct unwind_regs){ bs[i].ip, bs[i].sp, bs[i].bp, bs[i].bx }, bs[i].fs,
+				 &m->blocked[i].w);
+	free(bs);
 	/*
 	 * A thread that ran since the look (its record is no longer that
 	 * one) may have changed the stack the walk read: its walk is not
