@@ -119,16 +119,22 @@ static __always_inline void mem_stacks_at(void *ctx, struct user_regs *r, struct
 	key->flags &= ~EBPROF_F_NEW_STACK;
 }
 
+/* the user registers of a call a uprobe stopped at its entry */
+static __always_inline void entry_regs(struct pt_regs *ctx, struct user_regs *r)
+{
+	r->ip = PT_REGS_IP(ctx);
+	r->sp = PT_REGS_SP(ctx);
+	r->bp = PT_REGS_FP(ctx);
+	r->bx = ctx->bx;
+	r->at_entry = 1;
+}
+
 /* the stacks of the call a uprobe stopped at its entry, into *key* */
 static __always_inline void mem_stacks(struct pt_regs *ctx, struct mem_key *key, __u32 tgid, __u32 tid)
 {
 	struct user_regs r;
 
-	r.ip = PT_REGS_IP(ctx);
-	r.sp = PT_REGS_SP(ctx);
-	r.bp = PT_REGS_FP(ctx);
-	r.bx = ctx->bx;
-	r.at_entry = 1;
+	entry_regs(ctx, &r);
 	mem_stacks_at(ctx, &r, key, tgid, tid);
 }
 
@@ -540,11 +546,7 @@ int eb_mem_smp_alloc(struct pt_regs *ctx)
 {
 	struct user_regs r;
 
-	r.ip = PT_REGS_IP(ctx);
-	r.sp = PT_REGS_SP(ctx);
-	r.bp = PT_REGS_FP(ctx);
-	r.bx = ctx->bx;
-	r.at_entry = 1;
+	entry_regs(ctx, &r);
 	return smp_alloc(ctx, &r, PT_REGS_PARM1(ctx));
 }
 
