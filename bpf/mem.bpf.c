@@ -383,8 +383,8 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
  * calls getppid() in the marker, a system call rather than a trap, with
  * EBMEM_MARK_SAMPLE and the sample, or EBMEM_MARK_FREE, the blocks and
  * their number, then EBMEM_MARK_CHECK, in its argument registers), from
- * the task's user registers in that call.  The interposer's own frames are dropped in user
- * space.
+ * the task's user registers in that call.  The interposer's own frames
+ * are dropped in user space.
  */
 #define EBMEM_PEND 32
 #define EBMEM_ID_SHIFT 48
