@@ -109,7 +109,7 @@ static __always_inline void mem_stacks_at(void *ctx, struct user_regs *r, struct
 	__u32 flags;
 
 	key->tgid = tgid;
-	flags = ustack_record(ctx, r, tgid, r ? USTACK_TABLES : USTACK_TABLES_REUSE, &key->ustack_hash, 0);
+	flags = ustack_record(ctx, r, tgid, USTACK_TABLES, &key->ustack_hash, 0);
 	if (flags & EBPROF_F_NEED_TABLES)
 		request_tables(tgid);
 	if (flags & EBPROF_F_USER_MISSING)
