@@ -28,10 +28,15 @@ PY
 dur_ok() { awk -v v="$1" -v t="$2" 'BEGIN { t *= 1e6; exit !(v >= t * 0.968 && v <= t * 1.032 + 40000) }'; }
 rel() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= p / 100 * b) }'; }
 
-# 1, 10 and 100 ms calls, 60:30:10 of 100: p50 is a 1 ms call, p75 and
-# p90 10 ms ones, p99 a 100 ms one; the workload timed each call itself
-$EBPROF lat work_ms -f json -o "$TMP/s.json" -- "$T/latwork" split 10 >"$TMP/out" 2>"$TMP/err" ||
-	fail "lat -- latwork split: $(cat "$TMP/err")"
+# 1, 10 and 100 ms calls, 55:40:5 of 100: p50 is a 1 ms call, p75 and
+# p90 10 ms ones, p99 a 100 ms one; the workload timed each call itself.
+# Each quantile is a middle rank of its calls, not the slowest of them:
+# at 60:30:10 p90 was the slowest of the 30 10 ms calls, so one call that
+# the probes timed 0.3 ms longer than the workload's clock did (a delay
+# between a trap and the clock's read, in one full make test: 10.75 ms
+# against 10.19) decided it; a middle rank is a call like its neighbours
+$EBPROF lat work_ms -f json -o "$TMP/s.json" -- "$T/latwork" ranks 5 >"$TMP/out" 2>"$TMP/err" ||
+	fail "lat -- latwork ranks: $(cat "$TMP/err")"
 set -- $(latf "$TMP/s.json" work_ms)
 truth=$(awk '/^total_s/ { print $2 }' "$TMP/out")
 info "work_ms: $1 calls, total $(awk -v t="$2" 'BEGIN { print t / 1e9 }') s (the workload timed $truth s), p50 $3 p75 $4 p90 $5 p99 $6 ns"
