@@ -362,6 +362,7 @@ struct mem_weights {
 	__u64 bytes, count;
 	__u64 var_bytes;
 	__u64 id;		/* its sample id (EBMEM_ID_MASK) */
+	__u64 seq;		/* ... whole: where it fell in the interposer's sequence (user/memshm.h) */
 };
 
 struct mem_block {
@@ -377,6 +378,12 @@ struct mem_stats {
 	__u64 frees, bytes_freed;	/* of the blocks these allocations made */
 	__u64 samples;
 	__u64 var_bytes;
+	/*
+	 * the interposer's sampled blocks freed since they were held at its
+	 * peak of peak_seq (user/memshm.h): their weights and variance
+	 */
+	__u64 peak_seq;
+	__u64 peak_count, peak_bytes, peak_var;
 };
 
 struct mem_rss {

@@ -394,24 +394,58 @@ int eb_mem_m_ret(struct pt_regs *ctx) { return mem_exit(ctx); }
 
 /* user/memshm.h's, field for field */
 struct ebmem_sample {
-	__u64 block, size, w_bytes, w_count, var_bytes, pend, id;
+	__u64 block, size, w_bytes, w_count, var_bytes, pend, id, seq, peak_seq_at;
 };
-_Static_assert(sizeof(struct ebmem_sample) == 7 * 8, "user/memshm.h's struct ebmem_sample has 7 fields");
+_Static_assert(sizeof(struct ebmem_sample) == 9 * 8, "user/memshm.h's struct ebmem_sample has 9 fields");
 
-/* a sampled block, what a free is told with: its stack's stats take it back */
-static __always_inline void smp_release(struct mem_block *b)
+/* where the interposer keeps the sequence number of its peak, in the process counted */
+__u64 mem_peak_seq_at;
+
+/* the sequence number of the interposer's peak now: 0, none yet */
+static __always_inline __u64 smp_peak(void)
+{
+	__u64 peak = 0;
+
+	if (mem_peak_seq_at)
+		bpf_probe_read_user(&peak, sizeof(peak), (void *)mem_peak_seq_at);
+	return peak;
+}
+
+/*
+ * a sampled block freed, at *seq* in the interposer's sequence, told with
+ * its peak at *peak*: its stack's stats take it back, and keep it among
+ * those held at the peak if it was (user/memshm.h's peak_seq).  A block
+ * told freed before the peak was raised to *peak* was freed before it, so
+ * a stack's sums of blocks held at an older peak start again.
+ */
+static __always_inline void smp_release(struct mem_block *b, __u64 seq, __u64 peak)
 {
 	struct mem_stats *st = bpf_map_lookup_elem(&mem_stats, &b->key);
 
-	if (st) {
-		__sync_fetch_and_add(&st->frees, b->w.count);
-		__sync_fetch_and_add(&st->bytes_freed, b->w.bytes);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->frees, b->w.count);
+	__sync_fetch_and_add(&st->bytes_freed, b->w.bytes);
+	if (peak < st->peak_seq)
+		peak = st->peak_seq;	/* another thread told a later one */
+	if (!peak)
+		return;
+	if (peak != st->peak_seq) {
+		st->peak_seq = peak;
+		st->peak_count = st->peak_bytes = st->peak_var = 0;
+	}
+	if (b->w.seq < peak && peak <= seq) {
+		__sync_fetch_and_add(&st->peak_count, b->w.count);
+		__sync_fetch_and_add(&st->peak_bytes, b->w.bytes);
+		__sync_fetch_and_add(&st->peak_var, b->w.var_bytes);
 	}
 }
 
+/* user/memshm.h's npend, pend[] and pend_seq[] */
 struct smp_frees {
 	__u64 n;
 	__u64 blocks[EBMEM_PEND];
+	__u64 seqs[EBMEM_PEND];
 };
 
 struct {
@@ -424,6 +458,7 @@ struct {
 /* the frees told: *f*'s blocks that are still the ones sampled (same id) go */
 static __always_inline void smp_free_all(struct smp_frees *f)
 {
+	__u64 peak = smp_peak();
 	__u32 i;
 
 	for (i = 0; i < EBMEM_PEND && i < f->n; i++) {
@@ -436,7 +471,7 @@ static __always_inline void smp_free_all(struct smp_frees *f)
 			mem_count(EBPROF_MEM_UNSEEN_FREES, 1);
 			continue;
 		}
-		smp_release(b);
+		smp_release(b, f->seqs[i], peak);
 		bpf_map_delete_elem(&mem_blocks, &addr);
 	}
 }
@@ -480,6 +515,8 @@ static __always_inline int smp_alloc(void *ctx, struct user_regs *r, __u64 u)
 	smp = &sc->smp;
 	if (bpf_probe_read_user(smp, sizeof(*smp), (void *)u))
 		return 0;
+	if (smp->peak_seq_at)
+		mem_peak_seq_at = smp->peak_seq_at;
 	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
 	if (f && smp->pend && !bpf_probe_read_user(f, sizeof(*f), (void *)smp->pend))
 		smp_free_all(f);
@@ -498,6 +535,7 @@ static __always_inline int smp_alloc(void *ctx, struct user_regs *r, __u64 u)
 	blk->w.count = smp->w_count;
 	blk->w.var_bytes = smp->var_bytes;
 	blk->w.id = smp->id;
+	blk->w.seq = smp->seq;
 	st = bpf_map_lookup_elem(&mem_stats, &key);
 	if (!st) {
 		bpf_map_update_elem(&mem_stats, &key, &mem_stats_zero, BPF_NOEXIST);
@@ -511,10 +549,10 @@ static __always_inline int smp_alloc(void *ctx, struct user_regs *r, __u64 u)
 	} else {
 		mem_count(EBPROF_MEM_LOST_STACKS, 1);
 	}
-	/* a block still at its address was freed, by a thread that has not told it yet: gone now */
+	/* a block still at its address was freed, by a thread that has not told it yet: gone now (before this sample) */
 	old = bpf_map_lookup_elem(&mem_blocks, &addr);
 	if (old)
-		smp_release(old);
+		smp_release(old, smp->seq, smp_peak());
 	if (bpf_map_update_elem(&mem_blocks, &addr, blk, BPF_ANY))
 		mem_count(EBPROF_MEM_LOST_BLOCKS, 1);
 	mem_count(EBPROF_MEM_ALLOCS, 1);
@@ -533,7 +571,8 @@ static __always_inline int smp_free(__u64 u, __u64 n)
 	f = bpf_map_lookup_elem(&mem_smp_frees, &zero);
 	if (!f || !n || n > EBMEM_PEND)
 		return 0;
-	if (bpf_probe_read_user(f->blocks, n * sizeof(__u64), (void *)u))
+	if (bpf_probe_read_user(f->blocks, n * sizeof(__u64), (void *)u) ||
+	    bpf_probe_read_user(f->seqs, n * sizeof(__u64), (void *)(u + EBMEM_PEND * sizeof(__u64))))
 		return 0;
 	f->n = n;
 	smp_free_all(f);

@@ -21,12 +21,13 @@ struct mem_site {
 	uint64_t allocs, bytes;		/* estimates when sampled */
 	uint64_t frees, bytes_freed;
 	uint64_t out_blocks, out_bytes;	/* blocks still held at the end */
+	uint64_t peak_blocks, peak_bytes;	/* ... at the peak heap (interposed) */
 	uint64_t leak_blocks, leak_bytes;	/* ... older than --min-age */
 	double oldest_s;
 	uint64_t faults, mapped;	/* pages faulted in, bytes mapped */
 	/* interposed: the samples behind the estimates, and their variances */
 	uint64_t samples;
-	double var_bytes, var_allocs, var_out_bytes, var_out_blocks;
+	double var_bytes, var_allocs, var_out_bytes, var_out_blocks, var_peak_bytes;
 };
 
 struct mem_report {
@@ -88,6 +89,7 @@ struct mem_report {
 	uint64_t sample_max;
 	uint64_t peak_heap;	/* the most bytes held at once */
 	bool peak_exact;	/* one thread allocated: else a floor */
+	bool peak_sites;	/* the sites' peak_ figures are known (a sample before the peak) */
 	unsigned int threads;	/* the most that allocated at once */
 	uint64_t foreign_frees;	/* of blocks from before the interposer was loaded */
 	uint64_t failed;	/* allocations that returned NULL */
@@ -96,6 +98,7 @@ struct mem_report {
 	bool by_syscall;	/* the interposer's markers told by getppid, not by uprobes */
 	/* the exact totals less the stacks' estimates of them, and those estimates' variance */
 	double unattributed, unattributed_out, var_sum, var_out_sum;
+	double unattributed_peak, var_peak_sum;	/* the same of the peak heap */
 };
 
 /* frees *m* (a profile's ext_free): not its profile */

@@ -174,7 +174,8 @@ void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum)
 		add(sum, &mp->shm->slots[i]);
 }
 
-void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id), void *ctx)
+void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id, uint64_t seq),
+			 void *ctx)
 {
 	uint32_t i, n, k;
 
@@ -188,7 +189,8 @@ void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uin
 		for (k = 0; k < np && k < EBMEM_PEND; k++) {
 			uint64_t e = __atomic_load_n(&c->pend[k], __ATOMIC_RELAXED);
 
-			fn(ctx, e & ((1ULL << EBMEM_ID_SHIFT) - 1), e >> EBMEM_ID_SHIFT);
+			fn(ctx, e & ((1ULL << EBMEM_ID_SHIFT) - 1), e >> EBMEM_ID_SHIFT,
+			   __atomic_load_n(&c->pend_seq[k], __ATOMIC_RELAXED));
 		}
 	}
 }

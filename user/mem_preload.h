@@ -35,10 +35,11 @@ bool mem_preload_loaded(const struct mem_preload *mp);
 void mem_preload_totals(const struct mem_preload *mp, struct ebmem_counts *sum);
 /*
  * the frees of sampled blocks its threads still hold (not told to a
- * marker): *fn* on each (address, sample id); at the end, once the
- * markers' probes are gone
+ * marker): *fn* on each (address, sample id, where the free fell in the
+ * sequence); at the end, once the markers' probes are gone
  */
-void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id), void *ctx);
+void mem_preload_pending(const struct mem_preload *mp, void (*fn)(void *ctx, uint64_t block, uint64_t id, uint64_t seq),
+			 void *ctx);
 /* the files removed, the environment as it was */
 void mem_preload_cleanup(struct mem_preload *mp);
 

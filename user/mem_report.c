@@ -46,14 +46,18 @@ static const char *human(uint64_t b, char *buf, size_t len)
 }
 
 static const struct mem_report *sort_report;
-static int sort_key;	/* 0 bytes, 1 faults, 2 leaks */
+static int sort_key;	/* 0 bytes, 1 faults, 2 leaks, 3 held at the peak */
+
+static uint64_t site_key(const struct mem_site *s, int key)
+{
+	return key == 0 ? s->bytes : key == 1 ? s->faults : key == 2 ? s->leak_bytes : s->peak_bytes;
+}
 
 static int cmp_site(const void *a, const void *b)
 {
 	const struct mem_site *x = &sort_report->sites[*(const size_t *)a];
 	const struct mem_site *y = &sort_report->sites[*(const size_t *)b];
-	uint64_t vx = sort_key == 0 ? x->bytes : sort_key == 1 ? x->faults : x->leak_bytes;
-	uint64_t vy = sort_key == 0 ? y->bytes : sort_key == 1 ? y->faults : y->leak_bytes;
+	uint64_t vx = site_key(x, sort_key), vy = site_key(y, sort_key);
 
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
@@ -70,10 +74,7 @@ static size_t *sorted_sites(const struct mem_report *m, int key, size_t *n)
 	if (!idx)
 		return NULL;
 	for (i = 0; i < m->nsites; i++) {
-		const struct mem_site *s = &m->sites[i];
-		uint64_t v = key == 0 ? s->bytes : key == 1 ? s->faults : s->leak_bytes;
-
-		if (v)
+		if (site_key(&m->sites[i], key))
 			idx[k++] = i;
 	}
 	sort_report = m;
@@ -249,6 +250,10 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 			"# was long (up to %s) were seldom sampled; --sample-bytes N samples more\n",
 			human((uint64_t)fabs(m->unattributed), a, sizeof(a)), human(m->bytes, b, sizeof(b)),
 			human(m->sample_adaptive ? m->sample_max : m->sample_bytes, c, sizeof(c)));
+	if (m->interposed && m->peak_sites && unattributed_shown(m->unattributed_peak, m->var_peak_sum, m->peak_heap))
+		fprintf(out, "# the stacks' estimates leave out %s of the %s held at the peak (the blocks of stacks seldom\n"
+			"# sampled); --sample-bytes N samples more\n",
+			human((uint64_t)fabs(m->unattributed_peak), a, sizeof(a)), human(m->peak_heap, b, sizeof(b)));
 	if (m->interposed && unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding))
 		fprintf(out, "# the stacks' estimates leave out %s of the %s held at the end (the blocks of stacks seldom\n"
 			"# sampled); --sample-bytes N samples more\n",
@@ -325,6 +330,23 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		free(fr);
 	}
 
+	if (m->interposed && m->peak_sites) {
+		idx = sorted_sites(m, 3, &n);
+		if (!idx)
+			return -ENOMEM;
+		fprintf(out, "\nAt the peak heap (%s%s), what held it, by stack:\n", human(m->peak_heap, a, sizeof(a)),
+			m->peak_exact ? "" : " or more; several threads: each looks at the total as it grows");
+		for (i = 0; i < n && (int)i < rows && i < 5; i++) {
+			const struct mem_site *s = &m->sites[idx[i]];
+
+			fprintf(out, "\n  ~%s (+- %s) in ~%" PRIu64 " blocks, %.1f %% of the peak\n",
+				human(s->peak_bytes, b, sizeof(b)), human(bound(s->var_peak_bytes), c, sizeof(c)),
+				s->peak_blocks, m->peak_heap ? 100.0 * s->peak_bytes / m->peak_heap : 0.0);
+			print_stack(m, s, out);
+		}
+		free(idx);
+	}
+
 	idx = sorted_sites(m, 1, &n);
 	if (!idx)
 		return -ENOMEM;
@@ -393,14 +415,14 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 			", \"max_rate\": %d, \"bound_sigmas\": %d, \"peak_heap\": %" PRIu64 ", \"peak_exact\": %s, \"threads\": %u, \"foreign_frees\": %" PRIu64
 			", \"failed\": %" PRIu64 ", \"unattributed_bytes\": %.0f, \"unattributed_bytes_outstanding\": %.0f"
 			", \"unattributed_said\": %s, \"unattributed_outstanding_said\": %s, \"python_allocator\": %s"
-			", \"markers\": \"%s\"},\n",
+			", \"markers\": \"%s\", \"peak_by_stack\": %s, \"unattributed_bytes_at_peak\": %.0f},\n",
 			m->samples, m->sample_bytes, m->sample_adaptive ? "true" : "false", m->sample_max,
 			EBMEM_MAX_RATE, MEM_BOUND_SIGMAS, m->peak_heap, m->peak_exact ? "true" : "false", m->threads, m->foreign_frees,
 			m->failed, m->unattributed, m->unattributed_out,
 			unattributed_shown(m->unattributed, m->var_sum, m->bytes) ? "true" : "false",
 			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
 			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null",
-			m->by_syscall ? "getppid" : "uprobes");
+			m->by_syscall ? "getppid" : "uprobes", m->peak_sites ? "true" : "false", m->unattributed_peak);
 	if (m->not_loaded)
 		fputs("  \"interposer_not_loaded\": true,\n", out);
 	if (!m->exact)
@@ -451,10 +473,11 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 				s->leak_bytes, s->leak_blocks, s->oldest_s);
 		/* estimates: the samples and each figure's bound (bound_sigmas standard deviations) */
 		if (m->interposed)
-			fprintf(out, ", \"samples\": %" PRIu64 ", \"bounds\": {\"allocs\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64
-				", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64 "}",
-				s->samples, bound(s->var_allocs), bound(s->var_bytes), bound(s->var_out_bytes),
-				bound(s->var_out_blocks));
+			fprintf(out, ", \"bytes_at_peak\": %" PRIu64 ", \"blocks_at_peak\": %" PRIu64 ", \"samples\": %" PRIu64
+				", \"bounds\": {\"allocs\": %" PRIu64 ", \"bytes_allocated\": %" PRIu64
+				", \"bytes_outstanding\": %" PRIu64 ", \"blocks_outstanding\": %" PRIu64 ", \"bytes_at_peak\": %" PRIu64 "}",
+				s->peak_bytes, s->peak_blocks, s->samples, bound(s->var_allocs), bound(s->var_bytes),
+				bound(s->var_out_bytes), bound(s->var_out_blocks), bound(s->var_peak_bytes));
 		fputs(", \"frames\": [", out);
 		for (j = 0; j < s->nframes; j++) {
 			const struct frame *f = profile__frame_at(m->prof, s->frames[j]);

@@ -10,6 +10,7 @@
 #ifndef __EBPROF_MEMSHM_H
 #define __EBPROF_MEMSHM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define EBMEM_MAGIC 0x45424d454d534831ULL	/* "EBMEMSH1" */
@@ -22,7 +23,8 @@
 /*
  * the interposer's markers, probed by ebprof: ebprof_mem_sampled(const
  * struct ebmem_sample *), ebprof_mem_sampled_free(const uint64_t *blocks,
- * uint64_t n) (n <= EBMEM_PEND)
+ * uint64_t n) (n <= EBMEM_PEND; the blocks' seqs EBMEM_PEND words after
+ * them, as pend_seq[] after pend[])
  */
 #define EBMEM_SAMPLE_FN "ebprof_mem_sampled"
 #define EBMEM_FREE_FN "ebprof_mem_sampled_free"
@@ -61,18 +63,23 @@ struct ebmem_counts {
 	 */
 	uint64_t npend;
 	uint64_t pend[EBMEM_PEND];
+	uint64_t pend_seq[EBMEM_PEND];	/* ... and where each fell in the process's sequence of samples and sampled frees */
 	uint64_t pad[7];
 };
+_Static_assert(offsetof(struct ebmem_counts, pend_seq) == offsetof(struct ebmem_counts, pend) + EBMEM_PEND * 8,
+	       "a free's seq is EBMEM_PEND words after it (bpf/mem.bpf.c's struct smp_frees)");
 
 /* what a sampled allocation tells the marker, by a pointer to it (on the caller's stack; bpf/mem.bpf.c has a copy) */
 struct ebmem_sample {
 	uint64_t block, size;
 	uint64_t w_bytes, w_count;	/* what it stands for: bytes, blocks in EBMEM_COUNT_ONE */
 	uint64_t var_bytes;		/* the bytes' variance term */
-	uint64_t pend;			/* where its thread's frees not told yet are (npend, then pend[]); 0: none */
+	uint64_t pend;			/* where its thread's frees not told yet are (npend, pend[], pend_seq[]); 0: none */
 	uint64_t id;			/* its sample id: a free told names the block by address and id */
+	uint64_t seq;			/* where it fell in the sequence (the id is its low bits) */
+	uint64_t peak_seq_at;		/* the address of the file's peak_seq, in the process */
 };
-_Static_assert(sizeof(struct ebmem_sample) == 7 * 8, "bpf/mem.bpf.c's copy of struct ebmem_sample has 7 fields");
+_Static_assert(sizeof(struct ebmem_sample) == 9 * 8, "bpf/mem.bpf.c's copy of struct ebmem_sample has 9 fields");
 
 /*
  * A free told: the block's address, and its sample id above it (the id
@@ -91,7 +98,11 @@ struct ebmem_shm {
 	uint32_t pad0;
 	uint64_t mean_max;		/* the longest it grew to */
 	uint64_t tat;			/* the rate's books: when the samples taken would all have been allowed (ns) */
-	uint64_t next_id;		/* samples taken: their ids */
+	/*
+	 * the sequence of samples and frees of sampled blocks (a sample's id
+	 * is its low bits): each takes the next number
+	 */
+	uint64_t next_id;
 	uint32_t nslots;		/* slots ever handed out */
 	uint32_t live;			/* threads counting now */
 	uint32_t max_live;		/* ... at the most */
@@ -100,7 +111,12 @@ struct ebmem_shm {
 	uint32_t py;			/* CPython's object allocator: EBMEM_PY_* */
 	uint32_t by_syscall;		/* the markers tell by getppid (ebprof's tracepoint), not by their uprobes */
 	uint64_t exe_dev, exe_ino;	/* the program it was last loaded into (an exec without it runs another) */
-	uint64_t pad[3];
+	/*
+	 * next_id when the peak was last raised: a sampled block s was held at
+	 * the peak when s's seq < peak_seq <= its free's seq
+	 */
+	uint64_t peak_seq;
+	uint64_t pad[2];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };

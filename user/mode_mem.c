@@ -1086,6 +1086,7 @@ static void preload_totals(struct run *r, struct mem_report *m)
 	m->sample_max = preload.shm->mean_max;
 	m->samples = c.samples;
 	m->peak_heap = preload.shm->peak;
+	m->peak_sites = preload.shm->peak_seq > 0;
 	m->threads = preload.shm->max_live;
 	m->peak_exact = m->threads <= 1;
 	m->foreign_frees = c.foreign;
@@ -1109,6 +1110,7 @@ static void preload_bounds(struct mem_report *m)
 	/* what the stacks' estimates add up to, against the exact totals */
 	m->unattributed = (double)m->bytes;
 	m->unattributed_out = (double)m->bytes_outstanding;
+	m->unattributed_peak = (double)m->peak_heap;
 	for (i = 0; i < m->nsites; i++) {
 		struct mem_site *s = &m->sites[i];
 		double mean = s->allocs ? (double)s->bytes / s->allocs : 1, omean;
@@ -1119,10 +1121,13 @@ static void preload_bounds(struct mem_report *m)
 		s->var_out_bytes = fmax(s->var_out_bytes, mem_least_var((double)s->out_bytes, run_max, (double)m->bytes_outstanding));
 		s->var_out_blocks = fmax(s->var_out_blocks, mem_least_var((double)s->out_blocks, run_max / fmax(omean, 1),
 								       (double)m->blocks_outstanding));
+		s->var_peak_bytes = fmax(s->var_peak_bytes, mem_least_var((double)s->peak_bytes, run_max, (double)m->peak_heap));
 		m->unattributed -= s->bytes;
 		m->unattributed_out -= s->out_bytes;
+		m->unattributed_peak -= s->peak_bytes;
 		m->var_sum += s->var_bytes;
 		m->var_out_sum += s->var_out_bytes;
+		m->var_peak_sum += s->var_peak_bytes;
 	}
 }
 
@@ -1140,6 +1145,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	int err = -ENOMEM, k;
 	char comm[32];
 	bool ip = MR(r)->preload;
+	uint64_t peak_seq = ip ? preload.shm->peak_seq : 0;
 
 	if (!ks || !ids || !by_frames)
 		goto out;
@@ -1211,6 +1217,12 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			site->bytes_freed += st.bytes_freed;
 			site->samples += st.samples;
 			site->var_bytes += st.var_bytes;
+			/* its blocks freed since the peak that were held at it (none: freed before, or none held) */
+			if (peak_seq && st.peak_seq == peak_seq) {
+				site->peak_blocks += llround(st.peak_count / EBMEM_COUNT_ONE);
+				site->peak_bytes += st.peak_bytes;
+				site->var_peak_bytes += st.peak_var;
+			}
 			continue;
 		}
 		site->allocs += st.allocs * scale;
@@ -1256,6 +1268,12 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			nb = llround(b.w.count / EBMEM_COUNT_ONE);
 			bb = b.w.bytes;
 			m->sites[si].var_out_bytes += b.w.var_bytes;
+			/* held at the end, and at the peak if made before it */
+			if (peak_seq && b.w.seq < peak_seq) {
+				m->sites[si].peak_blocks += nb;
+				m->sites[si].peak_bytes += bb;
+				m->sites[si].var_peak_bytes += b.w.var_bytes;
+			}
 		} else {
 			nb = 1;
 			bb = b.size;
@@ -1276,29 +1294,34 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 		preload_bounds(m);
 	/*
 	 * The sites as stacks with pprof's heap values: weighted for folded
-	 * and SVG by bytes (or allocations, --count), the first value
+	 * and SVG by bytes (or allocations, --count), the first value; then
+	 * what they held at the peak, where known
 	 */
 	m->prof->meta.mode = "mem";
 	{
 		static const struct profile_value by_bytes[] = {
 			{ "alloc_space", "bytes" }, { "alloc_objects", "count" },
 			{ "inuse_space", "bytes" }, { "inuse_objects", "count" },
+			{ "peak_space", "bytes" }, { "peak_objects", "count" },
 		}, by_count[] = {
 			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
 			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
+			{ "peak_objects", "count" }, { "peak_space", "bytes" },
 		};
 
-		err = profile__set_values(m->prof, 4, r->o->mem.count ? by_count : by_bytes);
+		err = profile__set_values(m->prof, m->peak_sites ? 6 : 4, r->o->mem.count ? by_count : by_bytes);
 	}
 	if (err)
 		goto out;
 	for (i = 0; i < m->nsites; i++) {
 		const struct mem_site *s = &m->sites[i];
-		uint64_t v[PROFILE_MAX_VALUES] = { s->bytes, s->allocs, s->out_bytes, s->out_blocks };
+		uint64_t v[PROFILE_MAX_VALUES] = { s->bytes, s->allocs, s->out_bytes, s->out_blocks, s->peak_bytes,
+						   s->peak_blocks };
 
 		if (r->o->mem.count) {
 			v[0] = s->allocs, v[1] = s->bytes;
 			v[2] = s->out_blocks, v[3] = s->out_bytes;
+			v[4] = s->peak_blocks, v[5] = s->peak_bytes;
 		}
 		if (!v[0])
 			continue;
@@ -1644,11 +1667,12 @@ static int mem_tick(struct run *r)
 	return 0;
 }
 
-/* a free its thread still held: the block goes, its stack's stats take it back (as BPF's smp_free_all) */
-static void preload_free_told(void *ctx, uint64_t block, uint64_t id)
+/* a free its thread still held: the block goes, its stack's stats take it back (as BPF's smp_release) */
+static void preload_free_told(void *ctx, uint64_t block, uint64_t id, uint64_t seq)
 {
 	struct run *r = ctx;
 	int bfd = bpf_map__fd(MR(r)->skel->maps.mem_blocks), sfd = bpf_map__fd(MR(r)->skel->maps.mem_stats);
+	uint64_t peak = preload.shm->peak_seq;
 	struct mem_block b;
 	struct mem_stats st;
 
@@ -1657,6 +1681,15 @@ static void preload_free_told(void *ctx, uint64_t block, uint64_t id)
 	if (!bpf_map_lookup_elem(sfd, &b.key, &st)) {
 		st.frees += b.w.count;
 		st.bytes_freed += b.w.bytes;
+		if (peak && peak != st.peak_seq) {
+			st.peak_seq = peak;
+			st.peak_count = st.peak_bytes = st.peak_var = 0;
+		}
+		if (peak && b.w.seq < peak && peak <= seq) {
+			st.peak_count += b.w.count;
+			st.peak_bytes += b.w.bytes;
+			st.peak_var += b.w.var_bytes;
+		}
 		bpf_map_update_elem(sfd, &b.key, &st, BPF_EXIST);
 	}
 	bpf_map_delete_elem(bfd, &block);

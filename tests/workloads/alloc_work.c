@@ -24,6 +24,12 @@
  *   alloc_work threads T N   T threads each malloc N blocks of 100-149 bytes
  *                            (thread_alloc()); the main thread frees them all
  *                            but every 1000th (held at the exit)
+ *   alloc_work peak N S      peak_a() keeps N blocks of S bytes, peak_b()
+ *                            N/2; all of peak_a()'s freed, then g() and
+ *                            h() (churn()), and peak_c() keeps 3N/4: the
+ *                            peak heap, N/2 S more than at the end, is
+ *                            peak_a()'s and peak_b()'s blocks (and the
+ *                            few made before main), none of peak_c()'s
  *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
  *   alloc_work paced -r R [K]  hp() (1000), each block filled and worked on
  *                            for K steps (160000) before its free: 4000 R
@@ -210,6 +216,33 @@ static void deny_ebm_mark(void)
 	}
 }
 
+#define PEAK_MAX 100000
+/* mapped, not allocated: not in the heap whose peak is known */
+static void **peak_blocks[3];
+
+static noinline void peak_keep(void **v, int n, size_t s)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		v[i] = malloc(s);
+}
+
+noinline void peak_a(int n, size_t s)
+{
+	peak_keep(peak_blocks[0], n, s);
+}
+
+noinline void peak_b(int n, size_t s)
+{
+	peak_keep(peak_blocks[1], n, s);
+}
+
+noinline void peak_c(int n, size_t s)
+{
+	peak_keep(peak_blocks[2], n, s);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "basic";
@@ -300,6 +333,25 @@ int main(int argc, char **argv)
 				if (j % 1000)
 					free(tblocks[i * tn + j]);
 		free(tblocks);
+	} else if (!strcmp(mode, "peak")) {
+		int n = argc > 2 ? atoi(argv[2]) : 2000, i;
+		size_t s = argc > 3 ? strtoul(argv[3], NULL, 10) : 2048;
+
+		if (n < 4 || n > PEAK_MAX)
+			return 2;
+		for (i = 0; i < 3; i++) {
+			peak_blocks[i] = mmap(NULL, n * sizeof(void *), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+					      -1, 0);
+			if (peak_blocks[i] == MAP_FAILED)
+				return 1;
+		}
+		maybe_wait_for_go();
+		peak_a(n, s);
+		peak_b(n / 2, s);
+		for (i = 0; i < n; i++)
+			free(peak_blocks[0][i]);
+		churn();
+		peak_c(3 * n / 4, s);
 	} else if (!strcmp(mode, "bench")) {
 		long r = argc > 3 ? atol(argv[3]) : 1000, i;
 		double t0;

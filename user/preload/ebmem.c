@@ -379,7 +379,10 @@ static inline bool ready(void)
  * has held: the process's bytes held now, for the peak.  With one thread
  * that is the peak exactly; with several a thread looks again only past
  * its last look and EBMEM_PEAK_SLACK, and what the others grow meanwhile
- * is seen at their own looks: a floor.
+ * is seen at their own looks: a floor.  A peak raised records where it
+ * fell in the sequence of samples and sampled frees (peak_seq), after the
+ * sample of the allocation that raised it, if one fell in it: what the
+ * sampled blocks held at the peak is told from that.
  */
 static __attribute__((noinline)) void look_at_peak(struct ebmem_counts *c, int64_t net)
 {
@@ -398,9 +401,12 @@ static __attribute__((noinline)) void look_at_peak(struct ebmem_counts *c, int64
 	}
 	(void)c;
 	p = __atomic_load_n(&shm->peak, __ATOMIC_RELAXED);
-	while ((int64_t)sum > (int64_t)p &&
-	       !__atomic_compare_exchange_n(&shm->peak, &p, sum, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	while ((int64_t)sum > (int64_t)p) {
+		if (__atomic_compare_exchange_n(&shm->peak, &p, sum, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&shm->peak_seq, __atomic_load_n(&shm->next_id, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+			break;
+		}
+	}
 }
 
 /*
@@ -467,7 +473,9 @@ static __attribute__((noinline)) void sample(struct ebmem_counts *c, void *p, ui
 		return;
 	wb = n / q;
 	wc = 1 / q;
-	smp.id = __atomic_fetch_add(&shm->next_id, 1, __ATOMIC_RELAXED) & EBMEM_ID_MASK;
+	smp.seq = __atomic_fetch_add(&shm->next_id, 1, __ATOMIC_RELAXED);
+	smp.id = smp.seq & EBMEM_ID_MASK;
+	smp.peak_seq_at = (uint64_t)(uintptr_t)&shm->peak_seq;
 	((struct hdr *)p - 1)->tag |= TAG_SAMPLED | smp.id << TAG_ID_SHIFT;
 	smp.block = (uint64_t)(uintptr_t)p;
 	smp.size = n;
@@ -496,12 +504,12 @@ static inline __attribute__((always_inline)) void count_alloc(struct ebmem_count
 	COUNT(atomic, c, bytes, n);
 	COUNT(atomic, c, hist[63 - __builtin_clzll(n | 1)], 1);
 	net = c->bytes - c->bytes_freed;
-	if (unlikely(net > t.net_hi) && !atomic)
-		look_at_peak(c, net);
 	if (unlikely((t.left -= (int64_t)n) < 0)) {
 		COUNT(atomic, c, samples, 1);
 		sample(c, p, n);
 	}
+	if (unlikely(net > t.net_hi) && !atomic)
+		look_at_peak(c, net);
 }
 
 /*
@@ -555,15 +563,22 @@ static inline void *uncounted_as(void *p, uint64_t want)
 	if (unlikely(tag & TAG_SAMPLED)) {
 		uint64_t b = (uint64_t)(uintptr_t)p | ((tag >> TAG_ID_SHIFT) & EBMEM_ID_MASK) << EBMEM_ID_SHIFT;
 
+		uint64_t seq = __atomic_fetch_add(&shm->next_id, 1, __ATOMIC_RELAXED);
+
 		/* held for the thread's next sample; told now when there is no room (or no slot of its own) */
 		COUNT(t.atomic, c, sampled_frees, 1);
 		if (t.atomic) {
-			ebprof_mem_sampled_free(&b, 1);
+			uint64_t one[2 * EBMEM_PEND];
+
+			one[0] = b;
+			one[EBMEM_PEND] = seq;
+			ebprof_mem_sampled_free(one, 1);
 		} else {
 			if (c->npend == EBMEM_PEND) {
 				ebprof_mem_sampled_free(c->pend, c->npend);
 				c->npend = 0;
 			}
+			c->pend_seq[c->npend] = seq;
 			c->pend[c->npend++] = b;
 		}
 	}
@@ -604,15 +619,15 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 	return counted(real_malloc(n + HDR), HDR, n);
 }
 
-/* an allocation's rare ends: the peak looked at, a sample */
+/* an allocation's rare ends: a sample, the peak looked at (in that order: look_at_peak()) */
 static __attribute__((noinline)) void *alloc_rare(struct ebmem_counts *c, void *p, uint64_t n, int64_t net)
 {
-	if (net > t.net_hi)
-		look_at_peak(c, net);
 	if (t.left < 0) {
 		c->samples++;
 		sample(c, p, n);
 	}
+	if (net > t.net_hi)
+		look_at_peak(c, net);
 	return p;
 }
 
