@@ -189,7 +189,7 @@ static void find_blocked(struct run *r)
 	struct bpf_link *link;
 	struct off_blocked b, *bs = NULL;
 	struct off_start st;
-	size_t cap = 0, bcap = 0, nbs = 0, woke = 0, i;
+	size_t cap = 0, bcap = 0, woke = 0, i;
 	ssize_t got;
 	int fd, sfd = bpf_map__fd(m->skel->maps.off_starts);
 
@@ -210,11 +210,11 @@ static void find_blocked(struct run *r)
 	 * (~0.1 ms each) would otherwise make the next read's later
 	 */
 	while ((got = read(fd, &b, sizeof(b))) == sizeof(b)) {
-		if (GROW(m->blocked, m->nblocked, cap, 64) || GROW(bs, nbs, bcap, 64))
+		if (GROW(m->blocked, m->nblocked, cap, 64) || GROW(bs, m->nblocked, bcap, 64))
 			break;
+		bs[m->nblocked] = b;
 		m->blocked[m->nblocked].tid = b.tid;
 		m->blocked[m->nblocked++].ts = b.ts;
-		bs[nbs++] = b;
 	}
 	close(fd);
 	bpf_link__destroy(link);

@@ -19,6 +19,7 @@
  *                 quick(), a leaf, starts with a load they single-step)
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <string.h>
 #include "workload.h"
 
@@ -110,8 +111,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "split") || !strcmp(argv[1], "ranks")) {
 		static const int split[10] = { 1, 1, 1, 1, 1, 1, 10, 10, 10, 100 };
 		static const int ranks[20] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10, 10, 10, 10, 10, 10, 10, 10, 100 };
-		const int *pattern = argv[1][0] == 's' ? split : ranks;
-		int len = argv[1][0] == 's' ? 10 : 20;
+		bool by_split = argv[1][0] == 's';
+		const int *pattern = by_split ? split : ranks;
+		int len = by_split ? 10 : 20;
 		unsigned long seed = 12345;
 		double total = 0;
 
