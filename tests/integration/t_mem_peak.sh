@@ -85,5 +85,47 @@ top=$(awk '/^At the peak heap \(5\.9 MiB\), what held it, by stack:$/ { f = 1; n
 	f && /^        / { printf "%s ", $1; if (++k == 2) exit }' "$TMP/s.txt")
 [ "$top" = "peak_keep peak_a " ] ||
 	fail "the peak's section does not put peak_a first: $(sed -n '/^At the peak/,/^Stacks/p' "$TMP/s.txt" | head -12)"
+# through an exec (sh -c 'exec ...'): the program before it and its
+# thread gone, one thread counted, the peak exact; the same blocks held
+# at it (sh's own blocks, never freed, count as held, on stacks of sh's)
+$EBPROF mem --sample-bytes 1 -f json -o "$TMP/exec.json" -- sh -c "exec $A ${ARGS[*]}" >/dev/null 2>"$TMP/err" ||
+	fail "ebprof mem: $(cat "$TMP/err")"
+python3 - "$TMP/exec.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); ip = p["interposer"]
+def at(fn):
+    ss = [s for s in p["stacks"] if len(s["frames"]) > 1 and s["frames"][-1]["function"] == "peak_keep"
+          and s["frames"][-2]["function"] == fn]
+    return sum(s["bytes_at_peak"] for s in ss), sum(s["blocks_at_peak"] for s in ss)
+print("  after an exec: %d thread(s), peak %d (exact: %s); peak_a %d, peak_b %d, peak_c %d held at it"
+      % (ip["threads"], ip["peak_heap"], ip["peak_exact"], at("peak_a")[0], at("peak_b")[0], at("peak_c")[0]))
+assert ip["threads"] == 1 and ip["peak_exact"], ip
+assert (at("peak_a"), at("peak_b"), at("peak_c")) == ((4096000, 2000), (2048000, 1000), (0, 0))
+PY
+
+# a CPython (Debian's 3.11, its object allocator wrapped): py_peak.py's
+# fa() held N objects at the peak, fb() N/2, fc() none, each object the
+# size it says, every allocation sampled
+if [ -x /usr/bin/python3.11 ]; then
+	$EBPROF mem --sample-bytes 1 -f json -o "$TMP/py.json" -- /usr/bin/python3.11 tests/workloads/py_peak.py 4000 \
+		>"$TMP/py.out" 2>"$TMP/err" || fail "ebprof mem python: $(cat "$TMP/err")"
+	python3 - "$TMP/py.json" "$(awk '/^object/ { print $2 }' "$TMP/py.out")" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); ip = p["interposer"]; size = int(sys.argv[2])
+def at(fn):
+    # the objects: the stack under the function's list comprehension that
+    # held the most blocks (the list's own block, grown by realloc, is one)
+    ss = [s for s in p["stacks"] if any(f["function"].startswith(fn + ".<locals>.<listcomp>") for f in s["frames"])]
+    s = max(ss, key=lambda s: s["blocks_at_peak"])
+    return s["bytes_at_peak"], s["blocks_at_peak"]
+a, b, c = at("fa"), at("fb"), at("fc")
+print("  python3.11: peak %d (exact: %s); held at it: fa %s, fb %s, fc %s (objects of %d bytes)"
+      % (ip["peak_heap"], ip["peak_exact"], a, b, c, size))
+assert ip["peak_exact"] and ip["python_allocator"] == "wrapped", ip
+assert a == (4000 * size, 4000) and b == (2000 * size, 2000) and c == (0, 0), (a, b, c)
+PY
+else
+	info "Debian's python3.11 is not installed: a CPython's peak not checked"
+fi
 [ "$(ebprof_progs)" = 0 ] || fail "BPF programs left loaded"
 exit 0

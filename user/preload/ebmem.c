@@ -271,16 +271,15 @@ shared:
 	return t.c;
 }
 
-/* a thread ends: its counts go to the shared slot, the slot to the next thread */
-static void give_back(void *arg)
+/* slot *c*'s thread is gone: the frees it held told, its counts to the shared slot, the slot free */
+static void retire(struct ebmem_counts *c)
 {
-	struct ebmem_counts *c = arg, *g = &shm->gone;
+	struct ebmem_counts *g = &shm->gone;
 	int i;
 
-	if (!c || c == g || state != ST_COUNT)
-		return;
 	if (c->npend)
 		ebprof_mem_sampled_free(c->pend, c->npend);
+	c->npend = 0;
 	__atomic_add_fetch(&g->frees, c->frees, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->bytes, c->bytes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g->bytes_freed, c->bytes_freed, __ATOMIC_RELAXED);
@@ -293,6 +292,16 @@ static void give_back(void *arg)
 	memset(c, 0, offsetof(struct ebmem_counts, in_use));
 	__atomic_sub_fetch(&shm->live, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* a thread ends: its slot to the next thread */
+static void give_back(void *arg)
+{
+	struct ebmem_counts *c = arg;
+
+	if (!c || c == &shm->gone || state != ST_COUNT)
+		return;
+	retire(c);
 	t.c = t.fast = NULL;
 	t.gone = true;
 }
@@ -310,6 +319,7 @@ static void init(void)
 {
 	const char *path;
 	struct stat st;
+	uint32_t i;
 	void *m;
 	int fd;
 
@@ -345,6 +355,14 @@ static void init(void)
 		return;
 	}
 	shm = m;
+	/*
+	 * Slots in use are of the threads of the program this process ran
+	 * before an exec, gone with it: so that the threads counted at once
+	 * are this program's (the peak exact while it has one)
+	 */
+	for (i = 0; i < shm->nslots && i < EBMEM_SLOTS; i++)
+		if (shm->slots[i].in_use)
+			retire(&shm->slots[i]);
 	if (!stat("/proc/self/exe", &st)) {
 		shm->exe_dev = st.st_dev;
 		shm->exe_ino = st.st_ino;
