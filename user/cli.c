@@ -246,6 +246,9 @@ static const char mem_usage[] =
 "                          allocated, still held, allocations and pages touched\n"
 "                          while the line ran (memory_profiler's view)\n"
 "      --count             weigh stacks by allocations instead of bytes\n"
+"      --peak              weigh stacks by what they held at the peak heap (the\n"
+"                          flame graph of the peak; a COMMAND's): bytes, or blocks\n"
+"                          with --count\n"
 "      --max-blocks N      live blocks tracked (default 1048576)\n"
 "  -d, --duration SECONDS  stop after SECONDS (a command is stopped too: exit 0)\n"
 "  -o, --output FILE       write to FILE; .svg .folded .json .pb.gz .speedscope.json\n"
@@ -443,6 +446,7 @@ enum {
 	OPT_LEAKS,
 	OPT_MIN_AGE,
 	OPT_COUNT,
+	OPT_PEAK,
 	OPT_MAX_BLOCKS,
 	OPT_SAMPLE_BYTES,
 	OPT_NO_PRELOAD,
@@ -490,6 +494,7 @@ static const struct option long_opts[] = {
 	{ "leaks", no_argument, NULL, OPT_LEAKS },
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "peak", no_argument, NULL, OPT_PEAK },
 	{ "max-blocks", required_argument, NULL, OPT_MAX_BLOCKS },
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
@@ -584,6 +589,7 @@ static const struct {
 	{ OPT_LEAKS, "--leaks", M_MEM, NULL },
 	{ OPT_MIN_AGE, "--min-age", M_MEM, NULL },
 	{ OPT_COUNT, "--count", M_MEM, NULL },
+	{ OPT_PEAK, "--peak", M_MEM, NULL },
 	{ OPT_MAX_BLOCKS, "--max-blocks", M_MEM, NULL },
 	{ OPT_SAMPLE_BYTES, "--sample-bytes", M_MEM, NULL },
 	{ OPT_NO_PRELOAD, "--no-preload", M_MEM, NULL },
@@ -1012,6 +1018,9 @@ again:
 		case OPT_COUNT:
 			o->mem.count = true;
 			break;
+		case OPT_PEAK:
+			o->mem.peak = true;
+			break;
 		case OPT_MIN_BLOCK: {
 			char *end;
 
@@ -1255,6 +1264,8 @@ again:
 		/* --exact and --overhead choose the probes on the allocators */
 		if (o->mem.sample_bytes && (!o->cmd || o->mem.exact || o->mem.overhead > 0 || o->mem.no_preload))
 			return bad("--sample-bytes is for a command launched with the interposer: not with -p, --exact, --overhead or --no-preload%s", "");
+		if (o->mem.peak && (!o->cmd || o->mem.exact || o->mem.overhead > 0 || o->mem.no_preload))
+			return bad("--peak is for a command launched with the interposer: not with -p, --exact, --overhead or --no-preload%s", "");
 		o->mem.preload = o->cmd && !o->mem.exact && !(o->mem.overhead > 0) && !o->mem.no_preload;
 	}
 	if (o->mem.overhead <= 0)

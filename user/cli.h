@@ -81,6 +81,7 @@ struct ebprof_opts {
 		bool leaks;
 		double min_age;		/* seconds */
 		bool count;		/* weigh stacks by allocations, not bytes */
+		bool peak;		/* ... by what they held at the peak heap */
 		unsigned int max_blocks;
 		uint64_t sample_bytes;	/* the interposer's mean sampling interval; 0: its default */
 		bool no_preload;	/* a command too by the probes on the allocators */

@@ -319,8 +319,16 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 
 		if (!fr)
 			return -ENOMEM;
-		fprintf(out, "\nFunctions, by bytes they allocated themselves (SELF) and below them (TOTAL):\n");
-		fprintf(out, "%7s %7s %12s  %-40s %s\n", "SELF%", "TOTAL%", "SELF_BYTES", "FUNCTION", "MODULE");
+		const char *by = m->prof->meta.values[0].type, *what = "bytes they allocated", *col = "SELF_BYTES";
+
+		if (!strcmp(by, "alloc_objects"))
+			what = "allocations they made", col = "SELF_ALLOCS";
+		else if (!strcmp(by, "peak_space"))
+			what = "bytes they held at the peak heap";
+		else if (!strcmp(by, "peak_objects"))
+			what = "blocks they held at the peak heap", col = "SELF_BLOCKS";
+		fprintf(out, "\nFunctions, by %s themselves (SELF) and below them (TOTAL):\n", what);
+		fprintf(out, "%7s %7s %12s  %-40s %s\n", "SELF%", "TOTAL%", col, "FUNCTION", "MODULE");
 		for (i = 0; i < n && (int)i < rows && i < 15; i++) {
 			const struct frame *f = profile__frame_at(m->prof, fr[i].frame);
 

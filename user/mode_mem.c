@@ -1144,7 +1144,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	size_t i;
 	int err = -ENOMEM, k;
 	char comm[32];
-	bool ip = MR(r)->preload;
+	bool ip = MR(r)->preload, peak_first = false;
 	uint64_t peak_seq = ip ? preload.shm->peak_seq : 0;
 
 	if (!ks || !ids || !by_frames)
@@ -1307,9 +1307,22 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
 			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
 			{ "peak_objects", "count" }, { "peak_space", "bytes" },
+		}, at_peak[] = {
+			{ "peak_space", "bytes" }, { "peak_objects", "count" },
+			{ "alloc_space", "bytes" }, { "alloc_objects", "count" },
+			{ "inuse_space", "bytes" }, { "inuse_objects", "count" },
+		}, at_peak_count[] = {
+			{ "peak_objects", "count" }, { "peak_space", "bytes" },
+			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
+			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
 		};
 
-		err = profile__set_values(m->prof, m->peak_sites ? 6 : 4, r->o->mem.count ? by_count : by_bytes);
+		if (r->o->mem.peak && !m->peak_sites)
+			pr_warn("no peak heap by stack (the command ran without ebprof's interposer): stacks weighed by what they allocated\n");
+		peak_first = r->o->mem.peak && m->peak_sites;
+		err = profile__set_values(m->prof, m->peak_sites ? 6 : 4,
+					  peak_first ? (r->o->mem.count ? at_peak_count : at_peak)
+						     : r->o->mem.count ? by_count : by_bytes);
 	}
 	if (err)
 		goto out;
@@ -1322,6 +1335,13 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			v[0] = s->allocs, v[1] = s->bytes;
 			v[2] = s->out_blocks, v[3] = s->out_bytes;
 			v[4] = s->peak_blocks, v[5] = s->peak_bytes;
+		}
+		if (peak_first) {
+			/* the peak's pair first, then the rest in order */
+			uint64_t p0 = v[4], p1 = v[5];
+
+			memmove(v + 2, v, 4 * sizeof(v[0]));
+			v[0] = p0, v[1] = p1;
 		}
 		if (!v[0])
 			continue;

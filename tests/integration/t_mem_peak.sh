@@ -51,6 +51,22 @@ else
 	info "go is not installed: pprof's view not checked"
 fi
 
+# --peak: the folded stacks (and so the flame graph) weighed by what each
+# held at the peak, bytes or (--count) blocks; not where there is no peak
+# by stack (-p): one line, and non-zero
+for c in "" --count; do
+	$EBPROF mem --peak $c --sample-bytes 1 -o "$TMP/peak.folded" -- "$A" "${ARGS[@]}" >/dev/null 2>"$TMP/err" ||
+		fail "ebprof mem --peak $c: $(cat "$TMP/err")"
+	got=$(sed -n 's/.*;main;\(peak_[abc]\);peak_keep \([0-9]*\)$/\1 \2/p' "$TMP/peak.folded" | sort | paste -sd' ')
+	want="peak_a 4096000 peak_b 2048000"
+	[ -n "$c" ] && want="peak_a 2000 peak_b 1000"
+	[ "$got" = "$want" ] || fail "--peak $c: folded stacks '$got', want '$want': $(cat "$TMP/peak.folded")"
+done
+info "--peak: folded peak_a 4096000 (2000 blocks), peak_b 2048000 (1000), no peak_c"
+$EBPROF mem --peak -p $$ -d 1 >/dev/null 2>"$TMP/err" && fail "--peak -p was taken"
+[ "$(wc -l <"$TMP/err")" = 1 ] && grep -q -- "--peak is for a command launched with the interposer" "$TMP/err" ||
+	fail "--peak -p: $(cat "$TMP/err")"
+
 # one sample per 16 KiB on average (P): p = 1 - exp(-2048/P) = 0.1175 a
 # block, ~235 samples of peak_a's 2000: the estimate's standard deviation
 # 2048 sqrt(2000 (1 - p) / p) = 251 KB (6.1 %), 118 samples of peak_b's:
