@@ -1307,22 +1307,17 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
 			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
 			{ "peak_objects", "count" }, { "peak_space", "bytes" },
-		}, at_peak[] = {
-			{ "peak_space", "bytes" }, { "peak_objects", "count" },
-			{ "alloc_space", "bytes" }, { "alloc_objects", "count" },
-			{ "inuse_space", "bytes" }, { "inuse_objects", "count" },
-		}, at_peak_count[] = {
-			{ "peak_objects", "count" }, { "peak_space", "bytes" },
-			{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
-			{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
 		};
+		const struct profile_value *by = r->o->mem.count ? by_count : by_bytes;
+		struct profile_value v[6];
 
 		if (r->o->mem.peak && !m->peak_sites)
 			pr_warn("no peak heap by stack (the command ran without ebprof's interposer): stacks weighed by what they allocated\n");
+		/* --peak: the peak's pair first, then the rest in order (as the values below) */
 		peak_first = r->o->mem.peak && m->peak_sites;
-		err = profile__set_values(m->prof, m->peak_sites ? 6 : 4,
-					  peak_first ? (r->o->mem.count ? at_peak_count : at_peak)
-						     : r->o->mem.count ? by_count : by_bytes);
+		memcpy(v, by + (peak_first ? 4 : 0), 2 * sizeof(v[0]));
+		memcpy(v + 2, by + (peak_first ? 0 : 2), 4 * sizeof(v[0]));
+		err = profile__set_values(m->prof, m->peak_sites ? 6 : 4, v);
 	}
 	if (err)
 		goto out;

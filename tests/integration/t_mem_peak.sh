@@ -10,6 +10,14 @@
 need_root
 A=$T/alloc_work
 ARGS=(peak 2000 2048)
+# the JSON's stacks of alloc_work's peak_x(): sums of their figures
+cat >"$TMP/peakat.py" <<'PY'
+def at(p, fn, *fields):
+    ss = [s for s in p["stacks"] if len(s["frames"]) > 1 and s["frames"][-1]["function"] == "peak_keep"
+          and s["frames"][-2]["function"] == fn]
+    return tuple(sum(f(s) if callable(f) else s[f] for s in ss) for f in fields)
+PY
+export PYTHONPATH=$TMP
 
 # every allocation sampled (--sample-bytes 1: p = 1 - exp(-2048) = 1): the
 # figures at the peak exact, by the samples told by getppid and by uprobes
@@ -22,11 +30,8 @@ for markers in getppid uprobes; do
 import json, sys
 p = json.load(open(sys.argv[1])); ip = p["interposer"]
 assert ip["markers"] == sys.argv[2] and ip["peak_exact"] and ip["peak_by_stack"], ip
-def at(fn):
-    ss = [s for s in p["stacks"] if len(s["frames"]) > 1 and s["frames"][-1]["function"] == "peak_keep"
-          and s["frames"][-2]["function"] == fn]
-    return sum(s["bytes_at_peak"] for s in ss), sum(s["blocks_at_peak"] for s in ss), sum(s["bytes_outstanding"] for s in ss)
-a, b, c = at("peak_a"), at("peak_b"), at("peak_c")
+from peakat import at
+a, b, c = (at(p, fn, "bytes_at_peak", "blocks_at_peak", "bytes_outstanding") for fn in ("peak_a", "peak_b", "peak_c"))
 print("  every allocation sampled (%s): peak %d; held then: peak_a %d in %d blocks, peak_b %d in %d, peak_c %d; "
       "the stacks leave out %d" % (sys.argv[2], ip["peak_heap"], a[0], a[1], b[0], b[1], c[0], ip["unattributed_bytes_at_peak"]))
 assert ip["peak_heap"] == 6144000, ip["peak_heap"]
@@ -83,11 +88,9 @@ $EBPROF mem --sample-bytes 16K -f json -o "$TMP/s.json" -- "$A" "${ARGS[@]}" >/d
 python3 - "$TMP/s.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); ip = p["interposer"]
-def at(fn):
-    ss = [s for s in p["stacks"] if len(s["frames"]) > 1 and s["frames"][-1]["function"] == "peak_keep"
-          and s["frames"][-2]["function"] == fn]
-    return sum(s["bytes_at_peak"] for s in ss), sum(s["bounds"]["bytes_at_peak"] ** 2 for s in ss) ** 0.5
-a, b, c = at("peak_a"), at("peak_b"), at("peak_c")
+from peakat import at
+a, b, c = ((e, v ** 0.5) for e, v in (at(p, fn, "bytes_at_peak", lambda s: s["bounds"]["bytes_at_peak"] ** 2)
+                                      for fn in ("peak_a", "peak_b", "peak_c")))
 print("  one sample per 16 KiB (%d samples): held at the peak: peak_a ~%d +- %d (4096000), peak_b ~%d +- %d (2048000), peak_c %d"
       % (ip["samples"], a[0], a[1], b[0], b[1], c[0]))
 assert ip["peak_heap"] == 6144000, ip["peak_heap"]
@@ -109,14 +112,12 @@ $EBPROF mem --sample-bytes 1 -f json -o "$TMP/exec.json" -- sh -c "exec $A ${ARG
 python3 - "$TMP/exec.json" <<'PY' || exit 1
 import json, sys
 p = json.load(open(sys.argv[1])); ip = p["interposer"]
-def at(fn):
-    ss = [s for s in p["stacks"] if len(s["frames"]) > 1 and s["frames"][-1]["function"] == "peak_keep"
-          and s["frames"][-2]["function"] == fn]
-    return sum(s["bytes_at_peak"] for s in ss), sum(s["blocks_at_peak"] for s in ss)
+from peakat import at
+a, b, c = (at(p, fn, "bytes_at_peak", "blocks_at_peak") for fn in ("peak_a", "peak_b", "peak_c"))
 print("  after an exec: %d thread(s), peak %d (exact: %s); peak_a %d, peak_b %d, peak_c %d held at it"
-      % (ip["threads"], ip["peak_heap"], ip["peak_exact"], at("peak_a")[0], at("peak_b")[0], at("peak_c")[0]))
+      % (ip["threads"], ip["peak_heap"], ip["peak_exact"], a[0], b[0], c[0]))
 assert ip["threads"] == 1 and ip["peak_exact"], ip
-assert (at("peak_a"), at("peak_b"), at("peak_c")) == ((4096000, 2000), (2048000, 1000), (0, 0))
+assert (a, b, c) == ((4096000, 2000), (2048000, 1000), (0, 0)), (a, b, c)
 PY
 
 # a CPython (Debian's 3.11, its object allocator wrapped): py_peak.py's
