@@ -316,11 +316,10 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	{
 		struct func_row *fr = render_func_rows(m->prof, &n);
 		double tot = m->prof->totals[0] ? (double)m->prof->totals[0] : 1;
+		const char *by = m->prof->meta.values[0].type, *what = "bytes they allocated", *col = "SELF_BYTES";
 
 		if (!fr)
 			return -ENOMEM;
-		const char *by = m->prof->meta.values[0].type, *what = "bytes they allocated", *col = "SELF_BYTES";
-
 		if (!strcmp(by, "alloc_objects"))
 			what = "allocations they made", col = "SELF_ALLOCS";
 		else if (!strcmp(by, "peak_space"))
