@@ -93,7 +93,9 @@ struct mem_report {
 	unsigned int threads;	/* the most that allocated at once */
 	uint64_t foreign_frees;	/* of blocks from before the interposer was loaded */
 	uint64_t failed;	/* allocations that returned NULL */
-	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, or exec'd a static program) */
+	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, exec'd a static program, ...) */
+	const char *not_loaded_why;	/* ... why */
+	double not_loaded_at;	/* ... seen this long into the run (s), the probes from then on; < 0: not probed */
 	int py;			/* CPython's object allocator: EBMEM_PY_* (user/memshm.h) */
 	bool by_syscall;	/* the interposer's markers told by getppid, not by uprobes */
 	/* the exact totals less the stacks' estimates of them, and those estimates' variance */

@@ -167,13 +167,16 @@ static uint64_t bound(double var)
 
 int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], since[48] = "";
 	size_t n, i, *idx;
 	double est = m->exact ? 1.0 : m->share;
 	int k, shown;
 
 	if (rows <= 0)
 		rows = 1 << 30;
+	/* probed only once the interposer was found missing (below) */
+	if (m->not_loaded && m->not_loaded_at >= 0)
+		snprintf(since, sizeof(since), " from %.1f s into the run", m->not_loaded_at);
 	fprintf(out, "# ebprof mem: %s, %.2f s, ", m->target, m->duration);
 	if (m->interposed && m->sample_adaptive)
 		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (every allocation while\n"
@@ -184,11 +187,13 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (one per %s allocated on average):\n"
 			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
 			m->samples - m->lost_samples, human(m->sample_bytes, a, sizeof(a)), MEM_BOUND_SIGMAS);
+	else if (m->not_loaded && m->not_loaded_at < 0)
+		fprintf(out, "NOT COUNTED: the program it ran last ran without ebprof's interposer (below)\n");
 	else if (m->exact && m->overhead_pct > 0)
-		fprintf(out, "exact: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
-			m->overhead_pct, m->nprobes);
+		fprintf(out, "exact%s: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
+			since, m->overhead_pct, m->nprobes);
 	else if (m->exact)
-		fprintf(out, "exact (--exact): every allocator call traced (%d functions)\n", m->nprobes);
+		fprintf(out, "exact%s (--exact): every allocator call traced (%d functions)\n", since, m->nprobes);
 	else if (m->few_windows)
 		fprintf(out, "sampled: the probes saw %.1f %% of the target's CPU time in %d windows, too few to scale by:\n"
 			"# counts are FLOORS (what they saw); --exact counts\n", 100 * est, m->windows);
@@ -200,15 +205,15 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	else
 		fprintf(out, "sampled: the probes saw %.1f %% of the target's work, in %d windows; counts scaled up %.1fx, estimates +- %.0f %%\n",
 			100 * est, m->windows, m->scale, 100 * m->uncertainty);
-	if (!m->exact)
+	if (!m->exact && !(m->not_loaded && m->not_loaded_at < 0))
 		fprintf(out, "# the probes cost the target %.3f s of CPU for %.3f s of its own work (--overhead)\n", m->cost_s,
 			m->work_s);
 	fprintf(out, "# %s%" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees, %s allocated, %s freed\n",
 		m->exact ? "" : m->floor_only ? ">= " : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0,
 		m->frees, human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
-	if (!m->allocs && !m->frees)
+	if (!m->allocs && !m->frees && !(m->not_loaded && m->not_loaded_at < 0))
 		fprintf(out, "# no allocations seen in %.1f s: the target called none of the %d allocator functions probed\n",
-			m->duration, m->nprobes);
+			m->not_loaded && m->not_loaded_at >= 0 ? m->duration - m->not_loaded_at : m->duration, m->nprobes);
 	if (mem_report__incomplete(m))
 		fprintf(out, "# warning: counts INCOMPLETE: %" PRIu64 " of the %" PRIu64 " frees were of blocks never seen allocated:\n"
 			"# the program allocates where the probes do not see it (an allocator inlined into its callers, as\n"
@@ -258,9 +263,13 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		fprintf(out, "# the stacks' estimates leave out %s of the %s held at the end (the blocks of stacks seldom\n"
 			"# sampled); --sample-bytes N samples more\n",
 			human((uint64_t)fabs(m->unattributed_out), a, sizeof(a)), human(m->bytes_outstanding, b, sizeof(b)));
-	if (m->not_loaded)
-		fprintf(out, "# the command ran without ebprof's interposer (it cleared LD_PRELOAD, or ran a static program): its\n"
-			"# allocator functions were probed instead, from a second into the run\n");
+	if (m->not_loaded && m->not_loaded_at >= 0)
+		fprintf(out, "# the command ran without ebprof's interposer (%s):\n"
+			"# its allocator functions were probed instead, from %.1f s into the run\n",
+			m->not_loaded_why, m->not_loaded_at);
+	else if (m->not_loaded)
+		fprintf(out, "# the command ran without ebprof's interposer (%s):\n"
+			"# its allocations after that were not counted\n", m->not_loaded_why);
 	if (m->finalized)
 		fprintf(out, "# (its teardown after that not counted: %" PRIu64 " frees, %" PRIu64 " allocations of %s)\n",
 			m->final_frees, m->final_allocs, human(m->final_bytes, b, sizeof(b)));
@@ -430,8 +439,14 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
 			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null",
 			m->by_syscall ? "getppid" : "uprobes", m->peak_sites ? "true" : "false", m->unattributed_peak);
-	if (m->not_loaded)
-		fputs("  \"interposer_not_loaded\": true,\n", out);
+	if (m->not_loaded) {
+		char at[32] = "null";
+
+		if (m->not_loaded_at >= 0)
+			snprintf(at, sizeof(at), "%.3f", m->not_loaded_at);
+		fprintf(out, "  \"interposer_not_loaded\": true, \"interposer_not_loaded_why\": \"%s\", \"probed_from_s\": %s,\n",
+			m->not_loaded_why ? m->not_loaded_why : "", at);
+	}
 	if (!m->exact)
 		fprintf(out, "  \"estimate\": {\"floor_only\": %s, \"uncertainty\": %.4f, \"windows\": %d, \"probe_cost_s\": %.4f, \"work_s\": %.4f, \"cost_per_work\": %.4f},\n",
 			m->floor_only ? "true" : "false", m->floor_only ? 0.0 : m->uncertainty, m->windows, m->cost_s,

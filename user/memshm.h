@@ -116,7 +116,14 @@ struct ebmem_shm {
 	 * the peak when s's seq < peak_seq <= its free's seq
 	 */
 	uint64_t peak_seq;
-	uint64_t pad[2];
+	/*
+	 * the program it was loaded into binds malloc to an allocator of its
+	 * own (the executable's, first in the lookup order): the interposer's
+	 * functions are not what it calls, and it passes through
+	 */
+	uint32_t shadowed;
+	uint32_t loads;			/* programs it was loaded into in the process counted (one an exec) */
+	uint64_t pad[1];
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };

@@ -65,7 +65,10 @@ struct mem_run {
 	/* a command with the interposer (mem_preload.c): it counts, the markers' probes take stacks */
 	bool preload;
 	bool not_loaded;		/* ... which the command ran without: the probes instead */
+	const char *not_loaded_why;	/* ... why (LD_PRELOAD cleared, ...) */
+	double not_loaded_at;		/* ... seen this long into the run (s); < 0: after its end, not probed */
 	double exec_at;			/* when it was seen to run a program the interposer was not loaded into (0: not since) */
+	uint32_t execs;			/* programs it ran (each exec, the command's own too) */
 	struct bpf_link *marker_links[2];
 	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
 	bool scan_live;			/* the files scanned are mapped by the running target */
@@ -1183,6 +1186,13 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	m->final_bytes = c[EBPROF_MEM_FINAL_BYTES] * scale;
 	m->finalized = MR(r)->skel->bss->mem_final;
 	m->not_loaded = MR(r)->not_loaded;
+	m->not_loaded_why = MR(r)->not_loaded_why;
+	m->not_loaded_at = MR(r)->not_loaded_at;
+	/* found at the end: nothing probed, its counts not exact but floors (of nothing) */
+	if (m->not_loaded && m->not_loaded_at < 0) {
+		m->exact = false;
+		m->floor_only = true;
+	}
 	/* a command traced from its start, every call: every block freed was seen allocated */
 	m->check_frees = l->pid && m->exact;
 	m->lost_stacks = c[EBPROF_MEM_LOST_STACKS];
@@ -1478,22 +1488,67 @@ static int mem_start(struct run *r)
 	return probes_start(r, r->l->pid ? r->o->cmd : NULL);
 }
 
-/* a command that runs without the interposer after all: the probes instead, from now on */
-static void preload_fallback(struct run *r)
+/*
+ * The interposer's samples so far gone from the maps, with the counts its
+ * markers' programs keep: what the probes count from now on is theirs
+ * alone (the interposer's totals go with it; its samples' weights are not
+ * the probes' counts; the program they were taken in may be gone)
+ */
+static void preload_forget(struct run *r)
+{
+	static const __u32 marked[] = { EBPROF_MEM_ALLOCS, EBPROF_MEM_FREES, EBPROF_MEM_LOST_BLOCKS,
+					EBPROF_MEM_LOST_STACKS, EBPROF_MEM_UNSEEN_FREES, EBPROF_MEM_HITS_ENTRY,
+					EBPROF_MEM_HITS_FREE };
+	int ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
+	int fds[2] = { bpf_map__fd(MR(r)->skel->maps.mem_stats), bpf_map__fd(MR(r)->skel->maps.mem_blocks) };
+	__u64 *zero = calloc(ncpu, sizeof(__u64));
+	struct mem_key key;
+	__u64 addr;
+	size_t i;
+
+	while (!bpf_map_get_next_key(fds[0], NULL, &key))
+		if (bpf_map_delete_elem(fds[0], &key))
+			break;
+	while (!bpf_map_get_next_key(fds[1], NULL, &addr))
+		if (bpf_map_delete_elem(fds[1], &addr))
+			break;
+	for (i = 0; zero && i < sizeof(marked) / sizeof(marked[0]); i++)
+		bpf_map_update_elem(bpf_map__fd(MR(r)->skel->maps.mem_counters), &marked[i], zero, BPF_ANY);
+	free(zero);
+}
+
+/* why (a warning's present, a report's past) */
+#define WHY_NOT_LOADED "LD_PRELOAD cleared, or a static program"
+#define WHY_SHADOWED "a program that defines malloc itself, where its calls go"
+
+/*
+ * A command that runs without the interposer after all (*why*): the
+ * probes instead, from now on; or, at its end (*ended*), nothing counted
+ * since
+ */
+static void preload_fallback(struct run *r, const char *why, bool ended)
 {
 	struct mem_run *mr = MR(r);
 	int i;
 
-	pr_warn("pid %d runs without ebprof's allocation counter (it cleared LD_PRELOAD, or runs a static program): its allocator functions are probed from now on, within --overhead\n",
-		mr->pid);
+	if (ended)
+		pr_warn("pid %d ran without ebprof's allocation counter (%s): its allocations were not counted\n", mr->pid,
+			why);
+	else
+		pr_warn("pid %d runs without ebprof's allocation counter (%s): its allocator functions are probed from now on, within --overhead\n",
+			mr->pid, why);
 	for (i = 0; i < 2; i++) {
 		bpf_link__destroy(mr->marker_links[i]);
 		mr->marker_links[i] = NULL;
 	}
 	mr->preload = false;
+	preload_forget(r);
 	mr->not_loaded = true;
+	mr->not_loaded_why = why;
+	mr->not_loaded_at = ended ? -1 : now_sec() - mr->probes_t0;
 	mem_preload_cleanup(&preload);
-	probes_start(r, NULL);
+	if (!ended)
+		probes_start(r, NULL);
 }
 
 static void mem_announce(struct run *r, double attach_ms)
@@ -1637,7 +1692,11 @@ static void preload_check(struct run *r, double now)
 
 	if (!mem_preload_loaded(&preload)) {
 		if (now - mr->probes_t0 > 1.0)
-			preload_fallback(r);
+			preload_fallback(r, WHY_NOT_LOADED, false);
+		return;
+	}
+	if (__atomic_load_n(&preload.shm->shadowed, __ATOMIC_RELAXED)) {
+		preload_fallback(r, WHY_SHADOWED, false);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", mr->pid);
@@ -1651,7 +1710,7 @@ static void preload_check(struct run *r, double now)
 		mr->exec_at = now;
 	} else if (now - mr->exec_at > 0.3) {
 		if (!maps_preload(mr->pid))
-			preload_fallback(r);
+			preload_fallback(r, WHY_NOT_LOADED, false);
 		mr->exec_at = 0;
 	}
 }
@@ -1710,8 +1769,23 @@ static void preload_free_told(void *ctx, uint64_t block, uint64_t id, uint64_t s
 	bpf_map_delete_elem(bfd, &block);
 }
 
+/* an exec of the target: held until this is seen, so before the program it runs loads anything */
+static void mem_event(struct run *r, const struct ebprof_event *e)
+{
+	if (e->type == EBPROF_EV_EXEC && (int)e->tgid == MR(r)->pid)
+		MR(r)->execs++;
+}
+
 static void mem_stop(struct run *r)
 {
+	/*
+	 * A program run and gone between two looks: with its own allocator,
+	 * or without the interposer (more programs than it was loaded into)
+	 */
+	if (MR(r)->preload && __atomic_load_n(&preload.shm->shadowed, __ATOMIC_RELAXED))
+		preload_fallback(r, WHY_SHADOWED, true);
+	else if (MR(r)->preload && MR(r)->execs > __atomic_load_n(&preload.shm->loads, __ATOMIC_ACQUIRE))
+		preload_fallback(r, WHY_NOT_LOADED, true);
 	if (MR(r)->preload) {
 		/* the markers' programs gone first: what is left is read alone */
 		bpf_link__destroy(MR(r)->marker_links[0]);
@@ -1864,6 +1938,7 @@ const struct mode_ops mem_mode = {
 	.start = mem_start,
 	.announce = mem_announce,
 	.new_code = mem_new_code,
+	.event = mem_event,
 	.poll_ms = mem_poll_ms,
 	.tick = mem_tick,
 	.stop = mem_stop,

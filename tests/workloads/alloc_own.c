@@ -5,8 +5,9 @@
  * a size header, frees kept on one list), so every caller, libc's too,
  * gets these and not libc's.  ebprof mem must find them in the executable.
  *
- *   alloc_own N S M    f() keeps N blocks of S bytes; g() mallocs and frees
- *                      M blocks of 48 bytes
+ *   alloc_own N S M [R]  f() keeps N blocks of S bytes; g() mallocs and
+ *                        frees M blocks of 48 bytes; then R more rounds of
+ *                        g(), 0.1 s apart
  */
 #include <stdint.h>
 #include <string.h>
@@ -89,10 +90,15 @@ noinline void g(int m)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 100, m = argc > 3 ? atoi(argv[3]) : 1000;
+	int r = argc > 4 ? atoi(argv[4]) : 0, i;
 	size_t s = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
 
 	maybe_wait_for_go();
 	keep = f(n, s);
 	g(m);
+	for (i = 0; i < r; i++) {
+		usleep(100000);
+		g(m);
+	}
 	return 0;
 }

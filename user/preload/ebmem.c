@@ -32,11 +32,14 @@
  * any other (a child that inherited the environment, one that forked off)
  * the interposer only keeps the headers straight.  It leaves the
  * environment as it is: a process that runs another program in its place
- * (exec, a pyenv shim) is counted in that one too.
+ * (exec, a pyenv shim) is counted in that one too, unless that program
+ * has an allocator of its own (shadowed()): there it passes every call
+ * through and says so in the file, and ebprof probes the allocator.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -314,6 +317,23 @@ static void after_fork(void)
 	t.fast = NULL;
 }
 
+/*
+ * malloc is not this library's where the program looks it up: the
+ * executable defines one (an allocator linked in), and its calls, libc's
+ * too, go there.  Counting the rest would count a part as the whole.
+ */
+static bool shadowed(void)
+{
+	void *m = dlsym(RTLD_DEFAULT, "malloc");
+	const ElfW(Sym) *sym = NULL;
+	Dl_info theirs, ours;
+
+	if (!m || !dladdr((void *)shadowed, &ours) || !dladdr1(m, &theirs, (void **)&sym, RTLD_DL_SYMENT))
+		return false;
+	/* an executable that takes malloc's address has an entry of its own for it (undefined there), which leads here */
+	return theirs.dli_fbase != ours.dli_fbase && sym && sym->st_shndx != SHN_UNDEF;
+}
+
 /* the real functions, and whether this process is the one counted */
 static void init(void)
 {
@@ -355,6 +375,13 @@ static void init(void)
 		return;
 	}
 	shm = m;
+	__atomic_add_fetch(&shm->loads, 1, __ATOMIC_RELEASE);
+	if (shadowed()) {
+		shm->shadowed = 1;
+		shm->loaded_pid = getpid();
+		state = ST_PASS;
+		return;
+	}
 	/*
 	 * Slots in use are of the threads of the program this process ran
 	 * before an exec, gone with it: so that the threads counted at once
