@@ -391,8 +391,13 @@ int launch_finish(struct launch *l)
 	}
 	if (WIFEXITED(l->status))
 		return WEXITSTATUS(l->status);
-	if (WIFSIGNALED(l->status))
+	if (WIFSIGNALED(l->status)) {
+		/* what a shell would say of it, which sees only ebprof's status */
+		if (!l->stopped)
+			pr_warn("the command was killed by signal %d (%s)%s\n", WTERMSIG(l->status),
+				strsignal(WTERMSIG(l->status)), WCOREDUMP(l->status) ? ", core dumped" : "");
 		return 128 + WTERMSIG(l->status);
+	}
 	return 1;
 }
 

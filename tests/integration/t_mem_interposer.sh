@@ -58,6 +58,25 @@ assert not any(f["module"] == "libebprof-mem.so" for s in p["stacks"] for f in s
 assert p["interposer"]["peak_exact"] and p["interposer"]["peak_heap"] == 73800, p["interposer"]
 PY
 done
+# a command that crashes (SIGSEGV) or is killed (SIGKILL) after basic's
+# work: the counts are in the file it shares, so the same as valgrind's
+# of the whole basic run; ebprof exits with the command's status
+for sig in 11 9; do
+	rc=0
+	$EBPROF mem -f json -o "$TMP/crash$sig.json" -- "$A" crash 700 96 $sig >/dev/null 2>"$TMP/err" || rc=$?
+	[ $rc = $((128 + sig)) ] || fail "killed by signal $sig: ebprof exited $rc: $(cat "$TMP/err")"
+done
+python3 - "$TMP" "$vg" "$vgu" <<'PY' || exit 1
+import json, sys
+va, vf, vb = (int(x) for x in sys.argv[2].split()); ub, un = (int(x) for x in sys.argv[3].split())
+for sig in (11, 9):
+    p = json.load(open("%s/crash%d.json" % (sys.argv[1], sig))); t = p["totals"]
+    leak = sum(s["bytes_outstanding"] for s in p["stacks"] if s["frames"][-1]["function"] == "leak_f")
+    print("  killed by signal %d: %d allocs, %d frees, %d bytes, %d in %d blocks held; leak_f ~%d" %
+          (sig, t["allocs"], t["frees"], t["bytes_allocated"], t["bytes_outstanding"], t["blocks_outstanding"], leak))
+    assert p["exact"] and (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), (t, va, vf, vb)
+    assert (t["bytes_outstanding"], t["blocks_outstanding"]) == (ub, un) and leak == ub, (t, leak)
+PY
 # a sandbox whose seccomp filter fails the interposer's getppid: the
 # samples it takes from then on are not seen, and that is said and
 # counted (each sample either seen or lost); the totals stay exact

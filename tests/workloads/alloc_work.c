@@ -11,6 +11,7 @@
  *                            getppid with EPERM when its first argument's
  *                            register holds a marker of ebprof's
  *                            interposer (EBM*), as a sandbox might
+ *   alloc_work crash N S SIG basic, then killed by signal SIG (11: SIGSEGV)
  *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
  *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
@@ -246,9 +247,15 @@ noinline void peak_c(int n, size_t s)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "basic";
+	int crash = 0;
 
 	if (!strcmp(mode, "denied")) {
 		deny_ebm_mark();
+		mode = "basic";
+	}
+	if (!strcmp(mode, "crash")) {
+		crash = argc > 4 ? atoi(argv[4]) : SIGSEGV;
+		argc = argc > 4 ? 4 : argc;
 		mode = "basic";
 	}
 	if (!strcmp(mode, "basic")) {
@@ -260,6 +267,10 @@ int main(int argc, char **argv)
 		churn();
 		misc();
 		sleep(argc > 4 ? atoi(argv[4]) : 0);
+		if (crash) {
+			signal(crash, SIG_DFL);
+			raise(crash);
+		}
 	} else if (!strcmp(mode, "loop")) {
 		double secs = argc > 2 ? atof(argv[2]) : 10, t0;
 		long rounds = 0;
