@@ -58,6 +58,35 @@ assert not any(f["module"] == "libebprof-mem.so" for s in p["stacks"] for f in s
 assert p["interposer"]["peak_exact"] and p["interposer"]["peak_heap"] == 73800, p["interposer"]
 PY
 done
+# jemalloc, tcmalloc, mimalloc preloaded: the interposer's real
+# allocator is the one that comes next, and it counts the program's calls
+# as the probes on that allocator do (--exact), every call: the same, but
+# for what the allocator calls itself (tcmalloc's TCMallocGuard mallocs and
+# frees a byte twice, inside it), which only the probes see.  (A library
+# that brings libstdc++ in adds its emergency pool, 72,704 bytes, to both.)
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
+	if ! ls /usr/lib/x86_64-linux-gnu/$lib >/dev/null 2>&1; then
+		info "$lib absent (make deps installs it): skipped"
+		continue
+	fi
+	for m in "" --exact; do
+		LD_PRELOAD=$lib $EBPROF mem $m -f json -o "$TMP/pre$m-$lib.json" -- "$A" basic 700 96 >/dev/null 2>"$TMP/err" ||
+			fail "LD_PRELOAD=$lib ebprof mem $m: $(cat "$TMP/err")"
+	done
+	python3 - "$TMP/pre-$lib.json" "$TMP/pre--exact-$lib.json" "${lib%%.so*}" <<'PY' || exit 1
+import json, sys
+d, x = (json.load(open(a)) for a in sys.argv[1:3])
+assert d["requested"] == "interposer" and d["exact"] and x["exact"], (d["requested"], x["requested"])
+keys = ("allocs", "frees", "bytes_allocated")
+inside = [sum(s[k] for s in x["stacks"] if any(f["module"].startswith(sys.argv[3]) for f in s["frames"])) for k in keys]
+dt, xt = [d["totals"][k] for k in keys], [x["totals"][k] for k in keys]
+print("  %s preloaded: the interposer %s; the probes %s, %s of them inside it" % (sys.argv[3], dt, xt, inside))
+assert dt == [a - b for a, b in zip(xt, inside)], (dt, xt, inside)
+leak = [s for s in d["stacks"] if s["frames"][-1]["function"] == "leak_f"]
+assert sum(s["bytes_outstanding"] for s in leak) == 72800, leak
+PY
+done
+
 # a command that crashes (SIGSEGV) or is killed (SIGKILL) after basic's
 # work: the counts are in the file it shares, so the same as valgrind's
 # of the whole basic run; ebprof exits with the command's status
