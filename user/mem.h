@@ -95,6 +95,7 @@ struct mem_report {
 	uint64_t failed;	/* allocations that returned NULL */
 	bool not_loaded;	/* the command ran without it (it cleared LD_PRELOAD, exec'd a static program, ...) */
 	const char *not_loaded_why;	/* ... why */
+	unsigned int children;	/* processes the target forked, not counted */
 	double not_loaded_at;	/* ... seen this long into the run (s), the probes from then on; < 0: not probed */
 	int py;			/* CPython's object allocator: EBMEM_PY_* (user/memshm.h) */
 	bool by_syscall;	/* the interposer's markers told by getppid, not by uprobes */

@@ -270,6 +270,10 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	else if (m->not_loaded)
 		fprintf(out, "# the command ran without ebprof's interposer (%s):\n"
 			"# its allocations after that were not counted\n", m->not_loaded_why);
+	if (m->children)
+		fprintf(out, "# %u child process%s it forked not counted: ebprof mem counts one process (a child's command\n"
+			"# launched by ebprof mem itself, or -p PID, for one of them)\n",
+			m->children, m->children == 1 ? "" : "es");
 	if (m->finalized)
 		fprintf(out, "# (its teardown after that not counted: %" PRIu64 " frees, %" PRIu64 " allocations of %s)\n",
 			m->final_frees, m->final_allocs, human(m->final_bytes, b, sizeof(b)));
@@ -439,6 +443,7 @@ int mem_render_json(const struct mem_report *m, FILE *out)
 			unattributed_shown(m->unattributed_out, m->var_out_sum, m->bytes_outstanding) ? "true" : "false",
 			m->py == EBMEM_PY_WRAPPED ? "\"wrapped\"" : m->py == EBMEM_PY_LEFT ? "\"not wrapped\"" : m->py == EBMEM_PY_OLD ? "\"not wrapped (before 3.8)\"" : "null",
 			m->by_syscall ? "getppid" : "uprobes", m->peak_sites ? "true" : "false", m->unattributed_peak);
+	fprintf(out, "  \"children_not_counted\": %u,\n", m->children);
 	if (m->not_loaded) {
 		char at[32] = "null";
 

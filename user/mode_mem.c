@@ -69,6 +69,7 @@ struct mem_run {
 	double not_loaded_at;		/* ... seen this long into the run (s); < 0: after its end, not probed */
 	double exec_at;			/* when it was seen to run a program the interposer was not loaded into (0: not since) */
 	uint32_t execs;			/* programs it ran (each exec, the command's own too) */
+	uint32_t children;		/* processes it forked: not counted */
 	struct bpf_link *marker_links[2];
 	bool py_via_malloc;		/* its CPython allocates through malloc (PYTHONMALLOC=malloc) */
 	bool scan_live;			/* the files scanned are mapped by the running target */
@@ -1188,6 +1189,7 @@ static int mem_build_report(struct run *r, struct launch *l, struct mem_report *
 	m->not_loaded = MR(r)->not_loaded;
 	m->not_loaded_why = MR(r)->not_loaded_why;
 	m->not_loaded_at = MR(r)->not_loaded_at;
+	m->children = MR(r)->children;
 	/* found at the end: nothing probed, its counts not exact but floors (of nothing) */
 	if (m->not_loaded && m->not_loaded_at < 0) {
 		m->exact = false;
@@ -1769,11 +1771,16 @@ static void preload_free_told(void *ctx, uint64_t block, uint64_t id, uint64_t s
 	bpf_map_delete_elem(bfd, &block);
 }
 
-/* an exec of the target: held until this is seen, so before the program it runs loads anything */
+/*
+ * an exec of the target (held until this is seen, so before the program it
+ * runs loads anything), or a child it forked
+ */
 static void mem_event(struct run *r, const struct ebprof_event *e)
 {
 	if (e->type == EBPROF_EV_EXEC && (int)e->tgid == MR(r)->pid)
 		MR(r)->execs++;
+	else if (e->type == EBPROF_EV_FORK && (int)e->ppid == MR(r)->pid)
+		MR(r)->children++;
 }
 
 static void mem_stop(struct run *r)
