@@ -87,6 +87,29 @@ assert sum(s["bytes_outstanding"] for s in leak) == 72800, leak
 PY
 done
 
+# alignments past what a header's offset once held (2 MiB and 4 MiB: once
+# refused, ENOMEM), one not a power of two (48: glibc rounds it up, the
+# interposer once refused it, EINVAL): allowed and aligned (alloc_work
+# exits 1 otherwise), and counted as valgrind counts them
+if command -v valgrind >/dev/null; then
+	valgrind "$A" align >/dev/null 2>"$TMP/vg" || fail "alloc_work align under valgrind: $(tail -3 "$TMP/vg")"
+	vga=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/\1 \2 \3/p' "$TMP/vg" | tr -d ,)
+else
+	vga="5 4 4198504"
+fi
+$EBPROF mem -f json -o "$TMP/align.json" -- "$A" align >/dev/null 2>"$TMP/err" ||
+	fail "alloc_work align: an alignment refused or not kept: $(cat "$TMP/err")"
+python3 - "$TMP/align.json" "$vga" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1])); t = p["totals"]
+va, vf, vb = (int(x) for x in sys.argv[2].split())
+held = sum(s["bytes_outstanding"] for s in p["stacks"] if s["frames"][-1]["function"] == "aligned_b")
+print("  alignments of 2 MiB, 4 MiB, 48: %d allocs, %d frees, %d bytes (valgrind %d, %d, %d); aligned_b holds ~%d"
+      % (t["allocs"], t["frees"], t["bytes_allocated"], va, vf, vb, held))
+assert (t["allocs"], t["frees"], t["bytes_allocated"]) == (va, vf, vb), t
+assert (t["bytes_outstanding"], t["blocks_outstanding"]) == (3000, 1) and held == 3000, (t, held)
+PY
+
 # a command that crashes (SIGSEGV) or is killed (SIGKILL) after basic's
 # work: the counts are in the file it shares, so the same as valgrind's
 # of the whole basic run; ebprof exits with the command's status

@@ -12,6 +12,10 @@
  *                            register holds a marker of ebprof's
  *                            interposer (EBM*), as a sandbox might
  *   alloc_work crash N S SIG basic, then killed by signal SIG (11: SIGSEGV)
+ *   alloc_work align         aligned_a(): blocks aligned to 2 MiB, 4 MiB (one
+ *                            realloc'd to 100 bytes) and 48 (64), all freed;
+ *                            aligned_b() keeps 3000 bytes aligned to 2 MiB;
+ *                            exits 1 if one is refused or misaligned
  *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
  *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
@@ -42,6 +46,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -100,6 +105,46 @@ noinline void misc(void)
 	free(memalign(64, 192));
 	q = valloc(100);
 	free(q);
+}
+
+/*
+ * alignments glibc allows that a header before the block must not refuse:
+ * 2 MiB and 4 MiB (huge pages), 48 (memalign rounds it up to 64); each
+ * block aligned, written, kept by aligned_b() until the end
+ */
+static int aligned_ok(void *p, size_t align, size_t n)
+{
+	if (!p || (uintptr_t)p % align || malloc_usable_size(p) < n)
+		return 0;
+	memset(p, 1, n);
+	return 1;
+}
+
+noinline int aligned_a(void)
+{
+	void *p = NULL, *q;
+	int ok = !posix_memalign(&p, 2 << 20, 1000) && aligned_ok(p, 2 << 20, 1000);
+
+	free(p);
+	q = aligned_alloc(4 << 20, 4 << 20);
+	ok &= aligned_ok(q, 4 << 20, 4 << 20);
+	q = realloc(q, 100);
+	ok &= aligned_ok(q, 16, 100);
+	free(q);
+	q = memalign(48, 100);
+	ok &= aligned_ok(q, 64, 100);
+	free(q);
+	return ok;
+}
+
+noinline int aligned_b(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 2 << 20, 3000) || !aligned_ok(p, 2 << 20, 3000))
+		return 0;
+	keep = p;
+	return 1;
 }
 
 noinline void touch_pages(size_t mib)
@@ -271,6 +316,10 @@ int main(int argc, char **argv)
 			signal(crash, SIG_DFL);
 			raise(crash);
 		}
+	} else if (!strcmp(mode, "align")) {
+		maybe_wait_for_go();
+		if (!aligned_a() || !aligned_b())
+			return 1;
 	} else if (!strcmp(mode, "loop")) {
 		double secs = argc > 2 ? atof(argv[2]) : 10, t0;
 		long rounds = 0;

@@ -65,7 +65,7 @@
 #define TAG_PY 0x100000000ULL	/* with TAG: a block of CPython's object allocator (pymalloc's) */
 #define TAG_ID_SHIFT 21		/* a sampled block's sample id (EBMEM_ID_BITS) */
 #define TAG_SAMPLED 0x100000ULL
-#define TAG_OFF 0xfffffULL	/* bytes from the block real malloc gave to the pointer returned */
+#define TAG_OFF 0xfffffULL	/* bytes from the block real malloc gave to the pointer returned (off_of()) */
 
 struct hdr {
 	uint64_t size;
@@ -73,6 +73,23 @@ struct hdr {
 };
 
 enum { ST_UNINIT, ST_INIT, ST_COUNT, ST_PASS, ST_FORKED };
+
+/*
+ * The offset of a block in a tag: itself (16, or an alignment up to
+ * TAG_OFF), or, for an alignment past it (2 MiB, for huge pages), its
+ * log2 in an odd number (the others are even)
+ */
+static inline uint64_t off_tag(size_t off)
+{
+	return off <= TAG_OFF ? off : (uint64_t)__builtin_ctzll(off) << 1 | 1;
+}
+
+static inline size_t off_of(uint64_t tag)
+{
+	uint64_t v = tag & TAG_OFF;
+
+	return v & 1 ? (size_t)1 << (v >> 1) : v;
+}
 
 static void *(*real_malloc)(size_t);
 static void (*real_free)(void *);
@@ -573,7 +590,7 @@ static inline void *counted_as(void *b, size_t off, uint64_t n, uint64_t tag)
 	}
 	p = (char *)b + off;
 	((struct hdr *)p - 1)->size = n;
-	((struct hdr *)p - 1)->tag = tag | off;
+	((struct hdr *)p - 1)->tag = tag | off_tag(off);
 	if (unlikely(state != ST_COUNT))
 		return p;
 	c = t.c;
@@ -599,7 +616,7 @@ static inline void *uncounted_as(void *p, uint64_t want)
 		return NULL;
 	h->tag = 0;
 	if (unlikely(state != ST_COUNT))
-		return (char *)p - (tag & TAG_OFF);
+		return (char *)p - off_of(tag);
 	c = t.c;
 	if (unlikely(!c))
 		c = claim();
@@ -627,7 +644,7 @@ static inline void *uncounted_as(void *p, uint64_t want)
 			c->pend[c->npend++] = b;
 		}
 	}
-	return (char *)p - (tag & TAG_OFF);
+	return (char *)p - off_of(tag);
 }
 
 static inline void *uncounted(void *p)
@@ -777,7 +794,7 @@ static void *aligned(size_t align, size_t n)
 		return NULL;
 	if (unlikely(state == ST_PASS))
 		return real_memalign(align, n);
-	if (n > SIZE_MAX - align || align > TAG_OFF) {
+	if (n > SIZE_MAX - align) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -827,7 +844,7 @@ API void *realloc(void *p, size_t n)
 		return NULL;
 	}
 	old = h->size;
-	if ((h->tag & TAG_OFF) != HDR) {
+	if (off_of(h->tag) != HDR) {
 		/* aligned: a new plain block, the old one freed */
 		q = malloc(n);
 		if (q) {
@@ -860,9 +877,13 @@ API void *reallocarray(void *p, size_t n, size_t s)
 
 API void *memalign(size_t align, size_t n)
 {
+	/* as glibc's: an alignment not a power of two rounded up to one */
 	if (align & (align - 1)) {
-		errno = EINVAL;
-		return NULL;
+		if (align > SIZE_MAX / 2) {
+			errno = EINVAL;
+			return NULL;
+		}
+		align = (size_t)1 << (64 - __builtin_clzll(align));
 	}
 	return aligned(align, n);
 }
@@ -914,7 +935,7 @@ API size_t malloc_usable_size(void *p)
 	h = (struct hdr *)p - 1;
 	if ((h->tag & TAG_MASK) != TAG)
 		return real_usable(p);
-	return real_usable((char *)p - (h->tag & TAG_OFF)) - (h->tag & TAG_OFF);
+	return real_usable((char *)p - off_of(h->tag)) - off_of(h->tag);
 }
 
 /*
