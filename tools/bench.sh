@@ -118,9 +118,11 @@ measure() {
 # configuration always runs first; print the table.  Each repetition's
 # slowdown is its run against the same repetition's run without a profiler
 # (they ran back to back), so drift over the bench cancels; the table gives
-# the mean of those REPS slowdowns with a 95 % interval (Student's t on
-# REPS - 1 degrees of freedom) and says "within noise" when the interval
-# holds 0.
+# the median of those REPS slowdowns with a distribution-free 95 % interval
+# (slowdown_ci) and says "within noise" when the interval holds 0.  (The
+# mean, with Student's t, was led by this VM's slow runs, 30-40 % slower
+# at times: the Python loop read +33 % [+5, +61] where runs interleaved
+# by hand gave +0.2 % by medians.)
 run_table() {
 	local title=$1 n i cfg rep base c
 	shift
@@ -147,20 +149,31 @@ run_table() {
 }
 
 # paired slowdowns from "none_work none_cpu cfg_work cfg_cpu" lines:
-# "median_work mean_% lo_% hi_%"
+# "median_work median_% lo_% hi_%".  The interval is the order statistics
+# d(k) and d(n+1-k) of the n sorted slowdowns, k the largest with
+# P(Binomial(n, 1/2) < k) <= 2.5 %: each side of the median holds fewer
+# than k of them with at most that chance, whatever their distribution
+# (n = 6: the least and the most, 96.9 %; n = 10: the 2nd and 9th, 97.9 %;
+# under 6, the least and the most, 1 - 2^(1-n)).
 slowdown_ci() {
-	awk 'BEGIN { split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086", t, " ") }
-		{ w[NR] = $3; d[NR] = 100 * ($3 / $1 - 1); s += d[NR] }
+	awk '{ w[NR] = $3; d[NR] = 100 * ($3 / $1 - 1) }
 		END {
-			n = NR; m = s / n
-			for (i = 1; i <= n; i++) v += (d[i] - m) ^ 2
-			sd = n > 1 ? sqrt(v / (n - 1)) : 0
-			q = n - 1 <= 20 ? t[n - 1] : 1.96
-			h = n > 1 ? q * sd / sqrt(n) : 0
+			n = NR
 			for (i = 2; i <= n; i++)	# mawk has no asort
 				for (j = i; j > 1 && w[j - 1] > w[j]; j--) { x = w[j]; w[j] = w[j - 1]; w[j - 1] = x }
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && d[j - 1] > d[j]; j--) { x = d[j]; d[j] = d[j - 1]; d[j - 1] = x }
 			med = n % 2 ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2
-			printf "%.6f %.3f %.3f %.3f\n", med, m, m - h, m + h }'
+			m = n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
+			k = 1; c = 1; cum = 0
+			for (i = 0; i < n; i++) {
+				cum += c * 0.5 ^ n
+				if (cum > 0.025)
+					break
+				k = i + 1
+				c = c * (n - i) / (i + 1)
+			}
+			printf "%.6f %.3f %.3f %.3f\n", med, m, d[k], d[n + 1 - k] }'
 }
 
 # is $2 the peer of ebprof configuration $1: the same rate, or the same job?
