@@ -16,38 +16,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "mem_preload.h"
+#include "sym/elf.h"
 
 /* user/preload/blob.S */
 extern const char ebmem_so_start[], ebmem_so_end[];
-
-/* *e* defines malloc (.dynsym or .symtab): an allocator linked in, which every call goes to, libc's too */
-static bool defines_malloc(Elf *e)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = d ? d->d_size / sh.sh_entsize : 0;
-		for (i = 0; i < n; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    (GELF_ST_TYPE(sym.st_info) != STT_FUNC && GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
-				continue;
-			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (name && !strcmp(name, "malloc"))
-				return true;
-		}
-	}
-	return false;
-}
 
 const char *mem_preload_refusal(const char *path)
 {
@@ -57,6 +29,7 @@ const char *mem_preload_refusal(const char *path)
 	Elf *e = NULL;
 	size_t n, i;
 	bool interp = false;
+	uint64_t addr;
 	int fd;
 
 	why[0] = 0;
@@ -85,7 +58,7 @@ const char *mem_preload_refusal(const char *path)
 		}
 		if (!interp)
 			snprintf(why, sizeof(why), "it is statically linked: there is no dynamic loader to preload with");
-		else if (defines_malloc(e))
+		else if (elf__symbol(e, "malloc", &addr, NULL))
 			snprintf(why, sizeof(why),
 				 "it defines malloc itself: its calls, libc's too, would bypass the counter");
 		else

@@ -730,7 +730,7 @@ bool dso__mentions(struct dso *d, const char *name)
 }
 
 /* look *name* up in the symbol tables of *elf*, any type */
-static bool lookup_in(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+bool elf__symbol(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -770,7 +770,7 @@ bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *siz
 
 	if (!elf)
 		return false;
-	found = elf_kind(elf) == ELF_K_ELF && lookup_in(elf, name, vaddr, size);
+	found = elf_kind(elf) == ELF_K_ELF && elf__symbol(elf, name, vaddr, size);
 	elf_end(elf);
 	return found;
 }

@@ -53,6 +53,8 @@ const struct sym *dso__sym_at(struct dso *d, size_t i);
 Elf *dso__elf(struct dso *d);
 /* any symbol named *name* (.dynsym and .symtab, data too): its ELF vaddr */
 bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
+/* ... the same in an ELF file libelf has open (*size* may be NULL) */
+bool elf__symbol(Elf *elf, const char *name, uint64_t *vaddr, uint64_t *size);
 /* the path the process mapped the file under */
 const char *dso__path(const struct dso *d);
 /* read the file's bytes at ELF virtual address *vaddr*: bytes read or -errno */
