@@ -30,11 +30,12 @@ PY
 # first two seconds traced: a malloc/free pair costs ~13 ns of its own work
 # and ~13-25 us of traps, so it runs ~1000x slower.  ebprof says a floor,
 # the least of two bounds on its own work (user/mem_budget.c):
-# - its CPU time less the traps' calibrated cost, taken 20 % low
-#   (MEM_CAL_NOISE: our thread's traps read 0.94-1.17x the target's here).
-#   With traps >= 99 % of its time the floor is at least
-#   1 / (1 - 0.8 * 0.8 * 0.99) = 2.7x, whatever the calibration read
-#   within its 20 %; 4.0-15x seen.
+# - its CPU time less the traps' calibrated cost, taken 30 % low
+#   (MEM_CAL_NOISE: the least of ebprof's three readings was 0.78-1.24x
+#   what the traps took of the paced workload below, whose own work is
+#   known).  With traps >= 99 % of its time the floor is at least
+#   1 / (1 - 0.7 * 0.78 * 0.99) = 2.17x, whatever the calibration read
+#   within that range; 4.0-15x seen with 20 %.
 # - its user-mode time traced over its user-mode share before.  It gave
 #   10-14x on a kernel whose tick found a storm ~2 % in user mode; on this
 #   one (6.18, a PVM guest) the tick finds it 13-20 % in user mode (18
@@ -43,11 +44,11 @@ PY
 #   instruction after it (perf's cpu-clock samples: 73 % at
 #   pvm_irq_enable, 11 % in the [uprobes] page where free's first
 #   instruction is single-stepped), so that bound gives ~2.5x there.
-# So it must say at least 2.7x, in one line.
+# So it must say at least 2.1x, in one line.
 w=$(grep -c -- "--exact: pid $WPID makes [0-9]* allocator calls a second" "$TMP/err")
 x=$(sed -n "s/.*it runs \(at least \|over \)\([0-9.]*\)x slower.*/\2/p" "$TMP/err")
 info "-p --exact said: $(grep -- '--exact: pid' "$TMP/err")"
-[ "$w" = 1 ] && at_least "${x:-0}" 2.7 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
+[ "$w" = 1 ] && at_least "${x:-0}" 2.1 || fail "-p --exact on an allocation storm did not say it slows it (x${x:-?}): $(cat "$TMP/err")"
 # the same with a uprobe per function (kernels before 6.6 have no uprobe.multi)
 EBPROF_NO_UPROBE_MULTI=1 $EBPROF mem --exact -p "$WPID" -d 1 -f json -o "$TMP/p1.json" 2>"$TMP/err" || fail "mem -p, uprobes: $(cat "$TMP/err")"
 python3 - "$TMP/p1.json" <<'PY' || exit 1
@@ -80,10 +81,10 @@ untraced, traced = sorted(per[:2])[0], min(per)
 truth = untraced / traced
 x = float(sys.argv[2])
 # the floor is one (it never says more than the rounds ran), and at least
-# what the traps' cost taken 20 % low of a 20 % low reading gives (see
+# what the traps' cost taken 30 % low of a reading 22 % low gives (see
 # the storm above), over the least slowdown the round counts allow
 lo = (untraced - 1) / (traced + 1)
-floor = 1 / (1 - 0.8 * 0.8 * (1 - 1 / lo))
+floor = 1 / (1 - 0.7 * 0.78 * (1 - 1 / lo))
 print("  -p --exact, ~2 us of work a call: said at least %.1fx; the rounds ran %.1fx slower (%d a second, then %d); the floor at least %.1fx"
       % (x, truth, untraced, traced, floor))
 assert floor <= x <= truth * (untraced / (untraced - 1)) * ((traced + 1) / traced), (x, truth, floor)
