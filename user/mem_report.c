@@ -170,6 +170,8 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	char a[32], b[32], c[32], since[48] = "";
 	size_t n, i, *idx;
 	double est = m->exact ? 1.0 : m->share;
+	/* the program it ran last was never counted: no counts, no cost */
+	bool uncounted = m->not_loaded && m->not_loaded_at < 0;
 	int k, shown;
 
 	if (rows <= 0)
@@ -187,7 +189,7 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 		fprintf(out, "every call counted by ebprof's interposer; stacks from %" PRIu64 " samples (one per %s allocated on average):\n"
 			"# the totals are exact, the figures by stack estimates +- %d standard deviations\n",
 			m->samples - m->lost_samples, human(m->sample_bytes, a, sizeof(a)), MEM_BOUND_SIGMAS);
-	else if (m->not_loaded && m->not_loaded_at < 0)
+	else if (uncounted)
 		fprintf(out, "NOT COUNTED: the program it ran last ran without ebprof's interposer (below)\n");
 	else if (m->exact && m->overhead_pct > 0)
 		fprintf(out, "exact%s: the probes stayed on within --overhead %g %%: every allocator call traced (%d functions)\n",
@@ -205,13 +207,13 @@ int mem_render_table(const struct mem_report *m, int rows, FILE *out)
 	else
 		fprintf(out, "sampled: the probes saw %.1f %% of the target's work, in %d windows; counts scaled up %.1fx, estimates +- %.0f %%\n",
 			100 * est, m->windows, m->scale, 100 * m->uncertainty);
-	if (!m->exact && !(m->not_loaded && m->not_loaded_at < 0))
+	if (!m->exact && !uncounted)
 		fprintf(out, "# the probes cost the target %.3f s of CPU for %.3f s of its own work (--overhead)\n", m->cost_s,
 			m->work_s);
 	fprintf(out, "# %s%" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees, %s allocated, %s freed\n",
 		m->exact ? "" : m->floor_only ? ">= " : "~", m->allocs, m->duration > 0 ? m->allocs / m->duration : 0.0,
 		m->frees, human(m->bytes, a, sizeof(a)), human(m->bytes_freed, b, sizeof(b)));
-	if (!m->allocs && !m->frees && !(m->not_loaded && m->not_loaded_at < 0))
+	if (!m->allocs && !m->frees && !uncounted)
 		fprintf(out, "# no allocations seen in %.1f s: the target called none of the %d allocator functions probed\n",
 			m->not_loaded && m->not_loaded_at >= 0 ? m->duration - m->not_loaded_at : m->duration, m->nprobes);
 	if (mem_report__incomplete(m))

@@ -110,7 +110,6 @@ struct ebmem_shm {
 	uint64_t peak;			/* the most bytes held at once (within max_live * EBMEM_PEAK_SLACK) */
 	uint32_t py;			/* CPython's object allocator: EBMEM_PY_* */
 	uint32_t by_syscall;		/* the markers tell by getppid (ebprof's tracepoint), not by their uprobes */
-	uint64_t exe_dev, exe_ino;	/* the program it was last loaded into (an exec without it runs another) */
 	/*
 	 * next_id when the peak was last raised: a sampled block s was held at
 	 * the peak when s's seq < peak_seq <= its free's seq
@@ -123,7 +122,7 @@ struct ebmem_shm {
 	 */
 	uint32_t shadowed;
 	uint32_t loads;			/* programs it was loaded into in the process counted (one an exec) */
-	uint64_t pad[1];
+	uint64_t pad[3];		/* the counts start a cache line */
 	struct ebmem_counts gone;	/* threads that ended, and any past EBMEM_SLOTS: atomics */
 	struct ebmem_counts slots[EBMEM_SLOTS];
 };

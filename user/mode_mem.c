@@ -1441,7 +1441,9 @@ static int probes_start(struct run *r, char **cmd)
 	mem_calibrate(r);
 	/* a command is not started yet: its one task, and those it starts */
 	err = task_counter__open(&mr->cpu_clock, pid, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, !cmd, true);
-	if (err)
+	if (err == -ESRCH)
+		pr_debug("mem: pid %d ended before its CPU time could be counted\n", pid);
+	else if (err)
 		pr_warn("cannot count the CPU time of pid %d: %s\n", pid, strerror(-err));
 	uprobe_files__command(&mr->uf, cmd, false);
 	mem_scan(r, pid);
@@ -1721,15 +1723,14 @@ static bool maps_preload(int pid)
  * The interposer counts from the command's first allocation: not loaded a
  * second into the run, it is not there (a static program, LD_PRELOAD
  * cleared before).  The command may also run another program in its
- * place (exec) without it (env -u LD_PRELOAD ...): a program other than
- * the one it was last loaded into (it says which) is looked at once its
- * loader has had its moment.  Either way, the probes from then on.
+ * place (exec) without it (env -u LD_PRELOAD ...): more programs run
+ * (the session's exec events) than it was loaded into (it counts them),
+ * and its maps are looked at once the loader has had its moment.  Either
+ * way, the probes from then on.
  */
 static void preload_check(struct run *r, double now)
 {
 	struct mem_run *mr = MR(r);
-	char path[64];
-	struct stat st;
 
 	if (!mem_preload_loaded(&preload)) {
 		if (now - mr->probes_t0 > 1.0)
@@ -1740,10 +1741,8 @@ static void preload_check(struct run *r, double now)
 		preload_fallback(r, WHY_SHADOWED, false);
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/exe", mr->pid);
-	if (stat(path, &st))
-		return;
-	if (st.st_dev == preload.shm->exe_dev && st.st_ino == preload.shm->exe_ino) {
+	/* every program it ran (mem_event) loaded it */
+	if (mr->execs <= __atomic_load_n(&preload.shm->loads, __ATOMIC_ACQUIRE)) {
 		mr->exec_at = 0;
 		return;
 	}

@@ -557,10 +557,14 @@ int task_counter__open(struct task_counter *c, int pid, __u32 type, __u64 config
 	if (!d)
 		return -errno;
 	while (!err && (de = readdir(d)))
-		if (atoi(de->d_name) > 0)
+		if (atoi(de->d_name) > 0) {
 			err = task_counter_add(c, atoi(de->d_name), &attr);
+			/* a thread that ended since the listing */
+			if (err == -ESRCH)
+				err = 0;
+		}
 	closedir(d);
-	return err;
+	return err ? err : c->n ? 0 : -ESRCH;
 }
 
 int task_counter__read(const struct task_counter *c, uint64_t *sum)

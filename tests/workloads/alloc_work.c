@@ -35,6 +35,8 @@
  *                            peak heap, N/2 S more than at the end, is
  *                            peak_a()'s and peak_b()'s blocks (and the
  *                            few made before main), none of peak_c()'s
+ *   alloc_work reexec MODE ... this program again, MODE ..., without LD_PRELOAD
+ *                            (the same file: a program that restarts itself)
  *   alloc_work paced R K     R rounds of gp() (3000 blocks of 64 bytes) and
  *   alloc_work paced -r R [K]  hp() (1000), each block filled and worked on
  *                            for K steps (160000) before its free: 4000 R
@@ -294,6 +296,12 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "basic";
 	int crash = 0;
 
+	if (!strcmp(mode, "reexec") && argc > 2) {
+		unsetenv("LD_PRELOAD");
+		execv("/proc/self/exe", argv + 1);
+		perror("alloc_work: exec");
+		return 127;
+	}
 	if (!strcmp(mode, "denied")) {
 		deny_ebm_mark();
 		mode = "basic";

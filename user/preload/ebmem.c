@@ -407,10 +407,6 @@ static void init(void)
 	for (i = 0; i < shm->nslots && i < EBMEM_SLOTS; i++)
 		if (shm->slots[i].in_use)
 			retire(&shm->slots[i]);
-	if (!stat("/proc/self/exe", &st)) {
-		shm->exe_dev = st.st_dev;
-		shm->exe_ino = st.st_ino;
-	}
 	sample_bytes = shm->sample_bytes;
 	if (pthread_key_create(&slot_key, give_back))
 		_exit(127);
