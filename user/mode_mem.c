@@ -1600,7 +1600,11 @@ static int mem_poll_ms(struct run *r)
 
 #define MEM_RATE_WINDOW 2.0	/* seconds traced the rate is measured over */
 
-/* the traps' cost read again in the window, their programs' runs in this thread left out of its books */
+/*
+ * The traps' cost read again in the window.  The programs' time while it
+ * reads is left out of the target's books: ours would count as its, and
+ * leaving its own out too (~1 % of the window) errs low, as a floor may.
+ */
 static void rate_calibrate(struct run *r)
 {
 	uint64_t ns = mem_bpf_ns(r);
