@@ -16,6 +16,17 @@
  *                            realloc'd to 100 bytes) and 48 (64), all freed;
  *                            aligned_b() keeps 3000 bytes aligned to 2 MiB;
  *                            exits 1 if one is refused or misaligned
+ *   alloc_work reuse T N     blocks of 0-1199 bytes (every size class of the
+ *                            interposer's per-thread cache and past it), by
+ *                            malloc, calloc and realloc, 64 held at a time,
+ *                            each filled to its size and checked before its
+ *                            free; then T threads free N blocks the main
+ *                            thread made and exit; exits 1 if a block was
+ *                            short, misaligned, not zeroed (calloc) or
+ *                            overwritten, or glibc's bytes in use (mallinfo2)
+ *                            did not come back to within 16 KiB of before
+ *                            the threads (blocks a thread kept, not given
+ *                            back at its exit)
  *   alloc_work loop SECONDS  churn() again and again: g() 3x h()
  *   alloc_work touch G H     g() touches G MiB, h() H MiB, page by page
  *   alloc_work hold N S      keeps N blocks of S bytes, says "ready PID",
@@ -202,6 +213,105 @@ static inline __attribute__((always_inline)) size_t storm_pairs(int n)
 noinline size_t storm_a(int n) { return storm_pairs(n); }
 noinline size_t storm_b(int n) { return storm_pairs(n); }
 
+/* reuse: a block of n bytes for id, filled with bytes of id */
+static int reuse_fill(unsigned char *p, size_t n, unsigned id, int zeroed)
+{
+	size_t i;
+
+	if (n && (!p || (uintptr_t)p % 16 || malloc_usable_size(p) < n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (zeroed && p[i])
+			return 0;
+		p[i] = (unsigned char)(id * 131 + i);
+	}
+	return 1;
+}
+
+static int reuse_check(const unsigned char *p, size_t n, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(id * 131 + i))
+			return 0;
+	return 1;
+}
+
+#define REUSE_HELD 64
+
+static void **rblocks;
+static long rn;
+
+static void *reuse_free(void *arg)
+{
+	long i, k = (long)arg;
+
+	for (i = 0; i < rn; i++)
+		free(rblocks[k * rn + i]);
+	return NULL;
+}
+
+noinline int reuse(int nt, long n)
+{
+	unsigned char *held[REUSE_HELD] = { 0 };
+	size_t size[REUSE_HELD] = { 0 }, before;
+	unsigned id[REUSE_HELD] = { 0 }, next = 1;
+	pthread_t th[16];
+	long i, k;
+
+	for (i = 0; i < 200000; i++) {
+		int j = (int)(storm_size() % REUSE_HELD), op = (int)(storm_seed >> 20) % 4;
+		size_t m = (storm_seed >> 40) % 1200;
+
+		if (held[j] && !reuse_check(held[j], size[j], id[j]))
+			return 0;
+		if (held[j] && op == 3) {
+			/* realloc: what it had kept, the rest filled anew */
+			unsigned char *q = realloc(held[j], m);
+			size_t keep = m < size[j] ? m : size[j], b;
+
+			if (m && (!q || !reuse_check(q, keep, id[j]) || malloc_usable_size(q) < m || (uintptr_t)q % 16))
+				return 0;
+			for (b = keep; b < m; b++)
+				q[b] = (unsigned char)(id[j] * 131 + b);
+			held[j] = m ? q : NULL;
+			size[j] = m;
+			continue;
+		}
+		free(held[j]);
+		id[j] = next++;
+		size[j] = m;
+		held[j] = op == 2 ? calloc(1, m) : malloc(m);
+		if (!reuse_fill(held[j], m, id[j], op == 2))
+			return 0;
+	}
+	for (i = 0; i < REUSE_HELD; i++) {
+		if (held[i] && !reuse_check(held[i], size[i], id[i]))
+			return 0;
+		free(held[i]);
+	}
+	if (nt < 1 || nt > 16 || n < 1)
+		return 1;
+	/* blocks of the main thread's arena, freed by threads that then end */
+	rn = n;
+	rblocks = malloc(nt * n * sizeof(*rblocks));
+	before = mallinfo2().uordblks;
+	for (i = 0; i < nt * n; i++)
+		rblocks[i] = malloc(16 + i % 1000);
+	for (k = 0; k < nt; k++)
+		pthread_create(&th[k], NULL, reuse_free, (void *)k);
+	for (k = 0; k < nt; k++)
+		pthread_join(th[k], NULL);
+	i = (long)(mallinfo2().uordblks - before);
+	free(rblocks);
+	if (i > 16384) {
+		fprintf(stderr, "alloc_work reuse: %ld bytes more in use after the threads ended\n", i);
+		return 0;
+	}
+	return 1;
+}
+
 static void **tblocks;
 static int tn;
 
@@ -327,6 +437,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "align")) {
 		maybe_wait_for_go();
 		if (!aligned_a() || !aligned_b())
+			return 1;
+	} else if (!strcmp(mode, "reuse")) {
+		maybe_wait_for_go();
+		if (!reuse(argc > 2 ? atoi(argv[2]) : 4, argc > 3 ? atol(argv[3]) : 2000))
 			return 1;
 	} else if (!strcmp(mode, "loop")) {
 		double secs = argc > 2 ? atof(argv[2]) : 10, t0;
