@@ -77,9 +77,11 @@ struct hdr {
 };
 
 /*
- * A block of n bytes asked for takes a glibc chunk of (n + HDR + 8 + 15) &
- * ~15 bytes (32 at least): those of class bin_of(n) = k are all of 16 k + 16
- * bytes, room for any n of the class (up to 16 k - 8 after the header)
+ * The classes of blocks a thread keeps: a block of n bytes, class bin_of(n)
+ * = k, is asked of the real allocator for 16 k + 8 bytes, room for any n of
+ * the class after the header (up to 16 k - 8), whatever the allocator.
+ * glibc gives it the chunk it gives n + HDR: (n + HDR + 8 + 15) & ~15 bytes
+ * (32 at least), 16 k + 16; jemalloc's classes, say, are not glibc's
  */
 #define BINS 64
 #define BIN_MAX ((size_t)16 * BINS - 24)	/* the largest n kept: class BINS - 1 */
@@ -88,6 +90,12 @@ struct hdr {
 static inline size_t bin_of(size_t n)
 {
 	return (n + 23) >> 4;
+}
+
+/* what a block of n bytes (n <= SIZE_MAX - HDR) asks of the real allocator */
+static inline size_t ask_of(size_t n)
+{
+	return n <= BIN_MAX ? 16 * bin_of(n) + 8 : n + HDR;
 }
 
 /* a bin's link, mangled by where it is kept (glibc's safe-linking, PROTECT_PTR; the same both ways) */
@@ -722,7 +730,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return counted(real_malloc(n + HDR), HDR, n);
+	return counted(real_malloc(ask_of(n)), HDR, n);
 }
 
 /* an allocation's rare ends: a sample, the peak looked at (in that order: look_at_peak()) */
@@ -776,17 +784,22 @@ API void *malloc(size_t n)
 	struct hdr *h;
 	size_t m, k;
 
-	if (unlikely(!c) || unlikely(__builtin_add_overflow(n, HDR, &m)))
+	if (unlikely(!c))
 		return malloc_slow(n);
-	k = bin_of(n);
-	if (likely(n <= BIN_MAX) && (h = t.bin[k])) {
-		struct hdr *next = bin_link(h, h->size);
+	if (likely(n <= BIN_MAX)) {
+		k = bin_of(n);
+		if ((h = t.bin[k])) {
+			struct hdr *next = bin_link(h, h->size);
 
-		if (unlikely((uintptr_t)next & 15))
-			corrupt();
-		t.bin[k] = next;
-		t.nbin[k]--;
-		return count_fast(c, h, n, TAG | HDR);
+			if (unlikely((uintptr_t)next & 15))
+				corrupt();
+			t.bin[k] = next;
+			t.nbin[k]--;
+			return count_fast(c, h, n, TAG | HDR);
+		}
+		m = 16 * k + 8;
+	} else if (unlikely(__builtin_add_overflow(n, HDR, &m))) {
+		return malloc_slow(n);
 	}
 	h = real_malloc(m);
 	if (unlikely(!h))
@@ -855,7 +868,7 @@ API void *calloc(size_t n, size_t s)
 	}
 	if (unlikely(state == ST_PASS || t.inpy))
 		return real_calloc(n, s);
-	return counted(real_calloc(1, total + HDR), HDR, total);
+	return counted(real_calloc(1, ask_of(total)), HDR, total);
 }
 
 /* an aligned block: *align* (a power of two, >= 16) bytes before it hold the header */
@@ -928,7 +941,7 @@ API void *realloc(void *p, size_t n)
 	}
 	/* a free of the old block and an allocation of the new, as valgrind counts them */
 	b = uncounted(p);
-	q = real_realloc(b, n + HDR);
+	q = real_realloc(b, ask_of(n));
 	if (!q) {
 		/* the old block stays: counted again as it was */
 		counted(b, HDR, old);
