@@ -58,7 +58,7 @@ const char *mem_preload_refusal(const char *path)
 		}
 		if (!interp)
 			snprintf(why, sizeof(why), "it is statically linked: there is no dynamic loader to preload with");
-		else if (elf__symbol(e, "malloc", &addr, NULL))
+		else if (elf__function(e, "malloc", &addr, NULL))
 			snprintf(why, sizeof(why),
 				 "it defines malloc itself: its calls, libc's too, would bypass the counter");
 		else

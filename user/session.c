@@ -547,6 +547,7 @@ int task_counter__open(struct task_counter *c, int pid, __u32 type, __u64 config
 	};
 	char path[64];
 	struct dirent *de;
+	size_t had = c->n;
 	DIR *d;
 	int err = 0;
 
@@ -564,7 +565,7 @@ int task_counter__open(struct task_counter *c, int pid, __u32 type, __u64 config
 				err = 0;
 		}
 	closedir(d);
-	return err ? err : c->n ? 0 : -ESRCH;
+	return err ? err : c->n > had ? 0 : -ESRCH;
 }
 
 int task_counter__read(const struct task_counter *c, uint64_t *sum)

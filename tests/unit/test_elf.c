@@ -196,6 +196,50 @@ static int not_elf(void)
 	return T_OK;
 }
 
+/* a program with *src*, built in *dir*: an open libelf handle on it (*fd* to close), or NULL */
+static Elf *build_elf(const char *dir, const char *src, int *fd)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "printf '%%s' '%s' > %s/p.c && cc -fno-builtin -w -o %s/p %s/p.c", src, dir, dir, dir);
+	if (system(cmd))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "%s/p", dir);
+	*fd = open(cmd, O_RDONLY);
+	elf_version(EV_CURRENT);
+	return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ, NULL);
+}
+
+/*
+ * elf__function finds functions only: ebprof mem refuses to preload into
+ * an executable that defines malloc, a function, not one that has data of
+ * that name (elf__symbol finds both)
+ */
+static int functions_only(void)
+{
+	char dir[] = "/tmp/ebprof-test-elf.XXXXXX", cmd[64];
+	uint64_t v;
+	Elf *e;
+	int fd;
+
+	T_ASSERT(mkdtemp(dir));
+	e = build_elf(dir, "char malloc[8] = \"x\"; int main(void) { return malloc[1]; }", &fd);
+	T_ASSERT(e);
+	T_ASSERT(elf__symbol(e, "malloc", &v, NULL) && v);
+	T_ASSERT(!elf__function(e, "malloc", &v, NULL));
+	T_ASSERT(elf__function(e, "main", &v, NULL) && v);
+	elf_end(e);
+	close(fd);
+	e = build_elf(dir, "void *malloc(unsigned long n) { return (void *)n; } int main(void) { return 0; }", &fd);
+	T_ASSERT(e);
+	T_ASSERT(elf__function(e, "malloc", &v, NULL) && v);
+	elf_end(e);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	T_ASSERT(!system(cmd));
+	return T_OK;
+}
+
 T_MAIN("elf", T(matches_nm), T(named_functions), T(file_offset_to_vaddr),
        T(stripped_has_no_static_symbols), T(debug_file_by_build_id), T(debug_file_by_debuglink),
-       T(not_elf))
+       T(not_elf), T(functions_only))

@@ -729,8 +729,8 @@ bool dso__mentions(struct dso *d, const char *name)
 	return found;
 }
 
-/* look *name* up in the symbol tables of *elf*, any type */
-bool elf__symbol(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+/* look *name* up in the symbol tables of *elf*: a function (FUNC, IFUNC) when *funcs* */
+static bool elf_lookup(Elf *elf, const char *name, bool funcs, uint64_t *value, uint64_t *size)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -751,6 +751,8 @@ bool elf__symbol(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
 
 			if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
 				continue;
+			if (funcs && GELF_ST_TYPE(sym.st_info) != STT_FUNC && GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+				continue;
 			s = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (s && !strcmp(s, name)) {
 				*value = sym.st_value;
@@ -761,6 +763,16 @@ bool elf__symbol(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
 		}
 	}
 	return false;
+}
+
+bool elf__symbol(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+{
+	return elf_lookup(elf, name, false, value, size);
+}
+
+bool elf__function(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+{
+	return elf_lookup(elf, name, true, value, size);
 }
 
 bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)

@@ -55,6 +55,8 @@ Elf *dso__elf(struct dso *d);
 bool dso__symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
 /* ... the same in an ELF file libelf has open (*size* may be NULL) */
 bool elf__symbol(Elf *elf, const char *name, uint64_t *vaddr, uint64_t *size);
+/* ... a function of that name (FUNC, IFUNC) */
+bool elf__function(Elf *elf, const char *name, uint64_t *vaddr, uint64_t *size);
 /* the path the process mapped the file under */
 const char *dso__path(const struct dso *d);
 /* read the file's bytes at ELF virtual address *vaddr*: bytes read or -errno */
