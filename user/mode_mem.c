@@ -89,7 +89,7 @@ struct mem_run {
 	struct uprobe_files uf;		/* files looked at for allocators */
 	bool probes_on;			/* attached and counted */
 	double on_since, on_total;	/* wall seconds counted */
-	double entry_cost, ret_cost, free_cost;	/* seconds a trap costs: entry, return, free */
+	double cost[3];			/* seconds a trap costs: an allocator's entry, its return, a free (the hits' order) */
 	bool cost_read;			/* ... read (mem_calibrate), not guessed */
 	volatile int detaching;		/* links still being destroyed in the background */
 	struct mem_budget budget;
@@ -369,7 +369,7 @@ static void mem_counters_all(struct run *r, uint64_t *sum)
 static void mem_books(struct run *r, bool full)
 {
 	struct mem_budget *b = &MR(r)->budget;
-	double cpu = target_cpu(r), cost[3] = { MR(r)->entry_cost, MR(r)->ret_cost, MR(r)->free_cost }, all = 0, off_cost = 0;
+	double cpu = target_cpu(r), *cost = MR(r)->cost, all = 0, off_cost = 0;
 	uint64_t sum[EBPROF_MEM_COUNTERS];
 	int k;
 
@@ -837,7 +837,7 @@ static void mem_calibrate(struct run *r)
 {
 	struct mem_run *mr = MR(r);
 	struct mem_probe p = {};
-	double bare, pair = -1, cost[3] = { -1, -1, -1 }, *have[3] = { &mr->entry_cost, &mr->ret_cost, &mr->free_cost };
+	double bare, pair = -1, cost[3] = { -1, -1, -1 };
 	Dl_info dli;
 	int k;
 
@@ -866,20 +866,17 @@ static void mem_calibrate(struct run *r)
 	if (pair > 0 && cost[0] > 0)
 		cost[1] = pair - cost[0];
 	if (cost[0] > 0 && cost[1] > 0 && cost[2] > 0) {
-		if (!mr->cost_read || cost[0] + cost[1] + cost[2] < mr->entry_cost + mr->ret_cost + mr->free_cost)
+		if (!mr->cost_read || cost[0] + cost[1] + cost[2] < mr->cost[0] + mr->cost[1] + mr->cost[2])
 			for (k = 0; k < 3; k++)
-				*have[k] = cost[k];
+				mr->cost[k] = cost[k];
 		mr->cost_read = true;
 	}
 	pr_debug("mem: traps read %.1f us at an allocator's entry, %.1f us at its return, %.1f us at a free\n",
 		 1e6 * cost[0], 1e6 * cost[1], 1e6 * cost[2]);
 out:
-	if (mr->entry_cost <= 0)
-		mr->entry_cost = 10e-6;
-	if (mr->ret_cost <= 0)
-		mr->ret_cost = 5e-6;
-	if (mr->free_cost <= 0)
-		mr->free_cost = 10e-6;
+	for (k = 0; k < 3; k++)
+		if (mr->cost[k] <= 0)
+			mr->cost[k] = k == 1 ? 5e-6 : 10e-6;
 }
 
 static uint64_t mem_counter(struct run *r, __u32 idx)
@@ -1630,7 +1627,7 @@ static void rate_calibrate(struct run *r)
 static void mem_exact_rate(struct run *r, bool final)
 {
 	struct mem_run *mr = MR(r);
-	double cost[3], now = now_sec(), spent = 0, cpu, work, most;
+	double *cost = mr->cost, now = now_sec(), spent = 0, cpu, work, most;
 	double user = 0, sys, tick = 1.0 / sysconf(_SC_CLK_TCK), ktick = 0;
 	struct timespec res;
 	uint64_t sum[EBPROF_MEM_COUNTERS], calls = 0;
@@ -1638,8 +1635,8 @@ static void mem_exact_rate(struct run *r, bool final)
 
 	if (!r->o->mem.exact || mr->rate_said || (final && !mr->rate_t0))
 		return;
-	mem_counters_all(r, sum);
 	if (!mr->rate_t0) {
+		mem_counters_all(r, sum);
 		/* the programs' own time too (the stack walks): statistics on for the while */
 		if (mr->stats_fd < 0)
 			mr->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -1664,9 +1661,6 @@ static void mem_exact_rate(struct run *r, bool final)
 	rate_calibrate(r);
 	now = now_sec();
 	mem_counters_all(r, sum);
-	cost[0] = mr->entry_cost;
-	cost[1] = mr->ret_cost;
-	cost[2] = mr->free_cost;
 	cpu = target_cpu(r) - mr->rate_cpu0;
 	if (mr->base_ok && !proc_times(mr->pid, &user, &sys))
 		mr->base_ok = false;
